@@ -1,0 +1,139 @@
+"""The `golive` command line. Exit codes: 0 done, 1 the run failed, 2 bad input (nothing ran)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from flows.errors import RunbookInvalid, UserInputError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="golive: rollout runbooks for a dental group, run through Prefect.")
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
+app.add_typer(audit_app, name="audit")
+err = Console(stderr=True, highlight=False)
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    mermaid = "mermaid"
+    json = "json"
+
+
+def fail_input(message: str) -> typer.Exit:
+    err.print(message, markup=False)
+    return typer.Exit(2)
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """`-p NAME=VALUE`, VALUE read as YAML (`-p wave=2`, `-p sites=[a,b]`, `-p fail=true`)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise UserInputError(f"-p {pair!r}: expected NAME=VALUE")
+        try:
+            out[name.strip()] = YAML(typ="safe", pure=True).load(raw) if raw.strip() else ""
+        except YAMLError as exc:
+            raise UserInputError(f"-p {name}: value is not valid YAML ({str(exc).splitlines()[0]})") from None
+    return out
+
+
+@app.command()
+def validate(paths: list[Path] = typer.Argument(..., help="Runbook files or directories")) -> None:
+    """Validate runbooks; print every problem as PATH:LINE:COL: error: MESSAGE."""
+    from flows.validate import validate_paths
+
+    books, issues = validate_paths(paths)
+    if issues:
+        for issue in issues:
+            typer.echo(issue.format())
+        raise typer.Exit(2)
+    typer.echo(f"{len(books)} runbook{'s' if len(books) != 1 else ''} valid")
+
+
+@app.command()
+def plan(runbook: str = typer.Argument(..., help="Runbook name or path"),
+         param: list[str] = typer.Option([], "-p", "--param", help="NAME=VALUE (VALUE is YAML)"),
+         fmt: PlanFormat = typer.Option(PlanFormat.text, "--format"),
+         start: str | None = typer.Option(None, "--start", help="Run start date (YYYY-MM-DD) for due dates")) -> None:
+    """Show the step graph with owners and due dates."""
+    from flows import plan as planner
+    from flows.paths import resolve_runbook
+    from flows.validate import check_parameters, validate_file
+
+    try:
+        book = validate_file(resolve_runbook(runbook))
+        check_parameters(book, parse_params(param))
+        start_date = date.fromisoformat(start) if start else None
+    except RunbookInvalid as exc:
+        raise fail_input(str(exc)) from None
+    except UserInputError as exc:
+        raise fail_input(f"error: {exc}") from None
+    except ValueError:
+        raise fail_input(f"error: --start {start!r} is not a date (YYYY-MM-DD)") from None
+    if fmt is PlanFormat.mermaid:
+        typer.echo(planner.as_mermaid(book))
+    elif fmt is PlanFormat.json:
+        typer.echo(planner.as_json(book, start_date))
+    else:
+        typer.echo(planner.as_text(book, start_date))
+
+
+@app.command()
+def run(runbook: str = typer.Argument(..., help="Runbook name or path"),
+        param: list[str] = typer.Option([], "-p", "--param", help="NAME=VALUE (VALUE is YAML)"),
+        org: Path | None = typer.Option(None, "--org", envvar="GOLIVE_ORG", help="Organization file"),
+        approve: list[str] = typer.Option([], "--approve", help="STEP=NAME:ROLE[:reject]"),
+        confirm: list[str] = typer.Option([], "--confirm", help="Confirm every manual item of STEP"),
+        inputs: Path | None = typer.Option(None, "--inputs", help="YAML file of approvals/confirmations"),
+        run_key: str | None = typer.Option(None, "--run-key", help="Resume key (default: runbook + parameters)"),
+        as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout")) -> None:
+    """Run a runbook through Prefect (embedded server unless PREFECT_API_URL is set)."""
+    from flows.local_run import LocalRun
+
+    try:
+        local = LocalRun.prepare(runbook, parse_params(param), org=org, approve=approve, confirm=confirm,
+                                 inputs=inputs, run_key=run_key)
+    except RunbookInvalid as exc:
+        raise fail_input(str(exc)) from None
+    except UserInputError as exc:
+        raise fail_input(f"error: {exc}") from None
+    result = local.execute(console=err, interactive=sys.stdin.isatty() and not as_json)
+    if as_json:
+        typer.echo(json.dumps(result, default=str))
+    else:
+        local.print_summary(result, Console(highlight=False))
+    raise typer.Exit(0 if result["state"] == "completed" else 1)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Verify the audit log's hash chain; exit 1 naming the first bad entry."""
+    from flows.errors import StoreError
+    from tasks.store import Store, verify_report
+
+    try:
+        code, message = verify_report(Store.open())
+    except StoreError as exc:
+        raise fail_input(f"error: {exc}") from None
+    (typer.echo if code == 0 else err.print)(message)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

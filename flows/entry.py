@@ -1,0 +1,59 @@
+"""The entry flow: runs any runbook by name or path, with its parameters, through Prefect.
+
+`golive run` calls it in-process; prefect.yaml deploys it (and the per-runbook flows in
+`flows/deployed.py`) for the Prefect UI.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import deployment, flow_run
+from prefect.states import Failed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows import paths
+from flows.executor import RunContext, now, run_steps
+from flows.inputs import Decisions
+from flows.org import load_org
+from flows.paths import resolve_runbook
+from flows.scope import default_run_key
+from flows.validate import check_parameters, validate_file
+from tasks.store import Store
+
+
+def max_workers() -> int:
+    return int(os.environ.get("GOLIVE_MAX_WORKERS", "8"))
+
+
+@flow(name="golive-runbook", flow_run_name="{runbook}", validate_parameters=False,
+      task_runner=ThreadPoolTaskRunner(max_workers=max_workers()), log_prints=False)
+def golive_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key: str | None = None,
+                   decisions: dict[str, Any] | None = None, org: str | None = None) -> Any:
+    """Run a runbook (name under runbooks/ or path); a failed run ends in a Failed state."""
+    book = validate_file(resolve_runbook(runbook))
+    params = check_parameters(book, parameters or {})
+    key = run_key or default_run_key(book.name, params)
+    store = Store.open()
+    run_id = str(flow_run.id)
+    rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=load_org(org),
+                    decisions=Decisions.from_json(decisions), out_dir=paths.out_dir(), started=now(),
+                    in_deployment=deployment.id is not None)
+    store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params)
+    store.audit.append("run.start", {"runbook": book.name, "run_key": key}, run_id=run_id)
+    state = "failed"
+    try:
+        state, results = run_steps(rc)
+    finally:
+        store.finish_run(run_id, state)
+        store.audit.append("run.end", {"runbook": book.name, "state": state}, run_id=run_id)
+        store.dispose()
+    summary = {"run_id": run_id, "run_key": key, "state": state,
+               "steps": {r.key: r.state for r in results}}
+    if state != "completed":
+        # A Failed state (not an exception): the UI shows the run failed, without a traceback.
+        failed = ", ".join(r.key for r in results if r.state == "failed")
+        return Failed(message=f"runbook {book.name} {state.replace('_', ' ')}; failed steps: {failed}", data=summary)
+    return summary

@@ -1,0 +1,249 @@
+"""`golive run` on a laptop: validate first, then run the entry flow in-process with a progress display."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.prompt import Confirm, Prompt
+
+from flows import prefect_env
+from flows.errors import UserInputError
+from flows.inputs import Decisions, parse_approve_flag
+from flows.model import Runbook
+from flows.paths import resolve_runbook
+from flows.scope import default_run_key
+from flows.validate import check_parameters, validate_file
+from flows.yamlsafe import load_yaml
+from tasks.context import Approval, Confirmation, HumanInput, InputRequest
+
+_DONE = {"completed", "cached", "failed", "skipped", "rolled_back"}
+_STYLE = {
+    "completed": "green",
+    "cached": "cyan",
+    "failed": "red",
+    "skipped": "yellow",
+    "rolled_back": "magenta",
+}
+
+
+def _decisions(approve: list[str], confirm: list[str], inputs: Path | None) -> Decisions:
+    data: dict[str, Any] = {"approvals": {}, "confirmations": {}}
+    if inputs is not None:
+        loaded = load_yaml(inputs)
+        data = {
+            "approvals": dict(loaded.get("approvals") or {}),
+            "confirmations": dict(loaded.get("confirmations") or {}),
+        }
+    base = Decisions.from_json(data)
+    approvals = dict(base.approvals)
+    for flag in approve:
+        step, approval = parse_approve_flag(flag)
+        approvals[step] = approval
+    confirmations = dict(base.confirmations)
+    confirmations.update({step: "all" for step in confirm})
+    return Decisions(approvals=approvals, confirmations=confirmations)
+
+
+def collect_result(state: Any, runbook: str) -> dict[str, Any]:
+    """The run's result as `golive run --json` prints it, read back from the store."""
+    from tasks.store import Store
+
+    run_id = str(state.state_details.flow_run_id)
+    store = Store.open()
+    try:
+        return _result_from_store(store, state, run_id, runbook)
+    finally:
+        store.dispose()
+
+
+def _result_from_store(store: Any, state: Any, run_id: str, runbook: str) -> dict[str, Any]:
+    run = store.get_run(run_id)
+    if run is None:  # the flow failed before it could record anything
+        message = state.message or "the run failed before its first step"
+        return {
+            "runbook": runbook,
+            "run_id": run_id,
+            "state": "failed",
+            "steps": [],
+            "reports": [],
+            "error": message,
+        }
+    latest: dict[str, Any] = {}
+    for rec in store.steps_for_run(run_id):
+        latest[rec.step_key] = rec  # records arrive in order; the last one per key wins
+    steps = [
+        {
+            "key": r.step_key,
+            "id": r.step_id,
+            "state": r.state,
+            "outputs": r.outputs or {},
+            **({"error": r.error} if r.error else {}),
+        }
+        for r in latest.values()
+    ]
+    reports = [
+        p for s in steps for p in (s["outputs"].get("reports") or []) if s["state"] in ("completed", "cached")
+    ]
+    return {"runbook": runbook, "run_id": run_id, "state": run.state, "steps": steps, "reports": reports}
+
+
+class _RunLogsOffConsole(logging.Filter):
+    """Flow- and task-run records stay in Prefect (API, UI) but not on the terminal, where the
+    progress display already reports each step's state and error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+
+
+def quiet_prefect_console() -> None:
+    for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs"):
+        for handler in logging.getLogger(name).handlers:
+            if handler.__class__.__name__ != "APILogHandler" and not any(
+                isinstance(f, _RunLogsOffConsole) for f in handler.filters
+            ):
+                handler.addFilter(_RunLogsOffConsole())
+
+
+@dataclass
+class LocalRun:
+    book: Runbook
+    path: Path
+    params: dict[str, Any]
+    decisions: Decisions
+    org: Path | None
+    run_key: str
+
+    @classmethod
+    def prepare(
+        cls,
+        runbook: str,
+        given: dict[str, Any],
+        *,
+        org: Path | None,
+        approve: list[str],
+        confirm: list[str],
+        inputs: Path | None,
+        run_key: str | None,
+    ) -> LocalRun:
+        """Everything that can be wrong with the user's input is found here, before Prefect starts."""
+        path = resolve_runbook(runbook)
+        book = validate_file(path)
+        params = check_parameters(book, given)
+        decisions = _decisions(approve, confirm, inputs)
+        known = {s.id for s in (*book.steps, *book.on_failure)}
+        for step in (*decisions.approvals, *decisions.confirmations):
+            if step.split("[", 1)[0] not in known:
+                raise UserInputError(
+                    f"decision for unknown step {step!r} (steps: {', '.join(sorted(known))})"
+                )
+        if org is not None and not Path(org).is_file():
+            raise UserInputError(f"--org {org}: no such file")
+        from flows.org import load_org
+
+        load_org(org)  # an invalid organization file stops the run before it starts
+        return cls(
+            book=book,
+            path=path,
+            params=params,
+            decisions=decisions,
+            org=org,
+            run_key=run_key or default_run_key(book.name, params),
+        )
+
+    def execute(self, *, console: Console, interactive: bool) -> dict[str, Any]:
+        prefect_env.configure()
+        from flows.entry import golive_runbook
+        from flows.hooks import HOOKS
+
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        bar = progress.add_task(self.book.name, total=len(self.book.steps))
+        seen: set[str] = set()
+
+        def on_event(event: str, data: dict[str, Any]) -> None:
+            key, state = data["key"], data["state"]
+            if state not in _DONE:
+                return
+            if key not in seen:
+                seen.add(key)
+                progress.update(bar, total=max(len(seen), progress.tasks[0].total or 0), completed=len(seen))
+            note = f" — {data['note']}" if data.get("note") else ""
+            progress.console.print(f"[{_STYLE[state]}]{state:>11}[/] {escape(key + note)}", highlight=False)
+
+        quiet_prefect_console()
+        HOOKS.on_event = on_event
+        HOOKS.ask = (lambda request: self._prompt(request, progress)) if interactive else None
+        console.print(
+            f"[bold]{self.book.name}[/] run key {self.run_key} (starting Prefect…)", highlight=False
+        )
+        try:
+            with progress:
+                state = golive_runbook(
+                    runbook=str(self.path),
+                    parameters=self.params,
+                    run_key=self.run_key,
+                    decisions=self.decisions.to_json(),
+                    org=str(self.org) if self.org else None,
+                    return_state=True,
+                )
+        finally:
+            HOOKS.on_event = HOOKS.ask = None
+        return collect_result(state, self.book.name)
+
+    @staticmethod
+    def _prompt(request: InputRequest, progress: Progress) -> HumanInput | None:
+        progress.stop()
+        try:
+            console = progress.console
+            console.print(f"\n[bold]{request.step_key}[/]: {request.question}")
+            if request.kind == "approval":
+                role = Prompt.ask("Your role", choices=list(request.approvers), console=console)
+                name = Prompt.ask("Your name", console=console)
+                decision = "approve" if Confirm.ask("Approve?", console=console) else "reject"
+                comment = Prompt.ask("Comment", default="", console=console)
+                return Approval(decision=decision, name=name, role=role, comment=comment)
+            name = Prompt.ask("Your name", console=console)
+            confirmed = {
+                item_id
+                for item_id, text in request.items
+                if Confirm.ask(f"  {item_id}: {text}", console=console)
+            }
+            return Confirmation(confirmed=frozenset(confirmed), name=name)
+        finally:
+            progress.start()
+
+    @staticmethod
+    def print_summary(result: dict[str, Any], console: Console) -> None:
+        state = result["state"]
+        counts: dict[str, int] = {}
+        for s in result["steps"]:
+            counts[s["state"]] = counts.get(s["state"], 0) + 1
+        tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        console.print(f"[bold]{result['runbook']}[/] {state} ({tally})\n  run id: {result['run_id']}")
+        for s in result["steps"]:
+            if s["state"] == "failed":
+                console.print(
+                    f"  [red]failed[/] {escape(s['key'])}: {escape(s.get('error') or '')}", highlight=False
+                )
+        for path in result["reports"]:
+            console.print(f"  report: {path}")

@@ -1,0 +1,19 @@
+"""Loading the organization file a run uses (`--org`, `GOLIVE_ORG`, else the bundled example)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flows import paths
+
+
+def org_path(given: str | Path | None = None) -> Path:
+    return Path(given or os.environ.get("GOLIVE_ORG") or paths.DEFAULT_ORG)
+
+
+def load_org(given: str | Path | None = None) -> Any:
+    from tasks.planning.organization import load_organization
+
+    return load_organization(org_path(given))

@@ -1,0 +1,41 @@
+"""Where golive's files live. The project is used from a checkout, so data dirs sit beside the code."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flows.errors import UserInputError
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
+STEP_SCHEMAS = SCHEMAS / "steps"
+RUNBOOKS = ROOT / "runbooks"
+TEMPLATES = ROOT / "templates"
+MODELS = ROOT / "models"
+EXAMPLES = ROOT / "examples"
+DEFAULT_ORG = EXAMPLES / "acme-dental" / "organization.yaml"
+
+
+def state_dir() -> Path:
+    """Run state (database, Prefect home, audit key); `GOLIVE_HOME` overrides `./.golive`."""
+    return Path(os.environ.get("GOLIVE_HOME", ".golive")).resolve()
+
+
+def out_dir() -> Path:
+    """Generated reports and artifacts; `GOLIVE_OUT` overrides `./out`."""
+    return Path(os.environ.get("GOLIVE_OUT", "out")).resolve()
+
+
+def resolve_runbook(ref: str | Path) -> Path:
+    """A path, or a name under runbooks/ (`pre-implementation` → runbooks/pre-implementation.yaml)."""
+    candidate = Path(ref)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        if not candidate.is_file():
+            raise UserInputError(f"{ref}: no such runbook file")
+        return candidate
+    for suffix in (".yaml", ".yml"):
+        named = RUNBOOKS / f"{ref}{suffix}"
+        if named.is_file():
+            return named
+    raise UserInputError(f"{ref}: no runbook of that name in {RUNBOOKS}")

@@ -1,0 +1,45 @@
+"""Prefect settings for the embedded default: state under `.golive/prefect`, quiet, fast.
+
+Must run before `prefect` is first imported (Prefect reads its settings then). With
+`PREFECT_API_URL` set, golive talks to that server and only the home and analytics defaults apply.
+Measured choices are in README ("Embedded Prefect").
+"""
+
+from __future__ import annotations
+
+import os
+
+from flows import paths
+
+# Background services of the temporary server that a single local run never needs.
+_SERVICES_OFF = (
+    "SCHEDULER", "LATE_RUNS", "FOREMAN", "CANCELLATION_CLEANUP", "REPOSSESSOR", "TRIGGERS",
+    "EVENT_PERSISTER", "CLEANUP_RECONCILER", "PAUSE_EXPIRATIONS",
+)
+
+
+def embedded_defaults() -> dict[str, str]:
+    home = paths.state_dir() / "prefect"
+    values = {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        # The task-run recorder writes one task run per transaction by default; batching it is what
+        # makes 200 concurrent tasks fast (see README).
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "500",
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "500",
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "0.5",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+    }
+    if not os.environ.get("PREFECT_API_URL"):
+        for service in _SERVICES_OFF:
+            values[f"PREFECT_SERVER_SERVICES_{service}_ENABLED"] = "false"
+    return values
+
+
+def configure() -> None:
+    """Apply the defaults without overriding anything the user set."""
+    for key, value in embedded_defaults().items():
+        os.environ.setdefault(key, value)
+    (paths.state_dir() / "prefect").mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,28 @@
+"""Checks a step's `with:` again after rendering: templates can only be type-checked at run time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from flows.errors import ExpressionError
+from flows.semantic import default_kind_schema
+
+
+@lru_cache(maxsize=256)
+def _validator(kind: str) -> Draft202012Validator | None:
+    schema = default_kind_schema(kind)
+    return Draft202012Validator(schema) if schema is not None else None
+
+
+def check_rendered(kind: str, step_key: str, params: dict[str, Any]) -> None:
+    validator = _validator(kind)
+    if validator is None:
+        return
+    error = best_match(validator.iter_errors(params))
+    if error is not None:
+        where = "with." + ".".join(str(p) for p in error.absolute_path) if error.absolute_path else "with"
+        raise ExpressionError(f"{step_key}: {where} after rendering: {error.message}")

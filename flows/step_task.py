@@ -1,0 +1,104 @@
+"""The one Prefect task every step runs in: a thin wrapper around a step kind's plain `run`.
+
+It records the start in the audit log, runs the kind, and records the completed result in the
+store before returning, so a crash after this point never repeats the step on resume. Failures
+are recorded by the executor once Prefect's retries are exhausted.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from flows.expressions import evaluate
+from flows.scope import jsonable
+from tasks.context import HumanInput, StepContext
+from tasks.registry import STEP_KINDS
+
+_KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")
+
+
+class PrefectArtifacts:
+    """Step-kind artifacts published as Prefect artifacts (keys: lowercase letters, digits, dashes)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def _key(self, key: str) -> str:
+        return _KEY_UNSAFE.sub("-", f"{self.prefix}-{key}".lower()).strip("-")[:100]
+
+    def table(self, key: str, rows: Sequence[Mapping[str, Any]], description: str = "") -> None:
+        create_table_artifact(key=self._key(key), table=[dict(jsonable(r)) for r in rows], description=description)
+
+    def markdown(self, key: str, text: str, description: str = "") -> None:
+        create_markdown_artifact(key=self._key(key), markdown=text, description=description)
+
+    def link(self, key: str, target: str, description: str = "") -> None:
+        create_link_artifact(key=self._key(key), link=target, description=description)
+
+
+@dataclass
+class StepCall:
+    """Everything one step run needs; passed to the task quoted, so Prefect does not walk it."""
+
+    run_id: str
+    run_key: str
+    runbook: str
+    step_id: str
+    key: str
+    uses: str
+    params: dict[str, Any]
+    scope: dict[str, Any]
+    input_hash: str
+    item: Any = None
+    owner: str | None = None
+    human_input: HumanInput | None = None
+    store: Any = None
+    org: Any = None
+    out_dir: Path = Path("out")
+    run_started: datetime | None = None
+    record: bool = True  # undo bodies are audited but not recorded as step results
+    extra_audit: dict[str, Any] = field(default_factory=dict)
+
+
+def _audit(call: StepCall, event: str, data: Mapping[str, Any]) -> None:
+    if call.store is not None:
+        call.store.audit.append(event, dict(jsonable(data)), run_id=call.run_id)
+
+
+def execute(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any]) -> dict[str, Any]:
+    """Run one step kind; plain Python apart from the artifacts sink (so tests can call it)."""
+    kind = STEP_KINDS[call.uses]
+    started = datetime.now(UTC)
+    _audit(call, "step.start", {"step": call.key, "uses": call.uses, "owner": call.owner, **call.extra_audit})
+    ctx = StepContext(
+        run_id=call.run_id, run_key=call.run_key, runbook=call.runbook, step_id=call.step_id,
+        step_key=call.key, params=call.scope.get("params", {}), org=call.org, item=call.item,
+        store=call.store, out_dir=call.out_dir, human_input=call.human_input, run_started=call.run_started,
+        scope=call.scope, artifacts=PrefectArtifacts(f"{call.runbook}-{call.key}"),
+        evaluate=lambda expr: evaluate(expr, call.scope),
+        audit=lambda event, data: _audit(call, event, data),
+        logger=logger,  # type: ignore[arg-type]
+    )
+    outputs = jsonable(kind.run(ctx, call.params) or {})
+    if call.record and call.store is not None:
+        call.store.record_step(run_id=call.run_id, run_key=call.run_key, step_key=call.key, step_id=call.step_id,
+                               state="completed", input_hash=call.input_hash, outputs=outputs,
+                               started_at=started, finished_at=datetime.now(UTC))
+    _audit(call, "step.end", {"step": call.key, "state": "completed", **call.extra_audit})
+    return outputs
+
+
+@task(name="step", cache_policy=NO_CACHE, persist_result=False)
+def run_step(call: StepCall) -> dict[str, Any]:
+    return execute(call, get_run_logger())

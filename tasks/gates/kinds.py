@@ -1,0 +1,259 @@
+"""Gate step kinds: `gate`, `probe.http`, `metrics.simulate`, `rollback.triggers`, `rollback.start`,
+`rollout.set` and `deadline.check`. Thin wrappers: the work is in the plain modules beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from flows.durations import parse_duration
+from flows.errors import StepFailed, UserInputError
+from flows.paths import ROOT
+from tasks.context import StepContext
+from tasks.gates import deadline, launch, repository, simulator, triggers
+from tasks.gates.criteria import Op, parse_spec
+from tasks.gates.evaluate import evaluate
+from tasks.gates.probe import probe, safe_target
+from tasks.gates.verdict import Decision
+from tasks.kind import StepKind
+
+
+class GateNoGo(StepFailed):
+    """A gate decided no-go: a critical criterion failed."""
+
+
+class DeadlineMissed(StepFailed):
+    """A rollback deadline passed and the step was told to fail rather than escalate."""
+
+
+def _need_store(ctx: StepContext) -> Any:
+    if ctx.store is None:
+        raise UserInputError(f"step {ctx.step_key} needs the store")
+    return ctx.store
+
+
+def _org_locations(ctx: StepContext) -> list[str] | None:
+    locs = getattr(ctx.org, "locations", None)
+    return None if locs is None else [loc.id for loc in locs]
+
+
+def _id_list(value: Any, what: str) -> list[str]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+        raise UserInputError(f"{what} must be a list of location ids")
+    return [str(v.get("location", v.get("id"))) if isinstance(v, Mapping) else str(v) for v in value]
+
+
+def _check_known(ctx: StepContext, locations: Sequence[str]) -> None:
+    known = _org_locations(ctx)
+    if known is None:
+        return
+    unknown = [loc for loc in locations if loc not in known]
+    if unknown:
+        raise UserInputError(f"unknown location id(s): {', '.join(unknown)}")
+
+
+def _resolve(path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() or p.exists() else ROOT / p
+
+
+# -- gate -------------------------------------------------------------------------------------
+
+def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = _need_store(ctx)
+    locations = _id_list(params["locations"], "locations") if params.get("locations") else _org_locations(ctx)
+    spec = parse_spec(params["criteria"], periods=params.get("periods"), as_of=params.get("as_of"),
+                      locations=locations, name=str(params.get("name") or ctx.runbook))
+    needed = set(locations or [])
+    for c in spec.criteria:
+        if c.baseline is not None and c.baseline.locations:
+            needed.update(c.baseline.locations)
+    obs = repository.load_observations(store, locations=sorted(needed) if locations is not None else None,
+                                       metrics=sorted({c.metric for c in spec.criteria}))
+    verdict = evaluate(spec, obs)
+    wave = None if params.get("wave") is None else str(params["wave"])
+    verdict_id = repository.save_verdict(store, verdict, runbook=ctx.runbook, run_id=ctx.run_id,
+                                         step_key=ctx.step_key, wave=wave)
+    summary = verdict.to_dict()
+    ctx.audit("gate.verdict", {"step": ctx.step_key, "gate": verdict.gate, "wave": wave,
+                               "verdict": verdict.decision.value, "as_of": verdict.as_of.isoformat(),
+                               "verdict_id": verdict_id, "reasons": list(verdict.reasons),
+                               "criteria": {c.id: c.status.value for c in verdict.criteria}})
+    ctx.artifacts.table(f"gate-{ctx.step_key}".replace("_", "-").replace(".", "-").lower()[:60], verdict.table(),
+                        description=f"{verdict.gate}: {verdict.decision.value} as of {verdict.as_of}")
+    outputs = {
+        "verdict": verdict.decision.value, "verdict_id": verdict_id, "as_of": verdict.as_of.isoformat(),
+        "score": summary["score"], "reasons": list(verdict.reasons), "decide_role": params.get("decide_role"),
+        "criteria": [{"id": c.id, "title": c.title, "status": c.status.value, "critical": c.critical,
+                      "reason": c.reason, "failing": c.failing} for c in verdict.criteria],
+    }
+    ctx.logger.info("gate %s: %s", verdict.gate, verdict.decision.value)
+    if verdict.decision is Decision.NO_GO and params.get("fail_on_no_go", True):
+        raise GateNoGo(f"{verdict.gate}: no-go — " + "; ".join(r for r in verdict.reasons if "critical" in r))
+    return outputs
+
+
+# -- metrics ----------------------------------------------------------------------------------
+
+def run_simulate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = _need_store(ctx)
+    scenario = simulator.load_scenario(_resolve(params["scenario"]))
+    locations = _id_list(params["locations"], "locations") if params.get("locations") else _org_locations(ctx)
+    if not locations:
+        raise UserInputError("metrics.simulate needs locations (or an organization)")
+    _check_known(ctx, locations)
+    if params.get("start"):
+        scenario = simulator.Scenario(scenario.name, scenario.seed, date.fromisoformat(str(params["start"])),
+                                      scenario.days, scenario.baseline_days, scenario.settings)
+    obs = simulator.simulate(scenario, locations)
+    source = str(params.get("source") or "simulator")
+    rows = repository.save_samples(store, obs.samples(), source)
+    ctx.audit("metrics.simulated", {"step": ctx.step_key, "scenario": scenario.name, "locations": locations,
+                                    "rows": rows, "start": obs.start.isoformat(), "end": obs.end.isoformat()})
+    return {"scenario": scenario.name, "locations": locations, "go_live": scenario.start.isoformat(),
+            "start": obs.start.isoformat(), "end": obs.end.isoformat(), "rows": rows,
+            "metrics": sorted(obs.metrics), "source": source}
+
+
+# -- probe ------------------------------------------------------------------------------------
+
+def run_probe(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = _need_store(ctx)
+    locations = _id_list(params["locations"], "locations") if params.get("locations") else [str(params["location"])]
+    timeout_s = parse_duration(params.get("timeout", "5s"))
+    connect_s = parse_duration(params.get("connect_timeout", "3s"))
+    results = []
+    for loc in locations:
+        sample = probe(str(params["url"]), location=loc, timeout_s=timeout_s, connect_timeout_s=connect_s,
+                       expect_status=tuple(params.get("expect_status") or ()))
+        repository.save_probe(store, sample)
+        day = sample.checked_at.date()
+        todays = [s for s in repository.probe_samples(store, loc) if s.checked_at.date() == day]
+        daily = repository.daily_availability(todays)
+        repository.save_samples(store, daily, "probe")
+        results.append({"location": loc, "ok": sample.ok, "status_code": sample.status_code,
+                        "latency_ms": sample.latency_ms, "error": sample.error,
+                        "availability_today_pct": daily[0].value if daily else None})
+    ctx.audit("probe.http", {"step": ctx.step_key, "target": safe_target(str(params["url"])), "ok": [r["location"] for r in results if r["ok"]],
+                             "failed": [r["location"] for r in results if not r["ok"]]})
+    return {"samples": results, "all_ok": all(r["ok"] for r in results)}
+
+
+# -- rollback ---------------------------------------------------------------------------------
+
+def run_triggers(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = _need_store(ctx)
+    locations = _id_list(params["locations"], "locations") if params.get("locations") else _org_locations(ctx)
+    rules = triggers.TriggerRules(
+        availability_below=float(params.get("availability_below", 95)),
+        availability_max_days=int(params.get("availability_max_days", 2)),
+        refusal_op=Op(str(params.get("refusal_op", ">"))),
+        refusal_pct=float(params.get("refusal_pct", 50)),
+        window_days=int(params.get("window_days", 14)),
+    )
+    as_of = date.fromisoformat(str(params["as_of"])) if params.get("as_of") else None
+    obs = repository.load_observations(store, locations=locations, metrics=[
+        rules.availability_metric, rules.clinical_metric, rules.refusal_metric, rules.data_loss_metric])
+    hits = triggers.check(obs, rules, as_of=as_of)
+    found = triggers.affected(hits)
+    already = repository.open_rollbacks(store) if params.get("skip_open", True) else {}
+    new = [a for a in found if a["location"] not in already]
+    ctx.audit("rollback.triggers", {"step": ctx.step_key, "affected": [a["location"] for a in new],
+                                    "already_open": sorted(set(a["location"] for a in found) & set(already))})
+    if found:
+        ctx.artifacts.table("rollback-triggers", [h.to_dict() for h in hits],
+                            description=f"{len(found)} location(s) hit a rollback trigger")
+    return {"affected": new, "locations": [a["location"] for a in new], "count": len(new),
+            "already_open": sorted(set(a["location"] for a in found) & set(already)),
+            "hits": [h.to_dict() for h in hits]}
+
+
+def _trigger_time(value: Any) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    text = str(value)
+    if len(text) == 10:  # a day: the trigger counts from the start of it
+        return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+    return deadline.parse_instant(text, "triggered_at")
+
+
+def run_rollback_start(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = _need_store(ctx)
+    target = params["location"]
+    location = str(target.get("location")) if isinstance(target, Mapping) else str(target)
+    _check_known(ctx, [location])
+    reason = str(params.get("reason") or (target.get("reason") if isinstance(target, Mapping) else "") or "manual")
+    trig = list(params.get("triggers") or (target.get("triggers", []) if isinstance(target, Mapping) else []))
+    # Deadlines count from when the trigger fired, i.e. was detected (now), unless given.
+    at = _trigger_time(params.get("triggered_at"))
+    rollback_id, created = repository.open_rollback(store, location=location, reason=reason, triggers=trig,
+                                                    triggered_at=at, run_id=ctx.run_id)
+    started: dict[str, Any] = {"mode": "none"}
+    if created:
+        started = launch.launch(str(params.get("runbook", "rollback")),
+                                {"locations": [location], "reason": reason, "triggered_at": at.isoformat()},
+                                mode=str(params.get("launch", "auto")))
+    ctx.audit("rollback.started" if created else "rollback.already_open",
+              {"step": ctx.step_key, "location": location, "rollback_id": rollback_id, "reason": reason,
+               "triggers": trig, "triggered_at": at.isoformat(), "launch": started})
+    return {"rollback_id": rollback_id, "created": created, "location": location, "reason": reason,
+            "triggered_at": at.isoformat(), "launch": started}
+
+
+def run_rollout_set(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = _need_store(ctx)
+    locations = _id_list(params["locations"], "locations")
+    _check_known(ctx, locations)
+    status, workflow = str(params["status"]), str(params.get("workflow") or
+                                                  ("previous" if params["status"] == "rolled_back" else "platform"))
+    changed = []
+    for loc in locations:
+        before = repository.set_rollout(store, loc, status=status, workflow=workflow, reason=params.get("reason"),
+                                        wave=None if params.get("wave") is None else str(params["wave"]))
+        if status != "rolled_back" and params.get("close_rollback", True):
+            repository.close_rollback(store, loc)
+        changed.append({"location": loc, "before": before, "after": {"status": status, "workflow": workflow}})
+    ctx.audit("rollout.set", {"step": ctx.step_key, "changed": changed})
+    return {"changed": changed, "locations": locations, "status": status, "workflow": workflow}
+
+
+def run_deadline(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    since = _trigger_time(params["since"])
+    within = parse_duration(params["within"])
+    now = deadline.parse_instant(params["now"], "now") if params.get("now") else None
+    status = deadline.assess(since, within, now)
+    out = {"phase": params.get("phase", ctx.step_id), **status.to_dict(), "escalated_to": []}
+    if status.overdue:
+        roles = list(params.get("escalate_to") or [])
+        message = (f"{out['phase']} overdue: due {status.due_at.isoformat()} ({params['within']} after "
+                   f"{since.isoformat()}), {out['late_by_s'] / 3600:.1f} h late")
+        if params.get("subject"):
+            message = f"{params['subject']}: {message}"
+        ctx.audit("deadline.overdue", {"step": ctx.step_key, "to": roles, "message": message, **status.to_dict()})
+        ctx.logger.warning("escalation to %s: %s", ", ".join(roles) or "nobody", message)
+        out.update(escalated_to=roles, message=message)
+        if params.get("on_overdue", "escalate") == "fail":
+            raise DeadlineMissed(message)
+    else:
+        ctx.audit("deadline.met", {"step": ctx.step_key, **status.to_dict()})
+    return out
+
+
+KINDS: tuple[StepKind, ...] = (
+    StepKind("gate", run_gate, "Go/no-go/inconclusive over metric criteria, stored with evidence", side_effects=True),
+    StepKind("probe.http", run_probe, "Probe the platform endpoint over HTTP and store availability", side_effects=True),
+    StepKind("metrics.simulate", run_simulate, "Simulate daily metrics from a scenario file into the store",
+             side_effects=True),
+    StepKind("rollback.triggers", run_triggers, "Check the four rollback triggers; list affected locations"),
+    StepKind("rollback.start", run_rollback_start, "Open a rollback for one location and start its runbook",
+             side_effects=True),
+    StepKind("rollout.set", run_rollout_set, "Set locations' rollout status (live, or back on the previous workflow)",
+             side_effects=True),
+    StepKind("deadline.check", run_deadline, "Check a deadline counted from a trigger time; escalate when overdue",
+             side_effects=True),
+)

@@ -1,0 +1,242 @@
+"""Step kinds for the playbook's imaging integration (CBCT and intraoral), thin over the domain modules.
+
+Outputs carry no patient identifiers: series are named by a one-way key, files by role.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from flows.durations import parse_duration
+from flows.errors import StepFailed
+from tasks.context import StepContext
+from tasks.imaging import network as net
+from tasks.imaging.errors import DicomNetworkError, ImagingError, TransferCheckFailed
+from tasks.imaging.receiver import Receiver, short_hash
+from tasks.kind import StepKind
+
+log = logging.getLogger(__name__)
+
+
+class AiValidationFailed(StepFailed):
+    """The AI analysis checklist (time, canal, density, implant plans, agreement) did not pass."""
+
+
+class IosValidationFailed(StepFailed):
+    """An intraoral scan failed its checks (load, triangle count, size, alignment with CBCT)."""
+
+
+def _series_dir(ctx: StepContext, params: dict[str, Any]) -> Path:
+    """The series to use: `series` (a folder) or a phantom generated from `phantom_seed`."""
+    if params.get("series"):
+        return Path(str(params["series"]))
+    from tasks.imaging.phantom import write_phantom
+
+    seed = int(params.get("phantom_seed", 0))
+    out = Path(ctx.out_dir) / "imaging" / f"phantom-{seed}"
+    if not (out / "series").is_dir():
+        write_phantom(out, seed=seed)
+    return out / "series"
+
+
+def _peer(params: dict[str, Any]) -> net.Peer:
+    return net.Peer(str(params["host"]), int(params.get("port", 104)), str(params.get("ae_title", "ANY-SCP")),
+                    str(params.get("calling_ae", "GOLIVE")), float(params.get("timeout_s", 30)))
+
+
+def run_echo(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        if params.get("host"):
+            peer = _peer(params)
+            res = net.echo(peer)
+            where = "configured endpoint"
+        else:  # no endpoint given: prove the path with the bundled receiver standing in
+            with Receiver(Path(ctx.out_dir) / "imaging" / "echo", port=0) as r:
+                peer = net.Peer("127.0.0.1", r.port, r.ae_title)
+                res = net.echo(peer)
+            where = "bundled receiver (stand-in endpoint)"
+    except DicomNetworkError as exc:
+        raise StepFailed(f"C-ECHO failed: {exc}") from None
+    out = {"ok": res.ok, "status": res.status, "round_trip_ms": res.round_trip_ms, "endpoint": where,
+           "ae_title": peer.ae_title}
+    ctx.audit("imaging.dicom_echo", out)
+    if not res.ok:
+        raise StepFailed(f"C-ECHO to {peer.host}:{peer.port} returned status 0x{res.status:04X}")
+    return out
+
+
+def run_send(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    from tasks.imaging.ingest import read_series
+
+    budget = parse_duration(params.get("max_arrival", "5m"))
+    series = _series_dir(ctx, params)
+    try:
+        vol = read_series(series).volume  # only whole, valid series are sent
+    except ImagingError as exc:
+        raise TransferCheckFailed(f"the sample series is not valid: {exc}") from None
+    files = list(vol.files)
+    try:
+        if params.get("host"):
+            peer = _peer(params)
+            report = net.send_series(files, peer)
+            verdict = _verify_by_query(peer, report, vol, budget, float(params.get("poll_s", 2.0)))
+            endpoint = "configured endpoint (verified by C-FIND; pixel hashes need the receiver mode)"
+        else:
+            with Receiver(Path(ctx.out_dir) / "imaging" / "received", port=0) as r:
+                report = net.send_series(files, net.Peer("127.0.0.1", r.port, r.ae_title))
+                deadline = time.time() + budget
+                while len(r.received) < len(files) and time.time() < deadline:
+                    time.sleep(0.05)
+                verdict = net.verify_transfer(report, r.received, budget)
+            endpoint = "bundled receiver (stand-in endpoint)"
+    except DicomNetworkError as exc:
+        raise TransferCheckFailed(f"sending failed: {exc}") from None
+    out = verdict.as_dict() | {"series": "series-" + short_hash(vol.ids.series_instance_uid if vol.ids else ""),
+                               "endpoint": endpoint, "send_s": round(report.elapsed_s, 3)}
+    ctx.artifacts.table("imaging-transfer", [{"check": k, "value": str(out[k])} for k in
+                                             ("sent", "arrived", "missing", "changed", "lossy",
+                                              "wrong_association", "arrival_s", "budget_s")],
+                        description="CBCT transfer: whole, unchanged, lossless, right patient, on time")
+    ctx.audit("imaging.dicom_send", {k: out[k] for k in ("passed", "sent", "arrived", "arrival_s")})
+    if not verdict.passed:
+        raise TransferCheckFailed("; ".join(verdict.problems))
+    return out
+
+
+def _verify_by_query(peer: net.Peer, report: net.SendReport, vol, budget: float, poll_s: float) -> net.TransferVerdict:
+    ids = vol.ids
+    want = {s.sop_instance_uid for s in report.instances}
+    deadline = report.started_at + budget
+    have: set[str] = set()
+    arrival = None
+    while True:
+        have = set(net.query_instances(peer, ids.study_instance_uid, ids.series_instance_uid)) & want
+        if have == want:
+            arrival = time.time() - report.started_at
+            break
+        if time.time() >= deadline:
+            break
+        time.sleep(poll_s)
+    missing = len(want - have)
+    problems = []
+    if missing:
+        problems.append(f"{missing} of {len(want)} instance(s) not found on the peer within {budget:.0f}s")
+    lossy = sum(1 for s in report.instances if net.is_lossy(s.transfer_syntax))
+    if lossy:
+        problems.append(f"{lossy} instance(s) were sent in a lossy transfer syntax")
+    failed = sum(1 for s in report.instances if s.status != 0)
+    if failed:
+        problems.append(f"{failed} C-STORE request(s) did not succeed")
+    return net.TransferVerdict(not problems, len(want), len(have), missing, 0, lossy, 0,
+                               None if arrival is None else round(arrival, 3), budget, tuple(problems))
+
+
+def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    from tasks.imaging.analysis import analyze
+
+    series = _series_dir(ctx, params)
+    budget = parse_duration(params.get("max_time", "5m"))
+    reference = params.get("reference")
+    if reference == "phantom":  # the phantom's exact labels
+        reference = str(series.parent / "labels.npy")
+    thr = dict({"dice_mandible": 0.95, "dice_teeth": 0.90, "dice_canal": 0.80, "hd95_canal_mm": 1.5},
+               **(params.get("thresholds") or {}))
+    out_dir = Path(ctx.out_dir) / "imaging" / f"analysis-{ctx.step_key}".replace("/", "-")
+    try:
+        summary = analyze(series, out_dir, bundle=params.get("bundle"), reference=reference,
+                          confidence_threshold=float(params.get("confidence_threshold", 0.85)))
+    except ImagingError as exc:
+        raise AiValidationFailed(f"analysis could not run: {exc}") from None
+    checks = [
+        ("segmentation within time", summary["timings_s"]["total"] <= budget,
+         f"{summary['timings_s']['total']:.1f}s of {budget:.0f}s"),
+        ("nerve canals identified", all(c["found"] for c in summary["canals"]) and len(summary["canals"]) == 2,
+         ", ".join(f"{c['side']}: {'found' if c['found'] else 'not found'} ({c['confidence']:.2f})"
+                   for c in summary["canals"])),
+        ("bone density available", all(s["density_hu"] is not None for s in summary["sites"]),
+         f"{sum(s['density_hu'] is not None for s in summary['sites'])} of {len(summary['sites'])} site(s)"),
+        ("implant recommendations generated",
+         bool(summary["sites"]) and all(s["recommended"] is not None or s["warnings"] for s in summary["sites"]),
+         f"{sum(s['recommended'] is not None for s in summary['sites'])} of {len(summary['sites'])} site(s) "
+         "with an implant; the rest explain why"),
+    ]
+    agreement = summary.get("agreement")
+    if agreement:
+        for name in ("mandible", "teeth", "canal"):
+            key = f"dice_{name}"
+            if key in thr:
+                d = agreement[name]["dice"]
+                checks.append((f"Dice {name} >= {thr[key]}", d >= thr[key], f"{d:.3f}"))
+        h = agreement["canal"]["hd95_mm"]
+        checks.append((f"canal HD95 <= {thr['hd95_canal_mm']} mm", h is not None and h <= thr["hd95_canal_mm"],
+                       "n/a" if h is None else f"{h:.2f} mm"))
+    rows = [{"check": n, "passed": bool(ok), "evidence": ev} for n, ok, ev in checks]
+    ctx.artifacts.table("imaging-ai-checks", rows, description="AI analysis checklist (phantom-trained model)")
+    ctx.artifacts.table("imaging-sites", [
+        {"site": s["name"], "side": s["side"], "implant": None if s["recommended"] is None else
+         f"{s['recommended']['diameter_mm']} x {s['recommended']['length_mm']} mm",
+         "density_hu": s["density_hu"], "misch_estimate": s["misch_class_estimate"],
+         "near_canal": s["flagged_near_canal"], "confidence": s["confidence"]} for s in summary["sites"]],
+        description="Candidate implant sites")
+    ctx.artifacts.link("imaging-analysis", str(out_dir), description="SEG, SR, summary and previews")
+    out = {"passed": all(r["passed"] for r in rows), "checks": rows, "out_dir": str(out_dir),
+           "files": summary["files"], "timings_s": summary["timings_s"], "warnings": summary["warnings"],
+           "sites": len(summary["sites"]), "agreement": agreement, "series": summary["series"]}
+    ctx.audit("imaging.validate_ai", {"passed": out["passed"], "series": summary["series"]})
+    if not out["passed"]:
+        raise AiValidationFailed("AI analysis checks failed: " + "; ".join(
+            f"{r['check']} ({r['evidence']})" for r in rows if not r["passed"]))
+    return out
+
+
+def run_validate_ios(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    from tasks.imaging import ios
+
+    path = params.get("scan")
+    cbct_series = None
+    if not path:  # a phantom scan of the phantom CBCT's crowns (demo and tests)
+        series = _series_dir(ctx, params)
+        from tasks.imaging.ingest import read_series
+        import numpy as np
+
+        labels = np.load(series.parent / "labels.npy")
+        vol = read_series(series).volume
+        path = ios.phantom_scan(labels, vol.affine, series.parent / "ios-scan.stl")
+        cbct_series = (vol, labels)
+    lo, hi = params.get("extent_mm", [15.0, 120.0])
+    try:
+        rep = ios.check_mesh(path, int(params.get("min_triangles", 1000)),
+                             int(params.get("max_triangles", 5_000_000)), (float(lo), float(hi)))
+    except ImagingError as exc:
+        raise IosValidationFailed(str(exc)) from None
+    out: dict[str, Any] = {"passed": rep.passed, "triangles": rep.triangles, "extent_mm": list(rep.extent_mm),
+                           "watertight": rep.watertight, "open_edges": rep.open_edges,
+                           "degenerate_faces": rep.degenerate_faces, "problems": list(rep.problems),
+                           "warnings": list(rep.warnings)}
+    if params.get("align_with_cbct", True) and cbct_series is not None:
+        vol, labels = cbct_series
+        al = ios.align_to_cbct(ios.load_mesh(path), labels == 3, vol.affine, float(params.get("max_rms_mm", 1.0)))
+        out["alignment"] = al
+        if not al["aligned"]:
+            out["passed"] = False
+            out["problems"].append(f"alignment RMS {al['rms_mm']} mm exceeds {al['max_rms_mm']} mm")
+    ctx.artifacts.table("imaging-ios", [{"check": k, "value": str(v)} for k, v in out.items()],
+                        description="Intraoral scan checks")
+    if not out["passed"]:
+        raise IosValidationFailed("; ".join(out["problems"]))
+    return out
+
+
+KINDS: tuple[StepKind, ...] = (
+    StepKind("imaging.dicom_echo", run_echo, "C-ECHO the imaging endpoint (or the bundled stand-in receiver)"),
+    StepKind("imaging.dicom_send", run_send,
+             "Send a CBCT series and prove it arrived whole, unchanged, lossless, right patient, on time",
+             side_effects=True),
+    StepKind("imaging.validate_ai", run_validate_ai,
+             "Segment, measure and write SEG/SR; check time, canal, density, implant plans, agreement"),
+    StepKind("imaging.validate_ios", run_validate_ios,
+             "Check an intraoral STL/PLY scan (load, triangles, size, open surfaces) and its CBCT alignment"),
+)

@@ -1,0 +1,201 @@
+"""DICOM network checks as plain functions: C-ECHO, sending a series, querying a peer, and the pure
+verdict on whether a sent series arrived whole, unchanged, on time and with the right association.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pynetdicom import AE, build_context
+from pynetdicom.sop_class import (
+    PatientRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelFind,
+    Verification,
+)
+
+from tasks.imaging.errors import DicomNetworkError
+from tasks.imaging.ingest import is_lossy
+from tasks.imaging.receiver import Received, pixel_hash, short_hash
+
+log = logging.getLogger(__name__)
+del PatientRootQueryRetrieveInformationModelFind
+
+
+@dataclass(frozen=True)
+class Peer:
+    host: str
+    port: int
+    ae_title: str = "ANY-SCP"
+    calling_ae: str = "GOLIVE"
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class EchoResult:
+    ok: bool
+    status: int
+    round_trip_ms: float
+
+
+@dataclass(frozen=True)
+class SentInstance:
+    sop_instance_uid: str
+    series_instance_uid: str
+    study_instance_uid: str
+    patient_key: str
+    transfer_syntax: str
+    pixel_sha256: str
+    status: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class SendReport:
+    instances: tuple[SentInstance, ...]
+    started_at: float
+    finished_at: float
+
+    @property
+    def elapsed_s(self) -> float:
+        return self.finished_at - self.started_at
+
+
+@dataclass(frozen=True)
+class TransferVerdict:
+    passed: bool
+    sent: int
+    arrived: int
+    missing: int
+    changed: int
+    lossy: int
+    wrong_association: int
+    arrival_s: float | None
+    budget_s: float
+    problems: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"problems": list(self.problems)}
+
+
+def _associate(ae: AE, peer: Peer):
+    try:
+        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title)
+    except Exception as exc:  # socket errors surface here on some platforms
+        raise DicomNetworkError(f"{peer.host}:{peer.port}: cannot connect ({type(exc).__name__})") from exc
+    if not assoc.is_established:
+        why = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted else "no answer"
+        raise DicomNetworkError(f"{peer.host}:{peer.port} ({peer.ae_title}): association {why}")
+    return assoc
+
+
+def echo(peer: Peer) -> EchoResult:
+    """C-ECHO the peer; raises DicomNetworkError when no association can be made."""
+    ae = AE(ae_title=peer.calling_ae)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = peer.timeout_s
+    ae.add_requested_context(Verification)
+    t0 = time.perf_counter()
+    assoc = _associate(ae, peer)
+    try:
+        status = assoc.send_c_echo()
+    finally:
+        assoc.release()
+    code = int(status.Status) if status is not None and "Status" in status else -1
+    return EchoResult(code == 0, code, round((time.perf_counter() - t0) * 1000, 1))
+
+
+def send_series(files: Sequence[Path | str], peer: Peer) -> SendReport:
+    """C-STORE each file in its own transfer syntax (no transcoding: what is sent is what was read)."""
+    datasets: list[tuple[Path, Dataset]] = [(Path(f), pydicom.dcmread(f)) for f in files]
+    ae = AE(ae_title=peer.calling_ae)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = peer.timeout_s
+    contexts = {}
+    for _, ds in datasets:
+        key = (str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID))
+        contexts[key] = build_context(*key)
+    if len(contexts) > 128:
+        raise DicomNetworkError("too many distinct SOP class / transfer syntax pairs for one association")
+    for cx in contexts.values():
+        ae.add_requested_context(cx.abstract_syntax, cx.transfer_syntax)
+    started = time.time()
+    assoc = _associate(ae, peer)
+    out = []
+    try:
+        for path, ds in datasets:
+            status = assoc.send_c_store(ds)
+            code = int(status.Status) if status is not None and "Status" in status else -1
+            out.append(SentInstance(
+                str(ds.SOPInstanceUID), str(ds.get("SeriesInstanceUID", "")),
+                str(ds.get("StudyInstanceUID", "")), short_hash(str(ds.get("PatientID", ""))),
+                str(ds.file_meta.TransferSyntaxUID), pixel_hash(ds), code, path))
+    finally:
+        assoc.release()
+    report = SendReport(tuple(out), started, time.time())
+    log.info("sent %d instance(s) in %.2fs", len(out), report.elapsed_s)
+    return report
+
+
+def query_instances(peer: Peer, study_uid: str, series_uid: str) -> list[str]:
+    """C-FIND (study root, IMAGE level) for the SOP Instance UIDs a peer holds for one series."""
+    ae = AE(ae_title=peer.calling_ae)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = peer.timeout_s
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+    q = Dataset()
+    q.QueryRetrieveLevel = "IMAGE"
+    q.StudyInstanceUID = study_uid
+    q.SeriesInstanceUID = series_uid
+    q.SOPInstanceUID = ""
+    assoc = _associate(ae, peer)
+    uids = []
+    try:
+        for status, ident in assoc.send_c_find(q, StudyRootQueryRetrieveInformationModelFind):
+            if status is None:
+                raise DicomNetworkError(f"{peer.host}:{peer.port}: C-FIND got no answer")
+            if status.Status in (0xFF00, 0xFF01) and ident is not None:
+                uids.append(str(ident.get("SOPInstanceUID", "")))
+            elif status.Status not in (0x0000, 0xFF00, 0xFF01):
+                raise DicomNetworkError(f"{peer.host}:{peer.port}: C-FIND failed with status 0x{status.Status:04X}")
+    finally:
+        assoc.release()
+    return uids
+
+
+def verify_transfer(report: SendReport, received: Iterable[Received], budget_s: float) -> TransferVerdict:
+    """Whole, unchanged, lossless, right association, on time: the playbook's Imaging Data Flow checks."""
+    by_uid = {r.sop_instance_uid: r for r in received}
+    problems = []
+    missing = changed = lossy = wrong = 0
+    last = None
+    for s in report.instances:
+        r = by_uid.get(s.sop_instance_uid)
+        if s.status != 0 or r is None:
+            missing += 1
+            continue
+        last = r.arrived_at if last is None else max(last, r.arrived_at)
+        if r.pixel_sha256 != s.pixel_sha256:
+            changed += 1
+        if is_lossy(r.transfer_syntax):
+            lossy += 1
+        if (r.patient_key, r.study_instance_uid, r.series_instance_uid) != \
+                (s.patient_key, s.study_instance_uid, s.series_instance_uid):
+            wrong += 1
+    arrival = None if last is None else round(last - report.started_at, 3)
+    if missing:
+        problems.append(f"{missing} of {len(report.instances)} instance(s) did not arrive")
+    if changed:
+        problems.append(f"{changed} instance(s) arrived with different pixel data")
+    if lossy:
+        problems.append(f"{lossy} instance(s) arrived in a lossy transfer syntax")
+    if wrong:
+        problems.append(f"{wrong} instance(s) arrived under another patient/study/series")
+    if arrival is not None and arrival > budget_s:
+        problems.append(f"arrival took {arrival:.1f}s, budget {budget_s:.0f}s")
+    if not report.instances:
+        problems.append("nothing was sent")
+    return TransferVerdict(not problems, len(report.instances), len(report.instances) - missing, missing,
+                           changed, lossy, wrong, arrival, budget_s, tuple(problems))

@@ -1,0 +1,150 @@
+"""Segment a `Volume` with a MONAI bundle (default: models/cbct-seg, trained here on phantoms).
+
+The bundle's `configs/inference.json` is the single statement of the model's input convention:
+`network_def`, `spacing_mm`, `hu_window`, `labels`, `roi_size`. The network takes MONAI spatial order
+(x=column, y=row, z=slice) in LPS orientation; this module converts from the `Volume` order
+(k, i, j) at its boundary and resamples to the model spacing and back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from flows.paths import MODELS
+from tasks.imaging.errors import ModelBundleError
+from tasks.imaging.volume import Volume
+
+log = logging.getLogger(__name__)
+DEFAULT_BUNDLE = MODELS / "cbct-seg"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    root: Path
+    network: torch.nn.Module
+    spacing_mm: tuple[float, float, float]  # model grid, (x, y, z) = (column, row, slice)
+    hu_window: tuple[float, float]
+    labels: dict[str, int]
+    roi_size: tuple[int, int, int]  # (x, y, z)
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Labels on the model grid (k, i, j order) with their affine, per-voxel confidence and timings."""
+
+    labels: np.ndarray  # uint8 [k, i, j] on the model grid
+    hu: np.ndarray  # float32 [k, i, j]: the input resampled onto the model grid (for measurements)
+    confidence: np.ndarray  # float32 [k, i, j]: softmax probability of the chosen label
+    affine: np.ndarray  # (k, i, j, 1) -> LPS mm on the model grid
+    spacing: tuple[float, float, float]  # (slice, row, column) mm
+    label_names: dict[int, str]
+    label_confidence: dict[str, float]  # mean confidence inside each predicted structure
+    inference_s: float
+    source_shape: tuple[int, int, int]
+    source_spacing: tuple[float, float, float]
+
+    def on_source_grid(self) -> np.ndarray:
+        """Labels resampled (nearest) back onto the source volume's grid."""
+        if self.labels.shape == self.source_shape and np.allclose(self.spacing, self.source_spacing):
+            return self.labels
+        scale = np.array(self.source_spacing) / np.array(self.spacing)
+        return ndimage.affine_transform(self.labels, scale, output_shape=self.source_shape, order=0,
+                                        mode="nearest")
+
+
+@lru_cache(maxsize=4)
+def _load(root: str) -> Bundle:
+    from monai.bundle import ConfigParser
+
+    path = Path(root)
+    cfg_file = path / "configs" / "inference.json"
+    weights = path / "models" / "model.pt"
+    meta_file = path / "configs" / "metadata.json"
+    for f in (cfg_file, weights, meta_file):
+        if not f.is_file():
+            raise ModelBundleError(f"{f}: missing from the MONAI bundle")
+    try:
+        parser = ConfigParser()
+        parser.read_config(cfg_file)
+        parser.read_meta(meta_file)
+        net = parser.get_parsed_content("network_def")
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        net.load_state_dict(state)
+        net.eval()
+        labels = dict(parser.get("labels", {"background": 0}))
+        meta = parser.get("_meta_", {})
+    except ModelBundleError:
+        raise
+    except Exception as exc:  # config/weights mismatch, bad JSON: name the bundle, keep the cause
+        raise ModelBundleError(f"{path}: cannot load bundle ({type(exc).__name__}: {exc})") from exc
+    sp = parser.get("spacing_mm", [1.0, 1.0, 1.0])
+    return Bundle(path, net, tuple(float(v) for v in sp), tuple(parser.get("hu_window", [-1000, 3000])),
+                  labels, tuple(int(v) for v in parser.get("roi_size", [96, 96, 64])),
+                  str(meta.get("name", path.name)), str(meta.get("version", "")))
+
+
+def load_bundle(path: Path | str | None = None) -> Bundle:
+    return _load(str(Path(path or DEFAULT_BUNDLE).resolve()))
+
+
+def resample(array: np.ndarray, spacing: tuple[float, ...], target: tuple[float, ...], order: int = 1) -> np.ndarray:
+    """Resample a (k, i, j) array to `target` spacing keeping the first voxel centre in place."""
+    if np.allclose(spacing, target, rtol=0.01):
+        return array
+    shape = tuple(int(np.floor((n - 1) * s / t)) + 1 for n, s, t in zip(array.shape, spacing, target, strict=True))
+    scale = np.array(target) / np.array(spacing)
+    return ndimage.affine_transform(array, scale, output_shape=shape, order=order, mode="nearest")
+
+
+def predict_xyz(bundle: Bundle, hu_xyz: np.ndarray) -> torch.Tensor:
+    """Softmax probabilities (C, x, y, z) for an HU array already in model order and spacing."""
+    from monai.inferers import sliding_window_inference
+
+    lo, hi = bundle.hu_window
+    x = torch.from_numpy(np.clip((hu_xyz.astype(np.float32) - lo) / (hi - lo), 0, 1))[None, None]
+    roi = tuple(min(r, _ceil8(n)) for r, n in zip(bundle.roi_size, x.shape[2:], strict=True))
+    with torch.inference_mode():
+        if all(n <= r for n, r in zip(x.shape[2:], roi, strict=True)):
+            pad = [0] * 6
+            for d, n in enumerate(x.shape[2:]):
+                pad[2 * (2 - d) + 1] = _ceil8(n) - n  # one pass, padded to the network's stride
+            xp = torch.nn.functional.pad(x, pad, mode="replicate")
+            out = bundle.network(xp)[..., : x.shape[2], : x.shape[3], : x.shape[4]]
+        else:
+            out = sliding_window_inference(x, roi, 1, bundle.network, overlap=0.25, mode="gaussian")
+        return torch.softmax(out[0], dim=0)
+
+
+def _ceil8(n: int) -> int:
+    return int(np.ceil(n / 8) * 8)
+
+
+def segment(volume: Volume, bundle: Bundle | None = None) -> Segmentation:
+    """Run the bundle on a canonical (LPS, axial) volume. See the module docstring for conventions."""
+    b = bundle or load_bundle()
+    t0 = time.perf_counter()
+    target = tuple(reversed(b.spacing_mm))  # (x, y, z) -> (slice, row, column)
+    hu = resample(volume.array, volume.spacing, target, order=1)
+    probs = predict_xyz(b, hu.transpose(2, 1, 0))
+    conf_t, lab_t = probs.max(dim=0)
+    labels = lab_t.numpy().astype(np.uint8).transpose(2, 1, 0).copy()
+    conf = conf_t.numpy().astype(np.float32).transpose(2, 1, 0).copy()
+    dt = time.perf_counter() - t0
+    names = {v: k for k, v in b.labels.items()}
+    label_conf = {names[v]: float(conf[labels == v].mean()) if (labels == v).any() else 0.0
+                  for v in names if v != 0}
+    aff = np.array(volume.affine, dtype=np.float64)
+    for a in range(3):
+        aff[:3, a] = aff[:3, a] / volume.spacing[a] * target[a]
+    log.info("segmented a volume of shape %s in %.2fs", volume.shape, dt)
+    return Segmentation(labels, np.asarray(hu, dtype=np.float32), conf, aff, target, names, label_conf, dt, volume.shape, volume.spacing)

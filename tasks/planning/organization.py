@@ -1,0 +1,478 @@
+"""The organization file: the dental group described once, loaded into frozen values.
+
+`load_organization(path)` reads YAML with positions (`flows.yamlsafe`), checks it against
+`schemas/organization.schema.json` (`flows.schema_check`), then runs the semantic checks a schema
+cannot express (unique ids, references between regions, locations and people, credentials that
+must be references). Every problem comes back at once as `OrganizationInvalid`, each issue as
+`PATH:LINE:COL: error: MESSAGE`. Only a file that passed everything becomes an `Organization`.
+
+Shares and rates are fractions (0.22 = 22%). Optional inputs stay `None` when absent, so the
+readiness scorers can tell "missing" from "zero".
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from flows.errors import RunbookInvalid, UserInputError
+from flows.issues import ValidationIssue
+from flows.schema_check import json_path, load_schema, schema_issues
+from flows.yamlsafe import load_yaml, position
+
+ROLES: tuple[str, ...] = (
+    "Board", "CEO", "CFO", "COO", "CDO", "VP of IT", "VP of Clinical", "VP of Ops",
+    "Regional Manager", "Office Manager", "Provider", "Hygienist", "Front Desk", "Central IT",
+    "Clinical Lead",
+)  # fmt: skip
+REGIONAL_ROLES = frozenset({"Regional Manager"})
+LOCATION_ROLES = frozenset({"Office Manager", "Provider", "Hygienist", "Front Desk"})
+
+SECRET_REF = re.compile(r"^(env:[A-Z_][A-Z0-9_]*|prefect-secret:[a-z0-9][a-z0-9-]*)$")
+# Credentials smuggled into a URL or an ODBC connection string are as bad as a literal key.
+_URL_CREDENTIALS = re.compile(r"^[a-z]+://[^/@\s]+@", re.IGNORECASE)
+_DSN_CREDENTIALS = re.compile(r"(^|;)\s*(pwd|password|apikey|api_key|key)\s*=", re.IGNORECASE)
+
+
+class OrganizationInvalid(RunbookInvalid):
+    """The organization file failed loading, schema or semantic checks (issues carry positions)."""
+
+
+class UnknownLocation(UserInputError):
+    """A location id that the organization file does not define."""
+
+
+class PmsProduct(str, Enum):
+    DENTRIX = "dentrix"
+    EAGLESOFT = "eaglesoft"
+    OPENDENTAL = "opendental"
+
+
+class Hosting(str, Enum):
+    CLOUD = "cloud"
+    HYBRID = "hybrid"
+    ON_PREMISE = "on_premise"
+
+
+HOSTING_ADVICE: dict[Hosting, str] = {
+    Hosting.CLOUD: "Recommended for most DSOs: no local infrastructure, automatic updates, centralized data.",
+    Hosting.HYBRID: "Consider for locations with poor connectivity: faster local performance, more complex setup.",
+    Hosting.ON_PREMISE: "Not recommended: high maintenance, manual updates, no centralized view.",
+}
+
+
+@dataclass(frozen=True)
+class Notifications:
+    channels: tuple[str, ...] = ("email",)
+    case_ready: bool = True
+    low_confidence_review: bool = True
+
+
+@dataclass(frozen=True)
+class Standards:
+    """Enterprise configuration standards; defaults are the playbook's."""
+
+    implant_library: tuple[str, ...] = ()
+    units: str = "metric"
+    report_template: str = "standard"
+    notifications: Notifications = Notifications()
+    auto_logout_minutes: int = 15
+    image_retention_years: int | None = None
+    ai_confidence_threshold: float = 0.85
+    pms_releases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    roles: tuple[str, ...]
+    region: str | None = None
+    location: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    secret: str
+    base_url: str | None = None
+    dsn: str | None = None
+    developer_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class Pms:
+    product: PmsProduct
+    version: str | None = None
+    api_enabled: bool | None = None
+    integrations_stable: bool | None = None
+    middleware: bool | None = None
+    connection: Connection | None = None
+
+
+@dataclass(frozen=True)
+class Device:
+    make: str
+    model: str | None = None
+    software_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Imaging:
+    cbct: Device | None = None
+    ios: Device | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    connection: str | None = None
+    bandwidth_mbps: float | None = None
+    latency_ms: float | None = None
+    reliable: bool = True
+
+
+@dataclass(frozen=True)
+class Workstation:
+    count: int = 1
+    ram_gb: float | None = None
+    gpu: str | None = None
+    os: str | None = None
+    age_years: float | None = None
+    ssd: bool | None = None
+    monitor: str | None = None
+
+
+@dataclass(frozen=True)
+class Staff:
+    annual_turnover: float | None = None
+    adoption_history: str | None = None
+    training_completion: float | None = None
+
+
+@dataclass(frozen=True)
+class Champion:
+    provider: str | None = None
+    office_manager: str | None = None
+    previous_experience: bool = False
+    peer_influence: bool = True
+
+
+@dataclass(frozen=True)
+class ProviderExperience:
+    experienced: int = 0
+    mid_career: int = 0
+    newer: int = 0
+
+
+@dataclass(frozen=True)
+class Override:
+    score: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Location:
+    id: str
+    name: str
+    region: str
+    timezone: str
+    hosting: Hosting | None = None
+    patients_per_day: float | None = None
+    implant_share: float | None = None
+    ortho_share: float | None = None
+    monthly_revenue: float | None = None
+    provider_experience: ProviderExperience | None = None
+    it_support: str | None = None
+    pms: Pms | None = None
+    imaging: Imaging = Imaging()
+    network: Network | None = None
+    workstations: tuple[Workstation, ...] = ()
+    staff: Staff | None = None
+    champion: Champion | None = None
+    overrides: dict[str, Override] = field(default_factory=dict)
+
+    @property
+    def specialty_share(self) -> float | None:
+        """Implant plus ortho share of revenue, or None when either is unknown.
+
+        Rounded so that 0.2 + 0.1 is exactly 0.3 at the table's "30%" bound (binary floats are not).
+        """
+        if self.implant_share is None or self.ortho_share is None:
+            return None
+        return round(self.implant_share + self.ortho_share, 9)
+
+
+@dataclass(frozen=True)
+class Organization:
+    name: str
+    timezone: str
+    regions: tuple[Region, ...]
+    locations: tuple[Location, ...]
+    people: tuple[Person, ...] = ()
+    identity_provider: str | None = None
+    sso_protocol: str | None = None
+    provisioning: str | None = None
+    hosting: Hosting = Hosting.CLOUD
+    hosting_reason: str | None = None
+    standards: Standards = Standards()
+    source: str = ""
+
+    def location(self, location_id: str) -> Location:
+        for loc in self.locations:
+            if loc.id == location_id:
+                return loc
+        close = difflib.get_close_matches(location_id, [x.id for x in self.locations], n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise UnknownLocation(f"unknown location '{location_id}' in {self.name}{hint}")
+
+    def region(self, region_id: str) -> Region:
+        for r in self.regions:
+            if r.id == region_id:
+                return r
+        raise UserInputError(f"unknown region '{region_id}' in {self.name}")
+
+    def people_with_role(self, role: str) -> tuple[Person, ...]:
+        return tuple(p for p in self.people if role in p.roles)
+
+    def locations_in(self, region_id: str) -> tuple[Location, ...]:
+        return tuple(loc for loc in self.locations if loc.region == region_id)
+
+    @property
+    def hosting_advice(self) -> str:
+        """The playbook's recommendation for the chosen hosting option."""
+        return HOSTING_ADVICE[self.hosting]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_organization(path: str | Path) -> Organization:
+    """Load and validate an organization file; `OrganizationInvalid` lists every problem."""
+    name = str(path)
+    try:
+        doc = load_yaml(path)
+    except OrganizationInvalid:
+        raise
+    except RunbookInvalid as exc:
+        raise OrganizationInvalid(exc.issues) from None
+    issues = schema_issues(doc, load_schema("organization.schema.json"), name)
+    if not issues:
+        issues = semantic_issues(doc, name)
+    errors = [i for i in issues if i.severity.value == "error"]
+    if errors:
+        raise OrganizationInvalid(sorted(issues, key=lambda i: (i.line, i.column, i.message)))
+    return build_organization(doc, name)
+
+
+def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
+    """Checks across the file that the schema cannot express (the document is schema-valid)."""
+    issues: list[ValidationIssue] = []
+
+    def issue(where: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
+        line, column = position(doc, where)
+        label = json_path(where)[1:].lstrip(".")
+        issues.append(ValidationIssue(path, line, column, f"{label}: {message}", json_path(where), hint=hint))
+
+    region_ids = _unique(doc.get("regions", []), ("regions",), "region", issue)
+    location_ids = _unique(doc.get("locations", []), ("locations",), "location", issue)
+
+    for i, loc in enumerate(doc.get("locations", [])):
+        where: tuple[str | int, ...] = ("locations", i)
+        if loc["region"] not in region_ids:
+            issue((*where, "region"), f"unknown region '{loc['region']}'", _did_you_mean(loc["region"], region_ids))
+        pms = loc.get("pms") or {}
+        conn = pms.get("connection")
+        if conn is not None:
+            cwhere = (*where, "pms", "connection")
+            if pms["product"] == "opendental" and "base_url" not in conn:
+                issue(cwhere, "an Open Dental connection needs 'base_url' (the API endpoint)")
+            if pms["product"] in ("dentrix", "eaglesoft") and "dsn" not in conn:
+                issue(cwhere, f"a {pms['product'].title()} connection needs 'dsn' (the ODBC data source name)")
+            if "base_url" in conn and _URL_CREDENTIALS.search(str(conn["base_url"])):
+                issue((*cwhere, "base_url"), "the URL carries credentials", "put them in a secret and reference it with 'secret:'")
+            if "dsn" in conn and _DSN_CREDENTIALS.search(str(conn["dsn"])):
+                issue((*cwhere, "dsn"), "the DSN carries a password or key", "put it in a secret and reference it with 'secret:'")
+        shares = [loc.get("implant_share"), loc.get("ortho_share")]
+        if all(isinstance(s, int | float) for s in shares) and sum(shares) > 1:
+            issue((*where, "ortho_share"), "implant and ortho shares add up to more than 100% of revenue")
+
+    for i, person in enumerate(doc.get("people", [])):
+        where = ("people", i)
+        region, location = person.get("region"), person.get("location")
+        if region is not None and region not in region_ids:
+            issue((*where, "region"), f"unknown region '{region}'", _did_you_mean(region, region_ids))
+        if location is not None and location not in location_ids:
+            issue((*where, "location"), f"unknown location '{location}'", _did_you_mean(location, location_ids))
+        roles = set(person["roles"])
+        if roles & REGIONAL_ROLES and region is None:
+            issue(where, f"{person['name']} is a Regional Manager but has no 'region'")
+        if roles & LOCATION_ROLES and location is None:
+            which = ", ".join(sorted(roles & LOCATION_ROLES))
+            issue(where, f"{person['name']} ({which}) has no 'location'")
+    return issues
+
+
+def _unique(items: Iterable[Any], where: tuple[str, ...], what: str, issue: Any) -> set[str]:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        ident = item["id"]
+        if ident in seen:
+            issue((*where, i, "id"), f"duplicate {what} id '{ident}'", f"first defined at {where[0]}[{seen[ident]}]")
+        else:
+            seen[ident] = i
+    return set(seen)
+
+
+def _did_you_mean(value: str, options: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(value, sorted(options), n=1)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def build_organization(doc: Any, source: str = "") -> Organization:
+    """Turn a validated document (mapping) into frozen values."""
+    org_tz = str(doc["timezone"])
+    std = doc.get("standards") or {}
+    notif = std.get("notifications") or {}
+    standards = Standards(
+        implant_library=tuple(std.get("implant_library", ())),
+        units=std.get("units", "metric"),
+        report_template=std.get("report_template", "standard"),
+        notifications=Notifications(
+            channels=tuple(notif.get("channels", ("email",))),
+            case_ready=bool(notif.get("case_ready", True)),
+            low_confidence_review=bool(notif.get("low_confidence_review", True)),
+        ),
+        auto_logout_minutes=int(std.get("auto_logout_minutes", 15)),
+        image_retention_years=std.get("image_retention_years"),
+        ai_confidence_threshold=float(std.get("ai_confidence_threshold", 0.85)),
+        pms_releases={k: tuple(str(v) for v in vs) for k, vs in (std.get("pms_releases") or {}).items()},
+    )
+    return Organization(
+        name=str(doc["name"]),
+        timezone=org_tz,
+        regions=tuple(Region(id=r["id"], name=r["name"]) for r in doc["regions"]),
+        locations=tuple(_location(loc, org_tz) for loc in doc["locations"]),
+        people=tuple(
+            Person(
+                name=p["name"],
+                roles=tuple(p["roles"]),
+                region=p.get("region"),
+                location=p.get("location"),
+                email=p.get("email"),
+            )
+            for p in doc.get("people", [])
+        ),
+        identity_provider=doc.get("identity_provider"),
+        sso_protocol=doc.get("sso_protocol"),
+        provisioning=doc.get("provisioning"),
+        hosting=Hosting(doc.get("hosting", "cloud")),
+        hosting_reason=doc.get("hosting_reason"),
+        standards=standards,
+        source=source,
+    )
+
+
+def _opt(d: dict[str, Any] | None, key: str, cast: Any = None) -> Any:
+    if not d or d.get(key) is None:
+        return None
+    return cast(d[key]) if cast else d[key]
+
+
+def _location(d: dict[str, Any], org_tz: str) -> Location:
+    pms = d.get("pms")
+    conn = (pms or {}).get("connection")
+    imaging = d.get("imaging") or {}
+    net = d.get("network")
+    staff = d.get("staff")
+    champ = d.get("champion")
+    exp = d.get("provider_experience")
+    return Location(
+        id=d["id"],
+        name=d["name"],
+        region=d["region"],
+        timezone=d.get("timezone", org_tz),
+        hosting=Hosting(d["hosting"]) if d.get("hosting") else None,
+        patients_per_day=_opt(d, "patients_per_day", float),
+        implant_share=_opt(d, "implant_share", float),
+        ortho_share=_opt(d, "ortho_share", float),
+        monthly_revenue=_opt(d, "monthly_revenue", float),
+        provider_experience=ProviderExperience(
+            experienced=int(exp.get("experienced", 0)),
+            mid_career=int(exp.get("mid_career", 0)),
+            newer=int(exp.get("newer", 0)),
+        )
+        if exp
+        else None,
+        it_support=d.get("it_support"),
+        pms=Pms(
+            product=PmsProduct(pms["product"]),
+            version=_opt(pms, "version", str),
+            api_enabled=_opt(pms, "api_enabled", bool),
+            integrations_stable=_opt(pms, "integrations_stable", bool),
+            middleware=_opt(pms, "middleware", bool),
+            connection=Connection(
+                secret=conn["secret"],
+                base_url=conn.get("base_url"),
+                dsn=conn.get("dsn"),
+                developer_secret=conn.get("developer_secret"),
+            )
+            if conn
+            else None,
+        )
+        if pms
+        else None,
+        imaging=Imaging(cbct=_device(imaging.get("cbct")), ios=_device(imaging.get("ios"))),
+        network=Network(
+            connection=_opt(net, "connection"),
+            bandwidth_mbps=_opt(net, "bandwidth_mbps", float),
+            latency_ms=_opt(net, "latency_ms", float),
+            reliable=bool(net.get("reliable", True)),
+        )
+        if net
+        else None,
+        workstations=tuple(
+            Workstation(
+                count=int(w.get("count", 1)),
+                ram_gb=_opt(w, "ram_gb", float),
+                gpu=_opt(w, "gpu", str),
+                os=_opt(w, "os", str),
+                age_years=_opt(w, "age_years", float),
+                ssd=_opt(w, "ssd", bool),
+                monitor=_opt(w, "monitor", str),
+            )
+            for w in d.get("workstations", ())
+        ),
+        staff=Staff(
+            annual_turnover=_opt(staff, "annual_turnover", float),
+            adoption_history=_opt(staff, "adoption_history"),
+            training_completion=_opt(staff, "training_completion", float),
+        )
+        if staff
+        else None,
+        champion=Champion(
+            provider=_opt(champ, "provider"),
+            office_manager=_opt(champ, "office_manager"),
+            previous_experience=bool(champ.get("previous_experience", False)),
+            peer_influence=bool(champ.get("peer_influence", True)),
+        )
+        if champ
+        else None,
+        overrides={k: Override(score=int(v["score"]), reason=str(v["reason"])) for k, v in (d.get("overrides") or {}).items()},
+    )
+
+
+def _device(d: dict[str, Any] | None) -> Device | None:
+    if not d:
+        return None
+    return Device(make=str(d["make"]), model=_opt(d, "model", str), software_version=_opt(d, "software_version", str))

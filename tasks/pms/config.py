@@ -1,0 +1,95 @@
+"""The composition root: a location's PMS settings (organization file, optionally overridden by a
+step's `with: connection`) become one connector. Secrets are resolved here, at call time.
+
+Organization `pms.connection` fields, per product:
+- opendental: `base_url` (the API root), `secret` (customer key ref), `developer_secret` (developer key ref)
+- dentrix / eaglesoft: `dsn` (the ODBC data source name, or a SQLAlchemy URL such as a stand-in's
+  `sqlite:///FILE`), `secret` (the database password ref)
+`allow_insecure_local: true` (only in an override) permits plain HTTP to a loopback simulator.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote_plus
+
+from tasks.pms import dentrix, eaglesoft
+from tasks.pms.dentrix import DentrixConnector
+from tasks.pms.eaglesoft import EaglesoftConnector
+from tasks.pms.opendental import OpenDentalConnector
+from tasks.pms.protocol import PmsConfigError, PmsConnector
+from tasks.pms.retry import RetryPolicy
+from tasks.pms.secrets import check_reference, resolve
+
+PRODUCTS = ("opendental", "dentrix", "eaglesoft")
+
+
+@dataclass(frozen=True)
+class PmsSettings:
+    product: str
+    base_url: str | None = None
+    secret: str | None = None
+    developer_secret: str | None = None
+    dsn: str | None = None
+    allow_insecure_local: bool = False
+    reported_version: str | None = None  # what the organization file says (informational)
+
+
+def _get(obj: Any, name: str) -> Any:
+    if obj is None:
+        return None
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def settings_for(location: Any, override: Mapping[str, Any] | None = None) -> PmsSettings:
+    pms = _get(location, "pms")
+    product = _get(pms, "product")
+    product = str(getattr(product, "value", product) or "").lower().replace(" ", "") or None
+    conn = _get(pms, "connection")
+    o = dict(override or {})
+    product = str(o.get("product") or product or "")
+    if product not in PRODUCTS:
+        raise PmsConfigError(f"location has no supported PMS (got {product or 'none'}; expected one of "
+                             f"{', '.join(PRODUCTS)})")
+    pick = lambda k: o.get(k) if o.get(k) is not None else _get(conn, k)  # noqa: E731
+    s = PmsSettings(product=product, base_url=pick("base_url"), secret=pick("secret"),
+                    developer_secret=pick("developer_secret"), dsn=pick("dsn"),
+                    allow_insecure_local=bool(o.get("allow_insecure_local", False)),
+                    reported_version=_get(pms, "version"))
+    for name in ("secret", "developer_secret"):
+        if getattr(s, name) is not None:
+            check_reference(getattr(s, name), name)
+    return s
+
+
+def connect(
+    s: PmsSettings, *, retry: RetryPolicy | None = None, env: Callable[[str], str | None] = os.environ.get
+) -> PmsConnector:
+    if s.product == "opendental":
+        if not (s.base_url and s.secret and s.developer_secret):
+            raise PmsConfigError("an Open Dental connection needs base_url, secret (customer key) and "
+                                 "developer_secret (developer key)")
+        return OpenDentalConnector(
+            s.base_url, resolve(s.developer_secret, "developer_secret", env=env).reveal(),
+            resolve(s.secret, "secret", env=env).reveal(), allow_insecure_local=s.allow_insecure_local,
+            retry=retry or RetryPolicy(),
+        )
+    if not s.dsn:
+        raise PmsConfigError(f"a {s.product} connection needs dsn")
+    if "://" in s.dsn:
+        url = s.dsn  # an explicit SQLAlchemy URL (the SQLite stand-ins, or a site's own)
+    else:
+        pwd = resolve(s.secret, "secret", env=env).reveal() if s.secret else ""
+        odbc = quote_plus(f"DSN={s.dsn};PWD={pwd}")
+        dialect = "mssql+pyodbc" if s.product == "dentrix" else "sqlalchemy_sqlany+pyodbc"
+        url = f"{dialect}:///?odbc_connect={odbc}"
+    try:
+        if s.product == "dentrix":
+            return DentrixConnector(dentrix.make_engine(url), dentrix.probe_version)
+        return EaglesoftConnector(eaglesoft.make_engine(url), eaglesoft.probe_version)
+    except Exception as exc:  # NoSuchModuleError / ImportError for a missing ODBC driver or dialect
+        raise PmsConfigError(f"cannot open the {s.product} route: {type(exc).__name__} (is the ODBC driver "
+                             "and its SQLAlchemy dialect installed?)") from None

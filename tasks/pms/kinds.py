@@ -1,0 +1,82 @@
+"""Step kinds for the playbook's PMS battery: one kind per check, so a runbook shows each on its own.
+
+Every kind takes `location` (an id from the organization file), finds that location's PMS there
+(`Location.pms`), may take a `connection` override (e.g. a local simulator), runs one check and
+returns its PHI-free evidence. A check that fails, is not supported by the version/route, or could
+not be verified fails the step with that plain statement: "not supported" is never a pass.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flows.errors import StepFailed, UserInputError
+from tasks.context import StepContext
+from tasks.kind import RunFn, StepKind
+from tasks.pms.check import run_checks
+from tasks.pms.config import connect, settings_for
+from tasks.pms.protocol import PmsError
+
+
+class PmsCheckFailed(StepFailed):
+    """A PMS battery check failed, was not supported by the version/route, or could not be verified."""
+
+
+def _runner(check: str) -> RunFn:
+    def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+        location_id = str(params["location"])
+        if ctx.org is None:
+            raise PmsCheckFailed("no organization is loaded; the PMS checks need the location's PMS from it")
+        try:
+            location = ctx.org.location(location_id)
+            settings = settings_for(location, params.get("connection"))
+            conn = connect(settings)
+        except (PmsError, UserInputError) as exc:
+            raise PmsCheckFailed(f"{check} at {location_id}: {exc}") from None
+        try:
+            result = run_checks(
+                conn, location=location_id, store=ctx.store, test_patient=params.get("test_patient"),
+                checks=[check], runbook=ctx.runbook, step=ctx.step_key,
+                plan_version=str(params.get("plan_version", "1")),
+                minimum_version=params.get("minimum_version"),
+                custom_mappings=params.get("custom_mappings"), emitted_codes=params.get("emitted_codes"),
+                sample=int(params.get("sample", 10)), patient_ids=[str(p) for p in params.get("patients", [])],
+                allow_empty=params.get("allow_empty", []), image_category=str(params.get("category", "")),
+            )[0]
+        finally:
+            conn.close()
+        row = result.to_dict() | {"location": location_id, "pms": settings.product}
+        key = re.sub(r"[^a-z0-9-]+", "-", f"pms-{check}-{location_id}".lower()).strip("-")
+        ctx.artifacts.table(key, [{"check": check, "location": location_id, "pms": settings.product,
+                                   "status": result.status.value, "summary": result.summary}],
+                            description=f"PMS {check} check at {location_id}")
+        ctx.audit("pms.check", {"check": check, "location": location_id, "pms": settings.product,
+                                "status": result.status.value})
+        if not result.passed:
+            label = "" if result.status.value == "not_supported" else f"{result.status.value}: "
+            raise PmsCheckFailed(f"{check} at {location_id} ({settings.product}): {label}{result.summary}")
+        return row
+
+    return run
+
+
+_SPECS: tuple[tuple[str, str, str, bool], ...] = (
+    ("pms.version_check", "version", "PMS version at or above the playbook's minimum", False),
+    ("pms.auth_check", "auth", "PMS API enabled and credentials valid", False),
+    ("pms.patient_read", "patient_read",
+     "Read the designated test patient: demographics, history, allergies/medications, insurance", False),
+    ("pms.writeback", "writeback",
+     "Write a treatment plan to the test patient (idempotent), read it back, remove it", True),
+    ("pms.code_mapping", "code_mapping",
+     "Every platform procedure code is CDT-form/range and exists in the PMS code list", False),
+    ("pms.nondestructive", "nondestructive",
+     "Read 10 real records and prove by change stamps that nothing changed", False),
+    ("pms.imaging_passthrough", "imaging_passthrough", "Image metadata passes through for the test patient", False),
+    ("pms.attachment", "attachment", "Attach a test image to the test patient, read it back, remove it", True),
+)
+
+KINDS: tuple[StepKind, ...] = tuple(
+    StepKind(name=name, run=_runner(check), summary=summary, side_effects=side)
+    for name, check, summary, side in _SPECS
+)

@@ -1,0 +1,200 @@
+"""One protocol for every practice-management (PMS) connector, its value types and its error tree.
+
+PHI (names, birth dates, the PMS's own patient ids) lives only inside these values while a check
+runs: their `repr` hides it, and nothing here logs it. Results leave through `pseudonym.py`.
+CDT descriptions are ADA-licensed, so `ProcedureCode` carries the code only, never a description.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from flows.errors import ConnectorError
+
+
+# --- errors ---------------------------------------------------------------------------------------
+class PmsError(ConnectorError):
+    """A practice-management system call failed; subclasses say how."""
+
+
+class PmsAuthError(PmsError):
+    """Credentials were refused (401/403) or the API is not enabled for this customer key."""
+
+
+class PmsNotFound(PmsError):
+    """The record asked for does not exist in the PMS (404)."""
+
+
+class PmsRateLimited(PmsError):
+    """The PMS throttled the caller (429); `retry_after` seconds must pass before the next call."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PmsUnavailable(PmsError):
+    """The PMS did not answer usefully: a 5xx, a timeout or a dropped connection."""
+
+
+class PmsBadRequest(PmsError):
+    """The PMS rejected the request as malformed (400), with its explanation."""
+
+
+class PmsNotSupported(PmsError):
+    """The PMS version or the connector's route cannot do this (e.g. write a treatment plan)."""
+
+
+class PmsConfigError(PmsError):
+    """The connection settings are missing or unsafe (no URL, plain HTTP to a remote host)."""
+
+
+# --- versions -------------------------------------------------------------------------------------
+_NUM = re.compile(r"\d+")
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    """A dotted version; `text` is what the PMS reported ("22.4.16.0", "G7.4", "21.20.08")."""
+
+    parts: tuple[int, ...]
+    text: str = field(compare=False)
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        nums = tuple(int(n) for n in _NUM.findall(str(text)))
+        if not nums:
+            raise PmsBadRequest(f"not a version: {text!r}")
+        return cls(nums, str(text))
+
+    def at_least(self, other: Version | str) -> bool:
+        o = other if isinstance(other, Version) else Version.parse(other)
+        width = max(len(self.parts), len(o.parts))
+        pad = lambda p: p + (0,) * (width - len(p))  # noqa: E731
+        return pad(self.parts) >= pad(o.parts)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# --- values ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Capabilities:
+    """What this connector can do against this PMS version, each with the reason when it cannot."""
+
+    system: str
+    route: str  # "rest-api" | "odbc-views (modelled on third-party documentation)" | ...
+    read_patients: bool = True
+    treatment_plans: bool = False
+    attach_procedures: bool = False
+    documents: bool = False
+    reasons: tuple[tuple[str, str], ...] = ()  # (capability, why not)
+
+    def why_not(self, capability: str) -> str:
+        return dict(self.reasons).get(capability, f"{capability} is not supported by this route")
+
+
+@dataclass(frozen=True)
+class Patient:
+    patient_id: str = field(repr=False)  # the PMS's own key (PatNum): PHI
+    last_name: str = field(repr=False)
+    first_name: str = field(repr=False)
+    birthdate: str = field(repr=False)
+    change_stamp: str = ""  # DateTStamp or equivalent; proves read-only access
+
+
+@dataclass(frozen=True)
+class ProcedureCode:
+    code_id: str
+    code: str  # CDT form "D####" or a local code; never a description
+
+
+@dataclass(frozen=True)
+class Procedure:
+    procedure_id: str
+    patient_id: str = field(repr=False)
+    code: str = ""
+    status: str = ""  # Open Dental ProcStatus: TP, C, EC, EO, R, D, Cn, TPi
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class TreatmentPlan:
+    plan_id: str
+    patient_id: str = field(repr=False)
+    heading: str = ""
+    note: str = field(default="", repr=False)
+    status: str = ""  # Active | Inactive | Saved
+    procedure_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    """An image or document filed on a patient; the metadata the platform passes through."""
+
+    document_id: str
+    patient_id: str = field(repr=False)
+    file_name: str = field(default="", repr=False)
+    category: str = ""
+    image_type: str = ""
+    date_created: str = ""
+    description: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class ClinicalRecord:
+    """What the playbook's "Patient Data Flow" checklist asks to be readable for one patient."""
+
+    patient: Patient
+    procedures: tuple[Procedure, ...]
+    allergies: int | None  # None: this route cannot read them (not "none on file")
+    medications: int | None
+    insurance_plans: int | None
+
+
+@runtime_checkable
+class PmsConnector(Protocol):
+    """Every PMS connector: Open Dental (REST), Dentrix and Eaglesoft (ODBC-style views)."""
+
+    system: str
+
+    def version(self) -> Version: ...
+
+    def capabilities(self) -> Capabilities: ...
+
+    def check_auth(self) -> None:
+        """Raise `PmsAuthError` unless the credentials work and the API/route is enabled."""
+
+    def patients(self, changed_since: str | None = None, page_size: int = 100) -> Iterator[Patient]: ...
+
+    def patient(self, patient_id: str) -> Patient: ...
+
+    def clinical_record(self, patient_id: str) -> ClinicalRecord: ...
+
+    def procedure_codes(self) -> Sequence[ProcedureCode]: ...
+
+    def procedures(self, patient_id: str) -> Sequence[Procedure]: ...
+
+    def treatment_plans(self, patient_id: str) -> Sequence[TreatmentPlan]: ...
+
+    def create_treatment_plan(self, patient_id: str, heading: str, note: str) -> TreatmentPlan: ...
+
+    def attach_procedures(self, plan_id: str, procedure_ids: Sequence[str]) -> None: ...
+
+    def plan_procedures(self, plan_id: str) -> tuple[str, ...]:
+        """Procedure ids attached to a plan (read back after a write)."""
+
+    def delete_treatment_plan(self, plan_id: str) -> None: ...
+
+    def documents(self, patient_id: str) -> Sequence[Document]: ...
+
+    def attach_document(
+        self, patient_id: str, file_name: str, content: bytes, category: str, description: str
+    ) -> Document: ...
+
+    def delete_document(self, document_id: str) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,45 @@
+"""`python -m tasks.pms.simulator --port N --db PATH --version X --seed N`: run the Open Dental simulator."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import uvicorn
+
+from tasks.pms.simulator.app import SimSettings, create_app
+from tasks.pms.simulator.db import SimDb
+from tasks.pms.simulator.faults import FaultState
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m tasks.pms.simulator",
+                                description="Open Dental API SIMULATOR (fake data; not Open Dental)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--db", default="opendental-sim.db")
+    p.add_argument("--version", default="23.3.8.0", help="ProgramVersion the simulator reports")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--patients", type=int, default=50)
+    p.add_argument("--developer-key", default="sim-developer-key")
+    p.add_argument("--customer-key", default="sim-customer-key")
+    p.add_argument("--error-rate", type=float, default=0.0)
+    p.add_argument("--rate-limit-rate", type=float, default=0.0)
+    p.add_argument("--retry-after", type=float, default=1.0)
+    p.add_argument("--latency", type=float, default=0.0)
+    p.add_argument("--drop-after-commit-rate", type=float, default=0.0)
+    a = p.parse_args(argv)
+    db = SimDb(a.db)
+    if db.is_empty():
+        db.seed(a.patients, a.seed)
+    faults = FaultState()
+    faults.configure(error_rate=a.error_rate, rate_limit_rate=a.rate_limit_rate, retry_after_s=a.retry_after,
+                     latency_s=a.latency, drop_after_commit_rate=a.drop_after_commit_rate, seed=a.seed)
+    settings = SimSettings(version=a.version, developer_key=a.developer_key, customer_key=a.customer_key)
+    logging.basicConfig(level=logging.WARNING)
+    uvicorn.run(create_app(db, settings, faults), host=a.host, port=a.port, log_level="warning",
+                access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Start the simulator as a real process on a free loopback port (tests, demo, bench)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tasks.pms.simulator import SIMULATOR_HEADER
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class SimProcess:
+    url: str  # the API root, http://127.0.0.1:PORT/api/v1
+    admin: str  # http://127.0.0.1:PORT/_sim
+    proc: subprocess.Popen[bytes]
+    db: Path
+    developer_key: str = "sim-developer-key"
+    customer_key: str = "sim-customer-key"
+
+    def configure(self, **values: Any) -> dict[str, Any]:
+        r = httpx.post(f"{self.admin}/config", content=json.dumps(values), timeout=10)
+        r.raise_for_status()
+        return dict(r.json())
+
+    def status(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.admin}/status", timeout=10).json())
+
+    def treatplans(self) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.admin}/treatplans", timeout=10).json())
+
+    def treatplanattaches(self) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.admin}/treatplanattaches", timeout=10).json())
+
+    def touch(self, pat_num: int) -> None:
+        httpx.post(f"{self.admin}/touch/{pat_num}", timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+def start_simulator(db: Path, *, version: str = "23.3.8.0", seed: int = 1, patients: int = 50,
+                    log_file: Path | None = None, startup_s: float = 30.0) -> SimProcess:
+    port = free_port()
+    out = open(log_file, "wb") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tasks.pms.simulator", "--port", str(port), "--db", str(db), "--version", version,
+         "--seed", str(seed), "--patients", str(patients)],
+        stdout=out, stderr=out, cwd=Path(__file__).resolve().parents[3],
+    )
+    base = f"http://127.0.0.1:{port}"
+    sim = SimProcess(f"{base}/api/v1", f"{base}/_sim", proc, Path(db))
+    deadline = time.monotonic() + startup_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the simulator exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/_sim/status", timeout=1).headers.get(SIMULATOR_HEADER):
+                return sim
+        except httpx.TransportError:
+            time.sleep(0.1)
+    sim.stop()
+    raise RuntimeError("the simulator did not start in time")

@@ -1,0 +1,26 @@
+"""The golive store: SQLAlchemy 2 + Alembic over SQLite (default) or PostgreSQL.
+
+store = Store.open()            # GOLIVE_DATABASE_URL or .golive/golive.db, migrated
+store.start_run(run_id=..., run_key=..., runbook=..., parameters={...})
+store.record_step(...); store.last_completed(run_key, step_key)
+store.audit.append("step.completed", {"step": "kickoff"}, run_id=...)
+store.audit.verify()            # AuditVerification(ok, count, first_bad_seq, reason)
+"""
+
+from __future__ import annotations
+
+from tasks.store.audit import AuditLog, AuditVerification, verify_report
+from tasks.store.database import default_url
+from tasks.store.records import ApprovalRecord, RunRecord, StepRecord
+from tasks.store.store import Store
+
+__all__ = [
+    "ApprovalRecord",
+    "AuditLog",
+    "AuditVerification",
+    "RunRecord",
+    "StepRecord",
+    "Store",
+    "default_url",
+    "verify_report",
+]

@@ -1,0 +1,294 @@
+"""The hash-chained audit log.
+
+Entry N carries `hash = HMAC-SHA256(key, canonical JSON [seq, ts, event, run_id, data, prev_hash])`
+where `prev_hash` is entry N-1's hash (64 zeros for entry 1), `ts` an ISO-8601 UTC string and
+`data` the canonical JSON text of the caller's dict, both stored exactly as MAC'd. A single
+checkpoint row (`audit_head`: last seq and hash, MAC'd, plus a MAC of a fixed string that
+identifies the key) is updated in the same transaction as each append, so changing a byte,
+deleting, reordering or cutting off the newest entries is detected, and so is a wrong key.
+Not covered: an attacker holding the key, or one who deletes the whole log *and* its checkpoint
+(compare `count` against an external record for that).
+
+PHI: `data` is stored as given and is readable by anyone with database access. Callers must pass
+pseudonymous values only (step keys, counts, role names, hashed or synthetic identifiers), never
+patient names, birth dates or patient IDs.
+
+Appends are serialised across threads and processes: SQLite by `BEGIN IMMEDIATE` (plus an
+in-process lock), PostgreSQL by `pg_advisory_xact_lock`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import stat
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, text, update
+
+from flows import paths
+from flows.errors import AuditTampered, StoreError
+from tasks.store.models import AuditEntryRow, AuditHeadRow
+
+if TYPE_CHECKING:
+    from tasks.store.store import Store
+
+log = logging.getLogger(__name__)
+
+ENV_KEY = "GOLIVE_AUDIT_KEY"
+KEY_FILE = "audit.key"
+GENESIS = "0" * 64
+HEAD_ID = 1
+APPEND_LOCK = 0x676F6C6976_02  # pg_advisory_xact_lock key for appends ("golive" 02)
+_KEY_CHECK_MSG = b"golive audit key check v1"
+
+# Prebuilt statements: appends are on every step's path, so skip per-call statement building.
+_ENTRIES = cast(Table, AuditEntryRow.__table__)
+_HEAD = cast(Table, AuditHeadRow.__table__)
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_SELECT_HEAD = select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.key_check).where(_HEAD.c.id == HEAD_ID)
+_INSERT_ENTRY = insert(_ENTRIES)
+_INSERT_HEAD = insert(_HEAD)
+_UPDATE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"), mac=bindparam("new_mac"))
+)
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    """Result of `AuditLog.verify()`: `count` entries verified before `first_bad_seq` (if any)."""
+
+    ok: bool
+    count: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    ts: str
+    event: str
+    run_id: str | None
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def entry_mac(
+    key: bytes, seq: int, ts: str, event: str, run_id: str | None, data: str, prev_hash: str
+) -> str:
+    message = canonical_json([seq, ts, event, run_id, data, prev_hash]).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, seq: int, last_hash: str) -> str:
+    return hmac.new(key, canonical_json(["audit_head", seq, last_hash]).encode(), hashlib.sha256).hexdigest()
+
+
+def key_check(key: bytes) -> str:
+    return hmac.new(key, _KEY_CHECK_MSG, hashlib.sha256).hexdigest()
+
+
+def load_key(state_dir: Path | None = None) -> bytes:
+    """`GOLIVE_AUDIT_KEY`, else `<state dir>/audit.key` (32 random bytes, hex, created 0600 once)."""
+    env = os.environ.get(ENV_KEY, "")
+    if env.strip():
+        return env.strip().encode()
+    path = (state_dir or paths.state_dir()) / KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key_file(path)
+    except OSError as exc:
+        raise StoreError(f"cannot create the audit key file {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    log.info("created audit key %s", path)
+    return _read_key_file(path)
+
+
+def _read_key_file(path: Path) -> bytes:
+    # Another process may have created the file an instant ago and not written it yet.
+    for _ in range(50):
+        try:
+            content = path.read_text().strip()
+        except OSError as exc:
+            raise StoreError(f"cannot read the audit key file {path}: {exc.strerror}") from None
+        if content:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                log.warning("audit key file %s is readable by others (mode %o); chmod 600 it", path, mode)
+            return content.encode()
+        time.sleep(0.02)
+    raise StoreError(f"the audit key file {path} is empty")
+
+
+class AuditLog:
+    """Append-only, HMAC-chained event log stored beside the runs (`store.audit`)."""
+
+    def __init__(self, store: Store, *, key: str | bytes | None = None) -> None:
+        self._store = store
+        self._key: bytes | None = key.encode() if isinstance(key, str) else key
+        self._key_lock = threading.Lock()
+
+    def _get_key(self) -> bytes:
+        with self._key_lock:
+            if self._key is None:
+                self._key = load_key()
+            return self._key
+
+    def append(self, event: str, data: Mapping[str, Any], *, run_id: str | None = None) -> int:
+        """Append one entry and return its seq. `data` must be JSON-able and free of PHI."""
+        if not event:
+            raise StoreError("an audit event needs a name")
+        try:
+            data_text = canonical_json(dict(data))
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"audit data for {event!r} is not JSON-serialisable: {exc}") from None
+        key = self._get_key()
+        check = key_check(key)
+        store = self._store
+        with store.connection() as conn:  # SQLite: BEGIN IMMEDIATE
+            if store.dialect == "postgresql":
+                conn.execute(_PG_LOCK, {"k": APPEND_LOCK})
+            head = conn.execute(_SELECT_HEAD).first()
+            if head is not None and not hmac.compare_digest(head.key_check, check):
+                raise AuditTampered("the audit key does not match the key this audit log was written with")
+            seq = 1 if head is None else head.seq + 1
+            prev = GENESIS if head is None else head.hash
+            ts = datetime.now(UTC).isoformat(timespec="microseconds")
+            digest = entry_mac(key, seq, ts, event, run_id, data_text, prev)
+            conn.execute(
+                _INSERT_ENTRY,
+                {
+                    "seq": seq,
+                    "ts": ts,
+                    "event": event,
+                    "run_id": run_id,
+                    "data": data_text,
+                    "prev_hash": prev,
+                    "hash": digest,
+                },
+            )
+            mac = head_mac(key, seq, digest)
+            if head is None:
+                conn.execute(
+                    _INSERT_HEAD, {"id": HEAD_ID, "seq": seq, "hash": digest, "mac": mac, "key_check": check}
+                )
+            else:
+                conn.execute(_UPDATE_HEAD, {"new_seq": seq, "new_hash": digest, "new_mac": mac})
+        return seq
+
+    def entries(self, *, run_id: str | None = None) -> list[AuditEntry]:
+        stmt = select(AuditEntryRow).order_by(AuditEntryRow.seq)
+        if run_id is not None:
+            stmt = stmt.where(AuditEntryRow.run_id == run_id)
+        with self._store.session(readonly=True) as s:
+            return [
+                AuditEntry(r.seq, r.ts, r.event, r.run_id, _loads(r.data), r.prev_hash, r.hash)
+                for r in s.scalars(stmt)
+            ]
+
+    def verify(self) -> AuditVerification:
+        """Walk the chain from entry 1; report the first entry that does not verify."""
+        key = self._get_key()
+        cols = (
+            AuditEntryRow.seq,
+            AuditEntryRow.ts,
+            AuditEntryRow.event,
+            AuditEntryRow.run_id,
+            AuditEntryRow.data,
+            AuditEntryRow.prev_hash,
+            AuditEntryRow.hash,
+        )
+        with self._store.session(readonly=True) as s:
+            head = s.execute(
+                select(AuditHeadRow.seq, AuditHeadRow.hash, AuditHeadRow.key_check, AuditHeadRow.mac).where(
+                    AuditHeadRow.id == HEAD_ID
+                )
+            ).first()
+            if head is not None and not hmac.compare_digest(head.key_check, key_check(key)):
+                return AuditVerification(
+                    False, 0, 1, "the audit key does not match the key this log was written with"
+                )
+            rows = s.execute(select(*cols).order_by(AuditEntryRow.seq).execution_options(yield_per=1000))
+            expected, prev, count = 1, GENESIS, 0
+            for r in rows:
+                bad = _check_entry(key, r, expected, prev)
+                if bad is not None:
+                    return AuditVerification(False, count, bad[0], bad[1])
+                count, expected, prev = count + 1, expected + 1, r.hash
+        last_seq = expected - 1
+        if head is None:
+            if last_seq == 0:
+                return AuditVerification(True, 0)
+            return AuditVerification(
+                False,
+                count,
+                last_seq + 1,
+                f"the audit checkpoint is missing (entries after {last_seq} may be gone)",
+            )
+        if not hmac.compare_digest(head.mac, head_mac(key, head.seq, head.hash)):
+            return AuditVerification(
+                False,
+                count,
+                last_seq + 1,
+                f"the audit checkpoint was altered (entries after {last_seq} may be gone)",
+            )
+        if head.seq > last_seq:
+            return AuditVerification(
+                False, count, last_seq + 1, f"entries {last_seq + 1}..{head.seq} are missing (log truncated)"
+            )
+        if head.seq < last_seq:
+            return AuditVerification(False, head.seq, head.seq + 1, "entry is past the audit checkpoint")
+        if not hmac.compare_digest(head.hash, prev):
+            return AuditVerification(False, count, last_seq, "entry does not match the audit checkpoint")
+        return AuditVerification(True, count)
+
+
+def _check_entry(key: bytes, r: Any, expected: int, prev: str) -> tuple[int, str] | None:
+    if r.seq != expected:
+        if r.seq > expected:
+            return expected, f"entry missing (next entry is {r.seq})"
+        return r.seq, "entry out of sequence"
+    if not hmac.compare_digest(r.prev_hash, prev):
+        what = "the start of the log" if expected == 1 else f"entry {expected - 1}"
+        return expected, f"prev_hash does not match {what} (entry deleted, inserted or reordered)"
+    mac = entry_mac(key, r.seq, r.ts, r.event, r.run_id, r.data, r.prev_hash)
+    if not hmac.compare_digest(r.hash, mac):
+        return expected, "HMAC mismatch (entry altered, or written with another key)"
+    return None
+
+
+def _loads(text_value: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text_value)
+    except ValueError:
+        return {"_unparseable": text_value}
+    return value if isinstance(value, dict) else {"_value": value}
+
+
+def verify_report(store: Store) -> tuple[int, str]:
+    """For `golive audit verify`: (0, "N audit entries verified") or (1, "audit entry SEQ: REASON")."""
+    result = store.audit.verify()
+    if result.ok:
+        return 0, f"{result.count} audit entries verified"
+    return 1, f"audit entry {result.first_bad_seq}: {result.reason}"

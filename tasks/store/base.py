@@ -1,0 +1,22 @@
+"""The declarative base every store table derives from (core, metrics, gates, PMS idempotency keys).
+
+Tables are created only by Alembic migrations in `tasks/store/migrations/versions/`, never by
+`create_all`, so SQLite and PostgreSQL stay in step.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)

@@ -1,0 +1,31 @@
+"""The readiness assessment runbook end to end on the example group, through Prefect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows.paths import DEFAULT_ORG, RUNBOOKS
+
+pytestmark = pytest.mark.e2e
+
+
+def test_readiness_assessment_runs_and_renders_the_brief(run_book: Any, golive_env: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
+    result = run_book(RUNBOOKS / "readiness-assessment.yaml", {"as_of": "2027-01-11"},
+                      decisions={"approvals": {"approve-pilot": {"name": "Carmen Ortiz", "role": "COO"}}})
+    assert result["state"] == "completed", result
+    steps = {s["id"]: s for s in result["steps"]}
+    assert steps["waves"]["outputs"]["pilot"] == ["lakeview-implant", "riverside-ortho", "harbor-point"]
+    assert steps["calendar"]["outputs"]["weeks"] == 18
+    assert steps["baseline"]["outputs"]["complete"] == 22
+    md = next(Path(p) for p in result["reports"] if p.endswith(".md"))
+    text = md.read_text(encoding="utf-8")
+    assert "| Downtown Metro | central | 5 | 4 | 5 | 4 | 5 | 23 | 1 |" in text
+    assert "| Rural Clinic | south | 2 | 4 | 2 | 3 | 3 | 14 | 3 |" in text
+    assert "Pilot decision: **approve** by Carmen Ortiz (COO)" in text
+    assert any(p.endswith(".docx") for p in result["reports"])
+    assert (md.parent / "rollout-calendar.ics").is_file()

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pms_support import pms_store
+
+from tasks.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = pms_store(tmp_path / "golive.db")
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOLIVE_PSEUDONYM_KEY", "test-key")
+
+
+from tasks.pms.simulator.process import SimProcess, start_simulator  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
+    """The Open Dental simulator as a real process on a free 127.0.0.1 port, stopped at the end."""
+    d = tmp_path_factory.mktemp("sim")
+    proc = start_simulator(d / "sim.db", patients=40, seed=3, log_file=d / "sim.log")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def clean_sim(sim: SimProcess) -> Iterator[SimProcess]:
+    """The shared simulator with faults off and the newest version, restored after the test."""
+    sim.configure(version="23.3.8.0", api_enabled=True, error_rate=0, rate_limit_rate=0, latency_s=0,
+                  drop_after_commit_rate=0, retry_after_s=1.0, seed=0)
+    yield sim
+    sim.configure(version="23.3.8.0", api_enabled=True, error_rate=0, rate_limit_rate=0, latency_s=0,
+                  drop_after_commit_rate=0, retry_after_s=1.0, seed=0)

@@ -1,0 +1,272 @@
+"""The pure gate: hand-computed fixtures at and around every threshold, scopes, verdict rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tasks.gates.criteria import GateSpecError, Status, parse_spec
+from tasks.gates.evaluate import evaluate
+from tasks.gates.observations import Observations, Sample
+from tasks.gates.verdict import Decision
+
+D0 = date(2026, 3, 1)
+
+
+def series(location: str, metric: str, values: list[float | None], start: date = D0) -> list[Sample]:
+    return [Sample(location, metric, start + timedelta(days=i), float(v)) for i, v in enumerate(values) if v is not None]
+
+
+def counts(location: str, metric: str, pairs: list[tuple[int, int]], start: date = D0) -> list[Sample]:
+    return [Sample(location, metric, start + timedelta(days=i), 100 * x / n, x, n) for i, (x, n) in enumerate(pairs)]
+
+
+def gate(samples: list[Sample], *criteria: dict[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
+    return evaluate(parse_spec(list(criteria), **kw), Observations.from_samples(samples))
+
+
+UPTIME = {"id": "uptime", "metric": "uptime_pct", "test": "threshold", "op": ">", "value": 99, "window": {"last_days": 14},
+          "min_samples": 14}
+
+
+@pytest.mark.parametrize(
+    ("daily", "op", "status"),
+    [
+        ([99.0] * 14, ">", Status.FAIL),  # exactly 99.0 is not > 99
+        ([99.01] * 14, ">", Status.PASS),
+        ([98.5, 99.5] * 7, ">", Status.FAIL),  # mean exactly 99.0
+        ([98.5, 99.5] * 7, ">=", Status.PASS),
+        ([99.1, 99.2, 99.3] * 4 + [98.7, 98.8], ">", Status.PASS),  # mean 99.0714…
+        ([99.02] * 13 + [98.9], ">", Status.PASS),  # mean 99.0114…: just above
+        ([99.0] * 13 + [99.01], ">", Status.PASS),  # mean 99.0007…: above by 0.0007, not noise
+    ],
+)
+def test_uptime_at_and_around_99(daily: list[float], op: str, status: Status) -> None:
+    v = gate(series("a", "uptime_pct", daily), {**UPTIME, "op": op})
+    assert v.criteria[0].status is status
+    assert v.decision is (Decision.GO if status is Status.PASS else Decision.NO_GO)
+
+
+def test_uptime_mean_is_hand_computed() -> None:
+    daily = [99.1, 99.2, 99.3] * 4 + [98.7, 98.8]
+    v = gate(series("a", "uptime_pct", daily), UPTIME)
+    assert v.criteria[0].results[0].value == pytest.approx(sum(daily) / 14)
+    assert v.criteria[0].results[0].n == 14
+
+
+ADOPTION = {"id": "adoption", "metric": "adoption_pct", "test": "threshold", "aggregate": "rate", "op": ">", "value": 80,
+            "window": {"last_days": 10}, "min_samples": 10}
+
+
+@pytest.mark.parametrize(
+    ("pairs", "status"),
+    [
+        ([(8, 10)] * 10, Status.FAIL),  # exactly 80% is not > 80%
+        ([(80, 100)] * 10, Status.FAIL),
+        ([(8, 10)] * 9 + [(9, 10)], Status.PASS),  # 81/100
+        ([(7, 10)] * 5 + [(9, 10)] * 5, Status.FAIL),  # 80/100 from unequal days
+        ([(4, 5), (12, 15), (8, 10), (16, 20), (4, 5), (8, 10), (8, 10), (8, 10), (8, 10), (9, 10)], Status.PASS),  # 85/105
+    ],
+)
+def test_adoption_rate_at_and_around_80_percent(pairs: list[tuple[int, int]], status: Status) -> None:
+    v = gate(counts("a", "adoption_pct", pairs), ADOPTION)
+    assert v.criteria[0].status is status
+    num, den = sum(x for x, _ in pairs), sum(n for _, n in pairs)
+    assert v.criteria[0].results[0].value == pytest.approx(100 * num / den)
+
+
+AVAIL = {"id": "availability", "metric": "uptime_pct", "test": "consecutive", "op": "<", "value": 95, "max_days": 2,
+         "window": {"last_days": 10}, "min_samples": 5}
+
+
+@pytest.mark.parametrize(
+    ("daily", "status", "longest"),
+    [
+        ([99, 99, 94, 94, 99, 99, 99, 99, 99, 99], Status.PASS, 2),  # exactly 2 days below: allowed
+        ([99, 99, 94, 94, 94, 99, 99, 99, 99, 99], Status.FAIL, 3),  # 3 days: more than 2
+        ([94, 94, 99, 94, 94, 99, 94, 94, 99, 99], Status.PASS, 2),  # runs of 2 never add up
+        ([99, 95, 95, 95, 95, 99, 99, 99, 99, 99], Status.PASS, 0),  # exactly 95 is not below 95
+        ([99, 94.99, 94.99, 94.99, 99, 99, 99, 99, 99, 99], Status.FAIL, 3),
+        ([99, 94, 94, None, 94, 99, 99, 99, 99, 99], Status.PASS, 2),  # a missing day breaks the run
+    ],
+)
+def test_availability_exactly_two_versus_three_days_below_95(daily: list[float | None], status: Status, longest: int) -> None:
+    v = gate(series("a", "uptime_pct", daily), AVAIL)
+    r = v.criteria[0].results[0]
+    assert r.status is status
+    assert r.evidence["longest_run"] == longest
+
+
+def test_min_days_needs_the_condition_up_to_the_end() -> None:
+    crit = {"id": "stable", "metric": "errors", "test": "consecutive", "op": "==", "value": 0, "min_days": 3,
+            "window": {"last_days": 6}}
+    assert gate(series("a", "errors", [1, 0, 0, 1, 0, 0]), crit).criteria[0].status is Status.FAIL
+    assert gate(series("a", "errors", [1, 1, 1, 0, 0, 0]), crit).criteria[0].status is Status.PASS
+
+
+def test_too_little_data_is_inconclusive_never_a_pass() -> None:
+    v = gate(series("a", "uptime_pct", [99.9] * 13), UPTIME)  # 13 of the 14 days needed
+    assert v.criteria[0].status is Status.INCONCLUSIVE
+    assert v.decision is Decision.INCONCLUSIVE
+    assert "13 days with data, needs 14" in v.criteria[0].reason
+
+
+def test_missing_metric_is_inconclusive() -> None:
+    v = gate(series("a", "other", [1.0] * 14), UPTIME)
+    assert v.decision is Decision.INCONCLUSIVE
+    assert "no observations of uptime_pct" in v.criteria[0].reason
+
+
+def test_location_scope_names_the_failing_location() -> None:
+    samples = series("a", "uptime_pct", [99.9] * 14) + series("b", "uptime_pct", [98.0] * 14) + series("c", "uptime_pct", [99.5] * 14)
+    v = gate(samples, UPTIME)
+    assert v.criteria[0].failing == ["b"]
+    assert v.decision is Decision.NO_GO
+    assert "1/3 locations failing: b" in v.criteria[0].reason
+
+
+def test_spec_locations_limit_the_scope() -> None:
+    samples = series("a", "uptime_pct", [99.9] * 14) + series("b", "uptime_pct", [98.0] * 14)
+    v = gate(samples, UPTIME, locations=["a"])
+    assert v.decision is Decision.GO
+    assert [r.location for r in v.criteria[0].results] == ["a"]
+
+
+def test_decision_rules() -> None:
+    good = series("a", "uptime_pct", [99.9] * 14)
+    soft_fail = {**UPTIME, "id": "soft", "critical": False, "value": 99.95}
+    short = {**UPTIME, "id": "short", "min_samples": 30}
+    v = gate(good, UPTIME, soft_fail)
+    assert v.decision is Decision.GO and v.score == 0.5
+    assert any("non-critical" in r for r in v.reasons)
+    assert gate(good, soft_fail, short).decision is Decision.INCONCLUSIVE
+    assert gate(good, {**UPTIME, "value": 99.95}, short).decision is Decision.NO_GO  # critical failure wins
+
+
+def _acceptance(base_rate: float, cur_rate: float, n: int = 20, days: int = 28) -> list[Sample]:
+    base = [(round(base_rate * n), n)] * days
+    cur = [(round(cur_rate * n), n)] * days
+    return counts("a", "acc", base) + counts("a", "acc", cur, start=D0 + timedelta(days=days))
+
+
+ACC = {"id": "acc", "metric": "acc", "test": "no_decrease", "scope": "wave", "window": {"period": "pilot"},
+       "baseline": {"period": "baseline"}, "min_samples": 14}
+PERIODS = {"baseline": {"start": "2026-03-01", "end": "2026-03-28"}, "pilot": {"start": "2026-03-29", "end": "2026-04-25"}}
+
+
+def test_no_decrease_fails_on_a_significant_decrease_with_evidence() -> None:
+    v = gate(_acceptance(0.60, 0.50), ACC, periods=PERIODS)
+    c = v.criteria[0]
+    assert c.status is Status.FAIL and v.decision is Decision.NO_GO
+    ev = c.evidence
+    assert ev["method"] == "two_proportion"
+    assert ev["effect"] == pytest.approx(-10.0)  # percentage points
+    assert ev["p_value"] < 0.05 and ev["ci_high"] < 0
+    # hand computation: pooled p = 0.55, n = 560 each
+    z = -0.10 / np.sqrt(0.55 * 0.45 * (2 / 560))
+    assert ev["statistic"] == pytest.approx(z)
+    assert ev["min_detectable_decrease"] == pytest.approx(100 * 2.486475 * np.sqrt(0.55 * 0.45 * 2 / 560), rel=1e-5)
+
+
+def test_no_decrease_passes_without_a_decrease_and_reports_power() -> None:
+    c = gate(_acceptance(0.60, 0.60), ACC, periods=PERIODS).criteria[0]
+    assert c.status is Status.PASS
+    assert c.evidence["p_value"] == pytest.approx(0.5)
+    assert 0 < c.evidence["min_detectable_decrease"] < 10
+
+
+def test_no_decrease_underpowered_is_inconclusive_when_asked() -> None:
+    c = gate(_acceptance(0.60, 0.60, n=5), {**ACC, "max_detectable": 2.0}, periods=PERIODS).criteria[0]
+    assert c.status is Status.INCONCLUSIVE
+    assert "only a decrease over" in c.reason
+
+
+def test_no_decrease_welch_for_continuous_metrics() -> None:
+    rng = np.random.default_rng(0)
+    base = list(rng.normal(100, 5, 28))
+    cur = list(rng.normal(90, 5, 28))
+    samples = series("a", "minutes", base) + series("a", "minutes", cur, start=D0 + timedelta(days=28))
+    c = gate(samples, {**ACC, "metric": "minutes"}, periods=PERIODS).criteria[0]
+    assert c.evidence["method"] == "welch" and c.status is Status.FAIL
+    c2 = gate(samples, {**ACC, "metric": "minutes", "method": "mann_whitney"}, periods=PERIODS).criteria[0]
+    assert c2.evidence["method"] == "mann_whitney" and c2.status is Status.FAIL
+
+
+def test_decrease_against_other_locations() -> None:
+    wave1 = [Sample(loc, "training_hours", D0 + timedelta(days=i), h) for i, (loc, h) in enumerate([("w1a", 20), ("w1b", 22), ("w1c", 21)])]
+    fast = [Sample(loc, "training_hours", D0 + timedelta(days=40 + i), h) for i, (loc, h) in
+            enumerate([("w2a", 12), ("w2b", 13), ("w2c", 12.5), ("w2d", 11.5)])]
+    slow = [Sample(s.location, s.metric, s.day, s.value + 7.5) for s in fast]
+    crit = {"id": "eff", "metric": "training_hours", "test": "decrease", "scope": "wave", "method": "welch",
+            "window": {"period": "w2"}, "baseline": {"window": {"period": "w1"}, "locations": ["w1a", "w1b", "w1c"]},
+            "min_samples": 2}
+    periods = {"w1": {"start": "2026-03-01", "end": "2026-03-20"}, "w2": {"start": "2026-04-01", "end": "2026-04-30"}}
+    locs = ["w2a", "w2b", "w2c", "w2d"]
+    assert gate(wave1 + fast, crit, periods=periods, locations=locs).criteria[0].status is Status.PASS
+    assert gate(wave1 + slow, crit, periods=periods, locations=locs).criteria[0].status is Status.INCONCLUSIVE  # 19.75 < 21, not significant
+    higher = [Sample(s.location, s.metric, s.day, s.value + 12) for s in fast]
+    assert gate(wave1 + higher, crit, periods=periods, locations=locs).criteria[0].status is Status.FAIL
+
+
+TREND = {"id": "tickets", "metric": "tickets", "test": "trend", "scope": "wave", "combine": "sum", "window": {"last_days": 20},
+         "min_samples": 14}
+
+
+def test_trend_over_the_wave_total() -> None:
+    down = series("a", "tickets", [20 - i * 0.5 for i in range(20)]) + series("b", "tickets", [10 - i * 0.2 for i in range(20)])
+    c = gate(down, TREND).criteria[0]
+    assert c.status is Status.PASS
+    assert c.evidence["slope_per_day"] == pytest.approx(-0.7)
+    flat = series("a", "tickets", [5, 6] * 10)
+    assert gate(flat, TREND).criteria[0].status is Status.FAIL
+    assert gate(series("a", "tickets", [5, 4, 3]), TREND).criteria[0].status is Status.INCONCLUSIVE
+
+
+CV = {"id": "consistency", "metric": "adoption_pct", "test": "dispersion", "max_cv": 0.10, "window": {"last_days": 5},
+      "min_samples": 5}
+
+
+def _cv_fixture(a: float, b: float) -> list[Sample]:
+    return series("a", "adoption_pct", [a] * 5) + series("b", "adoption_pct", [b] * 5)
+
+
+def test_dispersion_at_and_around_ten_percent() -> None:
+    # Two locations m ± d: sample sd = d·√2, cv = d·√2 / m. For cv exactly 0.10: d = 0.1·m/√2.
+    d = 0.1 * 80 / np.sqrt(2)
+    exactly = gate(_cv_fixture(80 - d, 80 + d), CV).criteria[0]
+    assert exactly.evidence["cv"] == pytest.approx(0.10) and exactly.status is Status.FAIL  # "< 10%"
+    assert gate(_cv_fixture(80 - d * 0.999, 80 + d * 0.999), CV).criteria[0].status is Status.PASS
+    assert gate(_cv_fixture(80 - d * 1.001, 80 + d * 1.001), CV).criteria[0].status is Status.FAIL
+    lonely = gate(series("a", "adoption_pct", [80] * 5), CV).criteria[0]
+    assert lonely.status is Status.INCONCLUSIVE
+
+
+def test_verdict_is_json_with_evidence_for_every_criterion() -> None:
+    samples = series("a", "uptime_pct", [99.9] * 14) + _acceptance(0.6, 0.6)
+    v = gate(samples, UPTIME, AVAIL, {**ACC}, periods=PERIODS)
+    data = json.loads(json.dumps(v.to_dict(), allow_nan=False))
+    assert data["verdict"] in ("go", "no-go", "inconclusive")
+    assert [c["id"] for c in data["criteria"]] == ["uptime", "availability", "acc"]
+    assert all(c["reason"] for c in data["criteria"])
+    assert len(v.table()) == 3
+
+
+@pytest.mark.parametrize(
+    ("criterion", "message"),
+    [
+        ({"id": "x", "metric": "m", "test": "magic"}, "test must be one of"),
+        ({"id": "x", "metric": "m", "test": "threshold", "value": 1}, "needs op and value"),
+        ({"id": "x", "metric": "m", "test": "threshold", "op": ">", "value": 1, "window": {"period": "nope"}}, "unknown period 'nope'"),
+        ({"id": "x", "metric": "m", "test": "threshold", "op": ">", "value": 1, "scope": "across"}, "scope across is for dispersion"),
+        ({"id": "x", "metric": "m", "test": "consecutive", "op": "<", "value": 95}, "exactly one of max_days, min_days"),
+        ({"id": "x", "metric": "m", "test": "no_decrease"}, "needs a baseline"),
+        ({"id": "x", "metric": "m", "test": "dispersion"}, "needs max_cv"),
+    ],
+)
+def test_bad_criteria_are_user_errors(criterion: dict[str, Any], message: str) -> None:
+    with pytest.raises(GateSpecError, match=message):
+        parse_spec([criterion])

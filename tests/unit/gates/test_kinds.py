@@ -1,0 +1,117 @@
+"""Gate step kinds over a real (SQLite) store: verdicts stored and audited, no-go fails the step,
+inconclusive returns for an approval, triggers and rollbacks, deadlines."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from flows.errors import StepFailed, UserInputError
+from tasks.context import NullArtifacts, StepContext
+from tasks.gates import repository
+from tasks.gates.kinds import KINDS, DeadlineMissed, GateNoGo
+from tasks.gates.observations import Sample
+
+K = {k.name: k for k in KINDS}
+D0 = date(2026, 4, 1)
+
+
+def ctx(store: Any, audit: list[tuple[str, Any]], step: str = "gate") -> StepContext:
+    return StepContext(run_id="run-1", run_key="key-1", runbook="test", step_id=step, step_key=step, store=store,
+                       artifacts=NullArtifacts(), audit=lambda e, d: audit.append((e, dict(d))))
+
+
+def put(store: Any, location: str, metric: str, values: list[float]) -> None:
+    repository.save_samples(store, [Sample(location, metric, D0 + timedelta(days=i), v) for i, v in enumerate(values)], "test")
+
+
+UPTIME = {"id": "uptime", "metric": "uptime_pct", "test": "threshold", "op": ">", "value": 99, "window": {"last_days": 14},
+          "min_samples": 14}
+
+
+def test_gate_go_is_stored_audited_and_published(sqlite_store: Any) -> None:
+    put(sqlite_store, "a", "uptime_pct", [99.9] * 14)
+    audit: list[tuple[str, Any]] = []
+    c = ctx(sqlite_store, audit)
+    out = K["gate"].run(c, {"criteria": [UPTIME], "locations": ["a"], "wave": 1})
+    assert out["verdict"] == "go" and out["criteria"][0]["status"] == "pass"
+    stored = repository.verdicts(sqlite_store)
+    assert stored[0]["verdict"] == "go" and stored[0]["wave"] == "1"
+    assert stored[0]["evidence"]["criteria"][0]["results"][0]["value"] == pytest.approx(99.9)
+    assert audit[0][0] == "gate.verdict" and audit[0][1]["verdict"] == "go"
+    assert c.artifacts.published[0][0] == "table"  # type: ignore[attr-defined]
+
+
+def test_gate_no_go_fails_the_step_after_storing_the_verdict(sqlite_store: Any) -> None:
+    put(sqlite_store, "a", "uptime_pct", [99.0] * 14)
+    with pytest.raises(GateNoGo, match="uptime"):
+        K["gate"].run(ctx(sqlite_store, []), {"criteria": [UPTIME], "locations": ["a"]})
+    assert repository.verdicts(sqlite_store)[0]["verdict"] == "no-go"
+    out = K["gate"].run(ctx(sqlite_store, []), {"criteria": [UPTIME], "locations": ["a"], "fail_on_no_go": False})
+    assert out["verdict"] == "no-go"
+
+
+def test_gate_inconclusive_returns_for_the_deciding_role(sqlite_store: Any) -> None:
+    put(sqlite_store, "a", "uptime_pct", [99.9] * 5)
+    out = K["gate"].run(ctx(sqlite_store, []), {"criteria": [UPTIME], "locations": ["a"], "decide_role": "COO"})
+    assert out["verdict"] == "inconclusive" and out["decide_role"] == "COO"
+
+
+def test_bad_criteria_are_user_errors(sqlite_store: Any) -> None:
+    with pytest.raises(UserInputError):
+        K["gate"].run(ctx(sqlite_store, []), {"criteria": [{"id": "x", "metric": "m", "test": "nope"}]})
+
+
+def test_triggers_then_start_is_idempotent_and_scoped(sqlite_store: Any) -> None:
+    put(sqlite_store, "a", "uptime_pct", [99.9] * 10)
+    put(sqlite_store, "b", "uptime_pct", [99.9] * 5 + [80] * 3 + [99.9] * 2)
+    audit: list[tuple[str, Any]] = []
+    out = K["rollback.triggers"].run(ctx(sqlite_store, audit, "triggers"), {"locations": ["a", "b"]})
+    assert out["locations"] == ["b"] and out["count"] == 1
+    entry = out["affected"][0]
+    started = K["rollback.start"].run(ctx(sqlite_store, audit, "start"), {"location": entry, "launch": "record"})
+    assert started["created"] and started["launch"]["mode"] == "record"
+    assert "rollback.yaml" in started["launch"]["command"] and "b" in started["launch"]["command"]
+    again = K["rollback.start"].run(ctx(sqlite_store, audit, "start"), {"location": entry, "launch": "record"})
+    assert not again["created"] and again["rollback_id"] == started["rollback_id"]
+    # The next watch does not list b again while its rollback is open.
+    out2 = K["rollback.triggers"].run(ctx(sqlite_store, audit, "triggers"), {"locations": ["a", "b"]})
+    assert out2["count"] == 0 and out2["already_open"] == ["b"]
+    assert ("rollback.started" in [e for e, _ in audit]) and ("rollback.already_open" in [e for e, _ in audit])
+
+
+def test_rollout_set_returns_before_and_closes_rollback_when_live_again(sqlite_store: Any) -> None:
+    repository.open_rollback(sqlite_store, location="b", reason="r", triggers=[], triggered_at=datetime.now(UTC), run_id=None)
+    out = K["rollout.set"].run(ctx(sqlite_store, [], "revert"), {"locations": ["b"], "status": "rolled_back"})
+    assert out["workflow"] == "previous" and out["changed"][0]["before"]["status"] is None
+    K["rollout.set"].run(ctx(sqlite_store, [], "undo"), {"locations": ["b"], "status": "live"})
+    assert repository.rollout(sqlite_store)["b"]["workflow"] == "platform"
+    assert repository.open_rollbacks(sqlite_store) == {}
+
+
+def test_deadline_met_overdue_and_fail() -> None:
+    audit: list[tuple[str, Any]] = []
+    c = ctx(None, audit, "deadline")
+    met = K["deadline.check"].run(c, {"since": "2026-04-10T08:00:00Z", "within": "2h", "now": "2026-04-10T10:00:00Z"})
+    assert met["overdue"] is False and met["escalated_to"] == []  # exactly on time is in time
+    late = K["deadline.check"].run(c, {"since": "2026-04-10T08:00:00Z", "within": "2h", "now": "2026-04-10T10:00:01Z",
+                                       "escalate_to": ["COO"], "subject": "Rollback b"})
+    assert late["overdue"] and late["escalated_to"] == ["COO"] and late["late_by_s"] == 1.0
+    assert audit[-1][0] == "deadline.overdue" and audit[-1][1]["to"] == ["COO"]
+    with pytest.raises(DeadlineMissed):
+        K["deadline.check"].run(c, {"since": "2026-04-10", "within": "24h", "now": "2026-04-12T00:00:00Z", "on_overdue": "fail"})
+    assert issubclass(DeadlineMissed, StepFailed)
+
+
+def test_simulate_stores_the_scenario(sqlite_store: Any) -> None:
+    out = K["metrics.simulate"].run(ctx(sqlite_store, [], "sim"), {
+        "scenario": "examples/acme-dental/scenarios/pilot-ok.yaml", "locations": ["a", "b"]})
+    assert out["rows"] > 0 and out["go_live"] == "2026-03-30"
+    obs = repository.load_observations(sqlite_store, locations=["a", "b"], metrics=["adoption_pct"])
+    assert obs.metrics["adoption_pct"].numerator is not None
+    again = K["metrics.simulate"].run(ctx(sqlite_store, [], "sim"), {
+        "scenario": "examples/acme-dental/scenarios/pilot-ok.yaml", "locations": ["a", "b"]})
+    assert again["rows"] == out["rows"]
+    assert len(repository.load_observations(sqlite_store).samples()) == out["rows"]  # replaced, not duplicated

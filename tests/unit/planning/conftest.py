@@ -1,0 +1,20 @@
+"""Shared fixtures for the planning tests: the example group, loaded once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.paths import DEFAULT_ORG
+from tasks.planning.organization import Organization, load_organization
+
+
+@pytest.fixture(scope="session")
+def acme() -> Organization:
+    return load_organization(DEFAULT_ORG)
+
+
+@pytest.fixture(scope="session")
+def acme_path() -> Path:
+    return DEFAULT_ORG

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+from pms_fakes import FakePms
+from sqlalchemy import select
+
+from tasks.pms.protocol import PmsConfigError, PmsConnector
+from tasks.pms.records import PmsWritebackRow
+from tasks.pms.retry import RetryPolicy
+from tasks.pms.writeback import WritebackKey, write_back
+from tasks.store import Store
+
+FAST = RetryPolicy(attempts=3, initial_s=0, max_s=0, jitter_s=0)
+KEY = WritebackKey("integration-validation", "downtown", "pms-writeback[downtown]", "P-abc", "1")
+
+
+def test_fake_satisfies_the_protocol() -> None:
+    assert isinstance(FakePms(), PmsConnector)
+
+
+def test_key_is_recorded_before_the_pms_call(store: Store) -> None:
+    pms = FakePms()
+    pms.add_patients(1)
+    seen: list[str] = []
+
+    def inspect_store() -> None:
+        with store.session(readonly=True) as s:
+            seen.extend(r.state for r in s.scalars(select(PmsWritebackRow)))
+
+    pms.on_create = inspect_store
+    write_back(pms, store, KEY, "1", "h", ["100"], policy=FAST)
+    assert seen == ["pending"]
+    with store.session(readonly=True) as s:
+        row = s.get(PmsWritebackRow, KEY.digest)
+        assert row is not None and row.state == "written" and row.remote_plan_id == "1" and row.attached == 1
+        assert row.patient_pseudonym == "P-abc"
+
+
+def test_lost_response_is_found_by_read_before_write(store: Store) -> None:
+    pms = FakePms(lose_next_create_response=True)
+    pms.add_patients(1)
+    res = write_back(pms, store, KEY, "1", "h", ["100"], policy=FAST)
+    assert pms.creates == 1 and len(pms.plans) == 1
+    assert res.created is False and res.plan_id == "1"
+    assert pms.attaches["1"] == ["100"]
+
+
+def test_same_key_twice_writes_once(store: Store) -> None:
+    pms = FakePms()
+    pms.add_patients(1)
+    first = write_back(pms, store, KEY, "1", "h", policy=FAST)
+    second = write_back(pms, store, KEY, "1", "h", policy=FAST)
+    assert pms.creates == 1 and first.plan_id == second.plan_id and second.created is False
+    v2 = WritebackKey(KEY.runbook, KEY.location, KEY.step, KEY.patient_pseudonym, "2")
+    other = write_back(pms, store, v2, "1", "h", policy=FAST)
+    assert pms.creates == 2 and other.plan_id != first.plan_id
+
+
+def test_write_back_refuses_without_a_store() -> None:
+    with pytest.raises(PmsConfigError, match="idempotency key"):
+        write_back(FakePms(), None, KEY, "1", "h", policy=FAST)
+
+
+def test_key_digest_covers_every_part() -> None:
+    parts = ("rb", "loc", "step", "P-1", "1")
+    base = WritebackKey(*parts).digest
+    for i in range(5):
+        changed = list(parts)
+        changed[i] += "x"
+        assert WritebackKey(*changed).digest != base
