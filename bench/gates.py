@@ -57,15 +57,15 @@ def criteria() -> list[dict[str, Any]]:
     return out
 
 
-def observations(seed: int = 7) -> Observations:
+def observations(seed: int = 7, locations: int = LOCATIONS) -> Observations:
     rng = np.random.default_rng(seed)
-    shape = (LOCATIONS, DAYS)
+    shape = (locations, DAYS)
     metrics: dict[str, MetricSeries] = {}
     for k in range(20):
         name = f"m{k:02d}"
         if k in (6, 7, 8, 15):  # rates with counts
             den = rng.poisson(12, shape).astype(float)
-            p = np.clip(rng.normal(0.82 if k != 8 else 0.6, 0.03, (LOCATIONS, 1)), 0, 1)
+            p = np.clip(rng.normal(0.82 if k != 8 else 0.6, 0.03, (locations, 1)), 0, 1)
             num = rng.binomial(den.astype(int), np.broadcast_to(p, shape)).astype(float)
             with np.errstate(invalid="ignore", divide="ignore"):
                 vals = np.where(den > 0, 100 * num / den, np.nan)
@@ -81,7 +81,7 @@ def observations(seed: int = 7) -> Observations:
     # Some missing days, as real exports have.
     for s in metrics.values():
         s.values[rng.random(shape) < 0.02] = np.nan
-    return Observations(tuple(f"loc-{i:03d}" for i in range(LOCATIONS)), START, DAYS, metrics)
+    return Observations(tuple(f"loc-{i:03d}" for i in range(locations)), START, DAYS, metrics)
 
 
 # -- the baseline: one location at a time, plain Python and per-location library calls -------------

@@ -18,6 +18,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                   help="golive: rollout runbooks for a dental group, run through Prefect.")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
+server_app = typer.Typer(no_args_is_help=True, help="A long-lived local Prefect server (UI) that runs reuse.")
+app.add_typer(server_app, name="server")
 err = Console(stderr=True, highlight=False)
 
 
@@ -129,6 +131,39 @@ def audit_verify() -> None:
         raise fail_input(f"error: {exc}") from None
     (typer.echo if code == 0 else err.print)(message)
     raise typer.Exit(code)
+
+
+@server_app.command("start")
+def server_start(port: int = typer.Option(4270, help="Port on 127.0.0.1")) -> None:
+    """Start the local Prefect server (state under .golive/prefect) unless it is already up."""
+    from flows import local_server
+
+    try:
+        info = local_server.start(port)
+    except RuntimeError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    typer.echo(f"Prefect UI: {info.ui_url}  (API {info.url}, pid {info.pid})")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the local Prefect server."""
+    from flows import local_server
+
+    typer.echo("stopped" if local_server.stop() else "no local server recorded")
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Say whether the local Prefect server is up; exit 1 when it is not."""
+    from flows import local_server
+
+    info = local_server.running()
+    if info is None:
+        typer.echo("no local Prefect server is running (golive run uses a temporary one)")
+        raise typer.Exit(1)
+    typer.echo(f"Prefect UI: {info.ui_url}  (API {info.url}, pid {info.pid})")
 
 
 def main() -> None:

@@ -28,11 +28,9 @@ def max_workers() -> int:
     return int(os.environ.get("GOLIVE_MAX_WORKERS", "8"))
 
 
-@flow(name="golive-runbook", flow_run_name="{runbook}", validate_parameters=False,
-      task_runner=ThreadPoolTaskRunner(max_workers=max_workers()), log_prints=False)
-def golive_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key: str | None = None,
-                   decisions: dict[str, Any] | None = None, org: str | None = None) -> Any:
-    """Run a runbook (name under runbooks/ or path); a failed run ends in a Failed state."""
+def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key: str | None = None,
+                decisions: dict[str, Any] | None = None, org: str | None = None) -> Any:
+    """The body of every golive flow: validate, then run the steps; a failed run returns a Failed state."""
     book = validate_file(resolve_runbook(runbook))
     params = check_parameters(book, parameters or {})
     key = run_key or default_run_key(book.name, params)
@@ -50,10 +48,17 @@ def golive_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_k
         store.finish_run(run_id, state)
         store.audit.append("run.end", {"runbook": book.name, "state": state}, run_id=run_id)
         store.dispose()
-    summary = {"run_id": run_id, "run_key": key, "state": state,
-               "steps": {r.key: r.state for r in results}}
+    summary = {"run_id": run_id, "run_key": key, "state": state, "steps": {r.key: r.state for r in results}}
     if state != "completed":
         # A Failed state (not an exception): the UI shows the run failed, without a traceback.
         failed = ", ".join(r.key for r in results if r.state == "failed")
         return Failed(message=f"runbook {book.name} {state.replace('_', ' ')}; failed steps: {failed}", data=summary)
     return summary
+
+
+@flow(name="golive-runbook", flow_run_name="{runbook}", validate_parameters=False,
+      task_runner=ThreadPoolTaskRunner(max_workers=max_workers()), log_prints=False)
+def golive_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key: str | None = None,
+                   decisions: dict[str, Any] | None = None, org: str | None = None) -> Any:
+    """Run any runbook (a name under runbooks/ or a path) with its parameters."""
+    return run_runbook(runbook, parameters, run_key, decisions, org)

@@ -164,6 +164,9 @@ class LocalRun:
         )
 
     def execute(self, *, console: Console, interactive: bool) -> dict[str, Any]:
+        from flows import local_server
+
+        server = local_server.use_if_running()
         prefect_env.configure()
         from flows.entry import golive_runbook
         from flows.hooks import HOOKS

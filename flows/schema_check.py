@@ -200,7 +200,7 @@ def _unknown_keys(
     return out
 
 
-_ARTICLE = {
+ARTICLES = {
     "string": "a string",
     "integer": "an integer",
     "number": "a number",
@@ -220,7 +220,7 @@ def _message(error: ValidationError) -> tuple[str, str | None]:
         want = error.validator_value
         wants = want if isinstance(want, list) else [want]
         return (
-            f"expected {' or '.join(_ARTICLE.get(str(w), str(w)) for w in wants)}, got {type_name(inst)}",
+            f"expected {' or '.join(ARTICLES.get(str(w), str(w)) for w in wants)}, got {type_name(inst)}",
             None,
         )
     if v == "required":
@@ -251,7 +251,7 @@ def _message(error: ValidationError) -> tuple[str, str | None]:
         return f"must be at most {error.validator_value}, got {_short(inst)}", None
     if v in ("anyOf", "oneOf") and error.context and all(e.validator == "type" for e in error.context):
         wants = [str(t) for e in error.context for t in _as_list(e.validator_value)]
-        return f"expected {' or '.join(_ARTICLE.get(w, w) for w in wants)}, got {type_name(inst)}", None
+        return f"expected {' or '.join(ARTICLES.get(w, w) for w in wants)}, got {type_name(inst)}", None
     if v == "minLength" and error.validator_value == 1:
         return "must not be empty", None
     return error.message, None

@@ -121,6 +121,7 @@ class _Checker:
         self.bits: dict[str, dict[str, int]] = {}
         self.graph: dict[str, dict[str, list[str]]] = {}
         self.memo: dict[str, dict[str, int]] = {s: {} for s in SECTIONS}
+        self.parsed: dict[tuple[str, bool], set[tuple[str, ...]] | BaseException] = {}
 
     def issue(
         self, where: tuple[PathPart, ...], message: str, *, key: bool = False, hint: str | None = None
@@ -365,7 +366,7 @@ class _Checker:
             yield self.issue(where, "expression is empty")
             return
         try:
-            refs = references(src, template=template)
+            refs = self.references(src, template)
         except ExpressionError as exc:
             kind = "template" if template else "expression"
             message = _jinja_message(str(exc), src)
@@ -384,6 +385,20 @@ class _Checker:
             if problem is not None:
                 message, hint = problem
                 yield self.issue(where, message, hint=hint)
+
+    def references(self, src: str, template: bool) -> set[tuple[str, ...]]:
+        # Aliased YAML can repeat one string many times: parse each distinct source once.
+        key = (src, template)
+        hit = self.parsed.get(key)
+        if hit is None:
+            try:
+                hit = references(src, template=template)
+            except (ExpressionError, RecursionError, MemoryError) as exc:
+                hit = exc
+            self.parsed[key] = hit
+        if isinstance(hit, BaseException):
+            raise hit
+        return hit
 
     def check_reference(
         self, ref: tuple[str, ...], *, template: bool, step: _StepRef, item: bool

@@ -21,7 +21,7 @@ from flows.durations import parse_due, parse_duration
 from flows.errors import ParameterError, RunbookInvalid
 from flows.issues import ValidationIssue
 from flows.model import Due, Metadata, OnFailure, Position, Runbook, Step, StepBody
-from flows.schema_check import GoliveValidator, load_schema, schema_issues
+from flows.schema_check import ARTICLES, GoliveValidator, load_schema, schema_issues
 from flows.semantic import KindSchemaFn, semantic_issues, to_plain
 from flows.yamlsafe import DEFAULT_LIMITS, Limits, load_yaml, load_yaml_text, position, type_name
 
@@ -256,5 +256,6 @@ def _param_message(error: Any, value: Any) -> str:
         want = error.validator_value
         wants = want if isinstance(want, list) else [want]
         got = error.instance
-        return f"{where + ': ' if where else ''}expected {' or '.join(wants)}, got {type_name(got)}"
+        want_text = " or ".join(ARTICLES.get(str(w), str(w)) for w in wants)
+        return f"{where + ': ' if where else ''}expected {want_text}, got {type_name(got)}"
     return f"{where + ': ' if where else ''}{error.message}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -61,7 +62,7 @@ class Limits:
     max_bytes: int = 1 << 20  # 1 MiB
     max_aliases: int = 200
     max_depth: int = 64
-    max_nodes: int = 500_000  # after expanding aliases
+    max_nodes: int = 250_000  # after expanding aliases; a 2,000-step runbook has ~35,000
 
 
 DEFAULT_LIMITS = Limits()
@@ -338,7 +339,7 @@ def load_yaml_text(text: str, name: str, *, shape: Shape = "mapping", limits: Li
 
 def _parse(text: str, limits: Limits) -> Any:
     """libyaml's event parser when it takes the text, else (and for every error) ruamel's own."""
-    if _CParser is not None and "\t" not in text:  # libyaml is laxer than ruamel about tabs
+    if _CParser is not None:
         try:
             return _parse_libyaml(text, limits)
         except (_Fallback, _Refused):
@@ -348,6 +349,11 @@ def _parse(text: str, limits: Limits) -> Any:
 
 def _parse_ruamel(text: str, limits: Limits) -> Any:
     return _yaml(limits).load(io.StringIO(text))
+
+
+# Where libyaml (YAML 1.1) reads text differently from ruamel (1.2): it is laxer about tabs, and
+# NEL, LS and PS are line breaks to it. Such (rare) files go to ruamel directly.
+_LIBYAML_DIFFERS = re.compile("[\t\x85\u2028\u2029]")
 
 
 class _Fallback(Exception):
@@ -362,6 +368,8 @@ def _parse_libyaml(text: str, limits: Limits) -> Any:
     second document, a refused node) falls back to ruamel, so every error is ruamel's verdict.
     The caps hold here too: a bomb is refused after linear work, then again by ruamel.
     """
+    if _LIBYAML_DIFFERS.search(text):
+        raise _Fallback
     yaml = _yaml(limits)
     parser = _CParser(text)
     try:

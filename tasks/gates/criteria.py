@@ -41,7 +41,7 @@ class Op(str, Enum):
 
 AGGREGATES = ("mean", "median", "min", "max", "sum", "last", "rate")
 TESTS = ("threshold", "no_decrease", "decrease", "trend", "dispersion", "consecutive")
-METHODS = ("auto", "two_proportion", "welch", "mann_whitney")
+METHODS = ("auto", "two_proportion", "welch", "mann_whitney", "one_sample")
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class Criterion:
     critical: bool = True
     weight: float = 1.0
     min_samples: int = 1
+    min_baseline_samples: int | None = None  # change tests: days needed in the baseline (default min_samples)
     aggregate: str = "mean"  # how a window's samples become one number (threshold, dispersion)
     combine: str = "mean"  # how locations' daily values become one wave series (trend)
     op: Op | None = None
@@ -239,6 +240,7 @@ def parse_criterion(raw: Mapping[str, Any], periods: Mapping[str, tuple[date, da
         critical=bool(raw.get("critical", True)),
         weight=float(raw.get("weight", 1.0)),
         min_samples=min_samples,
+        min_baseline_samples=None if raw.get("min_baseline_samples") is None else int(raw["min_baseline_samples"]),
         aggregate=aggregate,
         combine=combine,
         op=op,

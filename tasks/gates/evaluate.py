@@ -129,9 +129,6 @@ def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.n
     b_rows = rows if crit.baseline.locations is None else obs.rows(crit.baseline.locations)
     cur_cols, base_cols = obs.columns(first, last), obs.columns(b_first, b_last)
     pooled = crit.scope is Scope.WAVE
-    method = crit.method
-    if method == "auto":
-        method = "two_proportion" if series.has_counts else "welch"
 
     def pick(arr: np.ndarray, r: np.ndarray, c: slice) -> np.ndarray:
         block = arr[r, c]
@@ -139,8 +136,30 @@ def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.n
 
     vals_c, vals_b = pick(series.values, rows, cur_cols), pick(series.values, b_rows, base_cols)
     n_c, n_b = np.isfinite(vals_c).sum(axis=1), np.isfinite(vals_b).sum(axis=1)
+    method = crit.method
+    if method == "auto":
+        counted = series.numerator is not None and series.denominator is not None and all(
+            bool((np.nansum(pick(series.denominator, r, c), axis=1) > 0).all())
+            for r, c in ((rows, cur_cols), (b_rows, base_cols)))
+        per_row_base = np.isfinite(series.values[b_rows, base_cols]).sum(axis=1)
+        method = "two_proportion" if counted else "one_sample" if per_row_base.max(initial=0) <= 1 else "welch"
     scale = 1.0
-    if method == "two_proportion":
+    if method == "one_sample":
+        # Each location's current days against its own baseline value (or, with baseline
+        # locations given, against their mean); pooled over the wave for wave scope.
+        base_rows = series.values[b_rows, base_cols]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if crit.baseline.locations is None:
+                ref = np.nanmean(base_rows, axis=1)[:, None]
+            else:
+                ref = np.full((len(rows), 1), np.nanmean(base_rows))
+        diffs = series.values[rows, cur_cols] - ref
+        diffs = diffs.reshape(1, -1) if pooled else diffs
+        test = stats.one_sample(diffs, crit.alpha, crit.power)
+        n_c = np.isfinite(diffs).sum(axis=1)
+        n_b = (np.isfinite(base_rows).sum() * np.ones(1) if pooled else np.isfinite(base_rows).sum(axis=1))
+    elif method == "two_proportion":
         if series.numerator is None or series.denominator is None:
             return [LocationResult(lab, Status.INCONCLUSIVE, 0, None, "two_proportion needs counts")
                     for lab in ((WAVE,) if pooled else labels)]
@@ -166,9 +185,10 @@ def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.n
             "statistic": float(test.statistic[i]), "p_value": float(test.p_value[i]),
             "min_detectable_decrease": float(test.mdd[i] * scale),
         }
-        if min(nb, nc) < crit.min_samples:
+        need_b = crit.min_samples if crit.min_baseline_samples is None else crit.min_baseline_samples
+        if nc < crit.min_samples or nb < need_b:
             out.append(LocationResult(label, Status.INCONCLUSIVE, min(nb, nc), None,
-                                      f"baseline {nb} / current {nc} days with data, needs {crit.min_samples}", ev))
+                                      f"baseline {nb} / current {nc} days with data, needs {need_b} / {crit.min_samples}", ev))
             continue
         p, eff, mdd = float(test.p_value[i]), float(ev["effect"]), float(ev["min_detectable_decrease"])
         if not np.isfinite(p):

@@ -73,8 +73,10 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     for c in spec.criteria:
         if c.baseline is not None and c.baseline.locations:
             needed.update(c.baseline.locations)
-    obs = repository.load_observations(store, locations=sorted(needed) if locations is not None else None,
-                                       metrics=sorted({c.metric for c in spec.criteria}))
+    scope = sorted(needed) if locations is not None else None
+    extra = repository.baseline_samples(store, dict(params.get("baseline_metrics") or {}), scope)
+    obs = repository.load_observations(store, locations=scope, metrics=sorted({c.metric for c in spec.criteria}),
+                                       extra=extra)
     verdict = evaluate(spec, obs)
     wave = None if params.get("wave") is None else str(params["wave"])
     verdict_id = repository.save_verdict(store, verdict, runbook=ctx.runbook, run_id=ctx.run_id,

@@ -51,7 +51,8 @@ def save_samples(store: Any, samples: Iterable[Sample], source: str) -> int:
 
 
 def load_observations(store: Any, *, locations: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
-                      start: date | None = None, end: date | None = None) -> Observations:
+                      start: date | None = None, end: date | None = None,
+                      extra: Sequence[Sample] = ()) -> Observations:
     """Stored daily metrics as dense arrays (a later source in name order wins on the same day)."""
     q = select(DailyMetricRow)
     if locations is not None:
@@ -66,7 +67,33 @@ def load_observations(store: Any, *, locations: Sequence[str] | None = None, met
     with store.session(readonly=True) as session:
         samples = [Sample(r.location_id, r.metric, r.day, r.value, r.numerator, r.denominator, r.source)
                    for r in session.scalars(q)]
+    samples = [*extra, *samples]  # stored daily data wins over an imported period value on the same day
     return Observations.from_samples(samples, locations=locations, start=start, end=end)
+
+
+def baseline_samples(store: Any, mapping: dict[str, str], locations: Sequence[str] | None = None) -> list[Sample]:
+    """Imported baseline-report values (issue 3's `baseline_metrics`) as samples of gate metrics.
+
+    `mapping` is {baseline metric id: gate metric}. A period's value lands on its last day; when
+    the report gave a sample size, the counts come with it (numerator = value% × sample size), so
+    a two-proportion test can use them. Read only: the planning table is never written here.
+    """
+    from tasks.planning.metric_store import BaselineMetricRow
+
+    if not mapping:
+        return []
+    q = select(BaselineMetricRow).where(BaselineMetricRow.metric.in_(list(mapping)))
+    if locations is not None:
+        q = q.where(BaselineMetricRow.location_id.in_(list(locations)))
+    out = []
+    with store.session(readonly=True) as session:
+        for r in session.scalars(q.order_by(BaselineMetricRow.id)):
+            num = den = None
+            if r.sample_size:
+                den = float(r.sample_size)
+                num = float(round(r.value / 100.0 * den))
+            out.append(Sample(r.location_id, mapping[r.metric], r.period_end, float(r.value), num, den, "baseline"))
+    return out
 
 
 def save_verdict(store: Any, verdict: Verdict, *, runbook: str, run_id: str, step_key: str,

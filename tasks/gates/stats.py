@@ -94,6 +94,32 @@ def welch(base: np.ndarray, cur: np.ndarray, alpha: float, power: float) -> Chan
     )
 
 
+def one_sample(diffs: np.ndarray, alpha: float, power: float) -> ChangeTest:
+    """One-sample t-test that the mean of (current − baseline value) is below 0, per row.
+
+    For baselines known only as one aggregate per location (a period's value from a baseline
+    report, no daily data): the baseline value is taken as fixed, so only the current days vary.
+    """
+    d = np.atleast_2d(diffs)
+    n, m, v = _moments(d)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(v / n)
+        t = np.where(se > 0, m / se, np.where(m < 0, -np.inf, np.where(m > 0, np.inf, 0.0)))
+    df = np.maximum(n - 1, 1)
+    ta, tb = st.t.ppf(1 - alpha, df), st.t.ppf(power, df)
+    return ChangeTest(
+        method="one_sample",
+        effect=m,
+        ci_low=m - ta * se,
+        ci_high=m + ta * se,
+        statistic=t,
+        p_value=st.t.cdf(t, df),
+        mdd=(ta + tb) * se,
+        n_baseline=np.ones_like(n),
+        n_current=n,
+    )
+
+
 def mann_whitney(base: np.ndarray, cur: np.ndarray, alpha: float, power: float) -> ChangeTest:
     """Mann-Whitney U (scipy, asymptotic with tie correction), one-sided "current tends lower".
 

@@ -19,7 +19,7 @@ from scipy import ndimage
 from tasks.imaging.dicom_out import source_datasets, write_seg, write_sr
 from tasks.imaging.errors import ImagingError
 from tasks.imaging.ingest import quarantine, read_series
-from tasks.imaging.measure import Findings, _arch_maps, _fit_arch, _Grid, _largest, measure
+from tasks.imaging.measure import Findings, _fit_arch, _Grid, _largest, measure
 from tasks.imaging.segment import Bundle, Segmentation, load_bundle, segment
 from tasks.imaging.volume import Volume
 

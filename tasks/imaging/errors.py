@@ -31,6 +31,12 @@ class TruncatedFile(ImagingError):
     reason = "truncated"
 
 
+class DamagedFile(ImagingError):
+    """The file parses as DICOM but an element's value is unreadable (bad length, VR or number)."""
+
+    reason = "damaged"
+
+
 class MissingPixelData(ImagingError):
     """The instance has no PixelData element (a report, a presentation state, a stripped file)."""
 

@@ -96,13 +96,13 @@ def read_instance(path: Path) -> Dataset:
     except (EOFError, OSError) as exc:
         raise E.TruncatedFile(path, f"file ends early ({type(exc).__name__})") from exc
     except Exception as exc:  # pydicom raises plain ValueError/struct.error/etc. on damaged headers
-        raise E.TruncatedFile(path, f"damaged or truncated header ({type(exc).__name__})") from exc
+        raise E.DamagedFile(path, f"damaged header ({type(exc).__name__})") from exc
     try:
         return _check_instance(path, ds)
     except E.ImagingError:
         raise
-    except Exception as exc:  # a value that cannot even be parsed (bad VR, bad length)
-        raise E.TruncatedFile(path, f"damaged element ({type(exc).__name__})") from exc
+    except Exception as exc:  # a value that cannot even be parsed (bad VR, bad length, bad number)
+        raise E.DamagedFile(path, f"damaged element ({type(exc).__name__})") from exc
 
 
 def _check_instance(path: Path, ds: Dataset) -> Dataset:
@@ -125,6 +125,13 @@ def _check_instance(path: Path, ds: Dataset) -> Dataset:
         raise E.UnsupportedInstance(path, f"BitsAllocated {ds.BitsAllocated} is not supported")
     if len(ds.ImagePositionPatient) != 3 or len(ds.ImageOrientationPatient) != 6 or len(ds.PixelSpacing) != 2:
         raise E.UnsupportedInstance(path, "malformed position, orientation or pixel spacing")
+    # parse every number geometry and rescale need now, so damage is reported here with the file name
+    nums = [float(v) for v in (*ds.ImagePositionPatient, *ds.ImageOrientationPatient, *ds.PixelSpacing,
+                               ds.get("RescaleSlope", 1) or 1, ds.get("RescaleIntercept", 0) or 0)]
+    if not np.all(np.isfinite(nums)) or min(float(v) for v in ds.PixelSpacing) <= 0:
+        raise E.DamagedFile(path, "non-finite or non-positive geometry values")
+    int(ds.get("PixelRepresentation", 0) or 0), int(ds.get("BitsStored", ds.BitsAllocated) or 0)
+    str(ds.get("SeriesInstanceUID", "")), str(ds.get("FrameOfReferenceUID", "")), str(ds.SOPInstanceUID)
     ts = UID(str(ds.file_meta.get("TransferSyntaxUID", "1.2.840.10008.1.2")))
     if ts.is_compressed:
         from pydicom.pixels import get_decoder
@@ -162,12 +169,14 @@ def _pixels(s: _Slice) -> np.ndarray:
                     arr = np.where(arr >= 1 << (stored - 1), arr - (1 << stored), arr)
         else:
             arr = ds.pixel_array
+        if arr.shape != (rows, cols):
+            raise E.DamagedFile(s.path, f"decoded pixel data has shape {arr.shape}, expected {(rows, cols)}")
+        slope = float(ds.get("RescaleSlope", 1) or 1)
+        intercept = float(ds.get("RescaleIntercept", 0) or 0)
     except E.ImagingError:
         raise
     except Exception as exc:
-        raise E.TruncatedFile(s.path, f"pixel data cannot be decoded ({type(exc).__name__})") from exc
-    slope = float(ds.get("RescaleSlope", 1) or 1)
-    intercept = float(ds.get("RescaleIntercept", 0) or 0)
+        raise E.DamagedFile(s.path, f"pixel data cannot be decoded ({type(exc).__name__})") from exc
     return arr.astype(np.float32) * slope + intercept
 
 
@@ -212,7 +221,7 @@ def read_series(source: Path | str | Iterable[Path | str], *, series_uid: str | 
 
 
 _ERRORS: tuple[type[E.ImagingError], ...] = (
-    E.NotDicom, E.TruncatedFile, E.MissingPixelData, E.UnsupportedTransferSyntax, E.WrongModality,
+    E.NotDicom, E.TruncatedFile, E.DamagedFile, E.MissingPixelData, E.UnsupportedTransferSyntax, E.WrongModality,
     E.UnsupportedInstance,
 )
 

@@ -199,8 +199,9 @@ def run_validate_ios(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]
     cbct_series = None
     if not path:  # a phantom scan of the phantom CBCT's crowns (demo and tests)
         series = _series_dir(ctx, params)
-        from tasks.imaging.ingest import read_series
         import numpy as np
+
+        from tasks.imaging.ingest import read_series
 
         labels = np.load(series.parent / "labels.npy")
         vol = read_series(series).volume

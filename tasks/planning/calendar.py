@@ -314,6 +314,14 @@ def build_calendar(
     check_ins = tuple(
         c for i, d in pilot for c in pilot_check_ins(i, locs[i].name, locs[i].timezone, d, complete, hol)
     )
+    n1, n2 = len(plan.waves.get(1, ())), len(plan.waves.get(2, ()))
+    if n1 and not 2 <= n1 <= 3:
+        notes.append(f"Wave 1 has {n1} location(s); the playbook pilots 2–3.")
+    if n2 > 8:
+        notes.append(
+            f"Wave 2 has {n2} locations (the playbook plans 5–8): its go-lives run to week "
+            f"{max(week_number(start, d) for _, d in wave2)} and later phases move back accordingly."
+        )
     for d in sorted(hol):
         if week_start(start, 1) <= d <= week_end(start, w3_end) and d.weekday() < 5:
             notes.append(f"{d.isoformat()} is a holiday: no go-lives or check-ins")

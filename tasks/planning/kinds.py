@@ -108,6 +108,12 @@ def run_waves(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     plan, scores = _plan(ctx, params)
     names = {loc.id: loc.name for loc in org.locations}
     rows = plan.rows(scores)
+    # Failed technical checks are prerequisites (playbook: flag bandwidth upgrades before rollout).
+    prereq = {r.location_id: "; ".join(f"{c.id}: {c.detail}" for c in r.failures)
+              for r in tech_check.check_locations(org) if not r.passed}
+    for row in rows:
+        if row["wave"] is not None and row["id"] in prereq:
+            row["notes"] = "prerequisite: " + str(prereq[row["id"]])
     ctx.artifacts.table("wave-plan", rows, description="Wave plan: pilot, expansion, scale, deferred")
     p = plan.pilot
     if not p.locations:

@@ -39,7 +39,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from flows.errors import UserInputError
-from flows.issues import Severity, ValidationIssue
+from flows.issues import ValidationIssue
 from flows.schema_check import load_schema
 from tasks.planning.metric_store import BaselineMetricRow
 from tasks.planning.organization import Organization
@@ -211,8 +211,7 @@ def _parse_text(
     if issues:
         return [], issues, 0, 0
 
-    cat = catalog()
-    known = {loc.id for loc in org.locations} if org is not None else None
+    known = frozenset(loc.id for loc in org.locations) if org is not None else None
     out: list[Measurement] = []
     seen: dict[tuple[str, str, date, date], tuple[int, float]] = {}
     rows = blank = 0
@@ -224,73 +223,81 @@ def _parse_text(
         except csv.Error as exc:
             issues.append(ValidationIssue(name, reader.line_num, 1, f"unreadable CSV row: {exc}"))
             continue
-        line = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
         rows += 1
-        row_issues: list[ValidationIssue] = []
+        row = _Row(name, reader.line_num, record, index, len(header))
+        m = row.check(known)
+        if m is None and not row.issues:
+            blank += 1
+        elif m is not None:
+            if m.key not in seen:
+                seen[m.key] = (m.line, m.value)
+                out.append(m)
+            elif seen[m.key][1] != m.value:  # an exact repeat is harmless: the first is kept
+                row.bad("value", f"conflicts with line {seen[m.key][0]} (same location, metric and period)")
+        issues.extend(row.issues)
+    return out, issues, rows, blank
 
-        def bad(column: str, message: str, hint: str | None = None) -> None:
-            col = index.get(column, 0) + 1
-            row_issues.append(ValidationIssue(name, line, col, f"{column}: {message}", f"$[{line}].{column}", hint=hint))
 
-        if len(record) > len(header):
-            row_issues.append(ValidationIssue(name, line, len(header) + 1,
-                                              f"row has {len(record)} cells, header has {len(header)}"))
+class _Row:
+    """One CSV record being checked; collects its issues, each at its line and column."""
 
-        def cell(column: str) -> str:
-            i = index.get(column)
-            return record[i].strip() if i is not None and i < len(record) else ""
+    def __init__(self, name: str, line: int, record: list[str], index: dict[str, int], width: int) -> None:
+        self.name, self.line, self.record, self.index = name, line, record, index
+        self.issues: list[ValidationIssue] = []
+        if len(record) > width:
+            self.issues.append(ValidationIssue(name, line, width + 1, f"row has {len(record)} cells, header has {width}"))
 
-        location = cell("location")
+    def bad(self, column: str, message: str, hint: str | None = None) -> None:
+        col = self.index.get(column, 0) + 1
+        self.issues.append(
+            ValidationIssue(self.name, self.line, col, f"{column}: {message}", f"$[{self.line}].{column}", hint=hint)
+        )
+
+    def cell(self, column: str) -> str:
+        i = self.index.get(column)
+        return self.record[i].strip() if i is not None and i < len(self.record) else ""
+
+    def check(self, known: frozenset[str] | None) -> Measurement | None:
+        """The measurement, or None when the row is bad (see `issues`) or its value is blank."""
+        cat = catalog()
+        location = self.cell("location")
         if not location:
-            bad("location", "empty")
+            self.bad("location", "empty")
         elif known is not None and location not in known:
             close = difflib.get_close_matches(location, sorted(known), n=1)
-            bad("location", f"unknown location '{location}'", f"did you mean '{close[0]}'?" if close else None)
-        metric_id = cell("metric")
+            self.bad("location", f"unknown location '{location}'", f"did you mean '{close[0]}'?" if close else None)
+        metric_id = self.cell("metric")
         metric = cat.get(metric_id)
         if metric is None:
             close = difflib.get_close_matches(metric_id, list(cat), n=1)
-            bad("metric", f"unknown metric '{metric_id}'" if metric_id else "empty",
-                f"did you mean '{close[0]}'?" if close else "see schemas/metrics.schema.json")
-        start = _date(cell("period_start"), "period_start", bad)
-        end = _date(cell("period_end"), "period_end", bad)
+            self.bad("metric", f"unknown metric '{metric_id}'" if metric_id else "empty",
+                     f"did you mean '{close[0]}'?" if close else "see schemas/metrics.schema.json")
+        start = _date(self.cell("period_start"), "period_start", self.bad)
+        end = _date(self.cell("period_end"), "period_end", self.bad)
         if start and end and start > end:
-            bad("period_end", f"period ends ({end}) before it starts ({start})")
-        raw = cell("value")
-        value: float | None = None
+            self.bad("period_end", f"period ends ({end}) before it starts ({start})")
+        raw = self.cell("value")
         if raw == "":
-            if not row_issues:
-                blank += 1
-            issues.extend(row_issues)
-            continue
+            return None  # not reported: completeness reports it
         value = _number(raw, metric.unit if metric else "")
         if value is None:
-            bad("value", f"not a number: {raw!r}")
+            self.bad("value", f"not a number: {raw!r}")
         elif metric is not None and (why := metric.impossible(value)):
-            bad("value", why)
+            self.bad("value", why)
         sample: int | None = None
-        raw_sample = cell("sample_size")
+        raw_sample = self.cell("sample_size")
         if raw_sample:
             try:
                 sample = int(raw_sample)
                 if sample < 1:
-                    bad("sample_size", f"must be at least 1, got {sample}")
+                    self.bad("sample_size", f"must be at least 1, got {sample}")
             except ValueError:
-                bad("sample_size", f"not a whole number: {raw_sample!r}")
-        if not row_issues and metric is not None and value is not None and start and end:
-            m = Measurement(location, metric_id, start, end, value, sample, line)
-            if m.key in seen:
-                first_line, first_value = seen[m.key]
-                if first_value != value:
-                    bad("value", f"conflicts with line {first_line} (same location, metric and period)")
-                # an exact repeat is harmless: keep the first
-            else:
-                seen[m.key] = (line, value)
-                out.append(m)
-        issues.extend(row_issues)
-    return out, issues, rows, blank
+                self.bad("sample_size", f"not a whole number: {raw_sample!r}")
+        if self.issues or metric is None or value is None or start is None or end is None:
+            return None
+        return Measurement(location, metric_id, start, end, value, sample, self.line)
 
 
 def _date(text: str, column: str, bad: Any) -> date | None:
@@ -482,9 +489,9 @@ def baseline_report(
     """Completeness per location and suspicious values, against the baseline deadline."""
     cat = catalog()
     wanted = list(metrics) if metrics else list(cat)
-    for m in wanted:
-        if m not in cat:
-            raise UserInputError(f"unknown metric '{m}'")
+    for metric_id in wanted:
+        if metric_id not in cat:
+            raise UserInputError(f"unknown metric '{metric_id}'")
     as_of = as_of or datetime.now(UTC).date()
     ids = [loc.id for loc in org.locations]
     latest: dict[tuple[str, str], Measurement] = {}
@@ -496,9 +503,11 @@ def baseline_report(
 
     locations = []
     for loc in org.locations:
-        have = [m for m in wanted if (loc.id, m) in latest]
-        missing = tuple(m for m in wanted if (loc.id, m) not in latest)
-        late = tuple(m for m in have if first_import.get((loc.id, m), datetime.min.replace(tzinfo=UTC)).date() > deadline)
+        have = [mid for mid in wanted if (loc.id, mid) in latest]
+        missing = tuple(mid for mid in wanted if (loc.id, mid) not in latest)
+        late = tuple(
+            mid for mid in have if first_import.get((loc.id, mid), datetime.min.replace(tzinfo=UTC)).date() > deadline
+        )
         status = "complete" if not missing else ("overdue" if as_of > deadline else "pending")
         locations.append(LocationCompleteness(loc.id, loc.name, len(have), len(wanted), missing, late, status))
 
@@ -528,7 +537,3 @@ def baseline_report(
                               f"(modified z {z:+.1f})"))
     flags.sort(key=lambda f: (f.location_id, f.metric, f.kind))
     return BaselineReport(deadline, as_of, tuple(locations), tuple(flags))
-
-
-def issue_lines(issues: Iterable[ValidationIssue]) -> list[str]:
-    return [i.format() for i in issues if i.severity in (Severity.ERROR, Severity.WARNING)]

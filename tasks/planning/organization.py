@@ -267,8 +267,8 @@ def load_organization(path: str | Path) -> Organization:
     except RunbookInvalid as exc:
         raise OrganizationInvalid(exc.issues) from None
     issues = schema_issues(doc, load_schema("organization.schema.json"), name)
-    if not issues:
-        issues = semantic_issues(doc, name)
+    flagged = {i.json_path for i in issues}
+    issues += [i for i in semantic_issues(doc, name) if i.json_path not in flagged]  # one message per node
     errors = [i for i in issues if i.severity.value == "error"]
     if errors:
         raise OrganizationInvalid(sorted(issues, key=lambda i: (i.line, i.column, i.message)))
@@ -276,7 +276,11 @@ def load_organization(path: str | Path) -> Organization:
 
 
 def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
-    """Checks across the file that the schema cannot express (the document is schema-valid)."""
+    """Checks across the file that the schema cannot express.
+
+    Tolerant of a document that failed the schema (wrong shapes are skipped, the schema already
+    reported them), so one pass reports every problem of the file.
+    """
     issues: list[ValidationIssue] = []
 
     def issue(where: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
@@ -284,49 +288,59 @@ def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
         label = json_path(where)[1:].lstrip(".")
         issues.append(ValidationIssue(path, line, column, f"{label}: {message}", json_path(where), hint=hint))
 
-    region_ids = _unique(doc.get("regions", []), ("regions",), "region", issue)
-    location_ids = _unique(doc.get("locations", []), ("locations",), "location", issue)
+    region_ids = _unique(doc.get("regions"), ("regions",), "region", issue)
+    location_ids = _unique(doc.get("locations"), ("locations",), "location", issue)
 
-    for i, loc in enumerate(doc.get("locations", [])):
+    for i, loc in _mappings(doc.get("locations")):
         where: tuple[str | int, ...] = ("locations", i)
-        if loc["region"] not in region_ids:
-            issue((*where, "region"), f"unknown region '{loc['region']}'", _did_you_mean(loc["region"], region_ids))
-        pms = loc.get("pms") or {}
+        region = loc.get("region")
+        if isinstance(region, str) and region_ids and region not in region_ids:
+            issue((*where, "region"), f"unknown region '{region}'", _did_you_mean(region, region_ids))
+        pms = loc.get("pms") if isinstance(loc.get("pms"), dict) else {}
         conn = pms.get("connection")
-        if conn is not None:
+        if isinstance(conn, dict):
             cwhere = (*where, "pms", "connection")
-            if pms["product"] == "opendental" and "base_url" not in conn:
+            product = pms.get("product")
+            if product == "opendental" and "base_url" not in conn:
                 issue(cwhere, "an Open Dental connection needs 'base_url' (the API endpoint)")
-            if pms["product"] in ("dentrix", "eaglesoft") and "dsn" not in conn:
-                issue(cwhere, f"a {pms['product'].title()} connection needs 'dsn' (the ODBC data source name)")
+            if product in ("dentrix", "eaglesoft") and "dsn" not in conn:
+                issue(cwhere, f"a {str(product).title()} connection needs 'dsn' (the ODBC data source name)")
             if "base_url" in conn and _URL_CREDENTIALS.search(str(conn["base_url"])):
                 issue((*cwhere, "base_url"), "the URL carries credentials", "put them in a secret and reference it with 'secret:'")
             if "dsn" in conn and _DSN_CREDENTIALS.search(str(conn["dsn"])):
                 issue((*cwhere, "dsn"), "the DSN carries a password or key", "put it in a secret and reference it with 'secret:'")
         shares = [loc.get("implant_share"), loc.get("ortho_share")]
-        if all(isinstance(s, int | float) for s in shares) and sum(shares) > 1:
+        if all(isinstance(x, int | float) and not isinstance(x, bool) for x in shares) and sum(shares) > 1:
             issue((*where, "ortho_share"), "implant and ortho shares add up to more than 100% of revenue")
 
-    for i, person in enumerate(doc.get("people", [])):
+    for i, person in _mappings(doc.get("people")):
         where = ("people", i)
         region, location = person.get("region"), person.get("location")
-        if region is not None and region not in region_ids:
+        name = person.get("name", f"people[{i}]")
+        if isinstance(region, str) and region_ids and region not in region_ids:
             issue((*where, "region"), f"unknown region '{region}'", _did_you_mean(region, region_ids))
-        if location is not None and location not in location_ids:
+        if isinstance(location, str) and location_ids and location not in location_ids:
             issue((*where, "location"), f"unknown location '{location}'", _did_you_mean(location, location_ids))
-        roles = set(person["roles"])
+        roles = {r for r in person.get("roles") or () if isinstance(r, str)} if isinstance(person.get("roles"), list) else set()
         if roles & REGIONAL_ROLES and region is None:
-            issue(where, f"{person['name']} is a Regional Manager but has no 'region'")
+            issue(where, f"{name} is a Regional Manager but has no 'region'")
         if roles & LOCATION_ROLES and location is None:
             which = ", ".join(sorted(roles & LOCATION_ROLES))
-            issue(where, f"{person['name']} ({which}) has no 'location'")
+            issue(where, f"{name} ({which}) has no 'location'")
     return issues
 
 
-def _unique(items: Iterable[Any], where: tuple[str, ...], what: str, issue: Any) -> set[str]:
+def _mappings(items: Any) -> Iterable[tuple[int, Any]]:
+    if isinstance(items, list):
+        yield from ((i, item) for i, item in enumerate(items) if isinstance(item, dict))
+
+
+def _unique(items: Any, where: tuple[str, ...], what: str, issue: Any) -> set[str]:
     seen: dict[str, int] = {}
-    for i, item in enumerate(items):
-        ident = item["id"]
+    for i, item in _mappings(items):
+        ident = item.get("id")
+        if not isinstance(ident, str):
+            continue
         if ident in seen:
             issue((*where, i, "id"), f"duplicate {what} id '{ident}'", f"first defined at {where[0]}[{seen[ident]}]")
         else:

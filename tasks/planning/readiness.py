@@ -21,7 +21,7 @@ override replaces the computed score and carries its reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -64,7 +64,7 @@ class Factor(str, Enum):
     CHAMPION = "champion"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return FACTOR_TITLES[self]
 
 
@@ -324,7 +324,7 @@ def _pct(x: float) -> str:
     return f"{x * 100:g}%"
 
 
-def score_it(location: Location, releases: dict[str, Sequence[str]] | None = None) -> FactorScore:
+def score_it(location: Location, releases: Mapping[str, Sequence[str]] | None = None) -> FactorScore:
     rows: list[InputRow] = []
     missing: list[str] = []
     net = location.network
@@ -377,7 +377,7 @@ def score_it(location: Location, releases: dict[str, Sequence[str]] | None = Non
     return _decide(Factor.IT, rows, missing, location)
 
 
-def _pms_row(product: PmsProduct, version: str, releases: dict[str, Sequence[str]] | None) -> InputRow:
+def _pms_row(product: PmsProduct, version: str, releases: Mapping[str, Sequence[str]] | None) -> InputRow:
     label = f"{product.value} {version}"
     try:
         ok = meets_pms_minimum(product, version)
@@ -545,7 +545,7 @@ def score_champion(location: Location) -> FactorScore:
     return _decide(Factor.CHAMPION, [InputRow("champions", value, row, why)], missing, location)
 
 
-def score_location(location: Location, releases: dict[str, Sequence[str]] | None = None) -> LocationScore:
+def score_location(location: Location, releases: Mapping[str, Sequence[str]] | None = None) -> LocationScore:
     factors = {
         Factor.IT: score_it(location, releases),
         Factor.STAFF: score_staff(location),

@@ -298,15 +298,15 @@ def fixes_for(score: LocationScore) -> tuple[str, ...]:
     out: list[str] = []
     unscored = [f for f in score.factors.values() if f.score is None]
     if unscored:
-        out.append("collect data: " + ", ".join(f"{f.factor.title} ({', '.join(f.missing)})" for f in unscored))
+        out.append("collect data: " + ", ".join(f"{f.factor.label} ({', '.join(f.missing)})" for f in unscored))
     for f in score.weakest():
         if f.score is not None and f.score <= 2:
             target = CRITERIA[f.factor][f.score + 1]
             why = "; ".join(f"{r.input} {r.value}" for r in f.decided_by) or f.explain()
-            out.append(f"{f.factor.title} {f.score}/5 ({why}); next row: {target}")
+            out.append(f"{f.factor.label} {f.score}/5 ({why}); next row: {target}")
     if not out:
         weakest = score.weakest(1)[0]
-        out.append(f"raise {weakest.factor.title} ({weakest.score}/5)")
+        out.append(f"raise {weakest.factor.label} ({weakest.score}/5)")
     return tuple(out)
 
 

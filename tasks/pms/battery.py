@@ -23,6 +23,7 @@ from tasks.pms.protocol import (
     PmsConnector,
     PmsError,
     PmsNotSupported,
+    PmsUnavailable,
     Version,
 )
 from tasks.pms.writeback import WritebackKey, find_plan, mark_removed, write_back
@@ -95,10 +96,21 @@ def _run(check: str, body: Callable[[], CheckResult]) -> CheckResult:
 
 
 # -- 1. version ------------------------------------------------------------------------------------
-def version_check(conn: PmsConnector, minimum: str | None = None) -> CheckResult:
+def version_check(conn: PmsConnector, minimum: str | None = None, reported: str | None = None) -> CheckResult:
+    """`reported`: the version the organization file records, used only to say what could not be read."""
+
     def body() -> CheckResult:
-        v = conn.version()
         need = Version.parse(minimum or MINIMUM_VERSIONS.get(conn.system, "0"))
+        try:
+            v = conn.version()
+        except (PmsUnavailable, PmsNotSupported) as exc:
+            if not reported:
+                raise
+            ok = Version.parse(reported).at_least(need)
+            return CheckResult("version", Status.NOT_VERIFIED,
+                               f"could not read the version from {conn.system} ({exc}); the organization file "
+                               f"records {reported}, {'at or above' if ok else 'below'} the required {need}",
+                               {"system": conn.system, "reported": reported, "minimum": need.text})
         caps = conn.capabilities()
         ev = {"system": conn.system, "version": v.text, "minimum": need.text, "route": caps.route,
               "treatment_plans": caps.treatment_plans, "attach_procedures": caps.attach_procedures,

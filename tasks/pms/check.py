@@ -36,6 +36,7 @@ def run_checks(
     patient_ids: Sequence[str] = (),
     allow_empty: Sequence[str] = (),
     image_category: str = "",
+    reported_version: str | None = None,
 ) -> list[CheckResult]:
     pseudo = lambda pid: pseudonym(conn.system, location, pid)  # noqa: E731
     needs_patient = {"patient_read", "writeback", "imaging_passthrough", "attachment"}
@@ -46,7 +47,7 @@ def run_checks(
             continue
         tp = str(test_patient)
         if name == "version":
-            out.append(battery.version_check(conn, minimum_version))
+            out.append(battery.version_check(conn, minimum_version, reported_version))
         elif name == "auth":
             out.append(battery.auth_check(conn))
         elif name == "patient_read":
@@ -85,7 +86,8 @@ def check_location(
     settings = settings_for(location, connection)
     conn = connect(settings, retry=retry)
     try:
-        results = run_checks(conn, location=location_id, store=store, test_patient=test_patient, checks=checks)
+        results = run_checks(conn, location=location_id, store=store, test_patient=test_patient, checks=checks,
+                             reported_version=settings.reported_version)
     finally:
         conn.close()
     return {

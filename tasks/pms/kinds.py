@@ -43,6 +43,7 @@ def _runner(check: str) -> RunFn:
                 custom_mappings=params.get("custom_mappings"), emitted_codes=params.get("emitted_codes"),
                 sample=int(params.get("sample", 10)), patient_ids=[str(p) for p in params.get("patients", [])],
                 allow_empty=params.get("allow_empty", []), image_category=str(params.get("category", "")),
+                reported_version=settings.reported_version,
             )[0]
         finally:
             conn.close()

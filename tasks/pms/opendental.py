@@ -68,7 +68,6 @@ MAX_PAGE = 100
 TREATPLANS_SINCE = Version.parse("22.4.16")
 ATTACH_SINCE = Version.parse("23.2.17")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-DEFAULT_CATEGORY = 100  # DocCategory definition number; the location's config can override it
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ class OpenDentalConnector:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        image_category: int = DEFAULT_CATEGORY,
+        image_category: str = "",
     ) -> None:
         self.base_url = check_url(base_url, allow_insecure_local)
         _install_log_redaction()
@@ -348,9 +347,11 @@ class OpenDentalConnector:
         import base64
 
         ext = "." + file_name.rsplit(".", 1)[-1] if "." in file_name else ".png"
-        body = {"PatNum": int(patient_id), "rawBase64": base64.b64encode(content).decode(), "extension": ext,
-                "Description": description, "DocCategory": int(category) if category.isdigit() else self.image_category,
-                "ImgType": "Photo"}
+        body: dict[str, Any] = {"PatNum": int(patient_id), "rawBase64": base64.b64encode(content).decode(),
+                                "extension": ext, "Description": description, "ImgType": "Photo"}
+        chosen = category if category.isdigit() else self.image_category
+        if chosen:  # a site's own image-category definition number; else Open Dental's default category
+            body["DocCategory"] = int(chosen)
         found, _ = write_once(
             find=lambda: next((d for d in self.documents(patient_id) if d.description == description), None),
             create=lambda: self._document(self._send("POST", "/documents/Upload", body=body)),

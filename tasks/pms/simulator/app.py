@@ -255,7 +255,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
             return _explain(400, "rawBase64 is not valid base64.")
         if not db.query("SELECT 1 FROM patient WHERE PatNum = ?", (pat,)):
             return _explain(400, "PatNum is invalid.")
-        cat = int(body.get("DocCategory", 100) or 100)
+        cat = int(body.get("DocCategory") or 100)  # none given: the first image category, as Open Dental does
         if cat not in DOC_CATEGORIES:
             return _explain(400, "DocCategory is invalid.")
         num = db.execute(

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 class Health(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         if self.path.startswith("/slow"):
-            time.sleep(1.5)
+            time.sleep(0.8)
         code = 503 if self.path.startswith("/down") else 200
         body = b'{"status": "ok"}' if code == 200 else b'{"status": "down"}'
         self.send_response(code)
@@ -59,7 +59,7 @@ def test_up_down_slow_and_refused(server: str) -> None:
     assert up.ok and up.status_code == 200 and up.latency_ms is not None
     down = probe(f"{server}/down", location="a")
     assert not down.ok and down.status_code == 503 and "503" in (down.error or "")
-    slow = probe(f"{server}/slow", location="a", timeout_s=0.3)
+    slow = probe(f"{server}/slow", location="a", timeout_s=0.2)
     assert not slow.ok and "timeout" in (slow.error or "")
     refused = probe(f"http://127.0.0.1:{free_port()}/health", location="a", connect_timeout_s=0.5)
     assert not refused.ok and refused.status_code is None and refused.error

@@ -5,6 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tasks.pms.opendental import OpenDentalConnector, Timeouts
+from tasks.pms.protocol import PmsUnavailable
+from tasks.pms.retry import RetryPolicy
 from tasks.pms.simulator import SIMULATOR_HEADER, SIMULATOR_NAME
 from tasks.pms.simulator.process import SimProcess
 
@@ -61,3 +64,26 @@ def test_dropped_response_still_commits(clean_sim: SimProcess) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.post(f"{clean_sim.url}/treatplans", json={"PatNum": 2, "Note": "drop"}, headers=_auth(clean_sim))
     assert len(clean_sim.treatplans()) == before + 1
+
+
+def test_incremental_sync_from_server_time(clean_sim: SimProcess) -> None:
+    conn = OpenDentalConnector(clean_sim.url, clean_sim.developer_key, clean_sim.customer_key,
+                               allow_insecure_local=True)
+    assert len(list(conn.patients(page_size=7))) == 40
+    since = conn.last_server_time
+    assert since
+    assert list(conn.patients(changed_since=since)) == []
+    clean_sim.touch(17)  # a front-desk edit after the last sync
+    assert [p.patient_id for p in conn.patients(changed_since=since)] == ["17"]
+    conn.close()
+
+
+def test_latency_beyond_the_read_timeout_is_unavailable_then_retried(clean_sim: SimProcess) -> None:
+    clean_sim.configure(latency_s=0.5)
+    conn = OpenDentalConnector(clean_sim.url, clean_sim.developer_key, clean_sim.customer_key,
+                               allow_insecure_local=True, timeouts=Timeouts(read_s=0.1),
+                               retry=RetryPolicy(attempts=2, initial_s=0, max_s=0, jitter_s=0))
+    with pytest.raises(PmsUnavailable, match="timed out"):
+        conn.procedure_codes()
+    assert conn.requests_sent == 2
+    conn.close()

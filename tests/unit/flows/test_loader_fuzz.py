@@ -75,7 +75,7 @@ BASE: dict[str, Any] = {
 }
 
 YAML_CHARS = st.sampled_from(
-    list(" \n\t:-[]{},&*!|>'\"#%@`?~=.0123456789abcxyz_/\\") + ["\u00e9", "\x00", "\u2028"]
+    list(" \n\r\t:-[]{},&*!|>'\"#%@`?~=.0123456789abcxyz_/\\") + ["\u00e9", "\x00", "\u2028"]
 )
 
 json_scalars = (

@@ -226,11 +226,11 @@ def test_check_parameters_unknown(runbook: Any) -> None:
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        ({"sites": [], "wave": "2"}, "parameter 'wave': expected integer, got a string"),
+        ({"sites": [], "wave": "2"}, "parameter 'wave': expected an integer, got a string"),
         ({"sites": [], "wave": 0}, "parameter 'wave': 0 is less than the minimum of 1"),
-        ({"sites": [], "wave": True}, "parameter 'wave': expected integer, got a boolean"),
-        ({"sites": ["a", 3]}, "parameter 'sites': [1]: expected string, got an integer"),
-        ({"sites": "north"}, "parameter 'sites': expected array, got a string"),
+        ({"sites": [], "wave": True}, "parameter 'wave': expected an integer, got a boolean"),
+        ({"sites": ["a", 3]}, "parameter 'sites': [1]: expected a string, got an integer"),
+        ({"sites": "north"}, "parameter 'sites': expected a list, got a string"),
     ],
 )
 def test_check_parameters_bad_values(runbook: Any, given: dict[str, Any], message: str) -> None:
@@ -244,5 +244,5 @@ def test_check_parameters_reports_every_problem(runbook: Any) -> None:
         check_parameters(runbook, {"wave": "x", "extra": 1})
     assert str(err.value) == (
         "unknown parameter 'extra' (declared: wave, sites, dry_run); "
-        "parameter 'wave': expected integer, got a string; missing required parameter 'sites'"
+        "parameter 'wave': expected an integer, got a string; missing required parameter 'sites'"
     )

@@ -270,3 +270,22 @@ def test_verdict_is_json_with_evidence_for_every_criterion() -> None:
 def test_bad_criteria_are_user_errors(criterion: dict[str, Any], message: str) -> None:
     with pytest.raises(GateSpecError, match=message):
         parse_spec([criterion])
+
+
+def test_single_baseline_value_uses_a_one_sample_test() -> None:
+    # An imported baseline report gives one value per location for its period (no daily data).
+    base = [Sample("a", "acc", date(2026, 3, 28), 62.0), Sample("b", "acc", date(2026, 3, 28), 50.0)]
+    cur_a = series("a", "acc", [61.0, 63.0, 62.5, 61.5] * 4, start=date(2026, 3, 29))
+    cur_b = series("b", "acc", [49.0, 51.0, 50.5, 49.5] * 4, start=date(2026, 3, 29))
+    crit = {**ACC, "scope": "location", "min_baseline_samples": 1}
+    v = gate(base + cur_a + cur_b, crit, periods=PERIODS)
+    c = v.criteria[0]
+    assert [r.evidence["method"] for r in c.results] == ["one_sample", "one_sample"]
+    assert c.status is Status.PASS
+    assert c.results[0].evidence["effect"] == pytest.approx(0.0)
+    dropped = [Sample(s.location, s.metric, s.day, s.value - 3) for s in cur_b]
+    assert gate(base + cur_a + dropped, crit, periods=PERIODS).criteria[0].failing == ["b"]
+    # Pooled over the wave, each location is compared with its own baseline.
+    assert gate(base + cur_a + cur_b, {**crit, "scope": "wave"}, periods=PERIODS).criteria[0].status is Status.PASS
+    # Without min_baseline_samples the single baseline day is too little data.
+    assert gate(base + cur_a + cur_b, ACC, periods=PERIODS).decision is Decision.INCONCLUSIVE

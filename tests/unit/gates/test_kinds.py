@@ -115,3 +115,22 @@ def test_simulate_stores_the_scenario(sqlite_store: Any) -> None:
         "scenario": "examples/acme-dental/scenarios/pilot-ok.yaml", "locations": ["a", "b"]})
     assert again["rows"] == out["rows"]
     assert len(repository.load_observations(sqlite_store).samples()) == out["rows"]  # replaced, not duplicated
+
+
+def test_gate_reads_imported_baseline_reports(sqlite_store: Any) -> None:
+    from tasks.planning.metric_store import BaselineMetricRow
+
+    with sqlite_store.session() as s:
+        for loc, value, n in (("a", 60.0, 600), ("b", 60.0, None)):
+            s.add(BaselineMetricRow(location_id=loc, metric="case_acceptance_rate", period_start=date(2026, 1, 1),
+                                    period_end=date(2026, 3, 31), value=value, sample_size=n, source="pms",
+                                    file_sha256="0" * 64, line=2, imported_at=datetime.now(UTC)))
+    repository.save_samples(sqlite_store, [Sample("a", "case_acceptance_pct", D0 + timedelta(days=i), 50.0, 10, 20)
+                                           for i in range(14)], "pms")
+    crit = {"id": "acc", "metric": "case_acceptance_pct", "test": "no_decrease", "window": {"last_days": 14},
+            "baseline": {"start": "2026-01-01", "end": "2026-03-31"}, "min_samples": 14, "min_baseline_samples": 1}
+    out = K["gate"].run(ctx(sqlite_store, []), {"criteria": [crit], "locations": ["a"], "fail_on_no_go": False,
+                                                "baseline_metrics": {"case_acceptance_rate": "case_acceptance_pct"}})
+    assert out["verdict"] == "no-go"  # 50% (140/280) against 60% (360/600): a significant decrease
+    ev = repository.verdicts(sqlite_store)[0]["evidence"]["criteria"][0]["evidence"]
+    assert ev["method"] == "two_proportion" and ev["n_baseline"] == 600 and ev["n_current"] == 280

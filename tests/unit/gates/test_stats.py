@@ -107,3 +107,15 @@ def test_coefficient_of_variation_matches_scipy() -> None:
 def test_runs(held: list[int], longest: int, trailing: int) -> None:
     lo, tr = stats.runs(np.array([held], dtype=bool))
     assert (lo[0], tr[0]) == (longest, trailing)
+
+
+def test_one_sample_matches_scipy_ttest_1samp() -> None:
+    rng = np.random.default_rng(8)
+    d = rng.normal(-1.0, 3.0, (3, 20))
+    t = stats.one_sample(d, 0.05, 0.8)
+    for r in range(3):
+        ref = st.ttest_1samp(d[r], 0.0, alternative="less")
+        assert t.statistic[r] == pytest.approx(ref.statistic, rel=1e-9)
+        assert t.p_value[r] == pytest.approx(ref.pvalue, rel=1e-9)
+        two = st.ttest_1samp(d[r], 0.0).confidence_interval(0.90)
+        assert (t.ci_low[r], t.ci_high[r]) == pytest.approx((two.low, two.high), rel=1e-9)

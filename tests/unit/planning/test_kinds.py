@@ -85,3 +85,9 @@ def test_kinds_need_the_organization(acme: Organization, tmp_path: Path) -> None
         kinds.run_readiness(ctx(None, tmp_path), {})
     with pytest.raises(StepFailed, match="unknown location 'nowhere'"):
         kinds.run_readiness(ctx(acme, tmp_path), {"locations": ["nowhere"]})
+
+
+def test_wave_rows_carry_technical_prerequisites(acme: Organization, tmp_path: Path) -> None:
+    rows = {r["id"]: r for r in kinds.run_waves(ctx(acme, tmp_path), {})["rows"]}
+    assert rows["northside-family"]["notes"] == "prerequisite: bandwidth: 45 Mbps (upgrade before rollout)"
+    assert rows["lakeview-implant"]["notes"] == ""

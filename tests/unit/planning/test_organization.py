@@ -149,3 +149,17 @@ def test_schema_errors_have_positions(tmp_path: Path, old: str, new: str, expect
 def test_yaml_syntax_error_is_an_organization_error(tmp_path: Path) -> None:
     lines = errors(tmp_path, MINIMAL + "  - id: [unclosed\n")
     assert lines[0].startswith("organization.yaml:")
+
+
+def test_schema_and_semantic_errors_come_back_together(tmp_path: Path) -> None:
+    bad = MINIMAL.replace('secret: "env:OD_ONE_KEY"', 'secret: "8f2c1e9a77b4"').replace("    region: west\n", "    region: east\n")
+    lines = errors(tmp_path, bad)
+    assert [line.split(": error: ")[1].split(":")[0] for line in lines] == [
+        "locations[0].region", "locations[0].pms.connection.secret"]
+
+
+def test_wrong_shapes_do_not_crash_the_semantic_checks(tmp_path: Path) -> None:
+    bad = MINIMAL.replace("  - {id: west, name: West}", "  - west").replace("roles: [Regional Manager]", "roles: Regional Manager")
+    lines = errors(tmp_path, bad)
+    assert any("regions[0]: expected a mapping" in line for line in lines), lines
+    assert any("people[0].roles: expected a list" in line for line in lines), lines

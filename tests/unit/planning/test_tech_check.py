@@ -7,7 +7,14 @@ from dataclasses import replace
 import pytest
 
 from tasks.planning.organization import Organization, Pms, PmsProduct
-from tasks.planning.tech_check import Status, check_location, check_locations, check_organization, gpu_class_ok, os_ok
+from tasks.planning.tech_check import (
+    Status,
+    check_location,
+    check_locations,
+    check_organization,
+    gpu_class_ok,
+    os_ok,
+)
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tasks.pms.battery import Status
 from tasks.pms.check import run_checks
 from tasks.pms.config import connect, settings_for
+from tasks.pms.dentrix import DentrixConnector, make_engine
 from tasks.pms.protocol import PmsConnector, PmsNotSupported
 from tasks.pms.simulator.standins import build_dentrix, build_eaglesoft
 from tasks.store import Store
@@ -48,3 +50,18 @@ def test_battery_never_passes_what_the_route_cannot_do(route: PmsConnector, stor
     for name in ("writeback", "imaging_passthrough", "attachment", "patient_read"):
         assert results[name].status is Status.NOT_SUPPORTED, name
         assert "not supported by this route" in results[name].summary
+
+
+def test_unreadable_version_is_not_verified_with_the_recorded_one(tmp_path: Path, store: Store) -> None:
+    db = build_dentrix(tmp_path / "d.db")
+
+    def no_api(engine: object) -> str:  # a site where GetDentrixVersion is not exposed to SQL
+        with create_engine("sqlite://").connect() as c:
+            return str(c.execute(text("SELECT GetDentrixVersion()")).scalar_one())
+
+    conn = DentrixConnector(make_engine(f"sqlite:///{db}"), no_api)
+    r = run_checks(conn, location="w", store=store, test_patient=None, checks=["version"], reported_version="G7.7")[0]
+    assert r.status is Status.NOT_VERIFIED and "G7.7" in r.summary and "at or above" in r.summary
+    r = run_checks(conn, location="w", store=store, test_patient=None, checks=["version"])[0]
+    assert r.status is Status.FAILED
+    conn.close()

@@ -54,3 +54,21 @@ def test_cdt_form_and_range(code: str, cat: str | None) -> None:
 def test_platform_codes_are_all_cdt_and_no_descriptions_shipped() -> None:
     assert all(cdt.category(c) for c in cdt.PLATFORM_CODES)
     assert all(isinstance(c, str) and len(c) == 5 for c in cdt.PLATFORM_CODES)
+
+
+def test_prefect_secret_reference_is_loaded_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.blocks import system
+
+    loaded: list[str] = []
+
+    class FakeBlock:
+        def get(self) -> str:
+            return "from-block"
+
+    def fake_load(name: str) -> FakeBlock:
+        loaded.append(name)
+        return FakeBlock()
+
+    monkeypatch.setattr(system.Secret, "load", staticmethod(fake_load))
+    assert resolve("prefect-secret:od-customer-key").reveal() == "from-block"
+    assert loaded == ["od-customer-key"]

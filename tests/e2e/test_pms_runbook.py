@@ -1,0 +1,58 @@
+"""The integration-validation runbook's PMS part through Prefect, against the simulator process;
+then PHI canaries are looked for in everything the run left: its result, Prefect's logs and
+artifacts, the golive state directory (store, audit log) and the output directory."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows.paths import DEFAULT_ORG, RUNBOOKS
+from tasks.pms.simulator import CANARY_TOKEN
+from tasks.pms.simulator.process import start_simulator
+
+pytestmark = pytest.mark.e2e
+
+
+def _canaries(db: Path) -> list[str]:
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT LName, FName, SSN, Birthdate FROM patient").fetchall()
+    con.close()
+    return [str(v) for row in rows for v in row]
+
+
+def test_integration_validation_pms_steps(run_book: Any, golive_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.client.orchestration import get_client
+
+    monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
+    monkeypatch.setenv("GOLIVE_PSEUDONYM_KEY", "e2e-key")
+    sim = start_simulator(golive_env / "sim.db", patients=30, seed=9, log_file=golive_env / "sim.log")
+    try:
+        monkeypatch.setenv("E2E_OD_CUSTOMER", sim.customer_key)
+        monkeypatch.setenv("E2E_OD_DEVELOPER", sim.developer_key)
+        params = {"location": "eastside-specialty", "test_patient": 1,
+                  "pms_connection": {"base_url": sim.url, "secret": "env:E2E_OD_CUSTOMER",
+                                     "developer_secret": "env:E2E_OD_DEVELOPER", "allow_insecure_local": True}}
+        result = run_book(RUNBOOKS / "integration-validation.yaml", params)
+        pms_steps = {s["id"]: s for s in result["steps"] if s["id"].startswith("pms-")}
+        assert len(pms_steps) == 8
+        assert {s["state"] for s in pms_steps.values()} == {"completed"}, pms_steps
+        assert pms_steps["pms-writeback"]["outputs"]["evidence"]["removed"] is True
+        assert not [p for p in sim.treatplans() if "golive-idem:" in p["Note"]]
+        canaries = _canaries(sim.db)
+    finally:
+        sim.stop()
+
+    with get_client(sync_client=True) as client:
+        logs = "\n".join(log.message for log in client.read_logs(limit=200))
+        artifacts = "\n".join(str(a.data) for a in client.read_artifacts(limit=200))
+    assert "pms" in artifacts  # the kinds' tables were published
+    files = "\n".join(p.read_bytes().decode("latin-1") for p in golive_env.rglob("*")
+                      if p.is_file() and p.name not in ("sim.db", "sim.db-wal", "sim.db-shm", "sim.log"))
+    for where, hay in {"result": str(result), "prefect logs": logs, "prefect artifacts": artifacts,
+                       "state and output files": files}.items():
+        assert CANARY_TOKEN not in hay, where
+        assert not [c for c in canaries if c in hay], where

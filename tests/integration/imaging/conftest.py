@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tasks.imaging.phantom import write_phantom
+
+
+@pytest.fixture(scope="session")
+def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One phantom (seed 7, held out from training) written as DICOM, shared read-only by the session."""
+    out = tmp_path_factory.mktemp("phantom7")
+    write_phantom(out, seed=7)
+    return out
+
+
+@pytest.fixture()
+def series_copy(phantom_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the phantom series that a test may damage."""
+    dst = tmp_path / "series"
+    shutil.copytree(phantom_dir / "series", dst)
+    return dst
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def orthanc(tmp_path: Path):
+    """A throw-away Orthanc PACS (Debian package `orthanc`) on free ports; skipped when not installed."""
+    import json
+    import subprocess
+    import time
+
+    exe = shutil.which("Orthanc")
+    if exe is None:
+        pytest.skip("Orthanc is not installed (apt-get install orthanc)")
+    dicom_port, http_port = free_port(), free_port()
+    cfg = tmp_path / "orthanc.json"
+    cfg.write_text(json.dumps({
+        "Name": "golive-test", "StorageDirectory": str(tmp_path / "db"), "IndexDirectory": str(tmp_path / "db"),
+        "DicomAet": "ORTHANC", "DicomPort": dicom_port, "HttpPort": http_port, "RemoteAccessAllowed": False,
+        "AuthenticationEnabled": False, "DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True,
+        "DicomAlwaysAllowFind": True, "DicomCheckCalledAet": False, "Plugins": []}))
+    proc = subprocess.Popen([exe, str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    from tasks.imaging.errors import DicomNetworkError
+    from tasks.imaging.network import Peer, echo
+
+    peer = Peer("127.0.0.1", dicom_port, "ORTHANC", timeout_s=5)
+    try:
+        for _ in range(100):
+            try:
+                echo(peer)
+                break
+            except DicomNetworkError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("Orthanc did not answer C-ECHO within 10 s")
+        yield peer
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,62 @@
+"""Measurements on exact phantom labels: the geometry is known, so the numbers can be checked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tasks.imaging.measure import REFERENCE_IMPLANT, cylinder_to_polyline, measure, misch_class
+from tasks.imaging.phantom import LABELS, generate
+from tasks.imaging.segment import Segmentation
+
+
+def _truth_segmentation(seed: int):
+    ph = generate(seed)
+    vol = ph.volume()
+    seg = Segmentation(ph.labels, vol.array, np.ones(ph.labels.shape, np.float32), vol.affine, ph.spacing,
+                       dict(LABELS), {"mandible": 1.0, "teeth": 1.0, "canal": 1.0}, 0.0, ph.labels.shape,
+                       ph.spacing)
+    return ph, seg
+
+
+def test_cylinder_distance_is_exact() -> None:
+    top, axis = np.array([0.0, 0.0, 10.0]), np.array([0.0, 0.0, -1.0])
+    below = np.array([[-5.0, 0.0, -3.0], [5.0, 0.0, -3.0]])  # a line 3 mm under the apex
+    assert cylinder_to_polyline(top, axis, 10.0, 2.0, below) == pytest.approx(3.0)
+    beside = np.array([[5.0, -5.0, 5.0], [5.0, 5.0, 5.0]])  # a line 5 mm from the axis
+    assert cylinder_to_polyline(top, axis, 10.0, 2.0, beside) == pytest.approx(3.0)
+
+
+def test_misch_classes() -> None:
+    assert [misch_class(v) for v in (1400, 900, 500, 200, 50)] == ["D1", "D2", "D3", "D4", "D5"]
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_sites_canals_and_clearance_match_ground_truth(seed: int) -> None:
+    ph, seg = _truth_segmentation(seed)
+    f = measure(seg)
+    assert all(c.found for c in f.canals)
+    assert all(abs(c.radius_mm - ph.canal_radius_mm) < 0.3 for c in f.canals)
+    axis = np.array([0.0, 0.0, -1.0])
+    for gt in ph.sites:
+        crest = np.array(gt.crest_mm)
+        dist = [np.hypot(*(np.array(s.crest_lps[:2]) - crest[:2])) for s in f.sites]
+        site = f.sites[int(np.argmin(dist))]
+        assert min(dist) < 3.0, f"{gt.name} not found"
+        path = ph.canals[0] if gt.name.startswith("R") else ph.canals[1]
+        truth = cylinder_to_polyline(np.array(site.crest_lps), axis, REFERENCE_IMPLANT[1],
+                                     REFERENCE_IMPLANT[0] / 2, path) - ph.canal_radius_mm
+        assert site.reference_clearance_mm == pytest.approx(truth, abs=0.5)
+        assert site.flagged_near_canal == (site.reference_clearance_mm < 2.5)
+        assert site.density_hu is not None and site.misch_class_estimate in {"D1", "D2", "D3", "D4", "D5"}
+        if site.recommended is not None:  # the recommendation keeps its clearances
+            assert site.recommended.canal_clearance_mm >= 2.0
+            assert site.recommended.min_wall_mm >= 1.5
+
+
+def test_no_mandible_means_no_measurements_and_a_warning() -> None:
+    _, seg = _truth_segmentation(1)
+    empty = Segmentation(np.zeros_like(seg.labels), seg.hu, seg.confidence, seg.affine, seg.spacing,
+                         seg.label_names, {}, 0.0, seg.source_shape, seg.source_spacing)
+    f = measure(empty)
+    assert f.sites == () and any("mandible not found" in w for w in f.warnings)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows.errors import ApprovalRejected, InputRequired, StepFailed
+from flows.expressions import evaluate
+from tasks.context import Approval, Confirmation, StepContext
+from tasks.core import approval, checklist, expect, notify
+from tasks.reports import render
+
+
+def ctx(**kw: Any) -> StepContext:
+    scope = kw.pop("scope", {"params": {"n": 2}})
+    audit: list[tuple[str, Any]] = []
+    c = StepContext(run_id="r", run_key="k", runbook="b", step_id="s", step_key="s", scope=scope,
+                    evaluate=lambda e: evaluate(e, scope), audit=lambda ev, d: audit.append((ev, d)), **kw)
+    c.audited = audit  # type: ignore[attr-defined]
+    return c
+
+
+def test_expect() -> None:
+    assert expect.run(ctx(), {"that": "params.n == 2"}) == {"passed": True}
+    with pytest.raises(StepFailed, match="n too small"):
+        expect.run(ctx(), {"that": "params.n > 5", "message": "n too small"})
+
+
+def test_checklist_states_and_due_dates() -> None:
+    params = {"items": [{"id": "a", "text": "A", "check": "params.n > 1"},
+                        {"id": "b", "text": "B", "due": "week 1 day 3", "owner": "IT"}]}
+    request = checklist.request_input(params, "s")
+    assert request is not None and request.items == (("b", "B"),)
+    c = ctx(human_input=Confirmation(frozenset({"b"}), name="Ann"),
+            run_started=datetime(2026, 12, 7, tzinfo=UTC))
+    out = checklist.run(c, params)
+    assert [i["state"] for i in out["items"]] == ["passed", "confirmed"]
+    assert out["items"][1]["due_date"] == "2026-12-09"
+    with pytest.raises(StepFailed, match="b"):
+        checklist.run(ctx(), params)
+
+
+def test_approval_rules() -> None:
+    params = {"approvers": ["CDO"], "question": "ok?"}
+    with pytest.raises(InputRequired):
+        approval.run(ctx(), params)
+    with pytest.raises(ApprovalRejected, match="may not decide"):
+        approval.run(ctx(human_input=Approval("approve", "X", "CFO")), params)
+    with pytest.raises(ApprovalRejected, match="rejected"):
+        approval.run(ctx(human_input=Approval("reject", "X", "CDO", "no")), params)
+    c = ctx(human_input=Approval("approve", "X", "cdo"))
+    assert approval.run(c, params)["approver"] == "X"
+    assert c.audited[-1][0] == "approval.decided"  # type: ignore[attr-defined]
+
+
+def test_notify_without_org_records_the_message() -> None:
+    c = ctx()
+    out = notify.run(c, {"to": ["CEO"], "message": "hello"})
+    assert out == {"to": ["CEO"], "recipients": [], "message": "hello"}
+    assert c.audited == [("notify", {"step": "s", "to": ["CEO"], "recipients": [], "message": "hello"})]  # type: ignore[attr-defined]
+
+
+def test_report_render_writes_markdown_and_docx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from docx import Document
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "t.md.j2").write_text("# {{ title }}\n\n| a | b |\n|---|---|\n| {{ params.n }} | **x** |\n\n- one\n- two\n")
+    monkeypatch.setattr(render, "render_markdown",
+                        lambda name, values: render.environment(templates).get_template(f"{name}.md.j2").render(**values))
+    c = ctx(out_dir=tmp_path / "out")
+    out = render.run(c, {"template": "t", "title": "Brief"})
+    md, docx = map(Path, out["reports"])
+    assert md.read_text().startswith("# Brief")
+    doc = Document(str(docx))
+    assert doc.paragraphs[0].text == "Brief"
+    assert doc.tables[0].cell(1, 0).text == "2"
+    assert [p.text for p in doc.paragraphs if p.style.name == "List Bullet"] == ["one", "two"]
+
+
+def test_report_render_missing_template_is_a_step_failure(tmp_path: Path) -> None:
+    with pytest.raises(StepFailed, match="no report template"):
+        render.run(ctx(out_dir=tmp_path), {"template": "does-not-exist"})
