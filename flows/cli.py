@@ -12,7 +12,9 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from flows import cli_pms
 from flows.errors import RunbookInvalid, UserInputError
+from flows.scope import jsonable
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="golive: rollout runbooks for a dental group, run through Prefect.")
@@ -20,7 +22,10 @@ audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log."
 app.add_typer(audit_app, name="audit")
 server_app = typer.Typer(no_args_is_help=True, help="A long-lived local Prefect server (UI) that runs reuse.")
 app.add_typer(server_app, name="server")
-err = Console(stderr=True, highlight=False)
+app.add_typer(cli_pms.app, name="pms")
+metrics_app = typer.Typer(no_args_is_help=True, help="Baseline and rollout metrics in the store.")
+app.add_typer(metrics_app, name="metrics")
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class PlanFormat(str, Enum):
@@ -30,7 +35,7 @@ class PlanFormat(str, Enum):
 
 
 def fail_input(message: str) -> typer.Exit:
-    err.print(message, markup=False)
+    typer.echo(message, err=True)  # plain text: one issue per line, never re-wrapped
     return typer.Exit(2)
 
 
@@ -45,7 +50,9 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
         if not sep or not name.strip():
             raise UserInputError(f"-p {pair!r}: expected NAME=VALUE")
         try:
-            out[name.strip()] = YAML(typ="safe", pure=True).load(raw) if raw.strip() else ""
+            value = YAML(typ="safe", pure=True).load(raw) if raw.strip() else ""
+            # Dates stay ISO strings, as JSON-Schema `format: date` parameters expect.
+            out[name.strip()] = jsonable(value)
         except YAMLError as exc:
             raise UserInputError(f"-p {name}: value is not valid YAML ({str(exc).splitlines()[0]})") from None
     return out
@@ -115,7 +122,7 @@ def run(runbook: str = typer.Argument(..., help="Runbook name or path"),
     if as_json:
         typer.echo(json.dumps(result, default=str))
     else:
-        local.print_summary(result, Console(highlight=False))
+        local.print_summary(result, Console(highlight=False, soft_wrap=True))
     raise typer.Exit(0 if result["state"] == "completed" else 1)
 
 
@@ -129,8 +136,30 @@ def audit_verify() -> None:
         code, message = verify_report(Store.open())
     except StoreError as exc:
         raise fail_input(f"error: {exc}") from None
-    (typer.echo if code == 0 else err.print)(message)
+    typer.echo(message, err=code != 0)
     raise typer.Exit(code)
+
+
+@metrics_app.command("import")
+def metrics_import(files: list[Path] = typer.Argument(..., help="CSV exports (one row per location and metric)"),
+                   source: str | None = typer.Option(None, "--source", help="Source name recorded with each row"),
+                   skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Import the good rows of a file with errors"),
+                   org: Path | None = typer.Option(None, "--org", envvar="GOLIVE_ORG", help="Organization file")) -> None:
+    """Import baseline/metric CSVs into the store: idempotent; a file with errors imports nothing."""
+    from flows.org import load_org
+    from tasks.planning.metrics import import_metrics_csv
+    from tasks.store import Store
+
+    try:
+        organization = load_org(org)
+        store = Store.open()
+        for path in files:
+            result = import_metrics_csv(store, path, source, skip_bad_rows, org=organization)
+            typer.echo(result.summary())
+    except RunbookInvalid as exc:
+        raise fail_input(str(exc)) from None
+    except UserInputError as exc:
+        raise fail_input(str(exc)) from None
 
 
 @server_app.command("start")
@@ -141,7 +170,7 @@ def server_start(port: int = typer.Option(4270, help="Port on 127.0.0.1")) -> No
     try:
         info = local_server.start(port)
     except RuntimeError as exc:
-        err.print(f"error: {exc}", markup=False)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Prefect UI: {info.ui_url}  (API {info.url}, pid {info.pid})")
 

@@ -27,13 +27,49 @@ class DemoRun:
     params: dict[str, Any] = field(default_factory=dict)
     inputs: Path | None = None
     approve: tuple[str, ...] = ()
-    expect: str = "completed"  # a demo entry may show a failure on purpose (e.g. a rollback)
+    expect: str = "completed"  # a demo entry may show a failure on purpose (e.g. a no-go gate)
+    run_key: str | None = None
 
 
 DEMO: tuple[DemoRun, ...] = (
     DemoRun("pre-implementation", "Vendor onboarding, prerequisites, five approvals, executive brief",
             inputs=EXAMPLE / "pre-implementation-inputs.yaml"),
+    DemoRun("readiness-assessment", "Score 25 locations, pick the pilot, wave plan, calendar (.ics), baseline check",
+            approve=("approve-pilot=Carmen Ortiz:COO",)),
+    DemoRun("wave-go-live", "Wave 1 go-live for the pilot the assessment chose",
+            params={"wave": 1, "start_date": "2026-03-16", "locations": "@pilot"},
+            inputs=EXAMPLE / "wave1-inputs.yaml"),
+    DemoRun("simulate-metrics", "Four simulated weeks of pilot metrics (scenario pilot-ok)",
+            params={"locations": "@pilot"}),
+    DemoRun("go-no-go-wave1", "The playbook's six wave-1 criteria: go", params={
+        "locations": "@pilot", "pilot_start": "2026-03-30", "pilot_end": "2026-04-26",
+        "baseline_start": "2026-03-02", "baseline_end": "2026-03-29"}),
+    DemoRun("simulate-metrics", "The same pilot with an outage at one location (scenario pilot-outage)",
+            params={"locations": "@pilot", "scenario": "examples/acme-dental/scenarios/pilot-outage.yaml"}),
+    DemoRun("go-no-go-wave1", "The same gate on the outage data: no-go", params={
+        "locations": "@pilot", "pilot_start": "2026-03-30", "pilot_end": "2026-04-26",
+        "baseline_start": "2026-03-02", "baseline_end": "2026-03-29"}, expect="failed",
+        run_key="go-no-go-wave1-outage-rehearsal"),
+    DemoRun("rollback-watch", "The hourly trigger watch finds availability < 95% for > 2 days at one location",
+            params={"locations": "@pilot", "as_of": "2026-04-10"}),
+    DemoRun("rollback", "Scoped rollback of the affected location only; the others keep running",
+            params={"locations": "@affected", "reason": "availability below 95% for more than 2 consecutive days"},
+            inputs=EXAMPLE / "rollback-inputs.yaml"),
 )
+
+
+def _resolve(params: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """Fill `@pilot` / `@affected` from earlier runs' outputs, as a rollout lead would copy them."""
+    return {k: found[v[1:]] if isinstance(v, str) and v.startswith("@") else v for k, v in params.items()}
+
+
+def _harvest(result: dict[str, Any], found: dict[str, Any]) -> None:
+    for step in result["steps"]:
+        outputs = step["outputs"]
+        if step["id"] == "waves" and outputs.get("pilot"):
+            found["pilot"] = outputs["pilot"]
+        if step["id"] == "triggers" and "affected" in outputs:
+            found["affected"] = [a["location"] for a in outputs["affected"]]
 
 
 def main() -> int:
@@ -41,7 +77,7 @@ def main() -> int:
     from flows.local_run import LocalRun
     from flows.validate import validate_paths
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     books, issues = validate_paths([paths.RUNBOOKS])
     if issues:
         for issue in issues:
@@ -49,23 +85,25 @@ def main() -> int:
         return 2
     console.print(f"[bold]golive demo[/] on {EXAMPLE.relative_to(paths.ROOT)}: {len(books)} runbooks valid")
     prefect_env.configure()
-    summary = Table("runbook", "state", "steps", "outputs", title="golive demo")
+    summary = Table("runbook", "state", "expected", "steps", "outputs", title="golive demo")
     failures = 0
+    found: dict[str, Any] = {}
     for entry in DEMO:
         console.rule(f"{entry.runbook}: {entry.what}")
         try:
-            run = LocalRun.prepare(entry.runbook, entry.params, org=None, approve=list(entry.approve), confirm=[],
-                                   inputs=entry.inputs, run_key=None)
+            run = LocalRun.prepare(entry.runbook, _resolve(entry.params, found), org=None, approve=list(entry.approve), confirm=[],
+                                   inputs=entry.inputs, run_key=entry.run_key)
         except (RunbookInvalid, UserInputError) as exc:
             console.print(str(exc), markup=False)
             return 2
         result = run.execute(console=console, interactive=False)
         LocalRun.print_summary(result, console)
+        _harvest(result, found)
         if result["state"] != entry.expect:
             failures += 1
         counts = ", ".join(f"{sum(s['state'] == k for s in result['steps'])} {k}"
                            for k in sorted({s["state"] for s in result["steps"]}))
-        summary.add_row(entry.runbook, result["state"], counts, "\n".join(result["reports"]) or "-")
+        summary.add_row(entry.runbook, result["state"], entry.expect, counts, "\n".join(result["reports"]) or "-")
     from tasks.store import Store, verify_report
 
     code, message = verify_report(Store.open())

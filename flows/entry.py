@@ -17,7 +17,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import paths
 from flows.executor import RunContext, now, run_steps
 from flows.inputs import Decisions
-from flows.org import load_org
+from flows.org import load_org, org_digest
 from flows.paths import resolve_runbook
 from flows.scope import default_run_key
 from flows.validate import check_parameters, validate_file
@@ -38,7 +38,7 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     run_id = str(flow_run.id)
     rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=load_org(org),
                     decisions=Decisions.from_json(decisions), out_dir=paths.out_dir(), started=now(),
-                    in_deployment=deployment.id is not None)
+                    in_deployment=deployment.id is not None, org_digest=org_digest(org))
     store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params)
     store.audit.append("run.start", {"runbook": book.name, "run_key": key}, run_id=run_id)
     state = "failed"

@@ -66,6 +66,7 @@ class RunContext:
     out_dir: Path
     started: datetime
     in_deployment: bool = False
+    org_digest: str = ""  # the organization file's hash: pure steps recompute when it changes
 
 
 class Executor:
@@ -168,8 +169,8 @@ class Executor:
             result.state, result.error = "failed", str(exc)
             self._on_item_failed(st, result)
             return
-        digest = input_hash(step.uses, params, jsonable(item))
-        previous = self.resumable.get(key)
+        digest = input_hash(step.uses, params, jsonable(item), self.rc.org_digest)
+        previous = None if kind.observes else self.resumable.get(key)
         if previous is not None and (previous.input_hash == digest or kind.side_effects):
             result.state, result.outputs = "cached", dict(previous.outputs or {})
             self._record_nonrun(step.id, key, "cached", None, result.outputs, digest)
@@ -251,10 +252,12 @@ class Executor:
 
     def _on_item_failed(self, st: StepStatus, result: ItemResult) -> None:
         HOOKS.emit("step", {"key": result.key, "state": "failed", "note": result.error})
+        # `continue` only keeps scheduling independent steps; the run still ends failed, so a
+        # failed check never reads as a pass.
+        self.failed = True
         policy = st.step.on_failure
         if policy is OnFailure.CONTINUE:
             return
-        self.failed = True
         self.halted = True
         if policy is OnFailure.ROLLBACK:
             self.rollback = True

@@ -196,8 +196,9 @@ class LocalRun:
         quiet_prefect_console()
         HOOKS.on_event = on_event
         HOOKS.ask = (lambda request: self._prompt(request, progress)) if interactive else None
+        where = f"Prefect at {server.ui_url}" if server else "temporary Prefect server"
         console.print(
-            f"[bold]{self.book.name}[/] run key {self.run_key} (starting Prefect…)", highlight=False
+            f"[bold]{self.book.name}[/] run key {self.run_key} ({where})", highlight=False
         )
         try:
             with progress:

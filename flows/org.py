@@ -17,3 +17,13 @@ def load_org(given: str | Path | None = None) -> Any:
     from tasks.planning.organization import load_organization
 
     return load_organization(org_path(given))
+
+
+def org_digest(given: str | Path | None = None) -> str:
+    """SHA-256 of the organization file's bytes ("" when it cannot be read)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(org_path(given).read_bytes()).hexdigest()
+    except OSError:
+        return ""

@@ -39,3 +39,16 @@ def resolve_runbook(ref: str | Path) -> Path:
         if named.is_file():
             return named
     raise UserInputError(f"{ref}: no runbook of that name in {RUNBOOKS}")
+
+
+def data_file(ref: str | Path) -> Path:
+    """A file a runbook names: absolute, or relative to the working directory, else to the checkout.
+
+    Runbooks ship with paths like `examples/acme-dental/baseline/central.csv`; this lets them run
+    from any directory without rewriting parameters.
+    """
+    path = Path(ref)
+    if path.is_absolute() or path.exists():
+        return path
+    in_checkout = ROOT / path
+    return in_checkout if in_checkout.exists() else path

@@ -46,8 +46,9 @@ def item_label(item: Any, index: int) -> str:
     return label[:60] or str(index)
 
 
-def input_hash(uses: str, params: Any, item: Any) -> str:
-    payload = json.dumps({"uses": uses, "with": jsonable(params), "item": jsonable(item)}, sort_keys=True)
+def input_hash(uses: str, params: Any, item: Any, org_digest: str = "") -> str:
+    payload = json.dumps({"uses": uses, "with": jsonable(params), "item": jsonable(item), "org": org_digest},
+                         sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -392,7 +393,9 @@ class _Checker:
         hit = self.parsed.get(key)
         if hit is None:
             try:
-                hit = references(src, template=template)
+                hit = simple_references(src, template=template)
+                if hit is None:
+                    hit = references(src, template=template)
             except (ExpressionError, RecursionError, MemoryError) as exc:
                 hit = exc
             self.parsed[key] = hit
@@ -416,6 +419,12 @@ class _Checker:
             target = ref[1]
             if not any(target in section for section in self.ids.values()):
                 known = sorted(sid for section in self.ids.values() for sid in section)
+                dashed = [sid for sid in known if sid.startswith(f"{target}-")]
+                if dashed:
+                    return (
+                        f"unknown step 'steps.{target}'",
+                        f"'-' is subtraction in an expression: write steps['{dashed[0]}']",
+                    )
                 close = difflib.get_close_matches(target, known, n=1, cutoff=0.6)
                 return f"unknown step 'steps.{target}'", (f"did you mean '{close[0]}'?" if close else None)
             if not self.is_upstream(step, target):
@@ -468,6 +477,33 @@ class _Checker:
 def is_native_template(text: str) -> bool:
     """A `with:` string that is exactly one `{{ expr }}`: it renders to the expression's own type."""
     return bool(_SINGLE_EXPRESSION.match(text))
+
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_DOTTED = rf"{_NAME}(?:\.{_NAME})*"
+_SIMPLE_BLOCK = re.compile(rf"\{{\{{[ \t]*({_DOTTED})[ \t]*\}}\}}")
+_SIMPLE_EXPRESSION = re.compile(rf"[ \t]*({_DOTTED})[ \t]*")
+_JINJA_WORDS = frozenset(
+    "true false none True False None and or not in is if else elif for endfor recursive with".split()
+)
+
+
+def simple_references(src: str, *, template: bool) -> set[tuple[str, ...]] | None:
+    """`references` for the common case without Jinja's parser: text with `{{ a.b.c }}` blocks,
+    or a bare `a.b.c`. None when the source is anything else (then Jinja decides)."""
+    if template:
+        if "{{{" in src or any(d in _SIMPLE_BLOCK.sub("", src) for d in ("{{", "{%", "{#")):
+            return None
+        names = _SIMPLE_BLOCK.findall(src)
+    else:
+        match = _SIMPLE_EXPRESSION.fullmatch(src)
+        if match is None:
+            return None
+        names = [match.group(1)]
+    refs = {tuple(name.split(".")) for name in names}
+    if any(part in _JINJA_WORDS for ref in refs for part in ref):
+        return None
+    return refs
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,12 @@ of aliases, the nesting depth and the expanded node count (computed on the node 
 alias is a shared node, in time linear in the number of distinct nodes) are all capped.
 
 Timestamps (`2026-01-05`) load as plain strings: every value golive reads is JSON-shaped.
+
+Speed: ruamel's scanner is pure Python (about 2.5 s for a 2,000-step runbook here). Plainly valid
+text is therefore read through libyaml's C event parser (PyYAML's binding, a Prefect dependency)
+and built into the very same `CommentedMap`s with ruamel's resolver rules (`_parse_libyaml`);
+whatever is not plainly valid goes to ruamel, which gives every error. A property test checks
+that both paths agree on data and positions.
 """
 
 from __future__ import annotations
@@ -31,9 +37,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.tag import Tag
 
 from flows.errors import RunbookInvalid
+from flows.issues import ValidationIssue
 
 try:  # PyYAML's libyaml binding, used only as a fast event parser (see `_parse_libyaml`)
     import yaml as _pyyaml
@@ -41,7 +47,6 @@ try:  # PyYAML's libyaml binding, used only as a fast event parser (see `_parse_
 except ImportError:  # pragma: no cover - without libyaml, ruamel parses everything
     _pyyaml = None  # type: ignore[assignment]
     _CParser = None
-from flows.issues import ValidationIssue
 
 log = logging.getLogger(__name__)
 
@@ -361,171 +366,158 @@ class _Fallback(Exception):
 
 
 def _parse_libyaml(text: str, limits: Limits) -> Any:
-    """Parse with libyaml's C event parser (far faster than ruamel's pure-Python scanner), compose
-    ruamel nodes here with the same caps, then let ruamel's round-trip constructor build the
-    `CommentedMap`: same resolver rules (YAML 1.2), same values, same `.lc` positions, same
-    duplicate-key check. Anything unusual (a syntax error, directives, an undefined alias, a
-    second document, a refused node) falls back to ruamel, so every error is ruamel's verdict.
-    The caps hold here too: a bomb is refused after linear work, then again by ruamel.
+    """The happy path, fast: libyaml's C event parser (ruamel's scanner is pure Python and about
+    ten times slower on a large runbook), with the values and positions built here exactly as
+    ruamel's round-trip loader builds them: `CommentedMap`/`CommentedSeq` with `.lc`, YAML 1.2
+    scalars through ruamel's own resolver rules and constructors, aliases as shared objects.
+
+    Anything that is not plainly valid (a syntax error, a directive, a tag outside the core
+    schema, a non-string or duplicate key, a merge key, an alias problem, a cap reached) raises
+    `_Fallback`, and ruamel parses the text instead; so every error is ruamel's verdict, worded
+    one way. The caps hold on both paths: a bomb costs linear work here, then again in ruamel.
     """
     if _LIBYAML_DIFFERS.search(text):
         raise _Fallback
     yaml = _yaml(limits)
-    parser = _CParser(text)
+    yaml.resolver  # noqa: B018 - created on first access; the constructor reads the version from it
     try:
-        root = _compose_events(parser, _resolve_table(), limits)
-    except _pyyaml.YAMLError:
+        return _build(_CParser(text), _resolve_table(), yaml.constructor, limits)
+    except (_pyyaml.YAMLError, ValueError, TypeError, IndexError, MarkedYAMLError):
         raise _Fallback from None
-    if root is None:
-        return None
-    return yaml.constructor.construct_document(root)
 
 
 @lru_cache(maxsize=1)
-def _resolve_table() -> dict[Any, list[tuple[Any, Any]]]:
+def _resolve_table() -> dict[Any, list[tuple[str, Any]]]:
     """ruamel's YAML 1.2 implicit resolvers (first character -> [(tag, regexp)]), read once."""
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
-    table: dict[Any, list[tuple[Any, Any]]] = yaml.resolver.versioned_resolver
-    return {k: list(v) for k, v in table.items()}
-
-
-_TAG_OBJECTS: dict[str, Tag] = {}
-
-
-def _tag(text: str) -> Tag:
-    """One shared ruamel Tag per tag string (a Tag caches its string form; building one is slow)."""
-    tag = _TAG_OBJECTS.get(text)
-    if tag is None:
-        tag = _TAG_OBJECTS[text] = Tag(suffix=text)
-    return tag
+    table = yaml.resolver.versioned_resolver
+    return {k: [(str(tag), rx) for tag, rx in v] for k, v in table.items()}
 
 
 _STR = _YAML_TAG + "str"
+_SCALAR_TAGS = {_YAML_TAG + t: t for t in ("int", "float", "bool", "null", "timestamp")}
 
 
-def _resolve_scalar(table: dict[Any, list[tuple[Any, Any]]], value: str, implicit: tuple[bool, bool]) -> str:
-    # Mirrors ruamel's VersionedResolver.resolve for scalars without its per-call version lookup.
+def _resolve_scalar(table: dict[Any, list[tuple[str, Any]]], value: str, implicit: tuple[bool, bool]) -> str:
+    # Mirrors ruamel's VersionedResolver.resolve for scalars, without its per-call version lookup.
     if implicit[0]:
         for tag, regexp in table.get(value[0] if value else "", ()):
             if regexp.match(value):
-                return str(tag)
+                return tag
         for tag, regexp in table.get(None, ()):
             if regexp.match(value):
-                return str(tag)
+                return tag
     return _STR
 
 
-def _compose_events(parser: Any, table: dict[Any, list[tuple[Any, Any]]], limits: Limits) -> Node | None:
-    """Build the node graph from libyaml events, iteratively, checking every cap on the way."""
+def _build(parser: Any, table: dict[Any, list[tuple[str, Any]]], constructor: Any, limits: Limits) -> Any:
+    """Values from libyaml events, iteratively; `_Fallback` on anything but plainly valid YAML."""
     ev = _pyyaml.events
-    parser.get_event()  # stream start
-    event = parser.get_event()
-    if isinstance(event, ev.StreamEndEvent):
-        return None
-    if event.version is not None or event.tags:
-        raise _Fallback  # %YAML / %TAG directives: ruamel decides what they mean
-    anchors: dict[str, Node] = {}
-    sizes: dict[int, int] = {}  # expanded node count of each finished node
-    stack: list[list[Any]] = []  # [node, pending key node or None, expanded size so far]
-    open_ids: set[int] = set()
-    problems: list[tuple[int, int, str, str | None]] = []
-    root: Node | None = None
-    aliases = 0
-    key_tags = {_tag(t) for t in _KEY_TAGS}
     scalar_ev, seq_ev, map_ev, alias_ev = (
         ev.ScalarEvent,
         ev.SequenceStartEvent,
         ev.MappingStartEvent,
         ev.AliasEvent,
     )
+    seq_end, map_end = ev.SequenceEndEvent, ev.MappingEndEvent
+    parser.get_event()  # stream start
+    event = parser.get_event()
+    if type(event) is ev.StreamEndEvent:
+        return None
+    if event.version is not None or event.tags:
+        raise _Fallback  # %YAML / %TAG directives: ruamel decides what they mean
+    # anchor -> (value, expanded size or None while still open, start mark, is a string)
+    anchors: dict[str, tuple[Any, int | None, Any, bool]] = {}
+    # frame: [container, is mapping, pending key or _NO_KEY, pending key mark, expanded size, anchor, mark]
+    stack: list[list[Any]] = []
+    root: Any = None
+    aliases = 0
+    max_depth, max_nodes = limits.max_depth, limits.max_nodes
     while True:
         event = parser.get_event()
-        node: Node
         cls = type(event)
-        if cls is alias_ev:
-            aliases += 1
-            if aliases > limits.max_aliases:
-                raise _Refused(
-                    [
-                        (
-                            *_at(event.start_mark),
-                            f"too many aliases (more than {limits.max_aliases})",
-                            "golive refuses alias-heavy YAML (a 'billion laughs' guard); write the values out",
-                        )
-                    ]
-                )
-            if event.anchor not in anchors:
+        if cls is scalar_ev:
+            if len(stack) >= max_depth:
                 raise _Fallback
-            node = anchors[event.anchor]
-            if id(node) in open_ids:
-                raise _Refused([(*_at(node.start_mark), "recursive alias: a node contains itself", None)])
-            size = sizes[id(node)]
-        elif cls is scalar_ev or cls is seq_ev or cls is map_ev:
-            if len(stack) >= limits.max_depth:
-                raise _Refused(
-                    [(*_at(event.start_mark), f"nesting deeper than {limits.max_depth} levels", None)]
-                )
             tag = event.tag
-            if cls is scalar_ev:
-                if tag is None or tag == "!":
-                    tag = _resolve_scalar(table, event.value, event.implicit)
-                node = ScalarNode(
-                    _tag(tag),
-                    event.value,
-                    event.start_mark,
-                    event.end_mark,
-                    style=event.style or None,
-                    anchor=event.anchor,
-                )
-                if tag not in _ALLOWED_TAGS:
-                    problems.extend(_node_problems(node))
-                size = 1
+            if tag is None or tag == "!":
+                tag = _resolve_scalar(table, event.value, event.implicit)
+            if tag == _STR:
+                value: Any = event.value
+            elif tag in _SCALAR_TAGS:
+                kind = _SCALAR_TAGS[tag]
+                if kind == "null":
+                    value = None
+                elif kind == "timestamp":
+                    value = event.value
+                else:
+                    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+                    value = getattr(
+                        constructor, f"construct_checked_{kind}" if kind != "bool" else "construct_yaml_bool"
+                    )(node)
             else:
-                kind = SequenceNode if cls is seq_ev else MappingNode
-                if tag is None or tag == "!":
-                    tag = _YAML_TAG + ("seq" if cls is seq_ev else "map")
-                node = kind(
-                    _tag(tag), [], event.start_mark, None, flow_style=event.flow_style, anchor=event.anchor
-                )
-                if tag not in _ALLOWED_TAGS:
-                    problems.extend(_node_problems(node))
-                if event.anchor is not None:
-                    anchors[event.anchor] = node
-                stack.append([node, None, 1])
-                open_ids.add(id(node))
-                continue
+                raise _Fallback  # a tag outside the core schema
+            size = 1
+            mark = event.start_mark
+            is_str = tag == _STR
             if event.anchor is not None:
-                anchors[event.anchor] = node
-            sizes[id(node)] = size
-        elif cls is ev.SequenceEndEvent or cls is ev.MappingEndEvent:
-            node, _, size = stack.pop()
-            node.end_mark = event.end_mark
-            open_ids.discard(id(node))
-            sizes[id(node)] = _sized(node, size, limits)
-            if cls is ev.MappingEndEvent and not all(k.ctag in key_tags for k, _ in node.value):
-                problems.extend(p for p in _node_problems(node) if p[2].startswith("mapping key"))
+                anchors[event.anchor] = (value, 1, mark, is_str)
+        elif cls is seq_ev or cls is map_ev:
+            if len(stack) >= max_depth:
+                raise _Fallback
+            if event.tag not in (None, "!", _YAML_TAG + ("seq" if cls is seq_ev else "map")):
+                raise _Fallback
+            mark = event.start_mark
+            container: Any = CommentedSeq() if cls is seq_ev else CommentedMap()
+            container._yaml_set_line_col(mark.line, mark.column)
+            if event.anchor is not None:
+                anchors[event.anchor] = (container, None, mark, False)
+            stack.append([container, cls is map_ev, _NO_KEY, None, 1, event.anchor, mark])
+            continue
+        elif cls is seq_end or cls is map_end:
+            value, _, _, _, size, anchor, mark = stack.pop()
+            if size > max_nodes:
+                raise _Fallback
+            is_str = False
+            if anchor is not None:
+                anchors[anchor] = (value, size, mark, False)
+        elif cls is alias_ev:
+            aliases += 1
+            hit = anchors.get(event.anchor)
+            if aliases > limits.max_aliases or hit is None or hit[1] is None:
+                raise _Fallback  # too many, undefined, or recursive
+            value, _, mark, is_str = hit
+            size = hit[1]
         elif cls is ev.DocumentEndEvent:
-            if not isinstance(parser.get_event(), ev.StreamEndEvent):
+            if type(parser.get_event()) is not ev.StreamEndEvent:
                 raise _Fallback  # a second document
-            if problems:
-                raise _Refused(problems)
             return root
         else:
             raise _Fallback
         if not stack:
-            root = node
+            root = value
             continue
-        top = stack[-1]
-        top[2] += size
-        parent = top[0]
-        if type(parent) is SequenceNode:
-            parent.value.append(node)
-        elif top[1] is None:
-            top[1] = node
+        frame = stack[-1]
+        frame[4] += size
+        container = frame[0]
+        if not frame[1]:
+            container._yaml_set_idx_line_col(len(container), [mark.line, mark.column])
+            container.append(value)
+        elif frame[2] is _NO_KEY:
+            if not is_str or value == "<<":
+                raise _Fallback  # a non-string key, or a merge key
+            frame[2], frame[3] = value, mark
         else:
-            parent.value.append((top[1], node))
-            top[1] = None
+            key, kmark = frame[2], frame[3]
+            if key in container:
+                raise _Fallback  # a duplicate key
+            container[key] = value
+            container._yaml_set_kv_line_col(key, [kmark.line, kmark.column, mark.line, mark.column])
+            frame[2] = _NO_KEY
+
+
+_NO_KEY = object()
 
 
 def _check_shape(doc: Any, shape: Shape, name: str) -> None:

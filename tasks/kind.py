@@ -20,6 +20,8 @@ class StepKind:
     inputs changed. `request_input(params, step_key)`: the human decision it needs, if any.
     `expression_fields`: keys of `with:` that hold bare expressions, evaluated by the kind
     through `ctx.evaluate` rather than rendered as templates beforehand.
+    `observes`: the kind reads state outside its inputs (metrics in the store, a live endpoint),
+    so its result is never reused on resume: a gate re-run on new data must decide again.
     """
 
     name: str
@@ -28,3 +30,4 @@ class StepKind:
     side_effects: bool = False
     request_input: InputFn | None = None
     expression_fields: frozenset[str] = frozenset()
+    observes: bool = False

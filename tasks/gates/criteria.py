@@ -206,6 +206,8 @@ def parse_criterion(raw: Mapping[str, Any], periods: Mapping[str, tuple[date, da
             )
         else:
             baseline = Baseline(window=parse_window(braw, periods, f"{where}.baseline"))
+    if baseline is not None and baseline.locations and scope is not Scope.WAVE:
+        raise GateSpecError(f"{where}: a baseline over other locations compares groups: scope must be wave")
     if test == "threshold" and (op is None or value is None):
         raise GateSpecError(f"{where}: a threshold test needs op and value")
     if test == "consecutive":

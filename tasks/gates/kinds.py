@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -13,7 +14,7 @@ from flows.durations import parse_duration
 from flows.errors import StepFailed, UserInputError
 from flows.paths import ROOT
 from tasks.context import StepContext
-from tasks.gates import deadline, launch, repository, simulator, triggers
+from tasks.gates import deadline, importer, launch, repository, simulator, triggers
 from tasks.gates.criteria import Op, parse_spec
 from tasks.gates.evaluate import evaluate
 from tasks.gates.probe import probe, safe_target
@@ -86,7 +87,7 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                                "verdict": verdict.decision.value, "as_of": verdict.as_of.isoformat(),
                                "verdict_id": verdict_id, "reasons": list(verdict.reasons),
                                "criteria": {c.id: c.status.value for c in verdict.criteria}})
-    ctx.artifacts.table(f"gate-{ctx.step_key}".replace("_", "-").replace(".", "-").lower()[:60], verdict.table(),
+    ctx.artifacts.table(re.sub(r"[^a-z0-9-]+", "-", f"gate-{ctx.step_key}".lower()).strip("-")[:60], verdict.table(),
                         description=f"{verdict.gate}: {verdict.decision.value} as of {verdict.as_of}")
     outputs = {
         "verdict": verdict.decision.value, "verdict_id": verdict_id, "as_of": verdict.as_of.isoformat(),
@@ -122,6 +123,20 @@ def run_simulate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             "metrics": sorted(obs.metrics), "source": source}
 
 
+def run_import(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    store = _need_store(ctx)
+    source = str(params.get("source") or Path(str(params["file"])).stem)
+    report = importer.read_daily_csv(_resolve(str(params["file"])), source=source, known_locations=_org_locations(ctx),
+                                     skip_bad_rows=bool(params.get("skip_bad_rows", False)))
+    written = repository.save_samples(store, report.samples, source)
+    ctx.audit("metrics.imported", {"step": ctx.step_key, "file": str(params["file"]), "source": source,
+                                   "rows": report.rows, "imported": written, "bad_rows": report.bad_rows})
+    return {"file": str(params["file"]), "source": source, "rows": report.rows, "imported": written,
+            "bad_rows": report.bad_rows, "issues": [i.format() for i in report.issues[:50]],
+            "metrics": sorted({s.metric for s in report.samples}),
+            "locations": sorted({s.location for s in report.samples})}
+
+
 # -- probe ------------------------------------------------------------------------------------
 
 def run_probe(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -134,8 +149,8 @@ def run_probe(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         sample = probe(str(params["url"]), location=loc, timeout_s=timeout_s, connect_timeout_s=connect_s,
                        expect_status=tuple(params.get("expect_status") or ()))
         repository.save_probe(store, sample)
-        day = sample.checked_at.date()
-        todays = [s for s in repository.probe_samples(store, loc) if s.checked_at.date() == day]
+        midnight = datetime.combine(sample.checked_at.astimezone(UTC).date(), time(0), tzinfo=UTC)
+        todays = repository.probe_samples(store, loc, since=midnight)
         daily = repository.daily_availability(todays)
         repository.save_samples(store, daily, "probe")
         results.append({"location": loc, "ok": sample.ok, "status_code": sample.status_code,
@@ -170,7 +185,11 @@ def run_triggers(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     if found:
         ctx.artifacts.table("rollback-triggers", [h.to_dict() for h in hits],
                             description=f"{len(found)} location(s) hit a rollback trigger")
+    # The watch reads whatever data exists; say how old it is so a silent feed is noticed.
+    data_through = obs.end.isoformat() if obs.metrics else None
+    stale_days = (datetime.now(UTC).date() - obs.end).days if obs.metrics else None
     return {"affected": new, "locations": [a["location"] for a in new], "count": len(new),
+            "as_of": (as_of or obs.end).isoformat(), "data_through": data_through, "stale_days": stale_days,
             "already_open": sorted(set(a["location"] for a in found) & set(already)),
             "hits": [h.to_dict() for h in hits]}
 
@@ -247,15 +266,20 @@ def run_deadline(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 KINDS: tuple[StepKind, ...] = (
-    StepKind("gate", run_gate, "Go/no-go/inconclusive over metric criteria, stored with evidence", side_effects=True),
-    StepKind("probe.http", run_probe, "Probe the platform endpoint over HTTP and store availability", side_effects=True),
+    StepKind("gate", run_gate, "Go/no-go/inconclusive over metric criteria, stored with evidence", side_effects=True,
+             observes=True),
+    StepKind("metrics.import_daily", run_import, "Import a daily metrics CSV (counts give derived rates) into the store",
+             side_effects=True),
+    StepKind("probe.http", run_probe, "Probe the platform endpoint over HTTP and store availability", side_effects=True,
+             observes=True),
     StepKind("metrics.simulate", run_simulate, "Simulate daily metrics from a scenario file into the store",
              side_effects=True),
-    StepKind("rollback.triggers", run_triggers, "Check the four rollback triggers; list affected locations"),
+    StepKind("rollback.triggers", run_triggers, "Check the four rollback triggers; list affected locations",
+             observes=True),
     StepKind("rollback.start", run_rollback_start, "Open a rollback for one location and start its runbook",
              side_effects=True),
     StepKind("rollout.set", run_rollout_set, "Set locations' rollout status (live, or back on the previous workflow)",
              side_effects=True),
     StepKind("deadline.check", run_deadline, "Check a deadline counted from a trigger time; escalate when overdue",
-             side_effects=True),
+             side_effects=True, observes=True),
 )

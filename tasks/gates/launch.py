@@ -17,9 +17,6 @@ from flows.errors import ConnectorError
 
 log = logging.getLogger(__name__)
 
-ENTRY_FLOW = "golive-runbook"
-
-
 def cli_command(runbook: str, parameters: dict[str, Any]) -> str:
     args = " ".join(f"-p {shlex.quote(f'{k}={json.dumps(v)}')}" for k, v in parameters.items())
     return f"golive run runbooks/{runbook}.yaml {args}"
@@ -40,9 +37,11 @@ def launch(runbook: str, parameters: dict[str, Any], *, mode: str = "auto", depl
         return {"mode": "record", "command": command}
     from prefect.deployments import run_deployment
 
-    name = deployment_name or f"{ENTRY_FLOW}/{runbook}"
+    # prefect.yaml deploys each runbook's own flow (flows/deployed.py) as `<runbook>/<runbook>`,
+    # whose parameters are the runbook's parameters.
+    name = deployment_name or f"{runbook}/{runbook}"
     try:
-        flow_run = run_deployment(name=name, parameters={"runbook": runbook, "parameters": parameters}, timeout=0)
+        flow_run = run_deployment(name=name, parameters=parameters, timeout=0)
     except Exception as exc:  # Prefect raises several types (ObjectNotFound, httpx errors)
         raise ConnectorError(f"could not start deployment {name}: {exc}") from exc
     log.info("started %s for %s", name, parameters.get("locations"))

@@ -135,9 +135,11 @@ def save_probe(store: Any, sample: ProbeSample) -> None:
             error=None if sample.error is None else sample.error[:255]))
 
 
-def probe_samples(store: Any, location: str) -> list[ProbeSample]:
+def probe_samples(store: Any, location: str, since: datetime | None = None) -> list[ProbeSample]:
     q = select(AvailabilitySampleRow).where(AvailabilitySampleRow.location_id == location).order_by(
         AvailabilitySampleRow.checked_at)
+    if since is not None:
+        q = q.where(AvailabilitySampleRow.checked_at >= since)
     with store.session(readonly=True) as session:
         return [ProbeSample(r.location_id, r.target, r.checked_at, r.ok, r.status_code, r.latency_ms, r.error)
                 for r in session.scalars(q)]

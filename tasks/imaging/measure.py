@@ -29,7 +29,8 @@ CANAL_CLEARANCE_MM = 2.0
 TOOTH_CLEARANCE_MM = 1.5
 WALL_MM = 1.5
 FLAG_MARGIN_MM = 0.5  # flag a site when clearance < 2 mm + margin: the measurement's own uncertainty
-FREE_END_LIMIT_MM = 48.0
+FREE_END_LIMIT_MM = 48.0  # a gap starting further from the midline is retromolar
+DENTITION_END_MM = 56.0  # distal end of a full lower dentition (second molar), phantom and adult average
 REFERENCE_IMPLANT = (4.0, 10.0)  # diameter, length (mm) used for the proximity flag
 DIAMETERS = (3.0, 3.3, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0)
 LENGTHS = (6.0, 7.0, 8.0, 8.5, 10.0, 11.5, 13.0, 15.0)
@@ -306,12 +307,16 @@ def measure(seg: Segmentation, *, confidence_threshold: float = 0.85) -> Finding
             length = b - a + step
             if length < 4.0:
                 continue
+            if a > FREE_END_LIMIT_MM:
+                continue  # beyond a full dentition's second molar: retromolar bone, not a tooth gap
             if free:
                 # a free end counts only where a molar is missing: a full lower dentition reaches
-                # ~50 mm from the midline; beyond it lies retromolar bone, not a tooth gap
-                if length < 9.0 or a > FREE_END_LIMIT_MM:
+                # ~55 mm from the midline; one site per missing molar width up to that point
+                if length < 9.0:
                     continue
                 centres_s = [a + 5.5]
+                while centres_s[-1] + 10.5 + 5.0 <= min(b, DENTITION_END_MM):
+                    centres_s.append(centres_s[-1] + 10.5)
                 gap = min(length, 11.0)
             else:
                 n = max(1, int(round(length / 9.0)))
@@ -346,7 +351,7 @@ def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, 
     ci = int(np.clip(ci, 0, top.shape[0] - 1))
     cj = int(np.clip(cj, 0, top.shape[1] - 1))
     k_top = top[ci, cj] if top[ci, cj] >= 0 else crest_k
-    z_crest = float(g.lps(np.array([[k_top + 0.5, 0, 0]]))[0][2])  # top face of the crest voxel
+    z_crest = _crest_z(seg, g, xy, k_top)
     crest = np.array([xy[0], xy[1], z_crest])
     axis = np.array([0.0, 0.0, -1.0])
 
@@ -407,6 +412,22 @@ def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, 
         density_hu=None if dens is None else round(dens, 1),
         misch_class_estimate=None if dens is None else misch_class(dens),
         flagged_near_canal=bool(flagged), confidence=round(conf, 3), warnings=tuple(warnings))
+
+
+def _crest_z(seg: Segmentation, g: _Grid, xy: np.ndarray, k_top: int) -> float:
+    """Crest height: where P(bone) falls through 0.5 above the top bone voxel (sub-voxel), else its top face."""
+    z_face = float(g.lps(np.array([[k_top + 0.5, 0, 0]]))[0][2])
+    if seg.bone_probability is None:
+        return z_face
+    zs = float(g.lps(np.array([[k_top, 0, 0]]))[0][2]) + np.arange(-1.0, 2.0, 0.05) * seg.spacing[0]
+    pts = np.column_stack([np.full(len(zs), xy[0]), np.full(len(zs), xy[1]), zs])
+    p = g.sample(seg.bone_probability, pts, order=1)
+    above = np.nonzero((p[:-1] >= 0.5) & (p[1:] < 0.5))[0]
+    if not len(above):
+        return z_face
+    n = int(above[-1])
+    t = (p[n] - 0.5) / max(p[n] - p[n + 1], 1e-6)
+    return float(zs[n] + t * (zs[n + 1] - zs[n]))
 
 
 def _height(crest: np.ndarray, canal_pl: np.ndarray, r: float) -> float:

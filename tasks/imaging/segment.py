@@ -52,6 +52,7 @@ class Segmentation:
     inference_s: float
     source_shape: tuple[int, int, int]
     source_spacing: tuple[float, float, float]
+    bone_probability: np.ndarray | None = None  # float32 [k, i, j]: P(mandible) + P(canal), sub-voxel edges
 
     def on_source_grid(self) -> np.ndarray:
         """Labels resampled (nearest) back onto the source volume's grid."""
@@ -139,6 +140,10 @@ def segment(volume: Volume, bundle: Bundle | None = None) -> Segmentation:
     conf_t, lab_t = probs.max(dim=0)
     labels = lab_t.numpy().astype(np.uint8).transpose(2, 1, 0).copy()
     conf = conf_t.numpy().astype(np.float32).transpose(2, 1, 0).copy()
+    bone_p = None
+    if "mandible" in b.labels:
+        bp = probs[b.labels["mandible"]] + (probs[b.labels["canal"]] if "canal" in b.labels else 0)
+        bone_p = bp.numpy().astype(np.float32).transpose(2, 1, 0).copy()
     dt = time.perf_counter() - t0
     names = {v: k for k, v in b.labels.items()}
     label_conf = {names[v]: float(conf[labels == v].mean()) if (labels == v).any() else 0.0
@@ -147,4 +152,4 @@ def segment(volume: Volume, bundle: Bundle | None = None) -> Segmentation:
     for a in range(3):
         aff[:3, a] = aff[:3, a] / volume.spacing[a] * target[a]
     log.info("segmented a volume of shape %s in %.2fs", volume.shape, dt)
-    return Segmentation(labels, np.asarray(hu, dtype=np.float32), conf, aff, target, names, label_conf, dt, volume.shape, volume.spacing)
+    return Segmentation(labels, np.asarray(hu, dtype=np.float32), conf, aff, target, names, label_conf, dt, volume.shape, volume.spacing, bone_p)

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from flows import paths
 from flows.errors import StepFailed, UserInputError
 from tasks.context import StepContext
 from tasks.kind import StepKind
@@ -234,7 +235,7 @@ def run_baseline_import(ctx: StepContext, params: dict[str, Any]) -> dict[str, A
     results = []
     for f in params["files"]:
         try:
-            r = metrics.import_metrics_csv(store, f, params.get("source"), bool(params.get("skip_bad_rows", False)), org=org)
+            r = metrics.import_metrics_csv(store, paths.data_file(f), params.get("source"), bool(params.get("skip_bad_rows", False)), org=org)
         except UserInputError as exc:
             raise StepFailed(f"baseline import failed, nothing imported from {f}:\n{exc}") from None
         results.append({"file": str(f), "rows": r.rows, "inserted": r.inserted, "updated": r.updated,
@@ -286,6 +287,7 @@ CALENDAR = StepKind("planning.calendar", run_calendar, "Schedule every go-live a
 TECH_CHECK = StepKind("planning.tech_check", run_tech_check, "Automated technical checks per location")
 # Not `side_effects`: the import is idempotent, so a re-run with changed files should run again.
 BASELINE_IMPORT = StepKind("planning.baseline_import", run_baseline_import, "Import baseline metric CSVs (idempotent)")
-BASELINE = StepKind("planning.baseline", run_baseline, "Baseline completeness and suspicious values against the deadline")
+BASELINE = StepKind("planning.baseline", run_baseline, "Baseline completeness and suspicious values against the deadline",
+                    observes=True)
 
 KINDS: tuple[StepKind, ...] = (READINESS, WAVES, CALENDAR, TECH_CHECK, BASELINE_IMPORT, BASELINE)

@@ -55,4 +55,5 @@ KIND = StepKind(
     name="report.render",
     run=run,
     summary="Render a Jinja template from templates/ to Markdown and DOCX under out/",
+    observes=True,  # renders every earlier step's outputs, not only its `with:`: always re-render
 )

@@ -109,7 +109,7 @@ def test_retries_then_success_and_timeout(tmp_path: Path, run_book: Any, counter
     assert steps["flaky"]["outputs"] == {"attempts": 3}
     assert steps["slow"]["state"] == "failed"
     assert "TimeoutError" in steps["slow"]["error"] or "timed out" in steps["slow"]["error"].lower()
-    assert result["state"] == "completed"  # a failure under `continue` does not fail the run
+    assert result["state"] == "failed"  # `continue` keeps going, but the failure still fails the run
 
 
 def test_halt_stops_dependents_and_runs_on_failure(tmp_path: Path, run_book: Any, counter: Counter) -> None:

@@ -24,6 +24,20 @@ def _canaries(db: Path) -> list[str]:
     return [str(v) for row in rows for v in row]
 
 
+def _pms_part(dest: Path) -> Path:
+    """The PMS steps of the shipped runbook, exactly as written there (other parts run in their own tests)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    doc = yaml.load((RUNBOOKS / "integration-validation.yaml").read_text())
+    doc["steps"] = [s for s in doc["steps"] if str(s["uses"]).startswith("pms.")]
+    doc["parameters"] = {k: v for k, v in doc["parameters"].items()
+                         if k in ("location", "test_patient", "pms_connection")}
+    with dest.open("w") as f:
+        yaml.dump(doc, f)
+    return dest
+
+
 def test_integration_validation_pms_steps(run_book: Any, golive_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect.client.orchestration import get_client
 
@@ -36,7 +50,7 @@ def test_integration_validation_pms_steps(run_book: Any, golive_env: Path, monke
         params = {"location": "eastside-specialty", "test_patient": 1,
                   "pms_connection": {"base_url": sim.url, "secret": "env:E2E_OD_CUSTOMER",
                                      "developer_secret": "env:E2E_OD_DEVELOPER", "allow_insecure_local": True}}
-        result = run_book(RUNBOOKS / "integration-validation.yaml", params)
+        result = run_book(_pms_part(golive_env / "integration-validation.yaml"), params)
         pms_steps = {s["id"]: s for s in result["steps"] if s["id"].startswith("pms-")}
         assert len(pms_steps) == 8
         assert {s["state"] for s in pms_steps.values()} == {"completed"}, pms_steps

@@ -26,7 +26,11 @@ def test_sandbox_refuses_unsafe_attribute_access() -> None:
 
 
 def test_render_value_keeps_raw_expression_fields() -> None:
-    value = {"that": "params.n > 0", "message": "n is {{ params.n }}", "items": [{"check": "x", "text": "{{ 1 }}"}]}
+    value = {
+        "that": "params.n > 0",
+        "message": "n is {{ params.n }}",
+        "items": [{"check": "x", "text": "{{ 1 }}"}],
+    }
     out = render_value(value, {"params": {"n": 3}}, frozenset({"that", "check"}))
     assert out == {"that": "params.n > 0", "message": "n is 3", "items": [{"check": "x", "text": 1}]}
 

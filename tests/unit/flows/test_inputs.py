@@ -15,8 +15,12 @@ def test_approve_flag() -> None:
 
 
 def test_decisions_round_trip_and_lookup_by_id_or_key() -> None:
-    d = Decisions.from_json({"approvals": {"ok": {"name": "A", "role": "CFO"}},
-                             "confirmations": {"list[loc-a]": ["one"], "other": "all"}})
+    d = Decisions.from_json(
+        {
+            "approvals": {"ok": {"name": "A", "role": "CFO"}},
+            "confirmations": {"list[loc-a]": ["one"], "other": "all"},
+        }
+    )
     assert Decisions.from_json(d.to_json()) == d
     assert d.for_request(InputRequest("approval", "ok", "?", ("CFO",))) == Approval("approve", "A", "CFO")
     found = d.for_request(InputRequest("confirm", "list[loc-a]", "?", items=(("one", "1"), ("two", "2"))))
@@ -25,9 +29,15 @@ def test_decisions_round_trip_and_lookup_by_id_or_key() -> None:
     assert isinstance(everything, Confirmation) and everything.confirmed == {"a", "b"}
 
 
-@pytest.mark.parametrize("bad", [{"approvals": {"x": {"name": "A"}}}, {"other": {}},
-                                 {"approvals": {"x": {"name": "A", "role": "R", "decision": "maybe"}}},
-                                 {"confirmations": {"x": 3}}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"approvals": {"x": {"name": "A"}}},
+        {"other": {}},
+        {"approvals": {"x": {"name": "A", "role": "R", "decision": "maybe"}}},
+        {"confirmations": {"x": 3}},
+    ],
+)
 def test_bad_decisions(bad: dict) -> None:
     with pytest.raises(UserInputError):
         Decisions.from_json(bad)

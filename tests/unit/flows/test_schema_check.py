@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from flows.schema_check import json_path, load_schema, readable_path, schema_issues
+from flows.schema_check import (
+    GoliveValidator,
+    inline_local_refs,
+    json_path,
+    load_schema,
+    readable_path,
+    schema_issues,
+)
 from flows.yamlsafe import load_yaml_text
 
 SCHEMA: dict[str, Any] = {
@@ -179,3 +186,38 @@ def test_runbook_schema_is_valid_and_documents_every_field() -> None:
 
     walk(schema, "$")
     assert undocumented == []
+
+
+def test_inline_local_refs() -> None:
+    schema = {
+        "$defs": {"id": {"type": "string", "description": "an id"}, "n": {"type": "integer"}},
+        "properties": {
+            "a": {"$ref": "#/$defs/id", "description": "the a"},
+            "b": {"$ref": "#/$defs/n", "type": "number"},
+        },
+    }
+    flat = inline_local_refs(schema)
+    assert flat["properties"]["a"] == {"type": "string", "description": "the a"}
+    assert flat["properties"]["b"] == {"allOf": [{"type": "integer"}], "type": "number"}
+    recursive = {"$defs": {"t": {"items": {"$ref": "#/$defs/t"}}}, "$ref": "#/$defs/t"}
+    assert inline_local_refs(recursive) is recursive
+    remote = {"$defs": {}, "items": {"$ref": "https://example.invalid/x.json"}}
+    assert inline_local_refs(remote) is remote
+    assert Draft202012Validator(flat).is_valid({"a": "x", "b": 2})
+    assert not Draft202012Validator(flat).is_valid({"b": 2.5})
+
+
+def test_inlined_runbook_schema_gives_the_same_errors() -> None:
+    doc = load_yaml_text(
+        "apiVersion: v2\nkind: Runbook\nmetadata: {name: Bad, x: 1}\n"
+        "steps:\n  - {id: a, uses: x, retries: -1, timeout: 5 min, due: soon, undo: {with: 1}}\n",
+        "f.yaml",
+    )
+    schema = load_schema("runbook.schema.json")
+
+    def verdicts(s: dict[str, Any]) -> list[tuple[str, str, str]]:
+        found = GoliveValidator(s).iter_errors(doc)
+        return sorted((json_path(tuple(e.absolute_path)), str(e.validator), e.message) for e in found)
+
+    assert verdicts(inline_local_refs(schema)) == verdicts(schema)
+    assert len(verdicts(schema)) == 8

@@ -5,9 +5,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from loader_kinds import TEST_KINDS, kind_schema_for
 
-from flows.semantic import is_native_template, semantic_issues, to_plain
+from flows.errors import ExpressionError
+from flows.expressions import references
+from flows.semantic import is_native_template, semantic_issues, simple_references, to_plain
 from flows.yamlsafe import load_yaml_text
 
 HEAD = "apiVersion: golive/v1\nkind: Runbook\nmetadata: {name: t}\n"
@@ -218,3 +222,55 @@ def test_to_plain_strips_ruamel_types() -> None:
     assert plain == {"a": {"b": [1, 2.5, "x", True, None]}, "c": "text\n"}
     assert type(plain) is dict and type(plain["a"]["b"]) is list and type(plain["a"]["b"][1]) is float
     assert type(plain["c"]) is str
+
+
+def test_dashed_step_ids_need_subscripts() -> None:
+    body = """steps:
+  - {id: collect-contacts, uses: notify, with: {to: [x], message: m}}
+  - id: b
+    uses: notify
+    needs: [collect-contacts]
+    with: {to: [x], message: "{{ steps.collect-contacts.outputs }} {{ steps['collect-contacts'].outputs }}"}
+"""
+    assert _issues(body) == [
+        "f.yaml:9:30: error: steps[1].with.message: unknown name 'contacts'\n"
+        "    hint: expressions read params, org, item, steps and run",
+        "f.yaml:9:30: error: steps[1].with.message: unknown step 'steps.collect'\n"
+        "    hint: '-' is subtraction in an expression: write steps['collect-contacts']",
+    ]
+
+
+_pieces = st.sampled_from(
+    [
+        "{{ params.a }}",
+        "{{x}}",
+        "{{ steps.s.outputs.n }}",
+        "{{ true }}",
+        "{{ a-b }}",
+        "{{- a }}",
+        "{% if x %}",
+        "{% endif %}",
+        "{# c #}",
+        "}}",
+        "{",
+        "}",
+        "text ",
+        "{{ a.0 }}",
+        "{{ a[1] }}",
+        "{{ loop.index }}",
+        "\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_pieces, max_size=6).map("".join), st.booleans())
+def test_simple_references_agree_with_jinja(src: str, template: bool) -> None:
+    fast = simple_references(src, template=template)
+    if fast is None:
+        return
+    try:
+        slow = references(src, template=template)
+    except ExpressionError:
+        raise AssertionError(f"fast path accepted what Jinja refuses: {src!r}") from None
+    assert fast == slow, src

@@ -1,4 +1,9 @@
-"""Runbook validation end to end: golden error output, the built model, paths, run parameters."""
+"""Runbook validation end to end: golden error output, the built model, paths, run parameters.
+
+Golden files: `tests/fixtures/invalid/NN-name.yaml` and the exact `golive validate` lines in
+`NN-name.err` (paths relative to `tests/fixtures`). After an intended change of wording, rewrite
+them with `GOLIVE_UPDATE_GOLDEN=1 pytest tests/unit/flows/test_validate.py` and review the diff.
+"""
 
 from __future__ import annotations
 

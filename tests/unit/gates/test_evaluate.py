@@ -265,6 +265,7 @@ def test_verdict_is_json_with_evidence_for_every_criterion() -> None:
         ({"id": "x", "metric": "m", "test": "consecutive", "op": "<", "value": 95}, "exactly one of max_days, min_days"),
         ({"id": "x", "metric": "m", "test": "no_decrease"}, "needs a baseline"),
         ({"id": "x", "metric": "m", "test": "dispersion"}, "needs max_cv"),
+        ({"id": "x", "metric": "m", "test": "decrease", "baseline": {"window": 5, "locations": ["w1"]}}, "scope must be wave"),
     ],
 )
 def test_bad_criteria_are_user_errors(criterion: dict[str, Any], message: str) -> None:

@@ -1,0 +1,48 @@
+"""prefect.yaml and flows/deployed.py agree: every runbook deployed, every entrypoint exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from flows import paths
+
+ROOT = paths.ROOT
+
+
+def test_every_runbook_has_a_deployment_with_an_existing_entrypoint() -> None:
+    import flows.deployed as deployed
+
+    config = YAML(typ="safe").load((ROOT / "prefect.yaml").read_text())
+    entrypoints = {d["name"]: d["entrypoint"] for d in config["deployments"]}
+    runbooks = {p.stem for p in paths.RUNBOOKS.glob("*.yaml")}
+    assert set(entrypoints) == runbooks
+    for name, entry in entrypoints.items():
+        file, attr = entry.split(":")
+        assert Path(ROOT / file).is_file()
+        flow = getattr(deployed, attr)
+        assert flow.name == name
+
+
+def test_deployed_flow_form_is_typed_from_runbook_parameters() -> None:
+    from prefect.utilities.callables import parameter_schema
+
+    import flows.deployed as deployed
+
+    schema = parameter_schema(deployed.pre_implementation.fn).model_dump()
+    props = schema["properties"]
+    assert props["board_approval_required"]["type"] == "boolean"
+    assert props["board_approval_required"]["default"] is True
+    assert "Board approves" in props["board_approval_required"]["description"]
+    assert {"run_key", "org", "decisions"} <= set(props)
+
+
+def test_scheduled_deployments_pass_valid_parameters() -> None:
+    from flows.validate import check_parameters, validate_file
+
+    config = YAML(typ="safe").load((ROOT / "prefect.yaml").read_text())
+    for d in config["deployments"]:
+        for schedule in d.get("schedules", []):
+            book = validate_file(paths.RUNBOOKS / f"{d['name']}.yaml")
+            check_parameters(book, schedule.get("parameters", {}))  # raises ParameterError when wrong
