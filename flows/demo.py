@@ -85,7 +85,8 @@ def main() -> int:
         return 2
     console.print(f"[bold]golive demo[/] on {EXAMPLE.relative_to(paths.ROOT)}: {len(books)} runbooks valid")
     prefect_env.configure()
-    summary = Table("runbook", "state", "expected", "steps", "outputs", title="golive demo")
+    summary = Table("runbook", "state", "expected", "steps", title="golive demo")
+    outputs: list[str] = []
     failures = 0
     found: dict[str, Any] = {}
     for entry in DEMO:
@@ -103,11 +104,15 @@ def main() -> int:
             failures += 1
         counts = ", ".join(f"{sum(s['state'] == k for s in result['steps'])} {k}"
                            for k in sorted({s["state"] for s in result["steps"]}))
-        summary.add_row(entry.runbook, result["state"], entry.expect, counts, "\n".join(result["reports"]) or "-")
+        summary.add_row(entry.runbook, result["state"], entry.expect, counts)
+        outputs.extend(result["reports"])
     from tasks.store import Store, verify_report
 
     code, message = verify_report(Store.open())
     console.print(summary)
+    console.print("Reports and files written:")
+    for path in outputs:
+        console.print(f"  {path}")
     console.print(f"audit log: {message}")
     console.print(f"state: {paths.state_dir()}  reports: {paths.out_dir()}")
     console.print("Prefect UI: run `.venv/bin/golive server start`, then re-run runbooks to see them there.")

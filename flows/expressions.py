@@ -7,6 +7,7 @@ are templates. A template that is exactly one `{{ expr }}` keeps the expression'
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -22,6 +23,12 @@ _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.S)
 
 Path = tuple[str, ...]
+
+
+def single_expression(text: str) -> str | None:
+    """The expression of a template that is exactly one `{{ expr }}` (its value keeps its type)."""
+    match = _SINGLE.match(text)
+    return match.group("expr") if match else None
 
 
 def is_template(text: str) -> bool:
@@ -71,9 +78,9 @@ def render(text: str, scope: Mapping[str, Any]) -> Any:
     """Render a `with:` string: plain text stays as is, one `{{ expr }}` keeps its native type."""
     if not is_template(text):
         return text
-    single = _SINGLE.match(text)
-    if single:
-        return evaluate(single.group("expr"), scope)
+    single = single_expression(text)
+    if single is not None:
+        return evaluate(single, scope)
     try:
         return _compiled_template(text).render(**scope)
     except TemplateSyntaxError as exc:
@@ -102,10 +109,22 @@ def references(src: str, *, template: bool) -> set[Path]:
     Names bound inside the template (loop variables, `set`) are not references.
     """
     tree = parse_template(src) if template else parse_expression(src)
+    _check_names(tree)
     bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     found: set[Path] = set()
     _walk(tree, bound, found)
     return found
+
+
+def _check_names(tree: nodes.Node) -> None:
+    """Unknown filters and tests are only found when Jinja compiles; find them in the tree instead."""
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        known = _ENV.filters if isinstance(node, nodes.Filter) else _ENV.tests
+        if node.name not in known:
+            what = "filter" if isinstance(node, nodes.Filter) else "test"
+            close = difflib.get_close_matches(node.name, list(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ExpressionError(f"no {what} named '{node.name}'{hint}")
 
 
 def _chain(node: nodes.Node) -> Path | None:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from flows.errors import ExpressionError
+from flows.schema_check import GoliveValidator
 from flows.semantic import default_kind_schema
 
 
 @lru_cache(maxsize=256)
-def _validator(kind: str) -> Draft202012Validator | None:
+def _validator(kind: str) -> GoliveValidator | None:
     schema = default_kind_schema(kind)
-    return Draft202012Validator(schema) if schema is not None else None
+    return GoliveValidator(schema) if schema is not None else None  # with x-duration / x-due checks
 
 
 def check_rendered(kind: str, step_key: str, params: dict[str, Any]) -> None:

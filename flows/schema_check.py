@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
@@ -45,7 +46,8 @@ def _duration(
     if not enabled or not isinstance(instance, str | int | float) or isinstance(instance, bool):
         return
     try:
-        parse_duration(instance)
+        if not math.isfinite(parse_duration(instance)):
+            raise ValueError("not finite")
     except (ValueError, TypeError):
         yield ValidationError(
             f"{instance!r} is not a duration (use e.g. 30s, 5m, 2h, 7d, or seconds as a number)"

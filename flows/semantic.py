@@ -56,7 +56,6 @@ ROOT_NAMES = frozenset({"params", "org", "item", "steps", "run"})
 EXPRESSION_KEYS = frozenset({"that", "check"})
 _JINJA_GLOBALS = frozenset(DEFAULT_NAMESPACE)
 # The engine's own test for "one {{ expr }}, native type" (flows.expressions.render), so both agree.
-_SINGLE_EXPRESSION = expressions._SINGLE  # noqa: SLF001
 
 KindSchemaFn = Callable[[str], "dict[str, Any] | None"]
 
@@ -344,8 +343,11 @@ class _Checker:
             if not isinstance(with_, dict):
                 continue
             raw = EXPRESSION_KEYS | self.expression_fields(body.get("uses"))
+            # An undo compensates its own step, so it may read that step's outputs.
+            own = body is not node
             for value_where, src, bare in _strings(with_, (*where, "with"), raw):
-                yield from self.check_source(src, value_where, template=not bare, step=step, item=has_item)
+                yield from self.check_source(src, value_where, template=not bare, step=step, item=has_item,
+                                             own_outputs=own)
 
     def expression_fields(self, uses: Any) -> frozenset[str]:
         kind = self.kinds.get(uses) if isinstance(uses, str) else None
@@ -360,6 +362,7 @@ class _Checker:
         template: bool,
         step: _StepRef,
         item: bool,
+        own_outputs: bool = False,
     ) -> Iterator[ValidationIssue]:
         if template and "{{" not in src and "{%" not in src and "{#" not in src:
             return
@@ -382,7 +385,7 @@ class _Checker:
             yield self.issue(where, "expression is nested too deeply")
             return
         for ref in sorted(refs):
-            problem = self.check_reference(ref, template=template, step=step, item=item)
+            problem = self.check_reference(ref, template=template, step=step, item=item, own_outputs=own_outputs)
             if problem is not None:
                 message, hint = problem
                 yield self.issue(where, message, hint=hint)
@@ -404,7 +407,7 @@ class _Checker:
         return hit
 
     def check_reference(
-        self, ref: tuple[str, ...], *, template: bool, step: _StepRef, item: bool
+        self, ref: tuple[str, ...], *, template: bool, step: _StepRef, item: bool, own_outputs: bool = False
     ) -> tuple[str, str | None] | None:
         head = ref[0]
         if head == "params":
@@ -427,6 +430,8 @@ class _Checker:
                     )
                 close = difflib.get_close_matches(target, known, n=1, cutoff=0.6)
                 return f"unknown step 'steps.{target}'", (f"did you mean '{close[0]}'?" if close else None)
+            if target == step.id and own_outputs:
+                return None
             if not self.is_upstream(step, target):
                 if target == step.id:
                     return f"step '{target}' cannot read its own outputs", None
@@ -476,7 +481,7 @@ class _Checker:
 
 def is_native_template(text: str) -> bool:
     """A `with:` string that is exactly one `{{ expr }}`: it renders to the expression's own type."""
-    return bool(_SINGLE_EXPRESSION.match(text))
+    return expressions.single_expression(text) is not None
 
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from loader_kinds import TEST_KINDS, kind_schema_for
+from tests.unit.flows.loader_kinds import TEST_KINDS, kind_schema_for
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 

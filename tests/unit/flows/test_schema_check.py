@@ -107,6 +107,9 @@ def test_duration_and_due_keywords() -> None:
     assert _issues("name: a\nitems: [{id: x}]\nwait: -1\n")[0].startswith(
         "f.yaml:3:7: error: wait: -1 is not a duration"
     )
+    assert _issues("name: a\nitems: [{id: x}]\nwait: .inf\n")[0].startswith(
+        "f.yaml:3:7: error: wait: inf is not"
+    )
 
 
 def test_any_of_reports_the_best_branch() -> None:

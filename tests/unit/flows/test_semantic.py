@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from loader_kinds import TEST_KINDS, kind_schema_for
+from tests.unit.flows.loader_kinds import TEST_KINDS, kind_schema_for
 
 from flows.errors import ExpressionError
 from flows.expressions import references

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loader_kinds import FIXTURES, TEST_KINDS, kind_schema_for
+from tests.unit.flows.loader_kinds import FIXTURES, TEST_KINDS, kind_schema_for
 
 from flows.errors import ParameterError, RunbookInvalid
 from flows.model import Due, OnFailure, Position

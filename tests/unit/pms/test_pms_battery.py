@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pms_fakes import FakePms
+from tests.unit.pms.pms_fakes import FakePms
 
 from tasks.pms import battery
 from tasks.pms.battery import Status

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from pms_fakes import FakePms
+from tests.unit.pms.pms_fakes import FakePms
 from sqlalchemy import select
 
 from tasks.pms.protocol import PmsConfigError, PmsConnector
