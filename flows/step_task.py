@@ -91,11 +91,14 @@ def execute(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any])
         logger=logger,  # type: ignore[arg-type]
     )
     outputs = jsonable(kind.run(ctx, call.params) or {})
+    end = ("step.end", {"step": call.key, "state": "completed", **call.extra_audit})
     if call.record and call.store is not None:
+        # The result and its audit entry commit together: a crash never leaves one without the other.
         call.store.record_step(run_id=call.run_id, run_key=call.run_key, step_key=call.key, step_id=call.step_id,
                                state="completed", input_hash=call.input_hash, outputs=outputs,
-                               started_at=started, finished_at=datetime.now(UTC))
-    _audit(call, "step.end", {"step": call.key, "state": "completed", **call.extra_audit})
+                               started_at=started, finished_at=datetime.now(UTC), audit=end)
+    else:
+        _audit(call, *end)
     return outputs
 
 

@@ -28,13 +28,14 @@ import secrets
 import stat
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy.sql.expression import Executable
 
 from flows import paths
 from flows.errors import AuditTampered, StoreError
@@ -141,6 +142,20 @@ def _read_key_file(path: Path) -> bytes:
     raise StoreError(f"the audit key file {path} is empty")
 
 
+@dataclass
+class _Pending:
+    """An entry waiting for the group commit that writes it."""
+
+    event: str
+    run_id: str | None
+    data_text: str
+    also: list[tuple[Executable, dict[str, Any]]] = field(default_factory=list)
+    results: list[Any] = field(default_factory=list)
+    seq: int = 0
+    done: bool = False
+    error: BaseException | None = None
+
+
 class AuditLog:
     """Append-only, HMAC-chained event log stored beside the runs (`store.audit`)."""
 
@@ -148,6 +163,9 @@ class AuditLog:
         self._store = store
         self._key: bytes | None = key.encode() if isinstance(key, str) else key
         self._key_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._writer_lock = threading.Lock()
+        self._queue: list[_Pending] = []
 
     def _get_key(self) -> bytes:
         with self._key_lock:
@@ -156,13 +174,41 @@ class AuditLog:
             return self._key
 
     def append(self, event: str, data: Mapping[str, Any], *, run_id: str | None = None) -> int:
-        """Append one entry and return its seq. `data` must be JSON-able and free of PHI."""
+        """Append one entry and return its seq once it is committed. `data`: JSON-able, no PHI."""
+        return self.append_with(event, data, run_id=run_id)[0]
+
+    def append_with(self, event: str, data: Mapping[str, Any], *, run_id: str | None = None,
+                    also: Sequence[tuple[Executable, dict[str, Any]]] = ()) -> tuple[int, list[Any]]:
+        """Append one entry (and run `also` in the same transaction); return its seq and their results.
+
+        `also` lets a step result and its audit entry land together or not at all. Group commit: while one thread writes, others queue their entries; the next writer commits
+        everything queued in one transaction. Each caller still returns only after its own entry
+        is durable, and the chain order is the commit order.
+        """
         if not event:
             raise StoreError("an audit event needs a name")
         try:
             data_text = canonical_json(dict(data))
         except (TypeError, ValueError) as exc:
             raise StoreError(f"audit data for {event!r} is not JSON-serialisable: {exc}") from None
+        mine = _Pending(event, run_id, data_text, list(also))
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self._writer_lock:
+            if not mine.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                try:
+                    self._write(batch)
+                except BaseException as exc:
+                    for pending in batch:
+                        pending.error, pending.done = exc, True
+                    raise
+        if mine.error is not None:
+            raise mine.error
+        return mine.seq, mine.results
+
+    def _write(self, batch: list[_Pending]) -> None:
         key = self._get_key()
         check = key_check(key)
         store = self._store
@@ -172,30 +218,26 @@ class AuditLog:
             head = conn.execute(_SELECT_HEAD).first()
             if head is not None and not hmac.compare_digest(head.key_check, check):
                 raise AuditTampered("the audit key does not match the key this audit log was written with")
-            seq = 1 if head is None else head.seq + 1
+            seq = 0 if head is None else head.seq
             prev = GENESIS if head is None else head.hash
-            ts = datetime.now(UTC).isoformat(timespec="microseconds")
-            digest = entry_mac(key, seq, ts, event, run_id, data_text, prev)
-            conn.execute(
-                _INSERT_ENTRY,
-                {
-                    "seq": seq,
-                    "ts": ts,
-                    "event": event,
-                    "run_id": run_id,
-                    "data": data_text,
-                    "prev_hash": prev,
-                    "hash": digest,
-                },
-            )
-            mac = head_mac(key, seq, digest)
+            rows = []
+            for pending in batch:
+                pending.results = [conn.execute(stmt, values) for stmt, values in pending.also]
+                seq += 1
+                ts = datetime.now(UTC).isoformat(timespec="microseconds")
+                digest = entry_mac(key, seq, ts, pending.event, pending.run_id, pending.data_text, prev)
+                rows.append({"seq": seq, "ts": ts, "event": pending.event, "run_id": pending.run_id,
+                             "data": pending.data_text, "prev_hash": prev, "hash": digest})
+                pending.seq = seq
+                prev = digest
+            conn.execute(_INSERT_ENTRY, rows)
+            mac = head_mac(key, seq, prev)
             if head is None:
-                conn.execute(
-                    _INSERT_HEAD, {"id": HEAD_ID, "seq": seq, "hash": digest, "mac": mac, "key_check": check}
-                )
+                conn.execute(_INSERT_HEAD, {"id": HEAD_ID, "seq": seq, "hash": prev, "mac": mac, "key_check": check})
             else:
-                conn.execute(_UPDATE_HEAD, {"new_seq": seq, "new_hash": digest, "new_mac": mac})
-        return seq
+                conn.execute(_UPDATE_HEAD, {"new_seq": seq, "new_hash": prev, "new_mac": mac})
+        for pending in batch:
+            pending.done = True
 
     def entries(self, *, run_id: str | None = None) -> list[AuditEntry]:
         stmt = select(AuditEntryRow).order_by(AuditEntryRow.seq)

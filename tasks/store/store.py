@@ -223,7 +223,10 @@ class Store:
         error: str | None = None,
         started_at: datetime | None = None,
         finished_at: datetime | None = None,
+        audit: tuple[str, Mapping[str, Any]] | None = None,
     ) -> StepRecord:
+        """Record a step result; with `audit=(event, data)` the audit entry commits in the same
+        transaction (one write instead of two on every step's path)."""
         values: dict[str, Any] = {
             "run_id": run_id,
             "run_key": run_key,
@@ -236,9 +239,12 @@ class Store:
             "started_at": _utc(started_at, "started_at"),
             "finished_at": _utc(finished_at, "finished_at") if finished_at is not None else _now(),
         }
-        with self.connection() as conn:  # Core, prebuilt: this is on every step's path
-            result = conn.execute(_INSERT_STEP, values)
-            (new_id,) = result.inserted_primary_key  # type: ignore[misc]
+        if audit is not None:
+            _seq, (result,) = self.audit.append_with(audit[0], audit[1], run_id=run_id, also=[(_INSERT_STEP, values)])
+        else:
+            with self.connection() as conn:  # Core, prebuilt: this is on every step's path
+                result = conn.execute(_INSERT_STEP, values)
+        (new_id,) = result.inserted_primary_key  # type: ignore[misc]
         return StepRecord(id=int(new_id), **values)
 
     def last_completed(self, run_key: str, step_key: str) -> StepRecord | None:

@@ -156,3 +156,18 @@ def test_concurrent_step_writes_from_threads(store: Store) -> None:
     assert errors == []
     assert len(store.steps_for_run("r1")) == 200
     assert store.audit.verify().count == 200
+
+
+def test_step_result_and_its_audit_entry_commit_together(store: Store) -> None:
+    store.start_run(run_id="r-atomic", run_key="k", runbook="b", parameters={})
+    record = store.record_step(run_id="r-atomic", run_key="k", step_key="s", step_id="s", state="completed",
+                               input_hash="h", outputs={"a": 1}, audit=("step.end", {"step": "s"}))
+    assert store.completed_steps("k")["s"].id == record.id
+    entries = store.audit.entries(run_id="r-atomic")
+    assert [e.event for e in entries] == ["step.end"] and store.audit.verify().ok
+    # A result that cannot be stored (not JSON) leaves neither the row nor the entry behind.
+    with pytest.raises(StoreError):
+        store.record_step(run_id="r-atomic", run_key="k", step_key="t", step_id="t", state="completed",
+                          input_hash="h", outputs={"bad": object()}, audit=("step.end", {"step": "t"}))
+    assert "t" not in store.completed_steps("k")
+    assert len(store.audit.entries(run_id="r-atomic")) == 1
