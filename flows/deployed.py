@@ -11,10 +11,9 @@ import inspect
 from typing import Any, Literal
 
 from prefect import Flow, flow
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import paths
-from flows.entry import max_workers, run_runbook
+from flows.entry import run_runbook, thread_pool
 from flows.model import Runbook
 from flows.validate import validate_paths
 
@@ -56,9 +55,9 @@ def flow_for(book: Runbook) -> Flow[..., Any]:
     body.__annotations__ = annotations
     body.__doc__ = f"{book.metadata.title or book.name}\n\nArgs:\n" + "\n".join(doc_args)
     body.__name__ = body.__qualname__ = book.name.replace("-", "_")
-    return flow(body, name=book.name, flow_run_name=book.name, validate_parameters=False, log_prints=False,
-                task_runner=ThreadPoolTaskRunner(max_workers=max_workers()),
-                description=book.metadata.description or book.metadata.title)
+    decorate = flow(name=book.name, flow_run_name=book.name, validate_parameters=False, log_prints=False,
+                    task_runner=thread_pool(), description=book.metadata.description or book.metadata.title)
+    return decorate(body)
 
 
 def _all() -> dict[str, Flow[..., Any]]:

@@ -28,6 +28,11 @@ def max_workers() -> int:
     return int(os.environ.get("GOLIVE_MAX_WORKERS", "8"))
 
 
+def thread_pool() -> Any:
+    """Steps run in threads: most wait on I/O (HTTP, DICOM, the database), and share the process."""
+    return ThreadPoolTaskRunner(max_workers=max_workers())
+
+
 def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key: str | None = None,
                 decisions: dict[str, Any] | None = None, org: str | None = None) -> Any:
     """The body of every golive flow: validate, then run the steps; a failed run returns a Failed state."""
@@ -57,7 +62,7 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
 
 
 @flow(name="golive-runbook", flow_run_name="{runbook}", validate_parameters=False,
-      task_runner=ThreadPoolTaskRunner(max_workers=max_workers()), log_prints=False)
+      task_runner=thread_pool(), log_prints=False)
 def golive_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key: str | None = None,
                    decisions: dict[str, Any] | None = None, org: str | None = None) -> Any:
     """Run any runbook (a name under runbooks/ or a path) with its parameters."""

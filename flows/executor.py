@@ -186,7 +186,7 @@ class Executor:
         task = run_step.with_options(name=step.id, task_run_name=key, retries=step.retries,
                                      retry_delay_seconds=step.retry_delay_s, timeout_seconds=step.timeout_s)
         HOOKS.emit("step", {"key": key, "state": "running"})
-        future = task.submit(quote(call))
+        future = task.submit(quote(call))  # type: ignore[call-overload]  # quote: Prefect passes it unwrapped
         self.running[future] = (st, result, call)
         self._notify_when_done(future)
 
@@ -281,7 +281,7 @@ class Executor:
             undo_call.extra_audit = {"undo_of": result.key}
             task = run_step.with_options(name=f"undo-{st.step.id}", task_run_name=f"undo-{result.key}")
             HOOKS.emit("step", {"key": f"undo-{result.key}", "state": "running"})
-            future = task.submit(quote(undo_call))
+            future = task.submit(quote(undo_call))  # type: ignore[call-overload]
             future.wait()
             if future.state.is_completed():
                 result.state = "rolled_back"

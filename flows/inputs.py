@@ -92,22 +92,24 @@ def pause_for_input(request: InputRequest, timeout_s: float | None) -> HumanInpu
     timeout = int(timeout_s or 7 * 86400)
     if request.kind == "approval":
         roles = tuple(request.approvers)
-        model = create_model(  # type: ignore[call-overload]
-            "ApprovalForm", __base__=RunInput,
-            decision=(Literal["approve", "reject"], ...), name=(str, ...),
-            role=(Literal[roles], ...), comment=(str, ""),  # type: ignore[valid-type]
-        )
-        form = pause_flow_run(wait_for_input=model.with_initial_data(description=request.question), timeout=timeout, key=key)
+        # Built at run time: the role dropdown lists this step's approvers.
+        fields: dict[str, Any] = {"decision": (Literal["approve", "reject"], ...), "name": (str, ...),
+                                  "role": (Literal[roles], ...), "comment": (str, "")}
+        model: Any = create_model("ApprovalForm", __base__=RunInput, **fields)
+        form: Any = pause_flow_run(wait_for_input=model.with_initial_data(description=request.question), timeout=timeout, key=key)
         return Approval(decision=form.decision, name=form.name, role=form.role, comment=form.comment)
     from pydantic import Field
 
     # Item ids contain dashes, so each checkbox gets a positional field name and the item text as title.
-    fields: dict[str, Any] = {
+    items: dict[str, Any] = {
         f"item_{n}": (bool, Field(False, title=f"{item_id}: {text}")) for n, (item_id, text) in enumerate(request.items)
     }
-    model = create_model("ChecklistForm", __base__=RunInput, name=(str, ...), **fields)  # type: ignore[call-overload]
-    form = pause_flow_run(wait_for_input=model.with_initial_data(description=request.question), timeout=timeout, key=key)
+    checklist_model: Any = create_model("ChecklistForm", __base__=RunInput, name=(str, ...), **items)
+    checklist_form: Any = pause_flow_run(wait_for_input=checklist_model.with_initial_data(description=request.question),
+                                         timeout=timeout, key=key)
     return Confirmation(
-        confirmed=frozenset(item_id for n, (item_id, _) in enumerate(request.items) if getattr(form, f"item_{n}")),
-        name=form.name,
+        confirmed=frozenset(
+            item_id for n, (item_id, _) in enumerate(request.items) if getattr(checklist_form, f"item_{n}")
+        ),
+        name=checklist_form.name,
     )

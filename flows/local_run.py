@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.markup import escape
@@ -223,7 +223,9 @@ class LocalRun:
             if request.kind == "approval":
                 role = Prompt.ask("Your role", choices=list(request.approvers), console=console)
                 name = Prompt.ask("Your name", console=console)
-                decision = "approve" if Confirm.ask("Approve?", console=console) else "reject"
+                decision: Literal["approve", "reject"] = (
+                    "approve" if Confirm.ask("Approve?", console=console) else "reject"
+                )
                 comment = Prompt.ask("Comment", default="", console=console)
                 return Approval(decision=decision, name=name, role=role, comment=comment)
             name = Prompt.ask("Your name", console=console)

@@ -24,6 +24,7 @@ from tasks.imaging.volume import Volume
 
 log = logging.getLogger(__name__)
 DEFAULT_BUNDLE = MODELS / "cbct-seg"
+WHOLE_VOLUME_VOXELS = 160 * 160 * 128
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Bundle:
     spacing_mm: tuple[float, float, float]  # model grid, (x, y, z) = (column, row, slice)
     hu_window: tuple[float, float]
     labels: dict[str, int]
-    roi_size: tuple[int, int, int]  # (x, y, z)
+    roi_size: tuple[int, int, int]  # (x, y, z), sliding-window patch (the training crop)
     name: str
     version: str
 
@@ -90,7 +91,7 @@ def _load(root: str) -> Bundle:
         raise ModelBundleError(f"{path}: cannot load bundle ({type(exc).__name__}: {exc})") from exc
     sp = parser.get("spacing_mm", [1.0, 1.0, 1.0])
     return Bundle(path, net, tuple(float(v) for v in sp), tuple(parser.get("hu_window", [-1000, 3000])),
-                  labels, tuple(int(v) for v in parser.get("roi_size", [96, 96, 64])),
+                  labels, tuple(int(v) for v in parser.get("roi_size", [64, 64, 48])),
                   str(meta.get("name", path.name)), str(meta.get("version", "")))
 
 
@@ -115,7 +116,9 @@ def predict_xyz(bundle: Bundle, hu_xyz: np.ndarray) -> torch.Tensor:
     x = torch.from_numpy(np.clip((hu_xyz.astype(np.float32) - lo) / (hi - lo), 0, 1))[None, None]
     roi = tuple(min(r, _ceil8(n)) for r, n in zip(bundle.roi_size, x.shape[2:], strict=True))
     with torch.inference_mode():
-        if all(n <= r for n, r in zip(x.shape[2:], roi, strict=True)):
+        # one padded pass when the volume is small (a dental FOV at the model spacing): fewer, larger
+        # convolutions than overlapping windows; sliding windows beyond WHOLE_VOLUME_VOXELS
+        if np.prod(x.shape[2:]) <= WHOLE_VOLUME_VOXELS:
             pad = [0] * 6
             for d, n in enumerate(x.shape[2:]):
                 pad[2 * (2 - d) + 1] = _ceil8(n) - n  # one pass, padded to the network's stride

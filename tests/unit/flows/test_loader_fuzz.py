@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.unit.flows.loader_kinds import TEST_KINDS, kind_schema_for
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -23,6 +22,7 @@ from flows.errors import RunbookInvalid
 from flows.model import Runbook
 from flows.validate import validate_file, validate_text
 from flows.yamlsafe import DEFAULT_LIMITS, _Fallback, _parse_libyaml, _parse_ruamel, _Refused
+from tests.unit.flows.loader_kinds import TEST_KINDS, kind_schema_for
 
 FUZZ = settings(
     max_examples=500,

@@ -7,12 +7,12 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.flows.loader_kinds import TEST_KINDS, kind_schema_for
 
 from flows.errors import ExpressionError
 from flows.expressions import references
 from flows.semantic import is_native_template, semantic_issues, simple_references, to_plain
 from flows.yamlsafe import load_yaml_text
+from tests.unit.flows.loader_kinds import TEST_KINDS, kind_schema_for
 
 HEAD = "apiVersion: golive/v1\nkind: Runbook\nmetadata: {name: t}\n"
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.flows.loader_kinds import FIXTURES, TEST_KINDS, kind_schema_for
 
 from flows.errors import ParameterError, RunbookInvalid
 from flows.model import Due, OnFailure, Position
 from flows.validate import check_parameters, validate_file, validate_paths, validate_text
+from tests.unit.flows.loader_kinds import FIXTURES, TEST_KINDS, kind_schema_for
 
 INVALID = FIXTURES / "invalid"
 CASES = sorted(p.name for p in INVALID.glob("*.yaml"))

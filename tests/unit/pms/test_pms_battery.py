@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from tests.unit.pms.pms_fakes import FakePms
-
 from tasks.pms import battery
 from tasks.pms.battery import Status
+from tests.unit.pms.pms_fakes import FakePms
 
 PSEUDO = lambda pid: f"P-{pid}x"  # noqa: E731
 

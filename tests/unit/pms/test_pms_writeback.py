@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.pms.pms_fakes import FakePms
 from sqlalchemy import select
 
 from tasks.pms.protocol import PmsConfigError, PmsConnector
@@ -9,6 +8,7 @@ from tasks.pms.records import PmsWritebackRow
 from tasks.pms.retry import RetryPolicy
 from tasks.pms.writeback import WritebackKey, write_back
 from tasks.store import Store
+from tests.unit.pms.pms_fakes import FakePms
 
 FAST = RetryPolicy(attempts=3, initial_s=0, max_s=0, jitter_s=0)
 KEY = WritebackKey("integration-validation", "downtown", "pms-writeback[downtown]", "P-abc", "1")

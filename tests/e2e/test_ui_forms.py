@@ -1,0 +1,78 @@
+"""In a deployment run an approval pauses the flow for a typed form; the UI's "Resume" submits it.
+
+The test plays the UI's part through the same API call (`resume_flow_run` with `run_input`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import steps_by_key
+
+pytestmark = pytest.mark.e2e
+
+BOOK = """apiVersion: golive/v1
+kind: Runbook
+metadata: {name: ui-form}
+steps:
+  - id: sign-off
+    uses: approval
+    with: {approvers: [CDO, VP of IT], question: Ready for go-live?}
+  - id: list
+    uses: checklist
+    needs: [sign-off]
+    with:
+      items:
+        - {id: kickoff, text: Kickoff held}
+        - {id: sandbox, text: Sandbox access}
+"""
+
+
+def _paused_run_id(deadline_s: float = 90) -> Any:
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+            if runs:
+                return runs[0].id
+            time.sleep(0.5)
+    raise AssertionError("the flow run never paused for input")
+
+
+def test_deployment_run_pauses_for_typed_forms_and_resumes(tmp_path: Path, run_book: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.entry as entry
+    from prefect.flow_runs import resume_flow_run
+
+    monkeypatch.setattr(entry, "deployment", SimpleNamespace(id="deployment-under-test"))
+    book = tmp_path / "ui-form.yaml"
+    book.write_text(BOOK)
+    holder: dict[str, Any] = {}
+    worker = threading.Thread(target=lambda: holder.update(result=run_book(book)), daemon=True)
+    worker.start()
+
+    first = _paused_run_id()
+    resume_flow_run(first, run_input={"decision": "approve", "name": "Dana Lee", "role": "CDO", "comment": "ok"})
+    time.sleep(1.0)  # the run continues to the checklist and pauses again
+    second = _paused_run_id()
+    resume_flow_run(second, run_input={"name": "Ira", "item_0": True, "item_1": True})
+    worker.join(timeout=120)
+
+    steps = steps_by_key(holder["result"])
+    assert holder["result"]["state"] == "completed"
+    assert steps["sign-off"]["outputs"] == {"decision": "approve", "approver": "Dana Lee", "role": "CDO",
+                                            "comment": "ok"}
+    assert {i["id"]: i["state"] for i in steps["list"]["outputs"]["items"]} == {"kickoff": "confirmed",
+                                                                               "sandbox": "confirmed"}
+    assert steps["list"]["outputs"]["confirmed_by"] == "Ira"
