@@ -12,7 +12,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from flows import cli_pms
+from flows import cli_imaging, cli_pms
 from flows.errors import RunbookInvalid, UserInputError
 from flows.scope import jsonable
 
@@ -23,6 +23,7 @@ app.add_typer(audit_app, name="audit")
 server_app = typer.Typer(no_args_is_help=True, help="A long-lived local Prefect server (UI) that runs reuse.")
 app.add_typer(server_app, name="server")
 app.add_typer(cli_pms.app, name="pms")
+app.add_typer(cli_imaging.app, name="imaging")
 metrics_app = typer.Typer(no_args_is_help=True, help="Baseline and rollout metrics in the store.")
 app.add_typer(metrics_app, name="metrics")
 err = Console(stderr=True, highlight=False, soft_wrap=True)

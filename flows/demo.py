@@ -32,29 +32,75 @@ class DemoRun:
 
 
 DEMO: tuple[DemoRun, ...] = (
-    DemoRun("pre-implementation", "Vendor onboarding, prerequisites, five approvals, executive brief",
-            inputs=EXAMPLE / "pre-implementation-inputs.yaml"),
-    DemoRun("readiness-assessment", "Score 25 locations, pick the pilot, wave plan, calendar (.ics), baseline check",
-            approve=("approve-pilot=Carmen Ortiz:COO",)),
-    DemoRun("wave-go-live", "Wave 1 go-live for the pilot the assessment chose",
-            params={"wave": 1, "start_date": "2026-03-16", "locations": "@pilot"},
-            inputs=EXAMPLE / "wave1-inputs.yaml"),
-    DemoRun("simulate-metrics", "Four simulated weeks of pilot metrics (scenario pilot-ok)",
-            params={"locations": "@pilot"}),
-    DemoRun("go-no-go-wave1", "The playbook's six wave-1 criteria: go", params={
-        "locations": "@pilot", "pilot_start": "2026-03-30", "pilot_end": "2026-04-26",
-        "baseline_start": "2026-03-02", "baseline_end": "2026-03-29"}),
-    DemoRun("simulate-metrics", "The same pilot with an outage at one location (scenario pilot-outage)",
-            params={"locations": "@pilot", "scenario": "examples/acme-dental/scenarios/pilot-outage.yaml"}),
-    DemoRun("go-no-go-wave1", "The same gate on the outage data: no-go", params={
-        "locations": "@pilot", "pilot_start": "2026-03-30", "pilot_end": "2026-04-26",
-        "baseline_start": "2026-03-02", "baseline_end": "2026-03-29"}, expect="failed",
-        run_key="go-no-go-wave1-outage-rehearsal"),
-    DemoRun("rollback-watch", "The hourly trigger watch finds availability < 95% for > 2 days at one location",
-            params={"locations": "@pilot", "as_of": "2026-04-10"}),
-    DemoRun("rollback", "Scoped rollback of the affected location only; the others keep running",
-            params={"locations": "@affected", "reason": "availability below 95% for more than 2 consecutive days"},
-            inputs=EXAMPLE / "rollback-inputs.yaml"),
+    DemoRun(
+        "pre-implementation",
+        "Vendor onboarding, prerequisites, five approvals, executive brief",
+        inputs=EXAMPLE / "pre-implementation-inputs.yaml",
+    ),
+    DemoRun(
+        "readiness-assessment",
+        "Score 25 locations, pick the pilot, wave plan, calendar (.ics), baseline check",
+        approve=("approve-pilot=Carmen Ortiz:COO",),
+    ),
+    DemoRun(
+        "integration-validation",
+        "Open Dental location against the bundled simulator: PMS battery; CBCT send, segment, SEG/SR; intraoral",
+        params={"location": "eastside-specialty", "test_patient": 1, "pms_connection": "@simulator"},
+    ),
+    DemoRun(
+        "wave-go-live",
+        "Wave 1 go-live for the pilot the assessment chose",
+        params={"wave": 1, "start_date": "2026-03-16", "locations": "@pilot"},
+        inputs=EXAMPLE / "wave1-inputs.yaml",
+    ),
+    DemoRun(
+        "simulate-metrics",
+        "Four simulated weeks of pilot metrics (scenario pilot-ok)",
+        params={"locations": "@pilot"},
+    ),
+    DemoRun(
+        "go-no-go-wave1",
+        "The playbook's six wave-1 criteria: go",
+        params={
+            "locations": "@pilot",
+            "pilot_start": "2026-03-30",
+            "pilot_end": "2026-04-26",
+            "baseline_start": "2026-03-02",
+            "baseline_end": "2026-03-29",
+        },
+    ),
+    DemoRun(
+        "simulate-metrics",
+        "The same pilot with an outage at one location (scenario pilot-outage)",
+        params={"locations": "@pilot", "scenario": "examples/acme-dental/scenarios/pilot-outage.yaml"},
+    ),
+    DemoRun(
+        "go-no-go-wave1",
+        "The same gate on the outage data: no-go",
+        params={
+            "locations": "@pilot",
+            "pilot_start": "2026-03-30",
+            "pilot_end": "2026-04-26",
+            "baseline_start": "2026-03-02",
+            "baseline_end": "2026-03-29",
+        },
+        expect="failed",
+        run_key="go-no-go-wave1-outage-rehearsal",
+    ),
+    DemoRun(
+        "rollback-watch",
+        "The hourly trigger watch finds availability < 95% for > 2 days at one location",
+        params={"locations": "@pilot", "as_of": "2026-04-10"},
+    ),
+    DemoRun(
+        "rollback",
+        "Scoped rollback of the affected location only; the others keep running",
+        params={
+            "locations": "@affected",
+            "reason": "availability below 95% for more than 2 consecutive days",
+        },
+        inputs=EXAMPLE / "rollback-inputs.yaml",
+    ),
 )
 
 
@@ -72,9 +118,30 @@ def _harvest(result: dict[str, Any], found: dict[str, Any]) -> None:
             found["affected"] = [a["location"] for a in outputs["affected"]]
 
 
+def _start_pms_simulator(found: dict[str, Any]) -> Any:
+    """The Open Dental simulator as a real HTTP process; its keys reach golive as env references."""
+    import os
+
+    from tasks.pms.simulator.process import start_simulator
+
+    state = paths.state_dir()
+    state.mkdir(parents=True, exist_ok=True)
+    sim = start_simulator(
+        state / "opendental-simulator.db", seed=7, log_file=state / "opendental-simulator.log"
+    )
+    os.environ["GOLIVE_DEMO_OD_CUSTOMER_KEY"] = sim.customer_key
+    os.environ["GOLIVE_DEMO_OD_DEVELOPER_KEY"] = sim.developer_key
+    found["simulator"] = {
+        "base_url": sim.url,
+        "secret": "env:GOLIVE_DEMO_OD_CUSTOMER_KEY",
+        "developer_secret": "env:GOLIVE_DEMO_OD_DEVELOPER_KEY",
+        "allow_insecure_local": True,
+    }
+    return sim
+
+
 def main() -> int:
     from flows import prefect_env
-    from flows.local_run import LocalRun
     from flows.validate import validate_paths
 
     console = Console(highlight=False, soft_wrap=True)
@@ -87,25 +154,12 @@ def main() -> int:
     prefect_env.configure()
     summary = Table("runbook", "state", "expected", "steps", title="golive demo")
     outputs: list[str] = []
-    failures = 0
     found: dict[str, Any] = {}
-    for entry in DEMO:
-        console.rule(f"{entry.runbook}: {entry.what}")
-        try:
-            run = LocalRun.prepare(entry.runbook, _resolve(entry.params, found), org=None, approve=list(entry.approve), confirm=[],
-                                   inputs=entry.inputs, run_key=entry.run_key)
-        except (RunbookInvalid, UserInputError) as exc:
-            console.print(str(exc), markup=False)
-            return 2
-        result = run.execute(console=console, interactive=False)
-        LocalRun.print_summary(result, console)
-        _harvest(result, found)
-        if result["state"] != entry.expect:
-            failures += 1
-        counts = ", ".join(f"{sum(s['state'] == k for s in result['steps'])} {k}"
-                           for k in sorted({s["state"] for s in result["steps"]}))
-        summary.add_row(entry.runbook, result["state"], entry.expect, counts)
-        outputs.extend(result["reports"])
+    simulator = _start_pms_simulator(found)
+    try:
+        failures = _run_all(console, summary, outputs, found)
+    finally:
+        simulator.stop()
     from tasks.store import Store, verify_report
 
     code, message = verify_report(Store.open())
@@ -117,6 +171,39 @@ def main() -> int:
     console.print(f"state: {paths.state_dir()}  reports: {paths.out_dir()}")
     console.print("Prefect UI: run `.venv/bin/golive server start`, then re-run runbooks to see them there.")
     return 1 if failures or code else 0
+
+
+def _run_all(console: Console, summary: Table, outputs: list[str], found: dict[str, Any]) -> int:
+    from flows.local_run import LocalRun
+
+    failures = 0
+    for entry in DEMO:
+        console.rule(f"{entry.runbook}: {entry.what}")
+        try:
+            run = LocalRun.prepare(
+                entry.runbook,
+                _resolve(entry.params, found),
+                org=None,
+                approve=list(entry.approve),
+                confirm=[],
+                inputs=entry.inputs,
+                run_key=entry.run_key,
+            )
+        except (RunbookInvalid, UserInputError) as exc:
+            console.print(str(exc), markup=False)
+            return 2
+        result = run.execute(console=console, interactive=False)
+        LocalRun.print_summary(result, console)
+        _harvest(result, found)
+        if result["state"] != entry.expect:
+            failures += 1
+        counts = ", ".join(
+            f"{sum(s['state'] == k for s in result['steps'])} {k}"
+            for k in sorted({s["state"] for s in result["steps"]})
+        )
+        summary.add_row(entry.runbook, result["state"], entry.expect, counts)
+        outputs.extend(result["reports"])
+    return failures
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ class StepStatus:
     state: str = "pending"  # pending | running | completed | failed | skipped
     items: list[ItemResult] = field(default_factory=list)
     fan_out: bool = False
+    blocked: bool = False  # skipped because something it needs failed (a `when` skip is not blocking)
 
     def scope_entry(self) -> dict[str, Any]:
         if self.fan_out:
@@ -115,9 +116,10 @@ class Executor:
         needs = [self.status[n] for n in st.step.needs]
         if any(n.state in ("pending", "running") for n in needs):
             return False
-        failed = [n.step.id for n in needs if n.state == "failed"]
+        failed = [n.step.id for n in needs if n.state == "failed" or n.blocked]
         if failed:
-            self._resolve(st, "skipped", note=f"needs {', '.join(failed)}, which failed")
+            st.blocked = True  # its own dependents are skipped too, not run on a partial chain
+            self._resolve(st, "skipped", note=f"needs {', '.join(failed)}, which failed or did not run")
             return False
         return True
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import highdicom as hd
 import numpy as np
@@ -89,7 +90,7 @@ def write_seg(volume: Volume, labels: np.ndarray, label_names: dict[int, str], o
     return out_path
 
 
-def _num(name: str, value: float, unit: hd.sr.CodedConcept, code: object | None = None) -> hd.sr.Measurement:
+def _num(name: str, value: float, unit: hd.sr.CodedConcept, code: hd.sr.CodedConcept | None = None) -> hd.sr.Measurement:
     concept = code or hd.sr.CodedConcept(name.upper().replace(" ", "-")[:16], _LOCAL, name)
     return hd.sr.Measurement(name=concept, value=float(value), unit=unit)
 
@@ -165,7 +166,7 @@ def read_sr_measurements(path: Path) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     groups = sr.content.get_observation_groups() if hasattr(sr.content, "get_observation_groups") else []
     del groups
-    report = sr.content
+    report: Any = sr.content  # a MeasurementReport when written here
     for grp in report.get_volumetric_roi_measurement_groups() + report.get_planar_roi_measurement_groups() \
             + _plain_groups(report):
         key = str(grp.tracking_identifier)

@@ -331,7 +331,7 @@ def canonical(vol: Volume) -> Volume:
         aff[:3, new_axis] = np.abs(col)
     if not flips and perm == [0, 1, 2]:
         return vol
-    arr = np.flip(arr, axis=flips) if flips else arr
+    arr = np.flip(arr, axis=tuple(flips)) if flips else arr
     files, ids = vol.files, vol.ids
     if 0 in flips:  # slice order reversed: keep file and instance lists in step with k
         files = tuple(reversed(files))

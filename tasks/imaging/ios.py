@@ -30,7 +30,7 @@ class MeshError(ImagingError):
 class MeshReport:
     triangles: int
     vertices: int
-    extent_mm: tuple[float, float, float]
+    extent_mm: tuple[float, ...]
     watertight: bool
     open_edges: int
     degenerate_faces: int

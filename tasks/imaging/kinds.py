@@ -6,7 +6,9 @@ Outputs carry no patient identifiers: series are named by a one-way key, files b
 from __future__ import annotations
 
 import logging
+import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,13 @@ def _series_dir(ctx: StepContext, params: dict[str, Any]) -> Path:
     seed = int(params.get("phantom_seed", 0))
     out = Path(ctx.out_dir) / "imaging" / f"phantom-{seed}"
     if not (out / "series").is_dir():
-        write_phantom(out, seed=seed)
+        # parallel steps may ask for the same phantom: write aside, then rename into place once
+        tmp = out.parent / f".{out.name}-{uuid.uuid4().hex[:8]}"
+        write_phantom(tmp, seed=seed)
+        try:
+            tmp.rename(out)
+        except OSError:  # another step won the race; its phantom is identical (same seed)
+            shutil.rmtree(tmp, ignore_errors=True)
     return out / "series"
 
 
@@ -82,8 +90,8 @@ def run_send(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("host"):
             peer = _peer(params)
             report = net.send_series(files, peer)
-            verdict = _verify_by_query(peer, report, vol, budget, float(params.get("poll_s", 2.0)))
-            endpoint = "configured endpoint (verified by C-FIND; pixel hashes need the receiver mode)"
+            verdict, endpoint = _verify_by_query(peer, report, vol, budget, float(params.get("poll_s", 2.0)),
+                                                 bool(params.get("verify_pixels", True)))
         else:
             with Receiver(Path(ctx.out_dir) / "imaging" / "received", port=0) as r:
                 report = net.send_series(files, net.Peer("127.0.0.1", r.port, r.ae_title))
@@ -106,22 +114,34 @@ def run_send(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _verify_by_query(peer: net.Peer, report: net.SendReport, vol, budget: float, poll_s: float) -> net.TransferVerdict:
+def _verify_by_query(peer: net.Peer, report: net.SendReport, vol, budget: float, poll_s: float,
+                     verify_pixels: bool) -> tuple[net.TransferVerdict, str]:
+    """Poll the peer with C-FIND until it holds every instance (or the budget ends); then C-GET the
+    series back and compare pixel hashes, transfer syntaxes and the patient association."""
     ids = vol.ids
     want = {s.sop_instance_uid for s in report.instances}
     deadline = report.started_at + budget
     have: set[str] = set()
-    arrival = None
+    arrived_at = None
     while True:
         have = set(net.query_instances(peer, ids.study_instance_uid, ids.series_instance_uid)) & want
         if have == want:
-            arrival = time.time() - report.started_at
+            arrived_at = time.time()
             break
         if time.time() >= deadline:
             break
         time.sleep(poll_s)
-    missing = len(want - have)
+    if arrived_at is not None and verify_pixels:
+        try:
+            got = net.retrieve_series(peer, ids.study_instance_uid, ids.series_instance_uid,
+                                      {ids.sop_class_uid}, {s.transfer_syntax for s in report.instances}, arrived_at)
+        except DicomNetworkError as exc:
+            raise TransferCheckFailed(f"the series arrived but could not be retrieved to verify its pixels: {exc}") \
+                from None
+        return (net.verify_transfer(report, got, budget),
+                "configured endpoint (arrival by C-FIND, pixels and association verified by C-GET)")
     problems = []
+    missing = len(want - have)
     if missing:
         problems.append(f"{missing} of {len(want)} instance(s) not found on the peer within {budget:.0f}s")
     lossy = sum(1 for s in report.instances if net.is_lossy(s.transfer_syntax))
@@ -130,8 +150,18 @@ def _verify_by_query(peer: net.Peer, report: net.SendReport, vol, budget: float,
     failed = sum(1 for s in report.instances if s.status != 0)
     if failed:
         problems.append(f"{failed} C-STORE request(s) did not succeed")
-    return net.TransferVerdict(not problems, len(want), len(have), missing, 0, lossy, 0,
-                               None if arrival is None else round(arrival, 3), budget, tuple(problems))
+    arrival = None if arrived_at is None else round(arrived_at - report.started_at, 3)
+    verdict = net.TransferVerdict(not problems, len(want), len(have), missing, 0, lossy, 0, arrival, budget,
+                                  tuple(problems))
+    return verdict, "configured endpoint (arrival by C-FIND only; pixel hashes not verified)"
+
+
+def _confidence_threshold(ctx: StepContext, params: dict[str, Any]) -> float:
+    """The step's `confidence_threshold`, else the organization's `standards.ai_confidence_threshold`."""
+    if params.get("confidence_threshold") is not None:
+        return float(params["confidence_threshold"])
+    standards = getattr(ctx.org, "standards", None)
+    return float(getattr(standards, "ai_confidence_threshold", 0.85))
 
 
 def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +177,7 @@ def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     out_dir = Path(ctx.out_dir) / "imaging" / f"analysis-{ctx.step_key}".replace("/", "-")
     try:
         summary = analyze(series, out_dir, bundle=params.get("bundle"), reference=reference,
-                          confidence_threshold=float(params.get("confidence_threshold", 0.85)))
+                          confidence_threshold=_confidence_threshold(ctx, params))
     except ImagingError as exc:
         raise AiValidationFailed(f"analysis could not run: {exc}") from None
     checks = [

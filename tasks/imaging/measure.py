@@ -44,7 +44,7 @@ class Canal:
     confidence: float
     length_mm: float
     radius_mm: float
-    centreline_lps: tuple[tuple[float, float, float], ...]
+    centreline_lps: tuple[tuple[float, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class SiteFinding:
     name: str
     side: str
     arch_position_mm: float  # signed arc length from the midline (negative: patient right)
-    crest_lps: tuple[float, float, float]
+    crest_lps: tuple[float, ...]
     gap_mm: float
     bone_height_to_canal_mm: float | None  # crest to canal surface along the implant axis
     recommended: Implant | None

@@ -9,13 +9,14 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset
-from pynetdicom import AE, build_context
-from pynetdicom.sop_class import (
-    PatientRootQueryRetrieveInformationModelFind,
+from pynetdicom import AE, build_context, build_role, evt
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
     Verification,
 )
 
@@ -24,7 +25,6 @@ from tasks.imaging.ingest import is_lossy
 from tasks.imaging.receiver import Received, pixel_hash, short_hash
 
 log = logging.getLogger(__name__)
-del PatientRootQueryRetrieveInformationModelFind
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def send_series(files: Sequence[Path | str], peer: Peer) -> SendReport:
     if len(contexts) > 128:
         raise DicomNetworkError("too many distinct SOP class / transfer syntax pairs for one association")
     for cx in contexts.values():
-        ae.add_requested_context(cx.abstract_syntax, cx.transfer_syntax)
+        ae.add_requested_context(str(cx.abstract_syntax), cx.transfer_syntax)
     started = time.time()
     assoc = _associate(ae, peer)
     out = []
@@ -163,6 +163,54 @@ def query_instances(peer: Peer, study_uid: str, series_uid: str) -> list[str]:
     finally:
         assoc.release()
     return uids
+
+
+def retrieve_series(peer: Peer, study_uid: str, series_uid: str, sop_classes: Iterable[str],
+                    transfer_syntaxes: Iterable[str], arrived_at: float) -> list[Received]:
+    """C-GET a series back from a peer (in memory) to hash its pixels as the peer stores them.
+
+    `arrived_at` stamps the records (the time the peer was seen to hold the whole series), so the
+    verdict's timing is the arrival, not this retrieval.
+    """
+    ae = AE(ae_title=peer.calling_ae)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = peer.timeout_s
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
+    syntaxes = list(dict.fromkeys([*transfer_syntaxes, "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]))
+    classes = list(dict.fromkeys(sop_classes))
+    for uid in classes:
+        ae.add_requested_context(uid, syntaxes)
+    roles: list[Any] = [build_role(uid, scp_role=True) for uid in classes]
+    got: list[Received] = []
+
+    def on_store(event: evt.Event) -> int:
+        ds = event.dataset
+        ds.file_meta = event.file_meta
+        got.append(Received(str(ds.SOPInstanceUID), str(ds.get("SeriesInstanceUID", "")),
+                            str(ds.get("StudyInstanceUID", "")), short_hash(str(ds.get("PatientID", ""))),
+                            str(event.file_meta.TransferSyntaxUID), pixel_hash(ds), arrived_at, Path("-"),
+                            peer.ae_title))
+        return 0x0000
+
+    q = Dataset()
+    q.QueryRetrieveLevel = "SERIES"
+    q.StudyInstanceUID = study_uid
+    q.SeriesInstanceUID = series_uid
+    try:
+        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, ext_neg=roles,
+                             evt_handlers=[(evt.EVT_C_STORE, on_store)])
+    except Exception as exc:
+        raise DicomNetworkError(f"{peer.host}:{peer.port}: cannot connect ({type(exc).__name__})") from exc
+    if not assoc.is_established:
+        raise DicomNetworkError(f"{peer.host}:{peer.port} ({peer.ae_title}): C-GET association not accepted")
+    try:
+        for status, _ in assoc.send_c_get(q, StudyRootQueryRetrieveInformationModelGet):
+            if status is None:
+                raise DicomNetworkError(f"{peer.host}:{peer.port}: C-GET got no answer")
+            if status.Status not in (0x0000, 0xFF00, 0xB000):
+                raise DicomNetworkError(f"{peer.host}:{peer.port}: C-GET failed with status 0x{status.Status:04X}")
+    finally:
+        assoc.release()
+    return got
 
 
 def verify_transfer(report: SendReport, received: Iterable[Received], budget_s: float) -> TransferVerdict:

@@ -141,8 +141,8 @@ def generate(seed: int = 0, spacing: float | tuple[float, float, float] = 1.0,
         cz = z_inf + c_h + 1.5 * (ss - s_foramen) / (s_end - s_foramen)
         cd = -0.15 * hw0 + 0.3 * hw0 * (1 - (ss - s_foramen) / (s_end - s_foramen)) ** 2
         # back to x, y via the arch curve
-        ti = np.interp(sign * ss + s_mid, s_curve, np.arange(len(t)))
-        ii = np.clip(np.round(ti).astype(int), 0, len(t) - 1)
+        ti_c = np.interp(sign * ss + s_mid, s_curve, np.arange(len(t)))
+        ii = np.clip(np.round(ti_c).astype(int), 0, len(t) - 1)
         cxp = px[ii] + cd * nxv[ii]
         cyp = py[ii] + cd * nyv[ii]
         path = np.stack([cxp, cyp, cz], axis=1)

@@ -13,12 +13,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
-from pynetdicom.sop_class import Verification
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class Receiver:
         self.ae_title = ae_title
         self._lock = threading.Lock()
         self._records: list[Received] = []
-        self._server = None
+        self._server: Any = None
         self._n = 0
 
     @property
@@ -119,7 +120,7 @@ class Receiver:
         ae = AE(ae_title=self.ae_title)
         ae.add_supported_context(Verification)
         for cx in AllStoragePresentationContexts:
-            ae.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+            ae.add_supported_context(str(cx.abstract_syntax), ALL_TRANSFER_SYNTAXES)
         ae.maximum_pdu_size = 0
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._server = ae.start_server(

@@ -31,10 +31,10 @@ WHOLE_VOLUME_VOXELS = 160 * 160 * 128
 class Bundle:
     root: Path
     network: torch.nn.Module
-    spacing_mm: tuple[float, float, float]  # model grid, (x, y, z) = (column, row, slice)
+    spacing_mm: tuple[float, ...]  # model grid, (x, y, z) = (column, row, slice)
     hu_window: tuple[float, float]
     labels: dict[str, int]
-    roi_size: tuple[int, int, int]  # (x, y, z), sliding-window patch (the training crop)
+    roi_size: tuple[int, ...]  # (x, y, z), sliding-window patch (the training crop)
     name: str
     version: str
 
@@ -47,12 +47,12 @@ class Segmentation:
     hu: np.ndarray  # float32 [k, i, j]: the input resampled onto the model grid (for measurements)
     confidence: np.ndarray  # float32 [k, i, j]: softmax probability of the chosen label
     affine: np.ndarray  # (k, i, j, 1) -> LPS mm on the model grid
-    spacing: tuple[float, float, float]  # (slice, row, column) mm
+    spacing: tuple[float, ...]  # (slice, row, column) mm
     label_names: dict[int, str]
     label_confidence: dict[str, float]  # mean confidence inside each predicted structure
     inference_s: float
-    source_shape: tuple[int, int, int]
-    source_spacing: tuple[float, float, float]
+    source_shape: tuple[int, ...]
+    source_spacing: tuple[float, ...]
     bone_probability: np.ndarray | None = None  # float32 [k, i, j]: P(mandible) + P(canal), sub-voxel edges
 
     def on_source_grid(self) -> np.ndarray:

@@ -48,7 +48,7 @@ def orthanc(tmp_path: Path):
         "Name": "golive-test", "StorageDirectory": str(tmp_path / "db"), "IndexDirectory": str(tmp_path / "db"),
         "DicomAet": "ORTHANC", "DicomPort": dicom_port, "HttpPort": http_port, "RemoteAccessAllowed": False,
         "AuthenticationEnabled": False, "DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True,
-        "DicomAlwaysAllowFind": True, "DicomCheckCalledAet": False, "Plugins": []}))
+        "DicomAlwaysAllowFind": True, "DicomAlwaysAllowGet": True, "DicomCheckCalledAet": False, "Plugins": []}))
     proc = subprocess.Popen([exe, str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
     from tasks.imaging.errors import DicomNetworkError
     from tasks.imaging.network import Peer, echo

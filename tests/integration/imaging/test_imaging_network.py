@@ -101,5 +101,6 @@ def test_orthanc_as_pacs_send_and_query(orthanc: Peer, phantom_dir: Path, tmp_pa
                                           "port": orthanc.port, "ae_title": orthanc.ae_title,
                                           "max_arrival": "2m", "poll_s": 0.2})
     assert out["passed"] and out["arrived"] == len(files)
+    assert "C-GET" in out["endpoint"] and out["changed"] == 0 and out["wrong_association"] == 0
     assert kinds.run_echo(_ctx(tmp_path), {"host": orthanc.host, "port": orthanc.port,
                                            "ae_title": "ORTHANC"})["ok"]

@@ -179,3 +179,15 @@ def test_compressed_without_decoder(series_copy: Path) -> None:
 def test_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(E.EmptySeries):
         read_series(tmp_path)
+
+
+def test_identifiers_never_reach_the_logs(series_copy: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (series_copy / "notes.txt").write_text("x")  # a set-aside file makes ingest log a warning too
+    with caplog.at_level("DEBUG"):
+        vol = read_series(series_copy).volume
+    ids = vol.ids
+    text = caplog.text + repr(vol)
+    assert caplog.records  # it did log
+    for secret in (ids.patient_id, ids.patient_name, ids.series_instance_uid, ids.study_instance_uid,
+                   ids.sop_instance_uids[0]):
+        assert secret not in text
