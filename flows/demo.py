@@ -46,6 +46,7 @@ DEMO: tuple[DemoRun, ...] = (
         "integration-validation",
         "Open Dental location against the bundled simulator: PMS battery; CBCT send, segment, SEG/SR; intraoral",
         params={"location": "eastside-specialty", "test_patient": 1, "pms_connection": "@simulator"},
+        inputs=EXAMPLE / "integration-inputs.yaml",
     ),
     DemoRun(
         "wave-go-live",
