@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def generated_runbook(steps: int, path: Path, *, fan: int = 4) -> Path:
@@ -74,9 +75,8 @@ def bench_run(tmp: Path, steps: int = 200, repeat: int = 5) -> list[str]:
     prefect_env.configure()
     from prefect import flow, task
     from prefect.cache_policies import NO_CACHE
-    from prefect.task_runners import ThreadPoolTaskRunner
 
-    from flows.entry import golive_runbook, max_workers
+    from flows.entry import golive_runbook, thread_pool
 
     lines = ["apiVersion: golive/v1", "kind: Runbook", "metadata: {name: noop}", "steps:"]
     lines += [f"  - {{id: s{i}, uses: expect, with: {{that: 'true'}}}}" for i in range(steps)]
@@ -87,7 +87,7 @@ def bench_run(tmp: Path, steps: int = 200, repeat: int = 5) -> list[str]:
     def noop(i: int) -> dict[str, bool]:
         return {"passed": True}
 
-    @flow(task_runner=ThreadPoolTaskRunner(max_workers=max_workers()), validate_parameters=False)
+    @flow(task_runner=thread_pool(), validate_parameters=False)  # the same runner golive uses
     def hand_written(n: int) -> None:
         futures = [noop.with_options(name=f"s{i}").submit(i) for i in range(n)]
         for f in futures:
@@ -96,7 +96,7 @@ def bench_run(tmp: Path, steps: int = 200, repeat: int = 5) -> list[str]:
     run_no = iter(range(10_000))
 
     def ours() -> None:
-        state = golive_runbook(runbook=str(book), run_key=f"bench-{next(run_no)}", return_state=True)
+        state: Any = golive_runbook(runbook=str(book), run_key=f"bench-{next(run_no)}", return_state=True)
         assert state.is_completed(), state.message
 
     hand_written(5)  # starts the temporary server once, for both

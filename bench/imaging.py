@@ -69,7 +69,7 @@ def _monai(series: str, q) -> None:
         with torch.inference_mode():
             logits = sliding_window_inference(x[None], (64, 64, 48), 1, net, overlap=0.25)
         pred = logits[0].argmax(0, keepdim=True).to(torch.float32)
-        pred.affine = x.affine
+        pred.affine = x.affine  # type: ignore[attr-defined]  # a MONAI MetaTensor at run time
         back = SpatialResample(mode="nearest")(pred, dst_affine=img.affine, spatial_size=img.shape[-3:])
         dt = time.perf_counter() - t0
     q.put({"s": dt, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -88,10 +88,10 @@ def _run(store: Store) -> list[str]:
     block = N // ROUNDS
     for r in range(ROUNDS):
         offset = r * block
-        t_plain_audit += _timed(lambda i, o=offset: audit_plain(o + i), block)
-        t_audit += _timed(lambda i, o=offset: audit(o + i + 1), block)
-        t_plain_steps += _timed(lambda i, o=offset: step_plain(o + i), block)
-        t_steps += _timed(lambda i, o=offset: step(o + i), block)
+        t_plain_audit += _timed(lambda i, o=offset: audit_plain(o + i), block)  # type: ignore[misc]
+        t_audit += _timed(lambda i, o=offset: audit(o + i + 1), block)  # type: ignore[misc]
+        t_plain_steps += _timed(lambda i, o=offset: step_plain(o + i), block)  # type: ignore[misc]
+        t_steps += _timed(lambda i, o=offset: step(o + i), block)  # type: ignore[misc]
 
     start = time.perf_counter()
     result = store.audit.verify()

@@ -41,8 +41,9 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     key = run_key or default_run_key(book.name, params)
     store = Store.open()
     run_id = str(flow_run.id)
+    started = store.first_started(key) or now()  # a resumed run keeps its due dates
     rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=load_org(org),
-                    decisions=Decisions.from_json(decisions), out_dir=paths.out_dir(), started=now(),
+                    decisions=Decisions.from_json(decisions), out_dir=paths.out_dir(), started=started,
                     in_deployment=deployment.id is not None, org_digest=org_digest(org))
     store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params)
     store.audit.append("run.start", {"runbook": book.name, "run_key": key}, run_id=run_id)

@@ -263,6 +263,12 @@ class Store:
             row = s.scalars(stmt).first()
             return _step_record(row) if row is not None else None
 
+    def first_started(self, run_key: str) -> datetime | None:
+        """When the first run under this run key started: due dates of a resumed run count from it."""
+        stmt = select(RunRow.started_at).where(RunRow.run_key == run_key).order_by(RunRow.started_at).limit(1)
+        with self.session(readonly=True) as s:
+            return s.execute(stmt).scalar()
+
     def completed_steps(self, run_key: str) -> dict[str, StepRecord]:
         """The latest `completed` or `cached` record of every step under this run key, in one query.
 

@@ -52,8 +52,9 @@ def _paused_run_id(deadline_s: float = 90) -> Any:
 
 def test_deployment_run_pauses_for_typed_forms_and_resumes(tmp_path: Path, run_book: Any,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import flows.entry as entry
     from prefect.flow_runs import resume_flow_run
+
+    import flows.entry as entry
 
     monkeypatch.setattr(entry, "deployment", SimpleNamespace(id="deployment-under-test"))
     book = tmp_path / "ui-form.yaml"

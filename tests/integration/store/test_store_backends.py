@@ -171,3 +171,11 @@ def test_step_result_and_its_audit_entry_commit_together(store: Store) -> None:
                           input_hash="h", outputs={"bad": object()}, audit=("step.end", {"step": "t"}))
     assert "t" not in store.completed_steps("k")
     assert len(store.audit.entries(run_id="r-atomic")) == 1
+
+
+def test_first_started_is_the_earliest_run_under_the_key(store: Store) -> None:
+    assert store.first_started("resume-key") is None
+    store.start_run(run_id="r-first", run_key="resume-key", runbook="b", parameters={})
+    first = store.get_run("r-first")
+    store.start_run(run_id="r-second", run_key="resume-key", runbook="b", parameters={})
+    assert first is not None and store.first_started("resume-key") == first.started_at
