@@ -14,13 +14,13 @@ from prefect.runtime import deployment, flow_run
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import paths
+from flows import loaded, paths
 from flows.executor import RunContext, now, run_steps
 from flows.inputs import Decisions
 from flows.org import load_org, org_digest
 from flows.paths import resolve_runbook
 from flows.scope import default_run_key
-from flows.validate import check_parameters, validate_file
+from flows.validate import check_parameters
 from tasks.store import Store
 
 
@@ -36,7 +36,7 @@ def thread_pool() -> Any:
 def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key: str | None = None,
                 decisions: dict[str, Any] | None = None, org: str | None = None) -> Any:
     """The body of every golive flow: validate, then run the steps; a failed run returns a Failed state."""
-    book = validate_file(resolve_runbook(runbook))
+    book = loaded.runbook(resolve_runbook(runbook))
     params = check_parameters(book, parameters or {})
     key = run_key or default_run_key(book.name, params)
     store = Store.open()

@@ -19,13 +19,13 @@ from rich.progress import (
 )
 from rich.prompt import Confirm, Prompt
 
-from flows import prefect_env
+from flows import loaded, prefect_env
 from flows.errors import UserInputError
 from flows.inputs import Decisions, parse_approve_flag
 from flows.model import Runbook
 from flows.paths import resolve_runbook
 from flows.scope import default_run_key
-from flows.validate import check_parameters, validate_file
+from flows.validate import check_parameters
 from flows.yamlsafe import load_yaml
 from tasks.context import Approval, Confirmation, HumanInput, InputRequest
 
@@ -42,10 +42,10 @@ _STYLE = {
 def _decisions(approve: list[str], confirm: list[str], inputs: Path | None) -> Decisions:
     data: dict[str, Any] = {"approvals": {}, "confirmations": {}}
     if inputs is not None:
-        loaded = load_yaml(inputs)
+        given = load_yaml(inputs)
         data = {
-            "approvals": dict(loaded.get("approvals") or {}),
-            "confirmations": dict(loaded.get("confirmations") or {}),
+            "approvals": dict(given.get("approvals") or {}),
+            "confirmations": dict(given.get("confirmations") or {}),
         }
     base = Decisions.from_json(data)
     approvals = dict(base.approvals)
@@ -140,7 +140,7 @@ class LocalRun:
     ) -> LocalRun:
         """Everything that can be wrong with the user's input is found here, before Prefect starts."""
         path = resolve_runbook(runbook)
-        book = validate_file(path)
+        book = loaded.runbook(path)
         params = check_parameters(book, given)
         decisions = _decisions(approve, confirm, inputs)
         known = {s.id for s in (*book.steps, *book.on_failure)}

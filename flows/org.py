@@ -14,9 +14,14 @@ def org_path(given: str | Path | None = None) -> Path:
 
 
 def load_org(given: str | Path | None = None) -> Any:
-    from tasks.planning.organization import load_organization
+    from flows import loaded
 
-    return load_organization(org_path(given))
+    path = org_path(given)
+    if not path.is_file():
+        from tasks.planning.organization import load_organization
+
+        return load_organization(path)  # its error names the missing file
+    return loaded.organization(path)
 
 
 def org_digest(given: str | Path | None = None) -> str:

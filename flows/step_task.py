@@ -1,8 +1,9 @@
 """The one Prefect task every step runs in: a thin wrapper around a step kind's plain `run`.
 
-It records the start in the audit log, runs the kind, and records the completed result in the
-store before returning, so a crash after this point never repeats the step on resume. Failures
-are recorded by the executor once Prefect's retries are exhausted.
+The executor records each step's start in the audit log as it hands the step to Prefect; this
+wrapper runs the kind and records the completed result with its audit entry in one transaction
+before returning, so a crash after that point never repeats the step on resume. Failures are
+recorded by the executor once Prefect's retries are exhausted.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ class StepCall:
     run_started: datetime | None = None
     record: bool = True  # undo bodies are audited but not recorded as step results
     extra_audit: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] | None = None  # set by `execute`; read back without an API round trip
+
+
+def start_entry(call: StepCall) -> dict[str, Any]:
+    """The audit data of a step's start (the executor writes it as it hands the step to Prefect)."""
+    return dict(jsonable({"step": call.key, "uses": call.uses, "owner": call.owner, **call.extra_audit}))
 
 
 def _audit(call: StepCall, event: str, data: Mapping[str, Any]) -> None:
@@ -80,7 +87,6 @@ def execute(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any])
     """Run one step kind; plain Python apart from the artifacts sink (so tests can call it)."""
     kind = STEP_KINDS[call.uses]
     started = datetime.now(UTC)
-    _audit(call, "step.start", {"step": call.key, "uses": call.uses, "owner": call.owner, **call.extra_audit})
     ctx = StepContext(
         run_id=call.run_id, run_key=call.run_key, runbook=call.runbook, step_id=call.step_id,
         step_key=call.key, params=call.scope.get("params", {}), org=call.org, item=call.item,
@@ -91,6 +97,7 @@ def execute(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any])
         logger=logger,  # type: ignore[arg-type]
     )
     outputs = jsonable(kind.run(ctx, call.params) or {})
+    call.outputs = outputs
     end = ("step.end", {"step": call.key, "state": "completed", **call.extra_audit})
     if call.record and call.store is not None:
         # The result and its audit entry commit together: a crash never leaves one without the other.

@@ -181,21 +181,38 @@ class AuditLog:
                     also: Sequence[tuple[Executable, dict[str, Any]]] = ()) -> tuple[int, list[Any]]:
         """Append one entry (and run `also` in the same transaction); return its seq and their results.
 
-        `also` lets a step result and its audit entry land together or not at all. Group commit: while one thread writes, others queue their entries; the next writer commits
-        everything queued in one transaction. Each caller still returns only after its own entry
-        is durable, and the chain order is the commit order.
+        `also` lets a step result and its audit entry land together or not at all. Group commit:
+        while one thread writes, others queue their entries; the next writer commits everything
+        queued in one transaction. Each caller returns only after its own entry is durable, and
+        the chain order is the commit order.
         """
+        mine = _Pending(event, run_id, self._text(event, data), list(also))
+        self._commit([mine])
+        return mine.seq, mine.results
+
+    def append_many(self, entries: Sequence[tuple[str, Mapping[str, Any], str | None]]) -> list[int]:
+        """Append several (event, data, run_id) entries in one transaction, in order."""
+        pendings = [_Pending(event, run_id, self._text(event, data)) for event, data, run_id in entries]
+        self._commit(pendings)
+        return [p.seq for p in pendings]
+
+    @staticmethod
+    def _text(event: str, data: Mapping[str, Any]) -> str:
         if not event:
             raise StoreError("an audit event needs a name")
         try:
-            data_text = canonical_json(dict(data))
+            return canonical_json(dict(data))
         except (TypeError, ValueError) as exc:
             raise StoreError(f"audit data for {event!r} is not JSON-serialisable: {exc}") from None
-        mine = _Pending(event, run_id, data_text, list(also))
+
+    def _commit(self, mine: list[_Pending]) -> None:
+        """Group commit: queue `mine`; whoever holds the writer lock writes everything queued."""
+        if not mine:
+            return
         with self._queue_lock:
-            self._queue.append(mine)
+            self._queue.extend(mine)
         with self._writer_lock:
-            if not mine.done:
+            if not mine[-1].done:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 try:
@@ -204,9 +221,9 @@ class AuditLog:
                     for pending in batch:
                         pending.error, pending.done = exc, True
                     raise
-        if mine.error is not None:
-            raise mine.error
-        return mine.seq, mine.results
+        for pending in mine:
+            if pending.error is not None:
+                raise pending.error
 
     def _write(self, batch: list[_Pending]) -> None:
         key = self._get_key()
