@@ -31,6 +31,10 @@ class DemoRun:
     run_key: str | None = None
 
 
+# The wave-1 gate's parameters: the simulated pilot (weeks after go-live) against the 4 weeks before.
+PILOT_GATE = {"locations": "@pilot", "pilot_start": "2026-03-30", "pilot_end": "2026-04-26",
+              "baseline_start": "2026-03-02", "baseline_end": "2026-03-29"}
+
 DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "pre-implementation",
@@ -62,13 +66,7 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "go-no-go-wave1",
         "The playbook's six wave-1 criteria: go",
-        params={
-            "locations": "@pilot",
-            "pilot_start": "2026-03-30",
-            "pilot_end": "2026-04-26",
-            "baseline_start": "2026-03-02",
-            "baseline_end": "2026-03-29",
-        },
+        params=PILOT_GATE,
     ),
     DemoRun(
         "simulate-metrics",
@@ -78,13 +76,7 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "go-no-go-wave1",
         "The same gate on the outage data: no-go",
-        params={
-            "locations": "@pilot",
-            "pilot_start": "2026-03-30",
-            "pilot_end": "2026-04-26",
-            "baseline_start": "2026-03-02",
-            "baseline_end": "2026-03-29",
-        },
+        params=PILOT_GATE,
         expect="failed",
         run_key="go-no-go-wave1-outage-rehearsal",
     ),
