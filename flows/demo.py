@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ class DemoRun:
     inputs: Path | None = None
     approve: tuple[str, ...] = ()
     expect: str = "completed"  # a demo entry may show a failure on purpose (e.g. a no-go gate)
-    run_key: str | None = None
+    run_key: str | None = None  # a name for the run key when the runbook name alone is ambiguous
 
 
 # The wave-1 gate's parameters: the simulated pilot (weeks after go-live) against the 4 weeks before.
@@ -78,7 +79,7 @@ DEMO: tuple[DemoRun, ...] = (
         "The same gate on the outage data: no-go",
         params=PILOT_GATE,
         expect="failed",
-        run_key="go-no-go-wave1-outage-rehearsal",
+        run_key="go-no-go-wave1-outage",
     ),
     DemoRun(
         "rollback-watch",
@@ -169,8 +170,11 @@ def main() -> int:
 def _run_all(console: Console, summary: Table, outputs: list[str], found: dict[str, Any]) -> int:
     from flows.local_run import LocalRun
 
+    # Each demo is a fresh rehearsal: its own run keys, so nothing is reused from an earlier demo
+    # (the simulated metrics of one scenario must not stand in for the next).
+    session = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     failures = 0
-    for entry in DEMO:
+    for number, entry in enumerate(DEMO, start=1):
         console.rule(f"{entry.runbook}: {entry.what}")
         try:
             run = LocalRun.prepare(
@@ -180,7 +184,7 @@ def _run_all(console: Console, summary: Table, outputs: list[str], found: dict[s
                 approve=list(entry.approve),
                 confirm=[],
                 inputs=entry.inputs,
-                run_key=entry.run_key,
+                run_key=f"demo-{session}-{number:02d}-{entry.run_key or entry.runbook}",
             )
         except (RunbookInvalid, UserInputError) as exc:
             console.print(str(exc), markup=False)
