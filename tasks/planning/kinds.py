@@ -24,6 +24,7 @@ from tasks.kind import StepKind
 from tasks.planning import calendar as cal
 from tasks.planning import metrics, readiness, tech_check, waves
 from tasks.planning.organization import Organization
+from tasks.reports import charts
 
 
 def _org(ctx: StepContext) -> Organization:
@@ -86,7 +87,9 @@ def run_readiness(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         for s in scores
     }
     ctx.logger.info("scored %d locations: %s", len(scores), tiers)
+    chart = _score_chart(ctx, matrix)
     return {
+        "chart": chart.name,
         "matrix": matrix,
         "tiers": tiers,
         "unscored": [s.location_id for s in scores if s.composite is None],
@@ -94,6 +97,21 @@ def run_readiness(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         "conflict_rule": readiness.CONFLICT_RULE,
         "details": details,
     }
+
+
+_TIER_COLORS = {1: "#2E7D32", 2: "#66BB6A", 3: "#FBC02D", 4: "#EF6C00", 5: "#C62828"}
+
+
+def _score_chart(ctx: StepContext, matrix: list[dict[str, Any]]) -> Path:
+    """Composite scores by location, coloured by tier, beside the run's reports (for the brief)."""
+    scored = [row for row in matrix if row.get("total") is not None]
+    return charts.horizontal_bars(
+        ctx.out_dir / ctx.run_key / "readiness-scores.png",
+        [str(row["location"]) for row in scored], [float(row["total"]) for row in scored],
+        title="Composite readiness score (5-25) by location", xlabel="composite score", xmax=25,
+        colors=[_TIER_COLORS.get(int(row["tier"]), "#999999") for row in scored],
+        marks=[(21, "Tier 1"), (16, "Tier 2"), (11, "Tier 3"), (6, "Tier 4")],
+    )
 
 
 # -- planning.waves ---------------------------------------------------------------------------

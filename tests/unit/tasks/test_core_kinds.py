@@ -83,3 +83,21 @@ def test_report_render_writes_markdown_and_docx(tmp_path: Path, monkeypatch: pyt
 def test_report_render_missing_template_is_a_step_failure(tmp_path: Path) -> None:
     with pytest.raises(StepFailed, match="no report template"):
         render.run(ctx(out_dir=tmp_path), {"template": "does-not-exist"})
+
+
+def test_charts_are_embedded_in_the_docx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from docx import Document
+
+    from tasks.reports import charts
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "c.md.j2").write_text("# Scores\n\n![scores](scores.png)\n")
+    monkeypatch.setattr(render, "render_markdown",
+                        lambda name, values: render.environment(templates).get_template(f"{name}.md.j2").render(**values))
+    c = ctx(out_dir=tmp_path / "out")
+    png = charts.horizontal_bars(tmp_path / "out" / "k" / "scores.png", ["a", "b"], [21.0, 14.0], title="t",
+                                 xlabel="x", marks=[(16, "Tier 2")])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    docx = Path(render.run(c, {"template": "c", "formats": ["md", "docx"]})["reports"][1])
+    assert len(Document(str(docx)).inline_shapes) == 1
