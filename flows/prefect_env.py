@@ -23,6 +23,7 @@ def embedded_defaults() -> dict[str, str]:
     values = {
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",  # the client's usage telemetry and its notice on interactive terminals
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         # The task-run recorder writes one task run per transaction by default; batching it is what
         # makes 200 concurrent tasks fast (see README). Its flush interval stays at the default:
