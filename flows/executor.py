@@ -197,6 +197,12 @@ class Executor:
         if not self.ready:
             return
         batch, self.ready = self.ready, []
+        if self.halted:  # a failure earlier in this pass (e.g. another fan-out item) stopped the run
+            for _task, st, result, _call in batch:
+                result.state, result.error = "skipped", "not run: the run stopped before it"
+                self._record_nonrun(st.step.id, result.key, "skipped", result.error)
+                self._settle(st)
+            return
         self.rc.store.audit.append_many([("step.start", start_entry(call), call.run_id) for *_, call in batch])
         for task, st, result, call in batch:
             HOOKS.emit("step", {"key": result.key, "state": "running"})
