@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from flows import paths
 from flows.durations import parse_duration
 from flows.errors import StepFailed, UserInputError
-from flows.paths import ROOT
 from tasks.context import StepContext
 from tasks.gates import deadline, importer, launch, repository, simulator, triggers
 from tasks.gates.criteria import Op, parse_spec
@@ -58,11 +58,6 @@ def _check_known(ctx: StepContext, locations: Sequence[str]) -> None:
         raise UserInputError(f"unknown location id(s): {', '.join(unknown)}")
 
 
-def _resolve(path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() or p.exists() else ROOT / p
-
-
 # -- gate -------------------------------------------------------------------------------------
 
 def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +100,7 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def run_simulate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     store = _need_store(ctx)
-    scenario = simulator.load_scenario(_resolve(params["scenario"]))
+    scenario = simulator.load_scenario(paths.data_file(params["scenario"]))
     locations = _id_list(params["locations"], "locations") if params.get("locations") else _org_locations(ctx)
     if not locations:
         raise UserInputError("metrics.simulate needs locations (or an organization)")
@@ -126,7 +121,7 @@ def run_simulate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
 def run_import(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     store = _need_store(ctx)
     source = str(params.get("source") or Path(str(params["file"])).stem)
-    report = importer.read_daily_csv(_resolve(str(params["file"])), source=source, known_locations=_org_locations(ctx),
+    report = importer.read_daily_csv(paths.data_file(str(params["file"])), source=source, known_locations=_org_locations(ctx),
                                      skip_bad_rows=bool(params.get("skip_bad_rows", False)))
     written = repository.save_samples(store, report.samples, source)
     ctx.audit("metrics.imported", {"step": ctx.step_key, "file": str(params["file"]), "source": source,
