@@ -84,7 +84,7 @@ def plan(runbook: str = typer.Argument(..., help="Runbook name or path"),
 
     try:
         book = validate_file(resolve_runbook(runbook))
-        check_parameters(book, parse_params(param))
+        check_parameters(book, parse_params(param), require_all=False)  # the graph needs no values
         start_date = date.fromisoformat(start) if start else None
     except RunbookInvalid as exc:
         raise fail_input(str(exc)) from None

@@ -214,11 +214,12 @@ def _opt_str(value: Any) -> str | None:
 # -- run parameters ------------------------------------------------------------------------
 
 
-def check_parameters(runbook: Runbook, given: Mapping[str, Any]) -> dict[str, Any]:
+def check_parameters(runbook: Runbook, given: Mapping[str, Any], *, require_all: bool = True) -> dict[str, Any]:
     """The parameters a run uses: `given` checked against the declared schemas, defaults merged.
 
     Raises `ParameterError` naming every unknown parameter, missing required one (declared
-    without `default`) and value that does not match its schema.
+    without `default`) and value that does not match its schema. `require_all=False` (for
+    `golive plan`) leaves missing required parameters out instead of refusing them.
     """
     problems: list[str] = []
     declared = runbook.parameters
@@ -233,7 +234,8 @@ def check_parameters(runbook: Runbook, given: Mapping[str, Any]) -> dict[str, An
         elif "default" in schema:
             value = schema["default"]
         else:
-            problems.append(f"missing required parameter '{name}'")
+            if require_all:
+                problems.append(f"missing required parameter '{name}'")
             continue
         check = {k: v for k, v in schema.items() if k != "default"}
         try:

@@ -87,3 +87,10 @@ def test_run_json_resume_and_audit(tmp_path: Path) -> None:
     assert "Traceback" not in first.stderr + second.stderr
     verify = golive("audit", "verify", cwd=tmp_path)
     assert verify.returncode == 0 and verify.stdout.strip().endswith("audit entries verified")
+
+
+def test_plan_needs_no_values_for_required_parameters_but_checks_given_ones(tmp_path: Path) -> None:
+    shown = golive("plan", "rollback", cwd=tmp_path)
+    assert shown.returncode == 0 and shown.stdout.startswith("rollback:"), shown.stderr
+    wrong = golive("plan", "rollback", "-p", "locations=3", cwd=tmp_path)
+    assert wrong.returncode == 2 and "locations" in wrong.stderr
