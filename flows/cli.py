@@ -24,6 +24,8 @@ server_app = typer.Typer(no_args_is_help=True, help="A long-lived local Prefect 
 app.add_typer(server_app, name="server")
 app.add_typer(cli_pms.app, name="pms")
 app.add_typer(cli_imaging.app, name="imaging")
+org_app = typer.Typer(no_args_is_help=True, help="The organization file (people, locations, standards).")
+app.add_typer(org_app, name="org")
 metrics_app = typer.Typer(no_args_is_help=True, help="Baseline and rollout metrics in the store.")
 app.add_typer(metrics_app, name="metrics")
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -139,6 +141,21 @@ def audit_verify() -> None:
         raise fail_input(f"error: {exc}") from None
     typer.echo(message, err=code != 0)
     raise typer.Exit(code)
+
+
+@org_app.command("check")
+def org_check(path: Path | None = typer.Argument(None, help="Organization file (default: GOLIVE_ORG or the example)")) -> None:
+    """Validate an organization file; print every problem as PATH:LINE:COL: error: MESSAGE."""
+    from flows.org import load_org, org_path
+
+    try:
+        org = load_org(path)
+    except RunbookInvalid as exc:
+        typer.echo(str(exc))
+        raise typer.Exit(2) from None
+    except UserInputError as exc:
+        raise fail_input(f"error: {exc}") from None
+    typer.echo(f"{org_path(path)}: {org.name}, {len(org.locations)} locations, {len(org.people)} people valid")
 
 
 @metrics_app.command("import")

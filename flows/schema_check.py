@@ -11,6 +11,7 @@ Custom keywords (golive's own, ignored by other validators):
   (`flows.durations.parse_duration` decides).
 - `x-due: true`: a due date relative to the run start, e.g. `week 1 day 3`, `week 2`, `day 10`
   (`flows.durations.parse_due` decides).
+- `x-redact: true` beside `x-error`: the message names "the value" instead of quoting it (secrets).
 - `x-error: TEXT` beside `pattern`/`const`/`format`/`propertyNames`: the message shown instead
   of the regular expression.
 """
@@ -286,7 +287,9 @@ def _message(error: ValidationError) -> tuple[str, str | None]:
     if v == "const":
         return custom or f"expected {_short(error.validator_value)}, got {_short(inst)}", None
     if v in ("pattern", "format") and custom:
-        return f"{_short(inst)} {custom}", None
+        # `x-redact`: the value may be a credential typed where a reference belongs; never echo it.
+        shown = "the value" if schema.get("x-redact") else _short(inst)
+        return f"{shown} {custom}", None
     if v == "pattern":
         return f"{_short(inst)} does not match the pattern {error.validator_value}", None
     if v == "minItems":

@@ -94,3 +94,16 @@ def test_plan_needs_no_values_for_required_parameters_but_checks_given_ones(tmp_
     assert shown.returncode == 0 and shown.stdout.startswith("rollback:"), shown.stderr
     wrong = golive("plan", "rollback", "-p", "locations=3", cwd=tmp_path)
     assert wrong.returncode == 2 and "locations" in wrong.stderr
+
+
+def test_org_check_reports_positions_and_never_echoes_a_literal_key(tmp_path: Path) -> None:
+    ok = golive("org", "check", cwd=tmp_path)
+    assert ok.returncode == 0 and "25 locations" in ok.stdout
+    bad = tmp_path / "org.yaml"
+    bad.write_text("apiVersion: golive/v1\nkind: Organization\nname: X\ntimezone: UTC\nregions: [{id: r, name: R}]\n"
+                   "locations:\n  - {id: a, name: A, region: r, pms: {product: opendental,\n"
+                   "     connection: {base_url: 'https://od.example/api/v1', secret: sk-live-12345}}}\n")
+    result = golive("org", "check", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{bad}:8:" in result.stdout and "is not a secret reference" in result.stdout
+    assert "sk-live-12345" not in result.stdout + result.stderr

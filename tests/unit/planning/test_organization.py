@@ -89,7 +89,7 @@ def test_minimal_file_loads(tmp_path: Path) -> None:
 def test_literal_key_is_refused_with_position(tmp_path: Path) -> None:
     bad = MINIMAL.replace('secret: "env:OD_ONE_KEY"', 'secret: "8f2c1e9a77b4"')
     assert errors(tmp_path, bad) == [
-        "organization.yaml:16:67: error: locations[0].pms.connection.secret: '8f2c1e9a77b4' is not a secret "
+        "organization.yaml:16:67: error: locations[0].pms.connection.secret: the value is not a secret "
         "reference; write 'env:VARIABLE_NAME' or 'prefect-secret:block-name', never the key itself"
     ]
 
@@ -163,3 +163,11 @@ def test_wrong_shapes_do_not_crash_the_semantic_checks(tmp_path: Path) -> None:
     lines = errors(tmp_path, bad)
     assert any("regions[0]: expected a mapping" in line for line in lines), lines
     assert any("people[0].roles: expected a list" in line for line in lines), lines
+
+
+def test_refused_credentials_are_never_echoed(tmp_path: Path) -> None:
+    url = MINIMAL.replace('https://od.example/api/v1', 'https://admin:hunter2@od.example/api/v1')
+    key = MINIMAL.replace('secret: "env:OD_ONE_KEY"', 'secret: "8f2c1e9a77b4"')
+    for bad, leaked in ((url, "hunter2"), (key, "8f2c1e9a77b4")):
+        (line,) = errors(tmp_path, bad)
+        assert leaked not in line
