@@ -102,9 +102,30 @@ class Store:
         return cfg
 
     @contextmanager
+    def _migration_file_lock(self) -> Iterator[None]:
+        """SQLite file: an exclusive lock file beside the database while migrating.
+
+        Two stores opening a brand-new database at once (threads or processes) would otherwise
+        race on its first connection, where switching it to WAL can fail at once with "database is
+        locked" instead of waiting. PostgreSQL uses an advisory lock instead.
+        """
+        if self.dialect != "sqlite" or self._memory or not self.url.database:
+            yield
+            return
+        import fcntl
+
+        lock_path = Path(self.url.database).with_name(Path(self.url.database).name + ".migrate-lock")
+        with open(lock_path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    @contextmanager
     def migration_connection(self) -> Iterator[Connection]:
         """A connection in a transaction holding the migration lock (committed on exit)."""
-        with self._write_lock, translate_errors("migrating the store", self.url):
+        with self._migration_file_lock(), self._write_lock, translate_errors("migrating the store", self.url):
             with self._engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE serialises migrators
                 if self.dialect == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATE_LOCK})

@@ -52,7 +52,7 @@ def test_concurrent_migrate_from_threads(store_url: str) -> None:
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    threads = [threading.Thread(target=open_one) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
