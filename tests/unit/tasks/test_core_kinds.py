@@ -62,14 +62,20 @@ def test_notify_without_org_records_the_message() -> None:
     assert c.audited == [("notify", {"step": "s", "to": ["CEO"], "recipients": [], "message": "hello"})]  # type: ignore[attr-defined]
 
 
-def test_report_render_writes_markdown_and_docx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A template folder of the test's own that `report.render` reads instead of templates/."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    original = render.render_markdown
+    monkeypatch.setattr(render, "render_markdown", lambda name, values: original(name, values, folder))
+    return folder
+
+
+def test_report_render_writes_markdown_and_docx(tmp_path: Path, templates: Path) -> None:
     from docx import Document
 
-    templates = tmp_path / "templates"
-    templates.mkdir()
     (templates / "t.md.j2").write_text("# {{ title }}\n\n| a | b |\n|---|---|\n| {{ params.n }} | **x** |\n\n- one\n- two\n")
-    monkeypatch.setattr(render, "render_markdown",
-                        lambda name, values: render.environment(templates).get_template(f"{name}.md.j2").render(**values))
     c = ctx(out_dir=tmp_path / "out")
     out = render.run(c, {"template": "t", "title": "Brief"})
     md, docx = map(Path, out["reports"])
@@ -85,16 +91,12 @@ def test_report_render_missing_template_is_a_step_failure(tmp_path: Path) -> Non
         render.run(ctx(out_dir=tmp_path), {"template": "does-not-exist"})
 
 
-def test_charts_are_embedded_in_the_docx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_charts_are_embedded_in_the_docx(tmp_path: Path, templates: Path) -> None:
     from docx import Document
 
     from tasks.reports import charts
 
-    templates = tmp_path / "templates"
-    templates.mkdir()
     (templates / "c.md.j2").write_text("# Scores\n\n![scores](scores.png)\n")
-    monkeypatch.setattr(render, "render_markdown",
-                        lambda name, values: render.environment(templates).get_template(f"{name}.md.j2").render(**values))
     c = ctx(out_dir=tmp_path / "out")
     png = charts.horizontal_bars(tmp_path / "out" / "k" / "scores.png", ["a", "b"], [21.0, 14.0], title="t",
                                  xlabel="x", marks=[(16, "Tier 2")])
