@@ -15,9 +15,9 @@ import numpy as np
 import pymannkendall as pmk
 from scipy import stats as st
 
-from tasks.gates.criteria import Criterion, GateSpec, Op, Scope, Status, parse_spec
-from tasks.gates.evaluate import evaluate
-from tasks.gates.observations import MetricSeries, Observations
+from golive.tasks.gates.criteria import Criterion, GateSpec, Op, Scope, Status, parse_spec
+from golive.tasks.gates.evaluate import evaluate
+from golive.tasks.gates.observations import MetricSeries, Observations
 
 LOCATIONS, DAYS, START = 500, 365, date(2026, 1, 1)
 PERIODS = {"baseline": {"start": "2026-01-01", "end": "2026-03-31"},

@@ -26,8 +26,8 @@ def _ours(series: str, q) -> None:
     import torch
 
     torch.set_num_threads(2)
-    from tasks.imaging.ingest import read_series
-    from tasks.imaging.segment import load_bundle, segment
+    from golive.tasks.imaging.ingest import read_series
+    from golive.tasks.imaging.segment import load_bundle, segment
 
     bundle = load_bundle()
     for _ in range(2):  # the first round warms up imports and kernels; the second is timed
@@ -57,7 +57,7 @@ def _monai(series: str, q) -> None:
         SpatialResample,
     )
 
-    from tasks.imaging.segment import load_bundle
+    from golive.tasks.imaging.segment import load_bundle
 
     net = load_bundle().network  # same weights; roi = the bundle's roi_size (the training crop)
     for _ in range(2):  # the first round warms up imports and kernels; the second is timed
@@ -90,9 +90,9 @@ def main() -> list[str]:
     import numpy as np
     import pydicom
 
-    from tasks.imaging.analysis import analyze
-    from tasks.imaging.ingest import read_series
-    from tasks.imaging.phantom import write_phantom
+    from golive.tasks.imaging.analysis import analyze
+    from golive.tasks.imaging.ingest import read_series
+    from golive.tasks.imaging.phantom import write_phantom
 
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:

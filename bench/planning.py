@@ -28,9 +28,9 @@ def _best(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
 
 
 def _pipeline(org: Any) -> dict[str, float]:
-    from tasks.planning.calendar import build_calendar
-    from tasks.planning.readiness import score_organization
-    from tasks.planning.waves import plan_waves
+    from golive.tasks.planning.calendar import build_calendar
+    from golive.tasks.planning.readiness import score_organization
+    from golive.tasks.planning.waves import plan_waves
 
     t0 = time.perf_counter()
     scores = score_organization(org)
@@ -48,8 +48,8 @@ def _measure(org: Any, repeat: int = 3) -> dict[str, float]:
 
 
 def main() -> list[str]:
-    from tasks.planning.generator import generate_organization, write_organization
-    from tasks.planning.organization import load_organization
+    from golive.tasks.planning.generator import generate_organization, write_organization
+    from golive.tasks.planning.organization import load_organization
 
     small = _measure(generate_organization(50, seed=11))
     big_org = generate_organization(500, seed=11)

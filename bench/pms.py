@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from tasks.pms.opendental import OpenDentalConnector
-from tasks.pms.simulator.process import SimProcess, start_simulator
+from golive.tasks.pms.opendental import OpenDentalConnector
+from golive.tasks.pms.simulator.process import SimProcess, start_simulator
 
 PATIENTS = 10_000
 ROUNDS = 5

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, insert, select
 
-from tasks.store import Store
-from tasks.store.models import AuditEntryRow, StepResultRow
+from golive.tasks.store import Store
+from golive.tasks.store.models import AuditEntryRow, StepResultRow
 
 N = 2000
 ROUNDS = 4

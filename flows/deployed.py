@@ -2,7 +2,7 @@
 
 Each flow's signature is built from the runbook's `parameters`, so the Prefect UI shows a typed
 form (strings, numbers, booleans, enums as dropdowns, defaults filled in) plus `run_key`, `org`
-and `decisions`. The flows share the entry flow's body (`flows.entry.run_runbook`).
+and `decisions`. The flows share the entry flow's body (`golive.flows.engine.entry.run_runbook`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 from prefect import Flow, flow
 
-from flows import paths
-from flows.entry import run_runbook, thread_pool
-from flows.model import Runbook
-from flows.validate import validate_paths
+from golive.flows.engine.entry import run_runbook, thread_pool
+from golive.flows.engine.model import Runbook
+from golive.flows.engine.validate import validate_paths
+from golive.tasks.foundation import paths
 
 _TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool, "array": list,
                           "object": dict}

@@ -1,1 +1,1 @@
-"""golive step kinds: plain-Python domain modules, each registered in `tasks.registry.STEP_KINDS`."""
+"""golive step kinds: plain-Python domain modules, each registered in `golive.tasks.registry.STEP_KINDS`."""

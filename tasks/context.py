@@ -70,7 +70,7 @@ class StepContext:
     """Run facts and services handed to a step kind's `run(ctx, params)`.
 
     `evaluate` evaluates a bare expression (`that:`, `check:`) in the step's scope; `audit`
-    appends to the hash-chained audit log; `store` is the shared `tasks.store.Store` (or None in
+    appends to the hash-chained audit log; `store` is the shared `golive.tasks.store.Store` (or None in
     plain unit tests).
     """
 

@@ -1,31 +1,135 @@
 """The step-kind registry: a plain mapping from the name `uses:` gives to a registered kind.
 
-Kinds are registered explicitly here; YAML never names a Python object. Each kind's `with:` is
-checked against `schemas/steps/<name>.schema.json` (a test asserts the two lists agree).
+Kinds are registered explicitly here, each with what validation and planning need (summary,
+flags) and the module that implements it; YAML never names a Python object. The implementation
+is imported when a step of that kind first runs, so `golive validate` stays light. Each kind's
+`with:` is checked against `schemas/steps/<name>.schema.json`; tests assert that the schema list,
+this table and every implementing module agree.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from tasks.core import approval, checklist, expect, notify
-from tasks.gates import kinds as gate_kinds
-from tasks.imaging import kinds as imaging_kinds
-from tasks.kind import StepKind
-from tasks.planning import kinds as planning_kinds
-from tasks.pms import kinds as pms_kinds
-from tasks.reports import render
+if TYPE_CHECKING:  # types only: validating a runbook loads neither the run context nor any kind's code
+    from golive.tasks.context import InputRequest, StepContext
+    from golive.tasks.kind import InputFn, StepKind
 
-_KINDS: tuple[StepKind, ...] = (
-    checklist.KIND,
-    expect.KIND,
-    approval.KIND,
-    notify.KIND,
-    render.KIND,
-    *gate_kinds.KINDS,
-    *imaging_kinds.KINDS,
-    *pms_kinds.KINDS,
-    *planning_kinds.KINDS,
+_LOAD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """A registered kind: its metadata here, its code in `module` (a module exporting `KINDS`).
+
+    `side_effects`: a completed run is never repeated under the same run key, even when its
+    inputs changed. `observes`: the kind reads state outside its inputs (metrics in the store, a
+    live endpoint), so its result is never reused on resume. `expression_fields`: keys of `with:`
+    that hold bare expressions, evaluated by the kind through `ctx.evaluate`.
+    """
+
+    name: str
+    module: str
+    summary: str
+    side_effects: bool = False
+    observes: bool = False
+    expression_fields: frozenset[str] = frozenset()
+    # Tests may register a kind whose code is given directly instead of imported from `module`.
+    code: StepKind | None = field(default=None, compare=False, repr=False)
+
+    def implementation(self) -> StepKind:
+        """The kind's code, importing its module on first use (thread-safe)."""
+        if self.code is not None:
+            return self.code
+        with _LOAD_LOCK:
+            module = importlib.import_module(self.module)
+        for kind in module.KINDS:
+            if kind.name == self.name:
+                return kind
+        raise LookupError(f"{self.module} does not implement step kind {self.name!r}")
+
+    def run(self, ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self.implementation().run(ctx, params)
+
+    @property
+    def request_input(self) -> InputFn | None:
+        return self.implementation().request_input
+
+    def input_request(self, params: dict[str, Any], step_key: str) -> InputRequest | None:
+        ask = self.request_input
+        return ask(params, step_key) if ask is not None else None
+
+
+_CORE = "golive.tasks.core"
+_GATES = "golive.tasks.gates.kinds"
+_IMAGING = "golive.tasks.imaging.kinds"
+_PMS = "golive.tasks.pms.kinds"
+_PLANNING = "golive.tasks.planning.kinds"
+
+_KINDS: tuple[KindSpec, ...] = (
+    # core
+    KindSpec("checklist", f"{_CORE}.checklist", "Items checked by an expression or confirmed by a person",
+             side_effects=True, expression_fields=frozenset({"check"})),
+    KindSpec("expect", f"{_CORE}.expect", "Fail with a message when the expression `that` is false",
+             expression_fields=frozenset({"that"})),
+    KindSpec("approval", f"{_CORE}.approval", "Pause for a typed decision by one of the named roles",
+             side_effects=True),
+    KindSpec("notify", f"{_CORE}.notify", "Record a message to roles in the run log and audit log",
+             side_effects=True),
+    # renders every earlier step's outputs, not only its `with:`: always re-render
+    KindSpec("report.render", "golive.tasks.reports.render",
+             "Render a Jinja template from templates/ to Markdown and DOCX under out/", observes=True),
+    # gates and rollback
+    KindSpec("gate", _GATES, "Go/no-go/inconclusive over metric criteria, stored with evidence",
+             side_effects=True, observes=True),
+    KindSpec("metrics.import_daily", _GATES,
+             "Import a daily metrics CSV (counts give derived rates) into the store", side_effects=True),
+    KindSpec("probe.http", _GATES, "Probe the platform endpoint over HTTP and store availability",
+             side_effects=True, observes=True),
+    KindSpec("metrics.simulate", _GATES, "Simulate daily metrics from a scenario file into the store",
+             side_effects=True),
+    KindSpec("rollback.triggers", _GATES, "Check the four rollback triggers; list affected locations",
+             observes=True),
+    KindSpec("rollback.start", _GATES, "Open a rollback for one location and start its runbook",
+             side_effects=True),
+    KindSpec("rollout.set", _GATES, "Set locations' rollout status (live, or back on the previous workflow)",
+             side_effects=True),
+    KindSpec("deadline.check", _GATES, "Check a deadline counted from a trigger time; escalate when overdue",
+             side_effects=True, observes=True),
+    # imaging
+    KindSpec("imaging.dicom_echo", _IMAGING, "C-ECHO the imaging endpoint (or the bundled stand-in receiver)"),
+    KindSpec("imaging.dicom_send", _IMAGING,
+             "Send a CBCT series and prove it arrived whole, unchanged, lossless, right patient, on time",
+             side_effects=True),
+    KindSpec("imaging.validate_ai", _IMAGING,
+             "Segment, measure and write SEG/SR; check time, canal, density, implant plans, agreement"),
+    KindSpec("imaging.validate_ios", _IMAGING,
+             "Check an intraoral STL/PLY scan (load, triangles, size, open surfaces) and its CBCT alignment"),
+    # PMS battery
+    KindSpec("pms.version_check", _PMS, "PMS version at or above the playbook's minimum"),
+    KindSpec("pms.auth_check", _PMS, "PMS API enabled and credentials valid"),
+    KindSpec("pms.patient_read", _PMS,
+             "Read the designated test patient: demographics, history, allergies/medications, insurance"),
+    KindSpec("pms.writeback", _PMS,
+             "Write a treatment plan to the test patient (idempotent), read it back, remove it", side_effects=True),
+    KindSpec("pms.code_mapping", _PMS, "Every platform procedure code is CDT-form/range and exists in the PMS code list"),
+    KindSpec("pms.nondestructive", _PMS, "Read 10 real records and prove by change stamps that nothing changed"),
+    KindSpec("pms.imaging_passthrough", _PMS, "Image metadata passes through for the test patient"),
+    KindSpec("pms.attachment", _PMS, "Attach a test image to the test patient, read it back, remove it",
+             side_effects=True),
+    # planning
+    KindSpec("planning.readiness", _PLANNING, "Score every location's readiness (five factors, tier)"),
+    KindSpec("planning.waves", _PLANNING, "Plan waves: pilot by the playbook's rules, then waves 2-3 and deferred"),
+    KindSpec("planning.calendar", _PLANNING, "Schedule every go-live and pilot check-in; write an .ics"),
+    KindSpec("planning.tech_check", _PLANNING, "Automated technical checks per location"),
+    # Not `side_effects`: the import is idempotent, so a re-run with changed files should run again.
+    KindSpec("planning.baseline_import", _PLANNING, "Import baseline metric CSVs (idempotent)"),
+    KindSpec("planning.baseline", _PLANNING, "Baseline completeness and suspicious values against the deadline",
+             observes=True),
 )
 
-STEP_KINDS: Mapping[str, StepKind] = {k.name: k for k in _KINDS}
+STEP_KINDS: Mapping[str, KindSpec] = {k.name: k for k in _KINDS}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.imaging.phantom import write_phantom
+from golive.tasks.imaging.phantom import write_phantom
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from tasks.store import Store
+from golive.tasks.store import Store
 
 
 def pms_store(path: Path) -> Store:

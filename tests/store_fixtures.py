@@ -98,7 +98,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path, golive_home: Path)
 @pytest.fixture
 def store(store_url: str) -> Iterator[object]:
     """A migrated `Store` on each backend, with a fixed test audit key."""
-    from tasks.store import Store
+    from golive.tasks.store import Store
 
     s = Store.open(store_url, audit_key=TEST_AUDIT_KEY)
     try:
@@ -109,7 +109,7 @@ def store(store_url: str) -> Iterator[object]:
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path, golive_home: Path) -> Iterator[object]:
-    from tasks.store import Store
+    from golive.tasks.store import Store
 
     s = Store.open(f"sqlite:///{tmp_path / 'store.db'}", audit_key=TEST_AUDIT_KEY)
     try:

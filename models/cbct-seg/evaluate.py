@@ -20,10 +20,10 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from tasks.imaging.analysis import LABEL_VALUES, dice, hd95  # noqa: E402
-from tasks.imaging.measure import REFERENCE_IMPLANT, cylinder_to_polyline, measure  # noqa: E402
-from tasks.imaging.phantom import generate  # noqa: E402
-from tasks.imaging.segment import load_bundle, segment  # noqa: E402
+from golive.tasks.imaging.analysis import LABEL_VALUES, dice, hd95  # noqa: E402
+from golive.tasks.imaging.measure import REFERENCE_IMPLANT, cylinder_to_polyline, measure  # noqa: E402
+from golive.tasks.imaging.phantom import generate  # noqa: E402
+from golive.tasks.imaging.segment import load_bundle, segment  # noqa: E402
 
 MATCH_MM = 5.0
 

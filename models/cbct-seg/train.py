@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 from monai.bundle import ConfigParser  # noqa: E402
 from monai.losses import DiceCELoss  # noqa: E402
 
-from tasks.imaging.phantom import generate  # noqa: E402
+from golive.tasks.imaging.phantom import generate  # noqa: E402
 
 log = logging.getLogger("cbct-seg.train")
 TRAIN_SEED0 = 10000

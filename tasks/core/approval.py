@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.errors import ApprovalRejected, InputRequired
-from tasks.context import Approval, InputRequest, StepContext
-from tasks.kind import StepKind
+from golive.tasks.context import Approval, InputRequest, StepContext
+from golive.tasks.foundation.errors import ApprovalRejected, InputRequired
+from golive.tasks.kind import StepKind
 
 
 def request_input(params: dict[str, Any], step_key: str) -> InputRequest:
@@ -40,10 +40,5 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             "comment": decision.comment}
 
 
-KIND = StepKind(
-    name="approval",
-    run=run,
-    summary="Pause for a typed decision by one of the named roles",
-    side_effects=True,
-    request_input=request_input,
-)
+KIND = StepKind(name="approval", run=run, request_input=request_input)
+KINDS = (KIND,)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flows.durations import parse_due
-from flows.errors import StepFailed
-from tasks.context import Confirmation, InputRequest, StepContext
-from tasks.kind import StepKind
+from golive.tasks.context import Confirmation, InputRequest, StepContext
+from golive.tasks.foundation.durations import parse_due
+from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.kind import StepKind
 
 
 def _manual(params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -59,11 +59,5 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     return outputs
 
 
-KIND = StepKind(
-    name="checklist",
-    run=run,
-    summary="Items checked by an expression or confirmed by a person",
-    side_effects=True,
-    request_input=request_input,
-    expression_fields=frozenset({"check"}),
-)
+KIND = StepKind(name="checklist", run=run, request_input=request_input)
+KINDS = (KIND,)

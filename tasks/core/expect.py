@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.errors import StepFailed
-from tasks.context import StepContext
-from tasks.kind import StepKind
+from golive.tasks.context import StepContext
+from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.kind import StepKind
 
 
 def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -16,9 +16,5 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"passed": True}
 
 
-KIND = StepKind(
-    name="expect",
-    run=run,
-    summary="Fail with a message when the expression `that` is false",
-    expression_fields=frozenset({"that"}),
-)
+KIND = StepKind(name="expect", run=run)
+KINDS = (KIND,)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.context import StepContext
-from tasks.kind import StepKind
+from golive.tasks.context import StepContext
+from golive.tasks.kind import StepKind
 
 
 def recipients(org: Any, roles: list[str], location: str | None = None) -> list[str]:
@@ -40,9 +40,5 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     return {**out, "location": params["location"]} if params.get("location") else out
 
 
-KIND = StepKind(
-    name="notify",
-    run=run,
-    summary="Record a message to roles in the run log and audit log",
-    side_effects=True,
-)
+KIND = StepKind(name="notify", run=run)
+KINDS = (KIND,)

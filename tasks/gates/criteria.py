@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from enum import Enum
 from typing import Any
 
-from flows.errors import UserInputError
+from golive.tasks.foundation.errors import UserInputError
 
 
 class GateSpecError(UserInputError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flows.errors import UserInputError
+from golive.tasks.foundation.errors import UserInputError
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from tasks.gates import stats
-from tasks.gates.criteria import Criterion, GateSpec, Op, Scope, Status
-from tasks.gates.observations import MetricSeries, Observations
-from tasks.gates.verdict import CriterionResult, LocationResult, Verdict, decide
+from golive.tasks.gates import stats
+from golive.tasks.gates.criteria import Criterion, GateSpec, Op, Scope, Status
+from golive.tasks.gates.observations import MetricSeries, Observations
+from golive.tasks.gates.verdict import CriterionResult, LocationResult, Verdict, decide
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from flows.errors import RunbookInvalid
-from flows.issues import ValidationIssue
-from tasks.gates.observations import Sample
+from golive.tasks.foundation.errors import RunbookInvalid
+from golive.tasks.foundation.issues import ValidationIssue
+from golive.tasks.gates.observations import Sample
 
 COLUMNS = ("location", "metric", "day", "value", "numerator", "denominator")
 REQUIRED = ("location", "metric", "day")

@@ -10,16 +10,16 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from flows import paths
-from flows.durations import parse_duration
-from flows.errors import StepFailed, UserInputError
-from tasks.context import StepContext
-from tasks.gates import deadline, importer, launch, repository, simulator, triggers
-from tasks.gates.criteria import Op, parse_spec
-from tasks.gates.evaluate import evaluate
-from tasks.gates.probe import probe, safe_target
-from tasks.gates.verdict import Decision
-from tasks.kind import StepKind
+from golive.tasks.context import StepContext
+from golive.tasks.foundation import paths
+from golive.tasks.foundation.durations import parse_duration
+from golive.tasks.foundation.errors import StepFailed, UserInputError
+from golive.tasks.gates import deadline, importer, launch, repository, simulator, triggers
+from golive.tasks.gates.criteria import Op, parse_spec
+from golive.tasks.gates.evaluate import evaluate
+from golive.tasks.gates.probe import probe, safe_target
+from golive.tasks.gates.verdict import Decision
+from golive.tasks.kind import StepKind
 
 
 class GateNoGo(StepFailed):
@@ -261,20 +261,12 @@ def run_deadline(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 KINDS: tuple[StepKind, ...] = (
-    StepKind("gate", run_gate, "Go/no-go/inconclusive over metric criteria, stored with evidence", side_effects=True,
-             observes=True),
-    StepKind("metrics.import_daily", run_import, "Import a daily metrics CSV (counts give derived rates) into the store",
-             side_effects=True),
-    StepKind("probe.http", run_probe, "Probe the platform endpoint over HTTP and store availability", side_effects=True,
-             observes=True),
-    StepKind("metrics.simulate", run_simulate, "Simulate daily metrics from a scenario file into the store",
-             side_effects=True),
-    StepKind("rollback.triggers", run_triggers, "Check the four rollback triggers; list affected locations",
-             observes=True),
-    StepKind("rollback.start", run_rollback_start, "Open a rollback for one location and start its runbook",
-             side_effects=True),
-    StepKind("rollout.set", run_rollout_set, "Set locations' rollout status (live, or back on the previous workflow)",
-             side_effects=True),
-    StepKind("deadline.check", run_deadline, "Check a deadline counted from a trigger time; escalate when overdue",
-             side_effects=True, observes=True),
+    StepKind("gate", run_gate),
+    StepKind("metrics.import_daily", run_import),
+    StepKind("probe.http", run_probe),
+    StepKind("metrics.simulate", run_simulate),
+    StepKind("rollback.triggers", run_triggers),
+    StepKind("rollback.start", run_rollback_start),
+    StepKind("rollout.set", run_rollout_set),
+    StepKind("deadline.check", run_deadline),
 )

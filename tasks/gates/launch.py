@@ -13,7 +13,7 @@ import logging
 import shlex
 from typing import Any
 
-from flows.errors import ConnectorError
+from golive.tasks.foundation.errors import ConnectorError
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from flows.errors import UserInputError
-from tasks.gates.repository import ProbeSample
+from golive.tasks.foundation.errors import UserInputError
+from golive.tasks.gates.repository import ProbeSample
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tasks.store.base import Base
-from tasks.store.models import UTCDateTime
+from golive.tasks.store.base import Base
+from golive.tasks.store.models import UTCDateTime
 
 
 class GateVerdictRow(Base):

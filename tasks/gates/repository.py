@@ -13,15 +13,15 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from tasks.gates.observations import Observations, Sample
-from tasks.gates.records import (
+from golive.tasks.gates.observations import Observations, Sample
+from golive.tasks.gates.records import (
     AvailabilitySampleRow,
     DailyMetricRow,
     GateVerdictRow,
     LocationRolloutRow,
     RollbackRow,
 )
-from tasks.gates.verdict import Verdict
+from golive.tasks.gates.verdict import Verdict
 
 
 def _now() -> datetime:
@@ -78,7 +78,7 @@ def baseline_samples(store: Any, mapping: dict[str, str], locations: Sequence[st
     the report gave a sample size, the counts come with it (numerator = value% × sample size), so
     a two-proportion test can use them. Read only: the planning table is never written here.
     """
-    from tasks.planning.metric_store import BaselineMetricRow
+    from golive.tasks.planning.metric_store import BaselineMetricRow
 
     if not mapping:
         return []

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from flows.errors import RunbookInvalid, UserInputError
-from flows.paths import SCHEMAS
-from tasks.gates.observations import MetricSeries, Observations
+from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
+from golive.tasks.foundation.paths import SCHEMAS
+from golive.tasks.gates.observations import MetricSeries, Observations
 
 METRICS = (
     "uptime_pct", "treatment_plans", "adoption_pct", "case_acceptance_pct", "support_tickets",
@@ -71,8 +71,8 @@ def load_scenario(path: str | Path) -> Scenario:
     """Load and check a scenario YAML (file:line:col errors as for runbooks)."""
     import json
 
-    from flows.schema_check import schema_issues
-    from flows.yamlsafe import load_yaml
+    from golive.tasks.foundation.schema_check import schema_issues
+    from golive.tasks.foundation.yamlsafe import load_yaml
 
     doc = load_yaml(path)
     schema = json.loads((SCHEMAS / "scenario.schema.json").read_text(encoding="utf-8"))

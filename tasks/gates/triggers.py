@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from tasks.gates.criteria import Op
-from tasks.gates.evaluate import compare
-from tasks.gates.observations import Observations
+from golive.tasks.gates.criteria import Op
+from golive.tasks.gates.evaluate import compare
+from golive.tasks.gates.observations import Observations
 
 AVAILABILITY, CLINICAL, REFUSAL, DATA_LOSS = "availability", "critical_clinical_error", "provider_refusal", "data_loss"
 

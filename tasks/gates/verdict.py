@@ -8,7 +8,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from tasks.gates.criteria import Status
+from golive.tasks.gates.criteria import Status
 
 
 class Decision(str, Enum):

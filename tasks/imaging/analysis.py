@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from tasks.imaging.dicom_out import source_datasets, write_seg, write_sr
-from tasks.imaging.errors import ImagingError
-from tasks.imaging.ingest import quarantine, read_series
-from tasks.imaging.measure import Findings, _fit_arch, _Grid, _largest, measure
-from tasks.imaging.segment import Bundle, Segmentation, load_bundle, segment
-from tasks.imaging.volume import Volume
+from golive.tasks.imaging.dicom_out import source_datasets, write_seg, write_sr
+from golive.tasks.imaging.errors import ImagingError
+from golive.tasks.imaging.ingest import quarantine, read_series
+from golive.tasks.imaging.measure import Findings, _fit_arch, _Grid, _largest, measure
+from golive.tasks.imaging.segment import Bundle, Segmentation, load_bundle, segment
+from golive.tasks.imaging.volume import Volume
 
 log = logging.getLogger(__name__)
 LABEL_VALUES = {"mandible": 1, "maxilla": 2, "teeth": 3, "canal": 4}

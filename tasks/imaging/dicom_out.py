@@ -16,8 +16,8 @@ import pydicom
 from pydicom.sr.codedict import codes
 from pydicom.uid import ExplicitVRLittleEndian
 
-from tasks.imaging.measure import Findings
-from tasks.imaging.volume import Volume
+from golive.tasks.imaging.measure import Findings
+from golive.tasks.imaging.volume import Volume
 
 log = logging.getLogger(__name__)
 

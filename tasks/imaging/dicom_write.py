@@ -13,7 +13,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-from tasks.imaging.volume import Volume
+from golive.tasks.imaging.volume import Volume
 
 _PREFIX = "1.2.826.0.1.3680043.8.498."  # pydicom's documented example root for generated UIDs
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.errors import ConnectorError, StepFailed, UserInputError
+from golive.tasks.foundation.errors import ConnectorError, StepFailed, UserInputError
 
 
 class ImagingError(UserInputError):

@@ -29,8 +29,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
-from tasks.imaging import errors as E
-from tasks.imaging.volume import SourceIds, Volume, make_affine
+from golive.tasks.imaging import errors as E
+from golive.tasks.imaging.volume import SourceIds, Volume, make_affine
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from tasks.imaging.errors import ImagingError
+from golive.tasks.imaging.errors import ImagingError
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flows.durations import parse_duration
-from flows.errors import StepFailed
-from tasks.context import StepContext
-from tasks.imaging import network as net
-from tasks.imaging.errors import DicomNetworkError, ImagingError, TransferCheckFailed
-from tasks.imaging.receiver import Receiver, short_hash
-from tasks.kind import StepKind
+from golive.tasks.context import StepContext
+from golive.tasks.foundation.durations import parse_duration
+from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.imaging import network as net
+from golive.tasks.imaging.errors import DicomNetworkError, ImagingError, TransferCheckFailed
+from golive.tasks.imaging.receiver import Receiver, short_hash
+from golive.tasks.kind import StepKind
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _series_dir(ctx: StepContext, params: dict[str, Any]) -> Path:
     """The series to use: `series` (a folder) or a phantom generated from `phantom_seed`."""
     if params.get("series"):
         return Path(str(params["series"]))
-    from tasks.imaging.phantom import write_phantom
+    from golive.tasks.imaging.phantom import write_phantom
 
     seed = int(params.get("phantom_seed", 0))
     out = Path(ctx.out_dir) / "imaging" / f"phantom-{seed}"
@@ -77,7 +77,7 @@ def run_echo(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_send(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
-    from tasks.imaging.ingest import read_series
+    from golive.tasks.imaging.ingest import read_series
 
     budget = parse_duration(params.get("max_arrival", "5m"))
     series = _series_dir(ctx, params)
@@ -165,7 +165,7 @@ def _confidence_threshold(ctx: StepContext, params: dict[str, Any]) -> float:
 
 
 def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
-    from tasks.imaging.analysis import analyze
+    from golive.tasks.imaging.analysis import analyze
 
     series = _series_dir(ctx, params)
     budget = parse_duration(params.get("max_time", "5m"))
@@ -223,7 +223,7 @@ def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_validate_ios(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
-    from tasks.imaging import ios
+    from golive.tasks.imaging import ios
 
     path = params.get("scan")
     cbct_series = None
@@ -231,7 +231,7 @@ def run_validate_ios(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]
         series = _series_dir(ctx, params)
         import numpy as np
 
-        from tasks.imaging.ingest import read_series
+        from golive.tasks.imaging.ingest import read_series
 
         labels = np.load(series.parent / "labels.npy")
         vol = read_series(series).volume
@@ -262,12 +262,8 @@ def run_validate_ios(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]
 
 
 KINDS: tuple[StepKind, ...] = (
-    StepKind("imaging.dicom_echo", run_echo, "C-ECHO the imaging endpoint (or the bundled stand-in receiver)"),
-    StepKind("imaging.dicom_send", run_send,
-             "Send a CBCT series and prove it arrived whole, unchanged, lossless, right patient, on time",
-             side_effects=True),
-    StepKind("imaging.validate_ai", run_validate_ai,
-             "Segment, measure and write SEG/SR; check time, canal, density, implant plans, agreement"),
-    StepKind("imaging.validate_ios", run_validate_ios,
-             "Check an intraoral STL/PLY scan (load, triangles, size, open surfaces) and its CBCT alignment"),
+    StepKind("imaging.dicom_echo", run_echo),
+    StepKind("imaging.dicom_send", run_send),
+    StepKind("imaging.validate_ai", run_validate_ai),
+    StepKind("imaging.validate_ios", run_validate_ios),
 )

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from tasks.imaging.segment import Segmentation
+from golive.tasks.imaging.segment import Segmentation
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     Verification,
 )
 
-from tasks.imaging.errors import DicomNetworkError
-from tasks.imaging.ingest import is_lossy
-from tasks.imaging.receiver import Received, pixel_hash, short_hash
+from golive.tasks.imaging.errors import DicomNetworkError
+from golive.tasks.imaging.ingest import is_lossy
+from golive.tasks.imaging.receiver import Received, pixel_hash, short_hash
 
 log = logging.getLogger(__name__)
 

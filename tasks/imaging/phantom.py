@@ -20,7 +20,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from tasks.imaging.volume import Volume, make_affine
+from golive.tasks.imaging.volume import Volume, make_affine
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +303,7 @@ def _degrade(hu: np.ndarray, metal: np.ndarray, rng: np.random.Generator,
 
 def write_phantom(out_dir: Path | str, seed: int = 0, spacing: float = 1.0) -> Path:
     """Write a phantom as a DICOM CT series plus `labels.npy` and `truth.json`; returns the series dir."""
-    from tasks.imaging.dicom_write import write_series
+    from golive.tasks.imaging.dicom_write import write_series
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

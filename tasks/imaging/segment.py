@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from flows.paths import MODELS
-from tasks.imaging.errors import ModelBundleError
-from tasks.imaging.volume import Volume
+from golive.tasks.foundation.paths import MODELS
+from golive.tasks.imaging.errors import ModelBundleError
+from golive.tasks.imaging.volume import Volume
 
 log = logging.getLogger(__name__)
 DEFAULT_BUNDLE = MODELS / "cbct-seg"

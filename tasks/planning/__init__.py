@@ -1,4 +1,4 @@
 """Planning: the organization model, readiness scoring, wave plan, go-live calendar, baseline metrics.
 
-Plain-Python domain modules (no Prefect import); `tasks.planning.kinds` wraps them as step kinds.
+Plain-Python domain modules (no Prefect import); `golive.tasks.planning.kinds` wraps them as step kinds.
 """

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows.errors import UserInputError
-from tasks.planning.organization import Organization
-from tasks.planning.waves import WAVE_NAMES, WavePlan
+from golive.tasks.foundation.errors import UserInputError
+from golive.tasks.planning.organization import Organization
+from golive.tasks.planning.waves import WAVE_NAMES, WavePlan
 
 log = logging.getLogger(__name__)
 

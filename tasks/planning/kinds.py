@@ -17,14 +17,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from flows import paths
-from flows.errors import StepFailed, UserInputError
-from tasks.context import StepContext
-from tasks.kind import StepKind
-from tasks.planning import calendar as cal
-from tasks.planning import metrics, readiness, tech_check, waves
-from tasks.planning.organization import Organization
-from tasks.reports import charts
+from golive.tasks.context import StepContext
+from golive.tasks.foundation import paths
+from golive.tasks.foundation.errors import StepFailed, UserInputError
+from golive.tasks.kind import StepKind
+from golive.tasks.planning import calendar as cal
+from golive.tasks.planning import metrics, readiness, tech_check, waves
+from golive.tasks.planning.organization import Organization
+from golive.tasks.reports import charts
 
 
 def _org(ctx: StepContext) -> Organization:
@@ -299,13 +299,11 @@ def run_baseline(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     return outputs
 
 
-READINESS = StepKind("planning.readiness", run_readiness, "Score every location's readiness (five factors, tier)")
-WAVES = StepKind("planning.waves", run_waves, "Plan waves: pilot by the playbook's rules, then waves 2-3 and deferred")
-CALENDAR = StepKind("planning.calendar", run_calendar, "Schedule every go-live and pilot check-in; write an .ics")
-TECH_CHECK = StepKind("planning.tech_check", run_tech_check, "Automated technical checks per location")
-# Not `side_effects`: the import is idempotent, so a re-run with changed files should run again.
-BASELINE_IMPORT = StepKind("planning.baseline_import", run_baseline_import, "Import baseline metric CSVs (idempotent)")
-BASELINE = StepKind("planning.baseline", run_baseline, "Baseline completeness and suspicious values against the deadline",
-                    observes=True)
+READINESS = StepKind("planning.readiness", run_readiness)
+WAVES = StepKind("planning.waves", run_waves)
+CALENDAR = StepKind("planning.calendar", run_calendar)
+TECH_CHECK = StepKind("planning.tech_check", run_tech_check)
+BASELINE_IMPORT = StepKind("planning.baseline_import", run_baseline_import)
+BASELINE = StepKind("planning.baseline", run_baseline)
 
 KINDS: tuple[StepKind, ...] = (READINESS, WAVES, CALENDAR, TECH_CHECK, BASELINE_IMPORT, BASELINE)

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tasks.store.base import Base
-from tasks.store.models import UTCDateTime
+from golive.tasks.store.base import Base
+from golive.tasks.store.models import UTCDateTime
 
 
 class BaselineMetricRow(Base):

@@ -38,11 +38,11 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
-from flows.errors import UserInputError
-from flows.issues import ValidationIssue
-from flows.schema_check import load_schema
-from tasks.planning.metric_store import BaselineMetricRow
-from tasks.planning.organization import Organization
+from golive.tasks.foundation.errors import UserInputError
+from golive.tasks.foundation.issues import ValidationIssue
+from golive.tasks.foundation.schema_check import load_schema
+from golive.tasks.planning.metric_store import BaselineMetricRow
+from golive.tasks.planning.organization import Organization
 
 log = logging.getLogger(__name__)
 

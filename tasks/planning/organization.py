@@ -1,7 +1,7 @@
 """The organization file: the dental group described once, loaded into frozen values.
 
-`load_organization(path)` reads YAML with positions (`flows.yamlsafe`), checks it against
-`schemas/organization.schema.json` (`flows.schema_check`), then runs the semantic checks a schema
+`load_organization(path)` reads YAML with positions (`golive.tasks.foundation.yamlsafe`), checks it against
+`schemas/organization.schema.json` (`golive.tasks.foundation.schema_check`), then runs the semantic checks a schema
 cannot express (unique ids, references between regions, locations and people, credentials that
 must be references). Every problem comes back at once as `OrganizationInvalid`, each issue as
 `PATH:LINE:COL: error: MESSAGE`. Only a file that passed everything becomes an `Organization`.
@@ -20,10 +20,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from flows.errors import RunbookInvalid, UserInputError
-from flows.issues import ValidationIssue
-from flows.schema_check import json_path, load_schema, schema_issues
-from flows.yamlsafe import load_yaml, position
+from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
+from golive.tasks.foundation.issues import ValidationIssue
+from golive.tasks.foundation.schema_check import json_path, load_schema, schema_issues
+from golive.tasks.foundation.yamlsafe import load_yaml, position
 
 ROLES: tuple[str, ...] = (
     "Board", "CEO", "CFO", "COO", "CDO", "VP of IT", "VP of Clinical", "VP of Ops",

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from tasks.planning.organization import Location, Organization, PmsProduct
+from golive.tasks.planning.organization import Location, Organization, PmsProduct
 
 # Thresholds the playbook leaves as words; the numbers are ours and documented here.
 TRAINING_ADEQUATE = 0.70  # "adequate training completion" vs "training completion issues"

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from tasks.planning.organization import HOSTING_ADVICE, Hosting, Location, Organization, PmsProduct
-from tasks.planning.readiness import (
+from golive.tasks.planning.organization import HOSTING_ADVICE, Hosting, Location, Organization, PmsProduct
+from golive.tasks.planning.readiness import (
     PMS_MINIMUM,
     PMS_MINIMUM_TEXT,
     SUPPORTED_CBCT,

@@ -22,8 +22,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tasks.planning.organization import Location, Organization
-from tasks.planning.readiness import CRITERIA, Factor, LocationScore, Tier
+from golive.tasks.planning.organization import Location, Organization
+from golive.tasks.planning.readiness import CRITERIA, Factor, LocationScore, Tier
 
 WAVE_NAMES = {1: "Wave 1: Pilot", 2: "Wave 2: Expansion", 3: "Wave 3: Scale"}
 

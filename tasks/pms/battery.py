@@ -16,8 +16,8 @@ from enum import Enum
 from itertools import islice
 from typing import Any
 
-from tasks.pms import cdt
-from tasks.pms.protocol import (
+from golive.tasks.pms import cdt
+from golive.tasks.pms.protocol import (
     ClinicalRecord,
     PmsAuthError,
     PmsConnector,
@@ -26,7 +26,7 @@ from tasks.pms.protocol import (
     PmsUnavailable,
     Version,
 )
-from tasks.pms.writeback import WritebackKey, find_plan, mark_removed, write_back
+from golive.tasks.pms.writeback import WritebackKey, find_plan, mark_removed, write_back
 
 log = logging.getLogger(__name__)
 Pseudo = Callable[[str], str]

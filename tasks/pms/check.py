@@ -6,13 +6,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tasks.pms import battery, cdt
-from tasks.pms.battery import CheckResult, Status
-from tasks.pms.config import connect, settings_for
-from tasks.pms.protocol import PmsConfigError
-from tasks.pms.pseudonym import pseudonym
-from tasks.pms.retry import RetryPolicy
-from tasks.pms.writeback import WritebackKey
+from golive.tasks.pms import battery, cdt
+from golive.tasks.pms.battery import CheckResult, Status
+from golive.tasks.pms.config import connect, settings_for
+from golive.tasks.pms.protocol import PmsConfigError
+from golive.tasks.pms.pseudonym import pseudonym
+from golive.tasks.pms.retry import RetryPolicy
+from golive.tasks.pms.writeback import WritebackKey
 
 log = logging.getLogger(__name__)
 ALL_CHECKS = ("version", "auth", "patient_read", "writeback", "code_mapping", "nondestructive",

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-from tasks.pms import dentrix, eaglesoft
-from tasks.pms.dentrix import DentrixConnector
-from tasks.pms.eaglesoft import EaglesoftConnector
-from tasks.pms.opendental import OpenDentalConnector
-from tasks.pms.protocol import PmsConfigError, PmsConnector
-from tasks.pms.retry import RetryPolicy
-from tasks.pms.secrets import check_reference, resolve
+from golive.tasks.pms import dentrix, eaglesoft
+from golive.tasks.pms.dentrix import DentrixConnector
+from golive.tasks.pms.eaglesoft import EaglesoftConnector
+from golive.tasks.pms.opendental import OpenDentalConnector
+from golive.tasks.pms.protocol import PmsConfigError, PmsConnector
+from golive.tasks.pms.retry import RetryPolicy
+from golive.tasks.pms.secrets import check_reference, resolve
 
 PRODUCTS = ("opendental", "dentrix", "eaglesoft")
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from tasks.pms.protocol import Procedure
-from tasks.pms.sqlroute import Layout, SqlViewConnector
+from golive.tasks.pms.protocol import Procedure
+from golive.tasks.pms.sqlroute import Layout, SqlViewConnector
 
 LAYOUT = Layout(
     patient_table=("admin", "v_patient"),

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, create_engine, text
 
-from tasks.pms.protocol import Procedure
-from tasks.pms.sqlroute import Layout, SqlViewConnector
+from golive.tasks.pms.protocol import Procedure
+from golive.tasks.pms.sqlroute import Layout, SqlViewConnector
 
 LAYOUT = Layout(
     patient_table=(None, "patient"),

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flows.errors import StepFailed, UserInputError
-from tasks.context import StepContext
-from tasks.kind import RunFn, StepKind
-from tasks.pms.check import run_checks
-from tasks.pms.config import connect, settings_for
-from tasks.pms.protocol import PmsError
+from golive.tasks.context import StepContext
+from golive.tasks.foundation.errors import StepFailed, UserInputError
+from golive.tasks.kind import RunFn, StepKind
+from golive.tasks.pms.check import run_checks
+from golive.tasks.pms.config import connect, settings_for
+from golive.tasks.pms.protocol import PmsError
 
 
 class PmsCheckFailed(StepFailed):
@@ -62,22 +62,16 @@ def _runner(check: str) -> RunFn:
     return run
 
 
-_SPECS: tuple[tuple[str, str, str, bool], ...] = (
-    ("pms.version_check", "version", "PMS version at or above the playbook's minimum", False),
-    ("pms.auth_check", "auth", "PMS API enabled and credentials valid", False),
-    ("pms.patient_read", "patient_read",
-     "Read the designated test patient: demographics, history, allergies/medications, insurance", False),
-    ("pms.writeback", "writeback",
-     "Write a treatment plan to the test patient (idempotent), read it back, remove it", True),
-    ("pms.code_mapping", "code_mapping",
-     "Every platform procedure code is CDT-form/range and exists in the PMS code list", False),
-    ("pms.nondestructive", "nondestructive",
-     "Read 10 real records and prove by change stamps that nothing changed", False),
-    ("pms.imaging_passthrough", "imaging_passthrough", "Image metadata passes through for the test patient", False),
-    ("pms.attachment", "attachment", "Attach a test image to the test patient, read it back, remove it", True),
+# step kind → the battery check it runs (summaries and flags: golive.tasks.registry)
+_CHECKS: tuple[tuple[str, str], ...] = (
+    ("pms.version_check", "version"),
+    ("pms.auth_check", "auth"),
+    ("pms.patient_read", "patient_read"),
+    ("pms.writeback", "writeback"),
+    ("pms.code_mapping", "code_mapping"),
+    ("pms.nondestructive", "nondestructive"),
+    ("pms.imaging_passthrough", "imaging_passthrough"),
+    ("pms.attachment", "attachment"),
 )
 
-KINDS: tuple[StepKind, ...] = tuple(
-    StepKind(name=name, run=_runner(check), summary=summary, side_effects=side)
-    for name, check, summary, side in _SPECS
-)
+KINDS: tuple[StepKind, ...] = tuple(StepKind(name=name, run=_runner(check)) for name, check in _CHECKS)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tasks.pms.protocol import (
+from golive.tasks.pms.protocol import (
     Capabilities,
     ClinicalRecord,
     Document,
@@ -40,7 +40,7 @@ from tasks.pms.protocol import (
     TreatmentPlan,
     Version,
 )
-from tasks.pms.retry import RetryPolicy, call, write_once
+from golive.tasks.pms.retry import RetryPolicy, call, write_once
 
 log = logging.getLogger(__name__)
 _ID_SEGMENT = re.compile(r"/\d+(?=[/?\s\"]|$)")

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from flows.errors import ConnectorError
+from golive.tasks.foundation.errors import ConnectorError
 
 
 # --- errors ---------------------------------------------------------------------------------------

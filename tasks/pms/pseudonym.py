@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flows.paths import state_dir
+from golive.tasks.foundation.paths import state_dir
 
 ENV_KEY = "GOLIVE_PSEUDONYM_KEY"
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tasks.store.base import Base
-from tasks.store.models import UTCDateTime
+from golive.tasks.store.base import Base
+from golive.tasks.store.models import UTCDateTime
 
 
 class PmsWritebackRow(Base):

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from tasks.pms.protocol import PmsRateLimited, PmsUnavailable
+from golive.tasks.pms.protocol import PmsRateLimited, PmsUnavailable
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.pms.protocol import PmsConfigError
+from golive.tasks.pms.protocol import PmsConfigError
 
 SCHEMES = ("env", "prefect-secret")
 

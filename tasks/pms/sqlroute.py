@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, column, select, table
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from tasks.pms.protocol import (
+from golive.tasks.pms.protocol import (
     Capabilities,
     ClinicalRecord,
     Document,

@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tasks.pms.protocol import PmsConfigError, PmsConnector, PmsNotSupported, TreatmentPlan
-from tasks.pms.records import PmsWritebackRow
-from tasks.pms.retry import RetryPolicy, write_once
+from golive.tasks.pms.protocol import PmsConfigError, PmsConnector, PmsNotSupported, TreatmentPlan
+from golive.tasks.pms.records import PmsWritebackRow
+from golive.tasks.pms.retry import RetryPolicy, write_once
 
 log = logging.getLogger(__name__)
 MARKER_PREFIX = "golive-idem:"

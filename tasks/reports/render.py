@@ -8,11 +8,11 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from flows import paths
-from flows.errors import StepFailed
-from tasks.context import StepContext
-from tasks.kind import StepKind
-from tasks.reports.docx_writer import markdown_to_docx
+from golive.tasks.context import StepContext
+from golive.tasks.foundation import paths
+from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.kind import StepKind
+from golive.tasks.reports.docx_writer import markdown_to_docx
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> SandboxedEnvironment:
@@ -51,9 +51,5 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"reports": written}
 
 
-KIND = StepKind(
-    name="report.render",
-    run=run,
-    summary="Render a Jinja template from templates/ to Markdown and DOCX under out/",
-    observes=True,  # renders every earlier step's outputs, not only its `with:`: always re-render
-)
+KIND = StepKind(name="report.render", run=run)
+KINDS = (KIND,)

@@ -9,10 +9,10 @@ store.audit.verify()            # AuditVerification(ok, count, first_bad_seq, re
 
 from __future__ import annotations
 
-from tasks.store.audit import AuditLog, AuditVerification, verify_report
-from tasks.store.database import default_url
-from tasks.store.records import ApprovalRecord, RunRecord, StepRecord
-from tasks.store.store import Store
+from golive.tasks.store.audit import AuditLog, AuditVerification
+from golive.tasks.store.database import default_url
+from golive.tasks.store.records import ApprovalRecord, RunRecord, StepRecord
+from golive.tasks.store.store import Store, verify_report
 
 __all__ = [
     "ApprovalRecord",

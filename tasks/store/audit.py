@@ -29,20 +29,32 @@ import stat
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.sql.expression import Executable
 
-from flows import paths
-from flows.errors import AuditTampered, StoreError
-from tasks.store.models import AuditEntryRow, AuditHeadRow
+from golive.tasks.foundation import paths
+from golive.tasks.foundation.errors import AuditTampered, StoreError
+from golive.tasks.store.models import AuditEntryRow, AuditHeadRow
 
 if TYPE_CHECKING:
-    from tasks.store.store import Store
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+
+class Transactions(Protocol):
+    """What the audit log needs of the store it lives in (the store passes itself; no import cycle)."""
+
+    dialect: str
+
+    def connection(self, *, readonly: bool = False) -> AbstractContextManager[Connection]: ...
+
+    def session(self, *, readonly: bool = False) -> AbstractContextManager[Session]: ...
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +171,7 @@ class _Pending:
 class AuditLog:
     """Append-only, HMAC-chained event log stored beside the runs (`store.audit`)."""
 
-    def __init__(self, store: Store, *, key: str | bytes | None = None) -> None:
+    def __init__(self, store: Transactions, *, key: str | bytes | None = None) -> None:
         self._store = store
         self._key: bytes | None = key.encode() if isinstance(key, str) else key
         self._key_lock = threading.Lock()
@@ -343,11 +355,3 @@ def _loads(text_value: str) -> dict[str, Any]:
     except ValueError:
         return {"_unparseable": text_value}
     return value if isinstance(value, dict) else {"_value": value}
-
-
-def verify_report(store: Store) -> tuple[int, str]:
-    """For `golive audit verify`: (0, "N audit entries verified") or (1, "audit entry SEQ: REASON")."""
-    result = store.audit.verify()
-    if result.ok:
-        return 0, f"{result.count} audit entries verified"
-    return 1, f"audit entry {result.first_bad_seq}: {result.reason}"

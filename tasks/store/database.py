@@ -16,8 +16,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from flows import paths
-from flows.errors import StoreError
+from golive.tasks.foundation import paths
+from golive.tasks.foundation.errors import StoreError
 
 log = logging.getLogger(__name__)
 

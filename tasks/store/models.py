@@ -10,7 +10,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from tasks.store.base import Base
+from golive.tasks.store.base import Base
 
 
 class UTCDateTime(TypeDecorator[datetime]):

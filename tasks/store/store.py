@@ -21,9 +21,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from flows.errors import StoreError
-from tasks.store.audit import AuditLog
-from tasks.store.database import (
+from golive.tasks.foundation.errors import StoreError
+from golive.tasks.store.audit import AuditLog
+from golive.tasks.store.database import (
     READONLY,
     build_engine,
     default_url,
@@ -32,8 +32,8 @@ from tasks.store.database import (
     safe_url,
     translate_errors,
 )
-from tasks.store.models import ApprovalRow, RunRow, StepResultRow
-from tasks.store.records import ApprovalRecord, RunRecord, StepRecord
+from golive.tasks.store.models import ApprovalRow, RunRow, StepResultRow
+from golive.tasks.store.records import ApprovalRecord, RunRecord, StepRecord
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ def _utc(value: datetime | None, what: str) -> datetime | None:
 
 
 def _jsonable(value: dict[str, Any], what: str) -> dict[str, Any]:
-    from tasks.store.database import json_dumps
+    from golive.tasks.store.database import json_dumps
 
     try:
         json_dumps(value)
@@ -390,3 +390,11 @@ def _approval_record(r: ApprovalRow) -> ApprovalRecord:
         comment=r.comment,
         decided_at=r.decided_at,
     )
+
+
+def verify_report(store: Store) -> tuple[int, str]:
+    """For `golive audit verify`: (0, "N audit entries verified") or (1, "audit entry SEQ: REASON")."""
+    result = store.audit.verify()
+    if result.ok:
+        return 0, f"{result.count} audit entries verified"
+    return 1, f"audit entry {result.first_bad_seq}: {result.reason}"

@@ -35,8 +35,8 @@ RunFn = Callable[..., dict[str, Any]]
 @pytest.fixture
 def run_book(golive_env: Path) -> RunFn:
     """Run a runbook through the entry flow and return the CLI's JSON result shape."""
-    from flows.entry import golive_runbook
-    from flows.local_run import collect_result
+    from golive.flows.cli.local_run import collect_result
+    from golive.flows.engine.entry import golive_runbook
 
     def run(path: Path | str, params: Mapping[str, Any] | None = None, *, decisions: Mapping[str, Any] | None = None,
             run_key: str | None = None) -> dict[str, Any]:

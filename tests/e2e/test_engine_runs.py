@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from flows.errors import StepFailed
-from tasks.kind import StepKind
-from tasks.registry import STEP_KINDS
+from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.kind import StepKind
+from golive.tasks.registry import STEP_KINDS, KindSpec
 from tests.e2e.conftest import steps_by_key
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +58,8 @@ def counter(monkeypatch: pytest.MonkeyPatch) -> Counter:
 
     for name, fn, effects in (("test.flaky", flaky, False), ("test.sleep", sleep, False),
                               ("test.record", record, True)):
-        monkeypatch.setitem(STEP_KINDS, name, StepKind(name=name, run=fn, summary="test", side_effects=effects))  # type: ignore[index]
+        monkeypatch.setitem(STEP_KINDS, name, KindSpec(name, module="", summary="test", side_effects=effects,  # type: ignore[index]
+                                                       code=StepKind(name=name, run=fn)))
     return c
 
 
@@ -253,7 +254,7 @@ def test_checklist_manual_items_need_confirmation(tmp_path: Path, run_book: Any,
 
 
 def test_audit_log_records_the_run_and_verifies(tmp_path: Path, run_book: Any, counter: Counter) -> None:
-    from tasks.store import Store
+    from golive.tasks.store import Store
 
     run_book(write(tmp_path, APPROVAL), decisions={"approvals": {"sign-off": {"name": "Dana", "role": "CDO"}}})
     store = Store.open()

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from flows.paths import DEFAULT_ORG, RUNBOOKS
-from tasks.gates import repository
-from tasks.store import Store
+from golive.tasks.foundation.paths import DEFAULT_ORG, RUNBOOKS
+from golive.tasks.gates import repository
+from golive.tasks.store import Store
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from flows.paths import DEFAULT_ORG, RUNBOOKS
-from tasks.pms.simulator import CANARY_TOKEN
-from tasks.pms.simulator.process import start_simulator
+from golive.tasks.foundation.paths import DEFAULT_ORG, RUNBOOKS
+from golive.tasks.pms.simulator import CANARY_TOKEN
+from golive.tasks.pms.simulator.process import start_simulator
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flows.paths import DEFAULT_ORG, RUNBOOKS
+from golive.tasks.foundation.paths import DEFAULT_ORG, RUNBOOKS
 
 pytestmark = pytest.mark.e2e
 

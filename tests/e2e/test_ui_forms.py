@@ -54,7 +54,7 @@ def test_deployment_run_pauses_for_typed_forms_and_resumes(tmp_path: Path, run_b
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect.flow_runs import resume_flow_run
 
-    import flows.entry as entry
+    import golive.flows.engine.entry as entry
 
     monkeypatch.setattr(entry, "deployment", SimpleNamespace(id="deployment-under-test"))
     book = tmp_path / "ui-form.yaml"

@@ -7,7 +7,7 @@ Its patients are invented; their names and SSN-like fields carry PHI canary stri
 prove no PHI leaks. Faults (5xx rate, 429 + Retry-After, latency, a response dropped after the write
 committed) and the reported program version are settable.
 
-Run it: `python -m tasks.pms.simulator --port 8765 --db sim.db --version 23.3.8 --seed 1`.
+Run it: `python -m golive.tasks.pms.simulator --port 8765 --db sim.db --version 23.3.8 --seed 1`.
 """
 
 from __future__ import annotations

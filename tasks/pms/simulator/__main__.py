@@ -1,4 +1,4 @@
-"""`python -m tasks.pms.simulator --port N --db PATH --version X --seed N`: run the Open Dental simulator."""
+"""`python -m golive.tasks.pms.simulator --port N --db PATH --version X --seed N`: run the Open Dental simulator."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import logging
 
 import uvicorn
 
-from tasks.pms.simulator.app import SimSettings, create_app
-from tasks.pms.simulator.db import SimDb
-from tasks.pms.simulator.faults import FaultState
+from golive.tasks.pms.simulator.app import SimSettings, create_app
+from golive.tasks.pms.simulator.db import SimDb
+from golive.tasks.pms.simulator.faults import FaultState
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m tasks.pms.simulator",
+    p = argparse.ArgumentParser(prog="python -m golive.tasks.pms.simulator",
                                 description="Open Dental API SIMULATOR (fake data; not Open Dental)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)

@@ -15,9 +15,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from tasks.pms.simulator import SIMULATOR_NAME
-from tasks.pms.simulator.db import DOC_CATEGORIES, SimDb, now_text
-from tasks.pms.simulator.faults import FaultInjector, FaultState
+from golive.tasks.pms.simulator import SIMULATOR_NAME
+from golive.tasks.pms.simulator.db import DOC_CATEGORIES, SimDb, now_text
+from golive.tasks.pms.simulator.faults import FaultInjector, FaultState
 
 MAX_LIMIT = 100
 VERSION_ADDED = {

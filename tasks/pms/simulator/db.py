@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tasks.pms.simulator import CANARY_TOKEN
+from golive.tasks.pms.simulator import CANARY_TOKEN
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS patient (PatNum INTEGER PRIMARY KEY, LName TEXT, FName TEXT, Birthdate TEXT,

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.pms.simulator import SIMULATOR_HEADER, SIMULATOR_NAME
+from golive.tasks.pms.simulator import SIMULATOR_HEADER, SIMULATOR_NAME
 
 Scope = dict[str, Any]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tasks.pms.simulator import SIMULATOR_HEADER
+from golive.tasks.pms.simulator import SIMULATOR_HEADER
 
 
 def free_port() -> int:
@@ -63,7 +63,7 @@ def start_simulator(db: Path, *, version: str = "23.3.8.0", seed: int = 1, patie
     port = free_port()
     out = open(log_file, "wb") if log_file else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tasks.pms.simulator", "--port", str(port), "--db", str(db), "--version", version,
+        [sys.executable, "-m", "golive.tasks.pms.simulator", "--port", str(port), "--db", str(db), "--version", version,
          "--seed", str(seed), "--patients", str(patients)],
         stdout=out, stderr=out, cwd=Path(__file__).resolve().parents[3],
     )

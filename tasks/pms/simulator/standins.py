@@ -9,8 +9,8 @@ import random
 import sqlite3
 from pathlib import Path
 
-from tasks.pms.simulator import CANARY_TOKEN
-from tasks.pms.simulator.db import SEED_CODES
+from golive.tasks.pms.simulator import CANARY_TOKEN
+from golive.tasks.pms.simulator.db import SEED_CODES
 
 
 def _people(n: int, seed: int) -> list[tuple[int, str, str, str]]:

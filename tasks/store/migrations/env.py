@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import tasks.store.models  # noqa: F401  (registers the core tables on Base.metadata)
-from tasks.store.base import Base
+import golive.tasks.store.models  # noqa: F401  (registers the core tables on Base.metadata)
+from golive.tasks.store.base import Base
 
 config = context.config
 
@@ -31,7 +31,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from tasks.store.store import Store
+    from golive.tasks.store.store import Store
 
     store = Store(config.get_main_option("sqlalchemy.url") or None)
     try:

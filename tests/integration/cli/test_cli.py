@@ -19,7 +19,7 @@ def golive(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: in
     full_env = {**os.environ, "GOLIVE_HOME": str(cwd / ".golive"), "GOLIVE_OUT": str(cwd / "out"),
                 "GOLIVE_AUDIT_KEY": "cli-test-key", **(env or {})}
     full_env.pop("PREFECT_API_URL", None)
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=cwd, env=full_env, text=True,
+    return subprocess.run([sys.executable, "-m", "golive.flows.cli.main", *args], cwd=cwd, env=full_env, text=True,
                           capture_output=True, timeout=timeout)
 
 

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tasks.context import StepContext
-from tasks.gates import repository
-from tasks.gates.kinds import KINDS
-from tasks.gates.records import (
+from golive.tasks.context import StepContext
+from golive.tasks.gates import repository
+from golive.tasks.gates.kinds import KINDS
+from golive.tasks.gates.records import (
     AvailabilitySampleRow,
     DailyMetricRow,
     GateVerdictRow,
     LocationRolloutRow,
     RollbackRow,
 )
-from tasks.gates.simulator import load_scenario, simulate
+from golive.tasks.gates.simulator import load_scenario, simulate
 
 pytestmark = pytest.mark.integration
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tasks.context import StepContext
-from tasks.gates import repository
-from tasks.gates.kinds import KINDS
-from tasks.gates.probe import probe, safe_target
+from golive.tasks.context import StepContext
+from golive.tasks.gates import repository
+from golive.tasks.gates.kinds import KINDS
+from golive.tasks.gates.probe import probe, safe_target
 
 pytestmark = pytest.mark.integration
 

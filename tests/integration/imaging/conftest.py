@@ -35,8 +35,8 @@ def orthanc(tmp_path: Path):
         "AuthenticationEnabled": False, "DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True,
         "DicomAlwaysAllowFind": True, "DicomAlwaysAllowGet": True, "DicomCheckCalledAet": False, "Plugins": []}))
     proc = subprocess.Popen([exe, str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
-    from tasks.imaging.errors import DicomNetworkError
-    from tasks.imaging.network import Peer, echo
+    from golive.tasks.imaging.errors import DicomNetworkError
+    from golive.tasks.imaging.network import Peer, echo
 
     peer = Peer("127.0.0.1", dicom_port, "ORTHANC", timeout_s=5)
     try:

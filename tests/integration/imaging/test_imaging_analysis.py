@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import trimesh
 
-from tasks.context import StepContext
-from tasks.imaging import kinds
-from tasks.imaging.analysis import agreement, analyze, load_reference
-from tasks.imaging.dicom_out import read_sr_measurements
-from tasks.imaging.errors import ModelBundleError
-from tasks.imaging.ingest import read_series
-from tasks.imaging.segment import load_bundle
+from golive.tasks.context import StepContext
+from golive.tasks.imaging import kinds
+from golive.tasks.imaging.analysis import agreement, analyze, load_reference
+from golive.tasks.imaging.dicom_out import read_sr_measurements
+from golive.tasks.imaging.errors import ModelBundleError
+from golive.tasks.imaging.ingest import read_series
+from golive.tasks.imaging.segment import load_bundle
 
 pytestmark = pytest.mark.integration
 

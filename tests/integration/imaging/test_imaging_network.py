@@ -9,12 +9,12 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from flows.errors import StepFailed
-from tasks.context import StepContext
-from tasks.imaging import kinds
-from tasks.imaging.errors import DicomNetworkError, TransferCheckFailed
-from tasks.imaging.network import Peer, echo, query_instances, send_series, verify_transfer
-from tasks.imaging.receiver import Receiver
+from golive.tasks.context import StepContext
+from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.imaging import kinds
+from golive.tasks.imaging.errors import DicomNetworkError, TransferCheckFailed
+from golive.tasks.imaging.network import Peer, echo, query_instances, send_series, verify_transfer
+from golive.tasks.imaging.receiver import Receiver
 
 
 def free_port() -> int:

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from flows.errors import StepFailed
-from flows.paths import DEFAULT_ORG, EXAMPLES
-from tasks.context import NullArtifacts, StepContext
-from tasks.planning import kinds
-from tasks.planning.organization import load_organization
+from golive.tasks.context import NullArtifacts, StepContext
+from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.foundation.paths import DEFAULT_ORG, EXAMPLES
+from golive.tasks.planning import kinds
+from golive.tasks.planning.organization import load_organization
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from flows.paths import DEFAULT_ORG, EXAMPLES
-from tasks.planning.metric_store import BaselineMetricRow
-from tasks.planning.metrics import MetricsImportError, baseline_report, import_metrics_csv
-from tasks.planning.organization import load_organization
+from golive.tasks.foundation.paths import DEFAULT_ORG, EXAMPLES
+from golive.tasks.planning.metric_store import BaselineMetricRow
+from golive.tasks.planning.metrics import MetricsImportError, baseline_report, import_metrics_csv
+from golive.tasks.planning.organization import load_organization
 
 pytestmark = pytest.mark.integration
 

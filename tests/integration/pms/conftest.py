@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pms_support import pms_store
 
-from tasks.store import Store
+from golive.tasks.store import Store
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def _pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOLIVE_PSEUDONYM_KEY", "test-key")
 
 
-from tasks.pms.simulator.process import SimProcess, start_simulator  # noqa: E402
+from golive.tasks.pms.simulator.process import SimProcess, start_simulator  # noqa: E402
 
 
 @pytest.fixture(scope="module")

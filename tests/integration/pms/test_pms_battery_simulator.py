@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tasks.pms.battery import Status
-from tasks.pms.check import run_checks
-from tasks.pms.opendental import OpenDentalConnector
-from tasks.pms.protocol import ClinicalRecord, PmsConnector
-from tasks.pms.simulator.process import SimProcess
-from tasks.store import Store
+from golive.tasks.pms.battery import Status
+from golive.tasks.pms.check import run_checks
+from golive.tasks.pms.opendental import OpenDentalConnector
+from golive.tasks.pms.protocol import ClinicalRecord, PmsConnector
+from golive.tasks.pms.simulator.process import SimProcess
+from golive.tasks.store import Store
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ from itertools import islice
 
 import pytest
 
-from tasks.pms.battery import Status
-from tasks.pms.check import run_checks
-from tasks.pms.opendental import OpenDentalConnector
-from tasks.store import Store
+from golive.tasks.pms.battery import Status
+from golive.tasks.pms.check import run_checks
+from golive.tasks.pms.opendental import OpenDentalConnector
+from golive.tasks.store import Store
 
 NEEDED = ("OPENDENTAL_URL", "OPENDENTAL_DEVELOPER_KEY", "OPENDENTAL_CUSTOMER_KEY")
 pytestmark = [

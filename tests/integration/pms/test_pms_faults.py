@@ -7,12 +7,12 @@ from collections import Counter
 
 import pytest
 
-from tasks.pms.opendental import OpenDentalConnector
-from tasks.pms.protocol import PmsError
-from tasks.pms.retry import RetryPolicy, call
-from tasks.pms.simulator.process import SimProcess
-from tasks.pms.writeback import WritebackKey, write_back
-from tasks.store import Store
+from golive.tasks.pms.opendental import OpenDentalConnector
+from golive.tasks.pms.protocol import PmsError
+from golive.tasks.pms.retry import RetryPolicy, call
+from golive.tasks.pms.simulator.process import SimProcess
+from golive.tasks.pms.writeback import WritebackKey, write_back
+from golive.tasks.store import Store
 
 pytestmark = pytest.mark.integration
 

@@ -15,15 +15,15 @@ import typer
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
-from flows.cli_pms import app as pms_app
-from flows.errors import StepFailed
-from flows.org import load_org
-from flows.paths import STEP_SCHEMAS
-from tasks.context import NullArtifacts, StepContext
-from tasks.pms.kinds import KINDS
-from tasks.pms.simulator import CANARY_TOKEN
-from tasks.pms.simulator.process import SimProcess
-from tasks.store import Store
+from golive.flows.cli.pms import app as pms_app
+from golive.flows.engine.org import load_org
+from golive.tasks.context import NullArtifacts, StepContext
+from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.foundation.paths import STEP_SCHEMAS
+from golive.tasks.pms.kinds import KINDS
+from golive.tasks.pms.simulator import CANARY_TOKEN
+from golive.tasks.pms.simulator.process import SimProcess
+from golive.tasks.store import Store
 
 pytestmark = pytest.mark.integration
 LOCATION = "eastside-specialty"  # an Open Dental location in the example organization

@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tasks.pms.opendental import OpenDentalConnector, Timeouts
-from tasks.pms.protocol import PmsUnavailable
-from tasks.pms.retry import RetryPolicy
-from tasks.pms.simulator import SIMULATOR_HEADER, SIMULATOR_NAME
-from tasks.pms.simulator.process import SimProcess
+from golive.tasks.pms.opendental import OpenDentalConnector, Timeouts
+from golive.tasks.pms.protocol import PmsUnavailable
+from golive.tasks.pms.retry import RetryPolicy
+from golive.tasks.pms.simulator import SIMULATOR_HEADER, SIMULATOR_NAME
+from golive.tasks.pms.simulator.process import SimProcess
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from flows.errors import AuditTampered
-from tasks.store import AuditVerification, Store, verify_report
+from golive.tasks.foundation.errors import AuditTampered
+from golive.tasks.store import AuditVerification, Store, verify_report
 
 pytestmark = pytest.mark.integration
 
@@ -199,7 +199,7 @@ def test_eight_threads_appending_keep_the_chain(store: Store) -> None:
 
 CHILD = """
 import sys
-from tasks.store import Store
+from golive.tasks.store import Store
 store = Store(sys.argv[1], audit_key=sys.argv[2])
 print("ready", flush=True)
 for i in range(int(sys.argv[3])):

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from flows.errors import StoreError
-from tasks.store import RunRecord, StepRecord, Store
+from golive.tasks.foundation.errors import StoreError
+from golive.tasks.store import RunRecord, StepRecord, Store
 
 pytestmark = pytest.mark.integration
 

@@ -1,26 +1,24 @@
-"""prefect.yaml and flows/deployed.py agree: every runbook deployed, every entrypoint exists."""
+"""prefect.yaml and golive.flows.deployed agree: every runbook deployed, every entrypoint exists."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ruamel.yaml import YAML
 
-from flows import paths
+from golive.tasks.foundation import paths
 
 ROOT = paths.ROOT
 
 
 def test_every_runbook_has_a_deployment_with_an_existing_entrypoint() -> None:
-    import flows.deployed as deployed
+    import golive.flows.deployed as deployed
 
     config = YAML(typ="safe").load((ROOT / "prefect.yaml").read_text())
     entrypoints = {d["name"]: d["entrypoint"] for d in config["deployments"]}
     runbooks = {p.stem for p in paths.RUNBOOKS.glob("*.yaml")}
     assert set(entrypoints) == runbooks
     for name, entry in entrypoints.items():
-        file, attr = entry.split(":")
-        assert Path(ROOT / file).is_file()
+        module, attr = entry.split(":")
+        assert module == "golive.flows.deployed", entry  # a module path: workers import the installed package
         flow = getattr(deployed, attr)
         assert flow.name == name
 
@@ -28,7 +26,7 @@ def test_every_runbook_has_a_deployment_with_an_existing_entrypoint() -> None:
 def test_deployed_flow_form_is_typed_from_runbook_parameters() -> None:
     from prefect.utilities.callables import parameter_schema
 
-    import flows.deployed as deployed
+    import golive.flows.deployed as deployed
 
     schema = parameter_schema(deployed.pre_implementation.fn).model_dump()
     props = schema["properties"]
@@ -39,7 +37,7 @@ def test_deployed_flow_form_is_typed_from_runbook_parameters() -> None:
 
 
 def test_scheduled_deployments_pass_valid_parameters() -> None:
-    from flows.validate import check_parameters, validate_file
+    from golive.flows.engine.validate import check_parameters, validate_file
 
     config = YAML(typ="safe").load((ROOT / "prefect.yaml").read_text())
     for d in config["deployments"]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.durations import parse_due, parse_duration
+from golive.tasks.foundation.durations import parse_due, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from flows.errors import ExpressionError
-from flows.expressions import evaluate, references, render, render_value
+from golive.flows.engine.expressions import evaluate, references, render, render_value
+from golive.tasks.foundation.errors import ExpressionError
 
 
 def test_single_expression_template_keeps_native_type() -> None:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from flows.errors import UserInputError
-from flows.inputs import Decisions, parse_approve_flag
-from tasks.context import Approval, Confirmation, InputRequest
+from golive.flows.engine.inputs import Decisions, parse_approve_flag
+from golive.tasks.context import Approval, Confirmation, InputRequest
+from golive.tasks.foundation.errors import UserInputError
 
 
 def test_approve_flag() -> None:

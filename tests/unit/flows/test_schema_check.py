@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from flows.schema_check import (
+from golive.tasks.foundation.schema_check import (
     GoliveValidator,
     inline_local_refs,
     json_path,
@@ -15,7 +15,7 @@ from flows.schema_check import (
     readable_path,
     schema_issues,
 )
-from flows.yamlsafe import load_yaml_text
+from golive.tasks.foundation.yamlsafe import load_yaml_text
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -8,10 +8,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.errors import ExpressionError
-from flows.expressions import references
-from flows.semantic import is_native_template, semantic_issues, simple_references, to_plain
-from flows.yamlsafe import load_yaml_text
+from golive.flows.engine.expressions import references
+from golive.flows.engine.semantic import is_native_template, semantic_issues, simple_references, to_plain
+from golive.tasks.foundation.errors import ExpressionError
+from golive.tasks.foundation.yamlsafe import load_yaml_text
 from tests.unit.flows.loader_kinds import TEST_KINDS, kind_schema_for
 
 HEAD = "apiVersion: golive/v1\nkind: Runbook\nmetadata: {name: t}\n"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from flows.errors import ParameterError, RunbookInvalid
-from flows.model import Due, OnFailure, Position
-from flows.validate import check_parameters, validate_file, validate_paths, validate_text
+from golive.flows.engine.model import Due, OnFailure, Position
+from golive.flows.engine.validate import check_parameters, validate_file, validate_paths, validate_text
+from golive.tasks.foundation.errors import ParameterError, RunbookInvalid
 from tests.unit.flows.loader_kinds import FIXTURES, TEST_KINDS, kind_schema_for
 
 INVALID = FIXTURES / "invalid"
@@ -189,7 +189,7 @@ def test_real_registry_is_the_default(tmp_path: Path) -> None:
 
 
 def test_shipped_runbooks_validate() -> None:
-    from flows.paths import RUNBOOKS
+    from golive.tasks.foundation.paths import RUNBOOKS
 
     files = sorted(RUNBOOKS.glob("*.y*ml"))
     if not files:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from flows.errors import RunbookInvalid
-from flows.yamlsafe import Limits, load_yaml, load_yaml_bytes, load_yaml_text, position
+from golive.tasks.foundation.errors import RunbookInvalid
+from golive.tasks.foundation.yamlsafe import Limits, load_yaml, load_yaml_bytes, load_yaml_text, position
 
 
 def _issues(text: str | bytes, **kw: object) -> list[str]:

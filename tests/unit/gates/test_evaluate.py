@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tasks.gates.criteria import GateSpecError, Status, parse_spec
-from tasks.gates.evaluate import evaluate
-from tasks.gates.observations import Observations, Sample
-from tasks.gates.verdict import Decision
+from golive.tasks.gates.criteria import GateSpecError, Status, parse_spec
+from golive.tasks.gates.evaluate import evaluate
+from golive.tasks.gates.observations import Observations, Sample
+from golive.tasks.gates.verdict import Decision
 
 D0 = date(2026, 3, 1)
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from flows.errors import RunbookInvalid
-from flows.paths import EXAMPLES
-from tasks.context import StepContext
-from tasks.gates import repository
-from tasks.gates.importer import parse_daily_csv, read_daily_csv
-from tasks.gates.kinds import KINDS
+from golive.tasks.context import StepContext
+from golive.tasks.foundation.errors import RunbookInvalid
+from golive.tasks.foundation.paths import EXAMPLES
+from golive.tasks.gates import repository
+from golive.tasks.gates.importer import parse_daily_csv, read_daily_csv
+from golive.tasks.gates.kinds import KINDS
 
 HEADER = "location,metric,day,value,numerator,denominator\n"
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from flows.errors import StepFailed, UserInputError
-from tasks.context import NullArtifacts, StepContext
-from tasks.gates import repository
-from tasks.gates.kinds import KINDS, DeadlineMissed, GateNoGo
-from tasks.gates.observations import Sample
+from golive.tasks.context import NullArtifacts, StepContext
+from golive.tasks.foundation.errors import StepFailed, UserInputError
+from golive.tasks.gates import repository
+from golive.tasks.gates.kinds import KINDS, DeadlineMissed, GateNoGo
+from golive.tasks.gates.observations import Sample
 
 K = {k.name: k for k in KINDS}
 D0 = date(2026, 4, 1)
@@ -118,7 +118,7 @@ def test_simulate_stores_the_scenario(sqlite_store: Any) -> None:
 
 
 def test_gate_reads_imported_baseline_reports(sqlite_store: Any) -> None:
-    from tasks.planning.metric_store import BaselineMetricRow
+    from golive.tasks.planning.metric_store import BaselineMetricRow
 
     with sqlite_store.session() as s:
         for loc, value, n in (("a", 60.0, 600), ("b", 60.0, None)):

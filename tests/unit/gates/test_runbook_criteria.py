@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from flows.expressions import render_value
-from flows.paths import EXAMPLES, RUNBOOKS
-from flows.yamlsafe import load_yaml
-from tasks.gates.criteria import Status, parse_spec
-from tasks.gates.evaluate import evaluate
-from tasks.gates.observations import Observations
-from tasks.gates.simulator import load_scenario, simulate
-from tasks.gates.verdict import Decision
+from golive.flows.engine.expressions import render_value
+from golive.tasks.foundation.paths import EXAMPLES, RUNBOOKS
+from golive.tasks.foundation.yamlsafe import load_yaml
+from golive.tasks.gates.criteria import Status, parse_spec
+from golive.tasks.gates.evaluate import evaluate
+from golive.tasks.gates.observations import Observations
+from golive.tasks.gates.simulator import load_scenario, simulate
+from golive.tasks.gates.verdict import Decision
 
 SCENARIOS = EXAMPLES / "acme-dental" / "scenarios"
 PILOT = ["lakeview-implant", "riverside-ortho", "harbor-point"]

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flows.errors import RunbookInvalid
-from flows.paths import EXAMPLES
-from tasks.gates.simulator import METRICS, ScenarioError, load_scenario, scenario_from_dict, simulate
+from golive.tasks.foundation.errors import RunbookInvalid
+from golive.tasks.foundation.paths import EXAMPLES
+from golive.tasks.gates.simulator import METRICS, ScenarioError, load_scenario, scenario_from_dict, simulate
 
 SCENARIOS = EXAMPLES / "acme-dental" / "scenarios"
 LOCS = ["lakeview-implant", "riverside-ortho", "suburban-west"]

@@ -7,7 +7,7 @@ import pymannkendall as pmk
 import pytest
 from scipy import stats as st
 
-from tasks.gates import stats
+from golive.tasks.gates import stats
 
 
 @pytest.mark.parametrize(("x1", "n1", "x2", "n2"), [(620, 1000, 580, 1000), (45, 60, 52, 70), (30, 50, 30, 50), (5, 40, 1, 35)])

@@ -6,9 +6,17 @@ from datetime import date, timedelta
 
 import pytest
 
-from tasks.gates.criteria import Op
-from tasks.gates.observations import Observations, Sample
-from tasks.gates.triggers import AVAILABILITY, CLINICAL, DATA_LOSS, REFUSAL, TriggerRules, affected, check
+from golive.tasks.gates.criteria import Op
+from golive.tasks.gates.observations import Observations, Sample
+from golive.tasks.gates.triggers import (
+    AVAILABILITY,
+    CLINICAL,
+    DATA_LOSS,
+    REFUSAL,
+    TriggerRules,
+    affected,
+    check,
+)
 
 D0 = date(2026, 4, 1)
 

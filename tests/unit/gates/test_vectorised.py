@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 
-from flows.paths import ROOT
-from tasks.gates.criteria import parse_spec
-from tasks.gates.evaluate import evaluate
+from golive.tasks.foundation.paths import ROOT
+from golive.tasks.gates.criteria import parse_spec
+from golive.tasks.gates.evaluate import evaluate
 
 # bench/ is not an installed package; load the benchmark module (and its loop baseline) by path.
 _spec = importlib.util.spec_from_file_location("bench_gates", ROOT / "bench" / "gates.py")

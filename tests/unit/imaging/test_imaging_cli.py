@@ -5,7 +5,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from flows.cli_imaging import app
+from golive.flows.cli.imaging import app
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tasks.imaging.errors import ImagingError
-from tasks.imaging.ingest import read_instance, read_series
+from golive.tasks.imaging.errors import ImagingError
+from golive.tasks.imaging.ingest import read_instance, read_series
 
 N_CASES = 240
 

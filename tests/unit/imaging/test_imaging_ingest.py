@@ -10,10 +10,10 @@ from pydicom.data import get_testdata_file
 from pydicom.encaps import encapsulate
 from pydicom.uid import HTJ2KLossless, JPEG2000Lossless, JPEGLossless
 
-from flows.errors import UserInputError
-from tasks.imaging import errors as E
-from tasks.imaging.ingest import inspect, quarantine, read_series
-from tasks.imaging.phantom import generate
+from golive.tasks.foundation.errors import UserInputError
+from golive.tasks.imaging import errors as E
+from golive.tasks.imaging.ingest import inspect, quarantine, read_series
+from golive.tasks.imaging.phantom import generate
 
 DICOMDIR_TESTS = Path(get_testdata_file("DICOMDIR")).parent
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tasks.imaging.measure import REFERENCE_IMPLANT, cylinder_to_polyline, measure, misch_class
-from tasks.imaging.phantom import LABELS, generate
-from tasks.imaging.segment import Segmentation
+from golive.tasks.imaging.measure import REFERENCE_IMPLANT, cylinder_to_polyline, measure, misch_class
+from golive.tasks.imaging.phantom import LABELS, generate
+from golive.tasks.imaging.segment import Segmentation
 
 
 def _truth_segmentation(seed: int):

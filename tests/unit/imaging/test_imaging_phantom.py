@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 
-from tasks.imaging.phantom import LABELS, generate
+from golive.tasks.imaging.phantom import LABELS, generate
 
 
 def test_same_seed_same_phantom_and_seeds_differ() -> None:

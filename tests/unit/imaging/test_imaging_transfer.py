@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from tasks.imaging.network import SendReport, SentInstance, verify_transfer
-from tasks.imaging.receiver import Received
+from golive.tasks.imaging.network import SendReport, SentInstance, verify_transfer
+from golive.tasks.imaging.receiver import Received
 
 
 def _pair(n: int, t0: float = 1000.0) -> tuple[SendReport, list[Received]]:

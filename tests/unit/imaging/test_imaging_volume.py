@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tasks.imaging.volume import SourceIds, Volume, make_affine
+from golive.tasks.imaging.volume import SourceIds, Volume, make_affine
 
 
 def test_affine_maps_index_to_lps() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.paths import DEFAULT_ORG
-from tasks.planning.organization import Organization, load_organization
+from golive.tasks.foundation.paths import DEFAULT_ORG
+from golive.tasks.planning.organization import Organization, load_organization
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar as ICalendar
 
-from flows.errors import UserInputError
-from tasks.planning.calendar import CalendarRules, build_calendar, monday, to_ics, week_number
-from tasks.planning.organization import Organization
-from tasks.planning.readiness import score_organization
-from tasks.planning.waves import Pilot, WavePlan, plan_waves
+from golive.tasks.foundation.errors import UserInputError
+from golive.tasks.planning.calendar import CalendarRules, build_calendar, monday, to_ics, week_number
+from golive.tasks.planning.organization import Organization
+from golive.tasks.planning.readiness import score_organization
+from golive.tasks.planning.waves import Pilot, WavePlan, plan_waves
 
 START = date(2027, 1, 4)  # a Monday
 
@@ -156,7 +156,7 @@ def test_every_calendar_obeys_caps_and_wave_order(
 @settings(max_examples=25, deadline=None)
 @given(n=st.integers(2, 60), seed=st.integers(0, 10_000))
 def test_generated_groups_schedule_every_planned_location(n: int, seed: int) -> None:
-    from tasks.planning.generator import generate_organization
+    from golive.tasks.planning.generator import generate_organization
 
     org = generate_organization(n, seed)
     plan = plan_waves(org, score_organization(org))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tasks.planning.generator import (
+from golive.tasks.planning.generator import (
     generate_baseline_rows,
     generate_organization,
     generate_organization_doc,
@@ -13,9 +13,9 @@ from tasks.planning.generator import (
     write_baseline_csv,
     write_organization,
 )
-from tasks.planning.metrics import parse_metrics_csv
-from tasks.planning.organization import load_organization
-from tasks.planning.readiness import score_organization
+from golive.tasks.planning.metrics import parse_metrics_csv
+from golive.tasks.planning.organization import load_organization
+from golive.tasks.planning.readiness import score_organization
 
 
 def test_generated_group_passes_validation(tmp_path: Path) -> None:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from flows.errors import StepFailed
-from flows.schema_check import load_schema
-from tasks.context import NullArtifacts, StepContext
-from tasks.planning import kinds
-from tasks.planning.organization import Organization
-from tasks.registry import STEP_KINDS
+from golive.tasks.context import NullArtifacts, StepContext
+from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.foundation.schema_check import load_schema
+from golive.tasks.planning import kinds
+from golive.tasks.planning.organization import Organization
+from golive.tasks.registry import STEP_KINDS
 
 
 def ctx(org: Any, tmp_path: Path, step: str = "s") -> StepContext:
@@ -24,7 +24,7 @@ def ctx(org: Any, tmp_path: Path, step: str = "s") -> StepContext:
 
 def test_kinds_are_registered_with_schemas() -> None:
     for kind in kinds.KINDS:
-        assert STEP_KINDS[kind.name] is kind
+        assert STEP_KINDS[kind.name].implementation() is kind
         Draft202012Validator.check_schema(load_schema(f"steps/{kind.name}.schema.json"))
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.schema_check import load_schema
-from tasks.planning.metrics import catalog, parse_metrics_csv, robust_outliers
-from tasks.planning.organization import Organization
+from golive.tasks.foundation.schema_check import load_schema
+from golive.tasks.planning.metrics import catalog, parse_metrics_csv, robust_outliers
+from golive.tasks.planning.organization import Organization
 
 HEADER = "location,metric,value,period_start,period_end,sample_size\n"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.planning.organization import (
+from golive.tasks.planning.organization import (
     Hosting,
     Organization,
     OrganizationInvalid,

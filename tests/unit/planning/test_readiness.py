@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tasks.planning.organization import (
+from golive.tasks.planning.organization import (
     Champion,
     Device,
     Imaging,
@@ -21,7 +21,7 @@ from tasks.planning.organization import (
     Staff,
     Workstation,
 )
-from tasks.planning.readiness import (
+from golive.tasks.planning.readiness import (
     CRITERIA,
     Factor,
     Tier,

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from tasks.planning.organization import Organization, Pms, PmsProduct
-from tasks.planning.tech_check import (
+from golive.tasks.planning.organization import Organization, Pms, PmsProduct
+from golive.tasks.planning.tech_check import (
     Status,
     check_location,
     check_locations,

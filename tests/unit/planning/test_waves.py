@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tasks.planning.organization import Champion, Organization, ProviderExperience
-from tasks.planning.readiness import score_organization
-from tasks.planning.waves import PilotRules, plan_waves
+from golive.tasks.planning.organization import Champion, Organization, ProviderExperience
+from golive.tasks.planning.readiness import score_organization
+from golive.tasks.planning.waves import PilotRules, plan_waves
 
 
 def test_acme_pilot_follows_every_rule(acme: Organization) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pms_support import pms_store
 
-from tasks.store import Store
+from golive.tasks.store import Store
 
 
 @pytest.fixture

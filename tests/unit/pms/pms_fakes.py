@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from tasks.pms.protocol import (
+from golive.tasks.pms.protocol import (
     Capabilities,
     ClinicalRecord,
     Document,

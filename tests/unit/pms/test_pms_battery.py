@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from tasks.pms import battery
-from tasks.pms.battery import Status
+from golive.tasks.pms import battery
+from golive.tasks.pms.battery import Status
 from tests.unit.pms.pms_fakes import FakePms
 
 PSEUDO = lambda pid: f"P-{pid}x"  # noqa: E731

@@ -5,15 +5,15 @@ import json
 import jsonschema
 import pytest
 
-from flows.paths import STEP_SCHEMAS
-from tasks.pms.kinds import KINDS
-from tasks.registry import STEP_KINDS
+from golive.tasks.foundation.paths import STEP_SCHEMAS
+from golive.tasks.pms.kinds import KINDS
+from golive.tasks.registry import STEP_KINDS
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_kind_is_registered_with_a_strict_schema(kind: object) -> None:
     name = kind.name  # type: ignore[attr-defined]
-    assert STEP_KINDS[name] is kind
+    assert STEP_KINDS[name].implementation() is kind
     schema = json.loads((STEP_SCHEMAS / f"{name}.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["additionalProperties"] is False and "location" in schema["required"]
@@ -24,5 +24,5 @@ def test_kind_is_registered_with_a_strict_schema(kind: object) -> None:
 
 
 def test_write_kinds_are_side_effecting() -> None:
-    effects = {k.name: k.side_effects for k in KINDS}
+    effects = {k.name: STEP_KINDS[k.name].side_effects for k in KINDS}
     assert effects["pms.writeback"] and effects["pms.attachment"] and not effects["pms.patient_read"]

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tasks.pms.opendental import OpenDentalConnector, check_url, parse_retry_after
-from tasks.pms.protocol import (
+from golive.tasks.pms.opendental import OpenDentalConnector, check_url, parse_retry_after
+from golive.tasks.pms.protocol import (
     PmsAuthError,
     PmsBadRequest,
     PmsConfigError,
@@ -18,7 +18,7 @@ from tasks.pms.protocol import (
     PmsRateLimited,
     PmsUnavailable,
 )
-from tasks.pms.retry import RetryPolicy
+from golive.tasks.pms.retry import RetryPolicy
 
 FAST = RetryPolicy(attempts=4, initial_s=0.0, max_s=0.0, jitter_s=0.0)
 

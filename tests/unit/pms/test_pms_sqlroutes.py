@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tasks.pms.battery import Status
-from tasks.pms.check import run_checks
-from tasks.pms.config import connect, settings_for
-from tasks.pms.dentrix import DentrixConnector, make_engine
-from tasks.pms.protocol import PmsConnector, PmsNotSupported
-from tasks.pms.simulator.standins import build_dentrix, build_eaglesoft
-from tasks.store import Store
+from golive.tasks.pms.battery import Status
+from golive.tasks.pms.check import run_checks
+from golive.tasks.pms.config import connect, settings_for
+from golive.tasks.pms.dentrix import DentrixConnector, make_engine
+from golive.tasks.pms.protocol import PmsConnector, PmsNotSupported
+from golive.tasks.pms.simulator.standins import build_dentrix, build_eaglesoft
+from golive.tasks.store import Store
 
 
 @pytest.fixture(params=["dentrix", "eaglesoft"])

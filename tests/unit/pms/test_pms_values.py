@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.pms import cdt
-from tasks.pms.protocol import Patient, PmsBadRequest, PmsConfigError, Version
-from tasks.pms.pseudonym import pseudonym
-from tasks.pms.secrets import check_reference, resolve
+from golive.tasks.pms import cdt
+from golive.tasks.pms.protocol import Patient, PmsBadRequest, PmsConfigError, Version
+from golive.tasks.pms.pseudonym import pseudonym
+from golive.tasks.pms.secrets import check_reference, resolve
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tasks.pms.protocol import PmsConfigError, PmsConnector
-from tasks.pms.records import PmsWritebackRow
-from tasks.pms.retry import RetryPolicy
-from tasks.pms.writeback import WritebackKey, write_back
-from tasks.store import Store
+from golive.tasks.pms.protocol import PmsConfigError, PmsConnector
+from golive.tasks.pms.records import PmsWritebackRow
+from golive.tasks.pms.retry import RetryPolicy
+from golive.tasks.pms.writeback import WritebackKey, write_back
+from golive.tasks.store import Store
 from tests.unit.pms.pms_fakes import FakePms
 
 FAST = RetryPolicy(attempts=3, initial_s=0, max_s=0, jitter_s=0)

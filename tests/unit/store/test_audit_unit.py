@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.errors import StoreError
-from tasks.store import Store, verify_report
-from tasks.store.audit import GENESIS, entry_mac, load_key
+from golive.tasks.foundation.errors import StoreError
+from golive.tasks.store import Store, verify_report
+from golive.tasks.store.audit import GENESIS, entry_mac, load_key
 
 
 def test_key_file_is_created_once_with_mode_0600(golive_home: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from flows.errors import GoliveError, StoreError
-from tasks.store import Store, default_url
-from tasks.store.database import normalize_url
+from golive.tasks.foundation.errors import GoliveError, StoreError
+from golive.tasks.store import Store, default_url
+from golive.tasks.store.database import normalize_url
 
 
 def test_default_url_uses_env_then_state_dir(golive_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

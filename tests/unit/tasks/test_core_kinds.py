@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from flows.errors import ApprovalRejected, InputRequired, StepFailed
-from flows.expressions import evaluate
-from tasks.context import Approval, Confirmation, StepContext
-from tasks.core import approval, checklist, expect, notify
-from tasks.reports import render
+from golive.flows.engine.expressions import evaluate
+from golive.tasks.context import Approval, Confirmation, StepContext
+from golive.tasks.core import approval, checklist, expect, notify
+from golive.tasks.foundation.errors import ApprovalRejected, InputRequired, StepFailed
+from golive.tasks.reports import render
 
 
 def ctx(**kw: Any) -> StepContext:
@@ -94,7 +94,7 @@ def test_report_render_missing_template_is_a_step_failure(tmp_path: Path) -> Non
 def test_charts_are_embedded_in_the_docx(tmp_path: Path, templates: Path) -> None:
     from docx import Document
 
-    from tasks.reports import charts
+    from golive.tasks.reports import charts
 
     (templates / "c.md.j2").write_text("# Scores\n\n![scores](scores.png)\n")
     c = ctx(out_dir=tmp_path / "out")

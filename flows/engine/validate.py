@@ -1,4 +1,4 @@
-"""Runbook validation: load, schema, semantic checks, then the frozen `flows.model.Runbook`.
+"""Runbook validation: load, schema, semantic checks, then the frozen `golive.flows.engine.model.Runbook`.
 
 `validate_file` is the one way a runbook becomes a `Runbook`: every issue of the file is
 collected (sorted by position) and raised together as `RunbookInvalid`, so a run never starts
@@ -17,13 +17,20 @@ from typing import Any
 from jsonschema.exceptions import best_match
 from referencing.exceptions import Unresolvable
 
-from flows.durations import parse_due, parse_duration
-from flows.errors import ParameterError, RunbookInvalid
-from flows.issues import ValidationIssue
-from flows.model import Due, Metadata, OnFailure, Position, Runbook, Step, StepBody
-from flows.schema_check import ARTICLES, GoliveValidator, load_schema, schema_issues
-from flows.semantic import KindSchemaFn, semantic_issues, to_plain
-from flows.yamlsafe import DEFAULT_LIMITS, Limits, load_yaml, load_yaml_text, position, type_name
+from golive.flows.engine.model import Due, Metadata, OnFailure, Position, Runbook, Step, StepBody
+from golive.flows.engine.semantic import KindSchemaFn, semantic_issues, to_plain
+from golive.tasks.foundation.durations import parse_due, parse_duration
+from golive.tasks.foundation.errors import ParameterError, RunbookInvalid
+from golive.tasks.foundation.issues import ValidationIssue
+from golive.tasks.foundation.schema_check import ARTICLES, GoliveValidator, load_schema, schema_issues
+from golive.tasks.foundation.yamlsafe import (
+    DEFAULT_LIMITS,
+    Limits,
+    load_yaml,
+    load_yaml_text,
+    position,
+    type_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +76,7 @@ def validate_document(
     kinds: Mapping[str, Any] | None = None,
     kind_schema: KindSchemaFn | None = None,
 ) -> Runbook:
-    """Check a loaded document (a `CommentedMap` from `flows.yamlsafe`) and build the Runbook."""
+    """Check a loaded document (a `CommentedMap` from `golive.tasks.foundation.yamlsafe`) and build the Runbook."""
     issues = schema_issues(doc, load_schema(RUNBOOK_SCHEMA), name)
     issues += semantic_issues(doc, name, kinds=kinds, kind_schema=kind_schema)
     if issues:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flows.inputs import Asker
+from golive.flows.engine.inputs import Asker
 
 
 @dataclass

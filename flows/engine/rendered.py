@@ -7,9 +7,9 @@ from typing import Any
 
 from jsonschema.exceptions import best_match
 
-from flows.errors import ExpressionError
-from flows.schema_check import GoliveValidator
-from flows.semantic import default_kind_schema
+from golive.flows.engine.semantic import default_kind_schema
+from golive.tasks.foundation.errors import ExpressionError
+from golive.tasks.foundation.schema_check import GoliveValidator
 
 
 @lru_cache(maxsize=256)

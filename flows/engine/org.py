@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flows import paths
+from golive.tasks.foundation import paths
 
 
 def org_path(given: str | Path | None = None) -> Path:
@@ -14,11 +14,11 @@ def org_path(given: str | Path | None = None) -> Path:
 
 
 def load_org(given: str | Path | None = None) -> Any:
-    from flows import loaded
+    from golive.flows.engine import loaded
 
     path = org_path(given)
     if not path.is_file():
-        from tasks.planning.organization import load_organization
+        from golive.tasks.planning.organization import load_organization
 
         return load_organization(path)  # its error names the missing file
     return loaded.organization(path)

@@ -15,16 +15,16 @@ from typing import Any
 from prefect.futures import PrefectConcurrentFuture, PrefectFuture
 from prefect.utilities.annotations import quote
 
-from flows.errors import ExpressionError, GoliveError
-from flows.expressions import evaluate, render_value
-from flows.hooks import HOOKS
-from flows.inputs import Decisions, pause_for_input
-from flows.model import OnFailure, Runbook, Step, StepBody
-from flows.rendered import check_rendered
-from flows.scope import input_hash, item_label, jsonable
-from flows.step_task import StepCall, run_step, start_entry
-from tasks.context import HumanInput, InputRequest
-from tasks.registry import STEP_KINDS
+from golive.flows.engine.expressions import evaluate, render_value
+from golive.flows.engine.hooks import HOOKS
+from golive.flows.engine.inputs import Decisions, pause_for_input
+from golive.flows.engine.model import OnFailure, Runbook, Step, StepBody
+from golive.flows.engine.rendered import check_rendered
+from golive.flows.engine.scope import input_hash, item_label, jsonable
+from golive.flows.engine.step_task import StepCall, run_step, start_entry
+from golive.tasks.context import HumanInput, InputRequest
+from golive.tasks.foundation.errors import ExpressionError, GoliveError
+from golive.tasks.registry import STEP_KINDS
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from flows.errors import UserInputError
+from golive.tasks.foundation.errors import UserInputError
 
 app = typer.Typer(no_args_is_help=True, help="Practice-management system (PMS) integration checks.")
 
@@ -31,10 +31,10 @@ def check(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object"),
 ) -> None:
     """Run the playbook's PMS battery for one location."""
-    from flows.org import load_org
-    from tasks.pms.check import ALL_CHECKS, check_location
-    from tasks.pms.protocol import PmsConfigError
-    from tasks.store import Store
+    from golive.flows.engine.org import load_org
+    from golive.tasks.pms.check import ALL_CHECKS, check_location
+    from golive.tasks.pms.protocol import PmsConfigError
+    from golive.tasks.store import Store
 
     override: dict[str, Any] = {k: v for k, v in {"base_url": base_url, "secret": secret,
                                 "developer_secret": developer_secret, "dsn": dsn}.items() if v}

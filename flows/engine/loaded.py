@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flows.model import Runbook
+from golive.flows.engine.model import Runbook
 
 _LOCK = threading.Lock()
 _RUNBOOKS: dict[tuple[str, int, int], Runbook] = {}
@@ -24,7 +24,7 @@ def _stamp(path: Path) -> tuple[str, int, int]:
 
 def runbook(path: Path) -> Runbook:
     """`validate_file(path)`, reused while the file's mtime and size are unchanged."""
-    from flows.validate import validate_file
+    from golive.flows.engine.validate import validate_file
 
     key = _stamp(path)
     with _LOCK:
@@ -38,7 +38,7 @@ def runbook(path: Path) -> Runbook:
 
 def organization(path: Path) -> Any:
     """`load_organization(path)`, reused while the file's mtime and size are unchanged."""
-    from tasks.planning.organization import load_organization
+    from golive.tasks.planning.organization import load_organization
 
     key = _stamp(path)
     with _LOCK:

@@ -21,10 +21,10 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from flows.expressions import evaluate
-from flows.scope import jsonable
-from tasks.context import HumanInput, StepContext
-from tasks.registry import STEP_KINDS
+from golive.flows.engine.expressions import evaluate
+from golive.flows.engine.scope import jsonable
+from golive.tasks.context import HumanInput, StepContext
+from golive.tasks.registry import STEP_KINDS
 
 _KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")
 

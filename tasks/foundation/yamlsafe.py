@@ -38,8 +38,8 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
-from flows.errors import RunbookInvalid
-from flows.issues import ValidationIssue
+from golive.tasks.foundation.errors import RunbookInvalid
+from golive.tasks.foundation.issues import ValidationIssue
 
 try:  # PyYAML's libyaml binding, used only as a fast event parser (see `_parse_libyaml`)
     import yaml as _pyyaml

@@ -1,6 +1,6 @@
 """JSON Schema checks on loaded YAML, every error reported at its line and column.
 
-`schema_issues(doc, schema, path)` validates a ruamel `CommentedMap` (as `flows.yamlsafe` loads
+`schema_issues(doc, schema, path)` validates a ruamel `CommentedMap` (as `golive.tasks.foundation.yamlsafe` loads
 it) with Draft 2020-12, collects all errors and turns each into a `ValidationIssue` placed on the
 offending node: a wrong value at the value, a missing key at the mapping's key, an unknown key at
 that key with a did-you-mean hint. Where `anyOf`/`oneOf` fail, `best_match` picks the branch
@@ -8,9 +8,9 @@ error that explains it best.
 
 Custom keywords (golive's own, ignored by other validators):
 - `x-duration: true`: a string such as `30s`, `5m`, `2h`, `7d`, `1w`, or a number of seconds
-  (`flows.durations.parse_duration` decides).
+  (`golive.tasks.foundation.durations.parse_duration` decides).
 - `x-due: true`: a due date relative to the run start, e.g. `week 1 day 3`, `week 2`, `day 10`
-  (`flows.durations.parse_due` decides).
+  (`golive.tasks.foundation.durations.parse_due` decides).
 - `x-redact: true` beside `x-error`: the message names "the value" instead of quoting it (secrets).
 - `x-error: TEXT` beside `pattern`/`const`/`format`/`propertyNames`: the message shown instead
   of the regular expression.
@@ -30,9 +30,9 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
-from flows.issues import ValidationIssue
-from flows.paths import SCHEMAS
-from flows.yamlsafe import position, type_name
+from golive.tasks.foundation.issues import ValidationIssue
+from golive.tasks.foundation.paths import SCHEMAS
+from golive.tasks.foundation.yamlsafe import position, type_name
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ PathPart = str | int
 def _duration(
     validator: Any, enabled: Any, instance: Any, schema: dict[str, Any]
 ) -> Iterator[ValidationError]:
-    from flows.durations import parse_duration  # the engine's parser is the one truth
+    from golive.tasks.foundation.durations import parse_duration  # the engine's parser is the one truth
 
     if not enabled or not isinstance(instance, str | int | float) or isinstance(instance, bool):
         return
@@ -56,7 +56,7 @@ def _duration(
 
 
 def _due(validator: Any, enabled: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
-    from flows.durations import parse_due
+    from golive.tasks.foundation.durations import parse_due
 
     if not enabled or not isinstance(instance, str):
         return

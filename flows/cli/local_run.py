@@ -19,15 +19,15 @@ from rich.progress import (
 )
 from rich.prompt import Confirm, Prompt
 
-from flows import loaded, prefect_env
-from flows.errors import UserInputError
-from flows.inputs import Decisions, parse_approve_flag
-from flows.model import Runbook
-from flows.paths import resolve_runbook
-from flows.scope import default_run_key
-from flows.validate import check_parameters
-from flows.yamlsafe import load_yaml
-from tasks.context import Approval, Confirmation, HumanInput, InputRequest
+from golive.flows.engine import loaded, prefect_env
+from golive.flows.engine.inputs import Decisions, parse_approve_flag
+from golive.flows.engine.model import Runbook
+from golive.flows.engine.scope import default_run_key
+from golive.flows.engine.validate import check_parameters
+from golive.tasks.context import Approval, Confirmation, HumanInput, InputRequest
+from golive.tasks.foundation.errors import UserInputError
+from golive.tasks.foundation.paths import resolve_runbook
+from golive.tasks.foundation.yamlsafe import load_yaml
 
 _DONE = {"completed", "cached", "failed", "skipped", "rolled_back"}
 _STYLE = {
@@ -59,7 +59,7 @@ def _decisions(approve: list[str], confirm: list[str], inputs: Path | None) -> D
 
 def collect_result(state: Any, runbook: str) -> dict[str, Any]:
     """The run's result as `golive run --json` prints it, read back from the store."""
-    from tasks.store import Store
+    from golive.tasks.store import Store
 
     run_id = str(state.state_details.flow_run_id)
     store = Store.open()
@@ -151,7 +151,7 @@ class LocalRun:
                 )
         if org is not None and not Path(org).is_file():
             raise UserInputError(f"--org {org}: no such file")
-        from flows.org import load_org
+        from golive.flows.engine.org import load_org
 
         load_org(org)  # an invalid organization file stops the run before it starts
         return cls(
@@ -164,12 +164,12 @@ class LocalRun:
         )
 
     def execute(self, *, console: Console, interactive: bool) -> dict[str, Any]:
-        from flows import local_server
+        from golive.flows.cli import local_server
 
         server = local_server.use_if_running()
         prefect_env.configure()
-        from flows.entry import golive_runbook
-        from flows.hooks import HOOKS
+        from golive.flows.engine.entry import golive_runbook
+        from golive.flows.engine.hooks import HOOKS
 
         progress = Progress(
             SpinnerColumn(),

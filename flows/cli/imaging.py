@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from flows.errors import UserInputError
+from golive.tasks.foundation.errors import UserInputError
 
 app = typer.Typer(no_args_is_help=True, help="CBCT imaging: phantoms, inspection, AI analysis, DICOM receiver.")
 
@@ -24,7 +24,7 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 def phantom(out_dir: Path, seed: int = 0, spacing: float = 1.0) -> dict:
-    from tasks.imaging.phantom import write_phantom
+    from golive.tasks.imaging.phantom import write_phantom
 
     series = write_phantom(out_dir, seed=seed, spacing=spacing)
     return {"series": str(series), "labels": str(Path(out_dir) / "labels.npy"),
@@ -32,19 +32,19 @@ def phantom(out_dir: Path, seed: int = 0, spacing: float = 1.0) -> dict:
 
 
 def inspect(directory: Path) -> dict:
-    from tasks.imaging.ingest import inspect as _inspect
+    from golive.tasks.imaging.ingest import inspect as _inspect
 
     return _inspect(directory)
 
 
 def analyze(directory: Path, out_dir: Path, bundle: Path | None = None, reference: Path | None = None) -> dict:
-    from tasks.imaging.analysis import analyze as _analyze
+    from golive.tasks.imaging.analysis import analyze as _analyze
 
     return _analyze(directory, out_dir, bundle=bundle, reference=reference)
 
 
 def receive(port: int, out_dir: Path, host: str = "0.0.0.0", ae_title: str = "GOLIVE") -> None:
-    from tasks.imaging.receiver import receive as _receive
+    from golive.tasks.imaging.receiver import receive as _receive
 
     _receive(port, out_dir, host=host, ae_title=ae_title)
 

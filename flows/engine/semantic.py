@@ -20,6 +20,7 @@ Durations and due dates are checked by the schema's `x-duration`/`x-due` keyword
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -32,12 +33,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from referencing.exceptions import Unresolvable
 
-from flows import expressions
-from flows.errors import ExpressionError
-from flows.expressions import references
-from flows.issues import ValidationIssue
-from flows.paths import STEP_SCHEMAS
-from flows.schema_check import (
+from golive.flows.engine import expressions
+from golive.flows.engine.expressions import references
+from golive.tasks.foundation.errors import ExpressionError
+from golive.tasks.foundation.issues import ValidationIssue
+from golive.tasks.foundation.paths import STEP_SCHEMAS
+from golive.tasks.foundation.schema_check import (
     GoliveValidator,
     PathPart,
     json_path,
@@ -45,7 +46,7 @@ from flows.schema_check import (
     readable_path,
     schema_issues,
 )
-from flows.yamlsafe import position
+from golive.tasks.foundation.yamlsafe import position
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ ROOT_NAMES = frozenset({"params", "org", "item", "steps", "run"})
 # checklist items' `check`); every other string in `with:` is a `{{ }}` template.
 EXPRESSION_KEYS = frozenset({"that", "check"})
 _JINJA_GLOBALS = frozenset(DEFAULT_NAMESPACE)
-# The engine's own test for "one {{ expr }}, native type" (flows.expressions.render), so both agree.
+# The engine's own test for "one {{ expr }}, native type" (golive.flows.engine.expressions.render), so both agree.
 
 KindSchemaFn = Callable[[str], "dict[str, Any] | None"]
 
@@ -77,7 +78,7 @@ class _StepRef:
 
 
 def default_kinds() -> Mapping[str, Any]:
-    from tasks.registry import STEP_KINDS  # imported late: the registry imports every kind module
+    from golive.tasks.registry import STEP_KINDS  # imported late: the registry imports every kind module
 
     return STEP_KINDS
 
@@ -464,11 +465,10 @@ class _Checker:
             schema = to_plain(prop)
             if not _parameter_shape().is_valid(schema):
                 continue  # the runbook schema reported it already
-            try:
-                Draft202012Validator.check_schema(schema)
-            except SchemaError as exc:
-                sub = tuple(exc.absolute_path)
-                yield self.issue((*where, *sub), f"not a valid JSON Schema: {exc.message}")
+            error = _metaschema_error(json.dumps(schema, sort_keys=True, default=str))
+            if error is not None:
+                sub = tuple(error.absolute_path)
+                yield self.issue((*where, *sub), f"not a valid JSON Schema: {error.message}")
                 continue
             if "default" not in prop:
                 continue
@@ -477,6 +477,17 @@ class _Checker:
                 yield from schema_issues(self.doc, check, self.path, at=(*where, "default"))
             except (Unresolvable, RecursionError) as exc:
                 yield self.issue((*where, "default"), f"cannot check the default: {exc}")
+
+
+@lru_cache(maxsize=512)
+def _metaschema_error(schema_json: str) -> SchemaError | None:
+    """Checking against the 2020-12 metaschema is slow and runbooks repeat the same small parameter
+    schemas (`{type: string}`), so each distinct schema is checked once per process."""
+    try:
+        Draft202012Validator.check_schema(json.loads(schema_json))
+    except SchemaError as exc:
+        return exc
+    return None
 
 
 def is_native_template(text: str) -> bool:

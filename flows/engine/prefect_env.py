@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from flows import paths
+from golive.tasks.foundation import paths
 
 # Background services of the temporary server that a single local run never needs.
 _SERVICES_OFF = (

@@ -14,14 +14,15 @@ from prefect.runtime import deployment, flow_run
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import loaded, paths
-from flows.executor import RunContext, now, run_steps
-from flows.inputs import Decisions
-from flows.org import load_org, org_digest
-from flows.paths import resolve_runbook
-from flows.scope import default_run_key
-from flows.validate import check_parameters
-from tasks.store import Store
+from golive.flows.engine import loaded
+from golive.flows.engine.executor import RunContext, now, run_steps
+from golive.flows.engine.inputs import Decisions
+from golive.flows.engine.org import load_org, org_digest
+from golive.flows.engine.scope import default_run_key
+from golive.flows.engine.validate import check_parameters
+from golive.tasks.foundation import paths
+from golive.tasks.foundation.paths import resolve_runbook
+from golive.tasks.store import Store
 
 
 def max_workers() -> int:

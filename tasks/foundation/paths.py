@@ -1,13 +1,15 @@
-"""Where golive's files live. The project is used from a checkout, so data dirs sit beside the code."""
+"""Where golive's files live: the data folders (schemas, runbooks, templates, models, examples) sit
+beside the code, in a checkout and in an installed `golive` package alike."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from flows.errors import UserInputError
+from golive.tasks.foundation.errors import UserInputError
 
-ROOT = Path(__file__).resolve().parent.parent
+# tasks/foundation/paths.py → the checkout (or site-packages/golive, where the wheel puts the data)
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
 STEP_SCHEMAS = SCHEMAS / "steps"
 RUNBOOKS = ROOT / "runbooks"

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from flows import paths, prefect_env
+from golive.flows.engine import prefect_env
+from golive.tasks.foundation import paths
 
 DEFAULT_PORT = 4270
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
-
-from flows.model import Due
+from dataclasses import dataclass
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _DUE = re.compile(r"^\s*(?:week\s+(\d+))?\s*(?:day\s+(\d+))?\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A due date relative to the run start: `week 1 day 3` is day offset 2 (day 1 is the start)."""
+
+    text: str
+    days: int
 
 
 def parse_duration(text: str | int | float) -> float:

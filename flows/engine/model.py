@@ -1,4 +1,4 @@
-"""The validated runbook as frozen values. Built only by `flows.validate`, after every check passed."""
+"""The validated runbook as frozen values. Built only by `golive.flows.engine.validate`, after every check passed."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from golive.tasks.foundation.durations import Due
 
 
 class OnFailure(str, Enum):
@@ -20,14 +22,6 @@ class Position:
 
     line: int
     column: int
-
-
-@dataclass(frozen=True)
-class Due:
-    """A due date relative to the run start: `week 1 day 3` is day offset 2 (day 1 is the start)."""
-
-    text: str
-    days: int
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from flows import paths
-from flows.errors import RunbookInvalid, UserInputError
+from golive.tasks.foundation import paths
+from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
 EXAMPLE = paths.EXAMPLES / "acme-dental"
 
@@ -116,7 +116,7 @@ def _start_pms_simulator(found: dict[str, Any]) -> Any:
     """The Open Dental simulator as a real HTTP process; its keys reach golive as env references."""
     import os
 
-    from tasks.pms.simulator.process import start_simulator
+    from golive.tasks.pms.simulator.process import start_simulator
 
     state = paths.state_dir()
     state.mkdir(parents=True, exist_ok=True)
@@ -135,8 +135,8 @@ def _start_pms_simulator(found: dict[str, Any]) -> Any:
 
 
 def main() -> int:
-    from flows import prefect_env
-    from flows.validate import validate_paths
+    from golive.flows.engine import prefect_env
+    from golive.flows.engine.validate import validate_paths
 
     console = Console(highlight=False, soft_wrap=True)
     books, issues = validate_paths([paths.RUNBOOKS])
@@ -154,7 +154,7 @@ def main() -> int:
         failures = _run_all(console, summary, outputs, found)
     finally:
         simulator.stop()
-    from tasks.store import Store, verify_report
+    from golive.tasks.store import Store, verify_report
 
     code, message = verify_report(Store.open())
     console.print(summary)
@@ -168,7 +168,7 @@ def main() -> int:
 
 
 def _run_all(console: Console, summary: Table, outputs: list[str], found: dict[str, Any]) -> int:
-    from flows.local_run import LocalRun
+    from golive.flows.cli.local_run import LocalRun
 
     # Each demo is a fresh rehearsal: its own run keys, so nothing is reused from an earlier demo
     # (the simulated metrics of one scenario must not stand in for the next).

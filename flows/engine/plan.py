@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from graphlib import TopologicalSorter
 from typing import Any
 
-from flows.model import Runbook, Step
+from golive.flows.engine.model import Runbook, Step
 
 
 def ordered(steps: tuple[Step, ...]) -> list[Step]:

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
-from flows import cli_imaging, cli_pms
-from flows.errors import RunbookInvalid, UserInputError
-from flows.scope import jsonable
+from golive.flows.cli import imaging as cli_imaging
+from golive.flows.cli import pms as cli_pms
+from golive.flows.engine.scope import jsonable
+from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="golive: rollout runbooks for a dental group, run through Prefect.")
@@ -28,7 +28,6 @@ org_app = typer.Typer(no_args_is_help=True, help="The organization file (people,
 app.add_typer(org_app, name="org")
 metrics_app = typer.Typer(no_args_is_help=True, help="Baseline and rollout metrics in the store.")
 app.add_typer(metrics_app, name="metrics")
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class PlanFormat(str, Enum):
@@ -64,7 +63,7 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
 @app.command()
 def validate(paths: list[Path] = typer.Argument(..., help="Runbook files or directories")) -> None:
     """Validate runbooks; print every problem as PATH:LINE:COL: error: MESSAGE."""
-    from flows.validate import validate_paths
+    from golive.flows.engine.validate import validate_paths
 
     books, issues = validate_paths(paths)
     if issues:
@@ -80,9 +79,9 @@ def plan(runbook: str = typer.Argument(..., help="Runbook name or path"),
          fmt: PlanFormat = typer.Option(PlanFormat.text, "--format"),
          start: str | None = typer.Option(None, "--start", help="Run start date (YYYY-MM-DD) for due dates")) -> None:
     """Show the step graph with owners and due dates."""
-    from flows import plan as planner
-    from flows.paths import resolve_runbook
-    from flows.validate import check_parameters, validate_file
+    from golive.flows.engine import plan as planner
+    from golive.flows.engine.validate import check_parameters, validate_file
+    from golive.tasks.foundation.paths import resolve_runbook
 
     try:
         book = validate_file(resolve_runbook(runbook))
@@ -112,7 +111,7 @@ def run(runbook: str = typer.Argument(..., help="Runbook name or path"),
         run_key: str | None = typer.Option(None, "--run-key", help="Resume key (default: runbook + parameters)"),
         as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout")) -> None:
     """Run a runbook through Prefect (embedded server unless PREFECT_API_URL is set)."""
-    from flows.local_run import LocalRun
+    from golive.flows.cli.local_run import LocalRun
 
     try:
         local = LocalRun.prepare(runbook, parse_params(param), org=org, approve=approve, confirm=confirm,
@@ -121,7 +120,10 @@ def run(runbook: str = typer.Argument(..., help="Runbook name or path"),
         raise fail_input(str(exc)) from None
     except UserInputError as exc:
         raise fail_input(f"error: {exc}") from None
-    result = local.execute(console=err, interactive=sys.stdin.isatty() and not as_json)
+    from rich.console import Console  # here, not at import: `golive validate` stays quick
+
+    result = local.execute(console=Console(stderr=True, highlight=False, soft_wrap=True),
+                           interactive=sys.stdin.isatty() and not as_json)
     if as_json:
         typer.echo(json.dumps(result, default=str))
     else:
@@ -132,8 +134,8 @@ def run(runbook: str = typer.Argument(..., help="Runbook name or path"),
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Verify the audit log's hash chain; exit 1 naming the first bad entry."""
-    from flows.errors import StoreError
-    from tasks.store import Store, verify_report
+    from golive.tasks.foundation.errors import StoreError
+    from golive.tasks.store import Store, verify_report
 
     try:
         code, message = verify_report(Store.open())
@@ -146,7 +148,7 @@ def audit_verify() -> None:
 @org_app.command("check")
 def org_check(path: Path | None = typer.Argument(None, help="Organization file (default: GOLIVE_ORG or the example)")) -> None:
     """Validate an organization file; print every problem as PATH:LINE:COL: error: MESSAGE."""
-    from flows.org import load_org, org_path
+    from golive.flows.engine.org import load_org, org_path
 
     try:
         org = load_org(path)
@@ -164,9 +166,9 @@ def metrics_import(files: list[Path] = typer.Argument(..., help="CSV exports (on
                    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Import the good rows of a file with errors"),
                    org: Path | None = typer.Option(None, "--org", envvar="GOLIVE_ORG", help="Organization file")) -> None:
     """Import baseline/metric CSVs into the store: idempotent; a file with errors imports nothing."""
-    from flows.org import load_org
-    from tasks.planning.metrics import import_metrics_csv
-    from tasks.store import Store
+    from golive.flows.engine.org import load_org
+    from golive.tasks.planning.metrics import import_metrics_csv
+    from golive.tasks.store import Store
 
     try:
         organization = load_org(org)
@@ -183,7 +185,7 @@ def metrics_import(files: list[Path] = typer.Argument(..., help="CSV exports (on
 @server_app.command("start")
 def server_start(port: int = typer.Option(4270, help="Port on 127.0.0.1")) -> None:
     """Start the local Prefect server (state under .golive/prefect) unless it is already up."""
-    from flows import local_server
+    from golive.flows.cli import local_server
 
     try:
         info = local_server.start(port)
@@ -196,7 +198,7 @@ def server_start(port: int = typer.Option(4270, help="Port on 127.0.0.1")) -> No
 @server_app.command("stop")
 def server_stop() -> None:
     """Stop the local Prefect server."""
-    from flows import local_server
+    from golive.flows.cli import local_server
 
     typer.echo("stopped" if local_server.stop() else "no local server recorded")
 
@@ -204,7 +206,7 @@ def server_stop() -> None:
 @server_app.command("status")
 def server_status() -> None:
     """Say whether the local Prefect server is up; exit 1 when it is not."""
-    from flows import local_server
+    from golive.flows.cli import local_server
 
     info = local_server.running()
     if info is None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flows.issues import ValidationIssue
+    from golive.tasks.foundation.issues import ValidationIssue
 
 
 class GoliveError(Exception):

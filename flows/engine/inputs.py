@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flows.errors import UserInputError
-from tasks.context import Approval, Confirmation, HumanInput, InputRequest
+from golive.tasks.context import Approval, Confirmation, HumanInput, InputRequest
+from golive.tasks.foundation.errors import UserInputError
 
 Asker = Callable[[InputRequest], HumanInput | None]
 _APPROVE = re.compile(r"^(?P<step>[^=]+)=(?P<name>[^:]+):(?P<role>[^:]+)(?::(?P<decision>approve|reject))?$")

@@ -1,0 +1,51 @@
+"""Timing helpers shared by the benchmark areas: interleaved samples, median and spread, ratios.
+
+This machine is noisy (shared, 2 cores), so every figure is the median of several runs with its
+spread, and ours and the baseline alternate so a noisy moment hits both alike.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Samples:
+    seconds: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    def describe(self) -> str:
+        """`0.81 s (0.77–0.95, n=7)`: the median, then the fastest and slowest run."""
+        return f"{self.median:.3f} s ({min(self.seconds):.3f}–{max(self.seconds):.3f}, n={len(self.seconds)})"
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def interleaved(ours: Callable[[], object], baseline: Callable[[], object], repeat: int) -> tuple[Samples, Samples]:
+    """Run ours and the baseline alternately `repeat` times each (after one warm-up of each)."""
+    ours()
+    baseline()
+    a, b = [], []
+    for _ in range(repeat):
+        a.append(timed(ours))
+        b.append(timed(baseline))
+    return Samples(tuple(a)), Samples(tuple(b))
+
+
+def ratio_line(what: str, ours: Samples, base_name: str, base: Samples, goal: str = "") -> str:
+    """One line: our median and spread, the named baseline's, the ratio of the medians and the
+    spread of the per-pair ratios."""
+    pairs = [x / y for x, y in zip(ours.seconds, base.seconds, strict=True)]
+    goal_text = f" ({goal})" if goal else ""
+    return (f"{what}: {ours.describe()}{goal_text}; baseline {base_name}: {base.describe()}; "
+            f"ratio {ours.median / base.median:.2f} (per-run {min(pairs):.2f}–{max(pairs):.2f})")
