@@ -623,12 +623,10 @@ class Receiver:
         self.stop()
 
 
-def receive(out_dir: Path | str, policy: ReceiverPolicy, *, port: int | None = None, audit: AuditFn | None = None,
-            ledger: UsageLedger | None = None) -> None:
-    """Run a receiver in the foreground until interrupted (the `golive imaging receive` command)."""
+def receive(out_dir: Path | str, policy: ReceiverPolicy, *, stop: threading.Event, port: int | None = None,
+            audit: AuditFn | None = None, ledger: UsageLedger | None = None) -> Receiver:
+    """Run a receiver until `stop` is set (the `golive imaging receive` command sets it on a signal)."""
     with Receiver(out_dir, port=port, policy=policy, audit=audit, ledger=ledger) as r:
-        try:
-            while True:
-                time.sleep(1.0)
-        except KeyboardInterrupt:
-            log.info("receiver stopped after %d instance(s), %d refusal(s)", len(r.received), len(r.refusals))
+        stop.wait()
+    log.info("receiver stopped after %d instance(s), %d refusal(s)", len(r.received), len(r.refusals))
+    return r

@@ -16,6 +16,7 @@ import ssl
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,17 @@ def _load_ca(ctx: ssl.SSLContext, ref: str, what: str, env: Env) -> None:
         raise TlsConfigError(f"{what} ({ref}) is not a usable CA certificate: {exc.reason or exc}") from None
 
 
+def certificate_expiry(ref: str, env: Env = os.environ.get) -> datetime:
+    """When the (first) certificate a reference holds stops being valid (UTC)."""
+    from cryptography import x509
+
+    try:
+        cert = x509.load_pem_x509_certificate(_pem(ref, "TLS certificate", env).encode("ascii"))
+    except ValueError as exc:
+        raise TlsConfigError(f"TLS certificate ({ref}) cannot be read: {exc}") from None
+    return cert.not_valid_after_utc
+
+
 def server_context(tls: TlsSettings, env: Env = os.environ.get) -> ssl.SSLContext:
     """The receiver's context: TLS 1.2+, its certificate, and client certificates checked when a CA is set."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -131,9 +143,14 @@ def client_tls(params: dict[str, Any], host: str, env: Env = os.environ.get) -> 
 
 
 def last_handshake_error(tls: ClientTls | None) -> str | None:
-    """What the last failed handshake of this sender's context said, in words (None: no failure)."""
+    """What the last failed handshake of this sender's context said, in words (None: no failure);
+    taking it clears the record, so the next association starts clean."""
     errors = getattr(tls.context, "handshake_errors", None) if tls is not None else None
-    return handshake_decision(errors[-1], peer="server").detail if errors else None
+    if not errors:
+        return None
+    detail = handshake_decision(errors[-1], peer="server").detail
+    errors.clear()
+    return detail
 
 
 def handshake_decision(exc: BaseException, peer: str = "client") -> Decision:
