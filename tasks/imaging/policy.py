@@ -248,4 +248,6 @@ def _networks(nets: Iterable[IPNetwork]) -> str:
 
 
 def _mb(n: int) -> str:
-    return f"{n / MB:,.0f} MB" if n >= 10 * MB else f"{n / MB:.1f} MB"
+    if n >= 10 * MB:
+        return f"{n / MB:,.0f} MB"
+    return f"{n / MB:.1f} MB" if n >= MB // 10 else f"{n / 1000:,.0f} kB"

@@ -430,7 +430,9 @@ class Receiver:
         with session.lock:
             session.nbytes += nbytes
             association = session.nbytes
-        decision = self.policy.size_decision(association, self._daily.charge(nbytes))
+        day = self._daily.charge(nbytes)
+        # Before acceptance only the request is read; a day already used up is answered there with an RJ.
+        decision = self.policy.size_decision(association, day if session.accepted else 0)
         if decision is not None:
             self.refuse(session, decision)
         return decision is None
