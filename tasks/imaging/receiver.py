@@ -258,11 +258,20 @@ class _PolicyServer(ThreadedAssociationServer):
         return sock
 
     def _reject_plain(self, raw: socket.socket, session: _Session) -> None:
-        """A plain association on the TLS port: read its request, answer A-ASSOCIATE-RJ, close."""
+        """A plain association on the TLS port: read its request, answer A-ASSOCIATE-RJ, close.
+
+        The refusal is recorded before the answer goes out, so a sender that reads the RJ finds it.
+        """
         try:
             header = _recv_exactly(raw, 6)
             body = _recv_exactly(raw, min(struct.unpack(">L", header[2:])[0], 1 << 16)) if len(header) == 6 else b""
             session.calling_ae = printable_ae(body[20:36])  # PS3.8 9.3.2: calling AE title, PDU bytes 27-42
+        except OSError:
+            pass
+        self.receiver.refuse(session, Decision(
+            RefusalReason.TLS_REQUIRED,
+            f"a plain (unencrypted) association on the TLS port; {self.receiver.policy.location} accepts TLS only"))
+        try:
             raw.sendall(struct.pack(">BBLBBBB", 0x03, 0, 4, 0, *REJECT_CODES[RefusalReason.TLS_REQUIRED]))
             raw.shutdown(socket.SHUT_WR)  # closing with unread bytes would reset the RJ away: let the peer hang up
             drained = 0
@@ -270,9 +279,6 @@ class _PolicyServer(ThreadedAssociationServer):
                 drained += len(chunk)
         except OSError:
             pass
-        self.receiver.refuse(session, Decision(
-            RefusalReason.TLS_REQUIRED,
-            f"a plain (unencrypted) association on the TLS port; {self.receiver.policy.location} accepts TLS only"))
         raise _Refused
 
     def shutdown_request(self, request: Any) -> None:
