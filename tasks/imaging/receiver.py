@@ -60,7 +60,7 @@ from golive.tasks.imaging.usage import DailyUsage, MemoryLedger, UsageLedger
 
 log = logging.getLogger(__name__)
 
-AuditFn = Callable[[str, Mapping[str, Any]], None]
+AuditFn = Callable[[str, Mapping[str, Any]], object]
 REFUSED_EVENT = "imaging.dicom_refused"
 ASSOCIATION_EVENT = "imaging.dicom_association"
 _ABORT_PDU = bytes([0x07, 0, 0, 0, 0, 4, 0, 0, 0, 0])  # A-ABORT, service-user initiated (PS3.8 9.3.8)
@@ -333,6 +333,8 @@ class _AuditThrottle:
         """None: skip this one; else how many were skipped before it."""
         now = self.clock()
         with self._lock:
+            if len(self._last) > 10_000:  # many sources (a scan): forget those quiet for a window
+                self._last = {k: v for k, v in self._last.items() if now - v[0] < self.WINDOW_S}
             last, skipped = self._last.get((source, reason), (float("-inf"), 0))
             if now - last < self.WINDOW_S:
                 self._last[(source, reason)] = (last, skipped + 1)

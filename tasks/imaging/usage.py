@@ -13,10 +13,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Date, Integer, String, select
+from sqlalchemy import BigInteger, Date, Integer, String, Table, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from golive.tasks.store.base import Base
@@ -60,7 +60,7 @@ class StoreLedger:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-        table = DicomDailyUsageRow.__table__
+        table = cast(Table, DicomDailyUsageRow.__table__)
         stmt = insert(table).values(location=location, day=day, bytes=nbytes, objects=objects,
                                     updated_at=datetime.now(UTC))
         stmt = stmt.on_conflict_do_update(

@@ -33,7 +33,7 @@ from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 from golive.tasks.imaging.errors import DicomNetworkError
 from golive.tasks.imaging.network import Peer, echo, send_series
 from golive.tasks.imaging.pki import IssuedPki
-from golive.tasks.imaging.policy import MB, ObjectType
+from golive.tasks.imaging.policy import MB, ObjectType, TlsSettings
 from golive.tasks.imaging.receiver import Receiver
 from golive.tasks.imaging.tls import client_tls
 from golive.tasks.imaging.usage import StoreLedger
@@ -230,6 +230,29 @@ def test_our_sender_speaks_tls_to_our_receiver(tls_env: IssuedPki, phantom_dir: 
             echo(plain)
     assert all(i.status == 0 for i in report.instances)
     assert reasons(audited) == ["tls-required"]
+
+
+def test_a_sender_without_a_client_certificate_is_refused(tls_env: IssuedPki, tmp_path: Path) -> None:
+    audited: Audit = []
+    with _receiver(tmp_path, audited) as r:
+        peer = Peer("127.0.0.1", int(r.tls_port or 0), "GOLIVE", "SENDER", 10, client_tls({"ca": "env:TX_CA"}, "127.0.0.1"))
+        with pytest.raises(DicomNetworkError):
+            echo(peer)
+        wait_until(lambda: r.refusals)
+    assert reasons(audited) == ["certificate-missing"]
+
+
+def test_where_tls_is_optional_both_listeners_serve(tls_env: IssuedPki, tmp_path: Path) -> None:
+    audited: Audit = []
+    policy = lab_policy(tls=TlsSettings("env:RX_CERT", "env:RX_KEY", None, required=False, port=0))
+    with _receiver(tmp_path, audited, policy=policy) as r:
+        assert r.plain_port and r.tls_port and r.plain_port != r.tls_port
+        assert echo(Peer("127.0.0.1", r.plain_port, "GOLIVE", "SENDER", 10)).ok
+        assert echo(Peer("127.0.0.1", r.tls_port, "GOLIVE", "SENDER", 10, client_tls({"ca": "env:TX_CA"},
+                                                                                      "127.0.0.1"))).ok
+    used = {d["tls"][:5] for e, d in audited if e == "imaging.dicom_association"}
+    assert used == {"none", "TLSv1"}  # one plain association, one over TLS 1.2 or 1.3
+    assert reasons(audited) == []
 
 
 @pytest.fixture()
