@@ -153,8 +153,10 @@ def send_series(files: Sequence[Path | str], peer: Peer) -> SendReport:
     out = []
     try:
         for path, ds in datasets:
-            status = assoc.send_c_store(ds)
-            code = int(status.Status) if status is not None and "Status" in status else -1
+            code = -1  # not sent: the peer ended the association (an abort, e.g. over its size limit)
+            if assoc.is_established:
+                status = assoc.send_c_store(ds)
+                code = int(status.Status) if status is not None and "Status" in status else -1
             out.append(SentInstance(
                 str(ds.SOPInstanceUID), str(ds.get("SeriesInstanceUID", "")),
                 str(ds.get("StudyInstanceUID", "")), short_hash(str(ds.get("PatientID", ""))),

@@ -14,6 +14,8 @@ DICOM grounding:
   servers and clients support TLS 1.2 and may support 1.3, nothing older; B.1 recommends the
   registered port 2762 (dicom-tls) and a TLS port distinct from any plain port, which is why a
   location with TLS gets its own TLS listener and never accepts plain DICOM on it.
+  (dicom.nema.org/medical/dicom/current/output/chtml/part15/chapter_B.html, sect_B.12.html;
+  PS3.8: .../part08/sect_9.3.4.html)
 """
 
 from __future__ import annotations

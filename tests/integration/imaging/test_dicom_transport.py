@@ -31,7 +31,7 @@ from pynetdicom import AE
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from golive.tasks.imaging.errors import DicomNetworkError
-from golive.tasks.imaging.network import Peer, echo, send_series
+from golive.tasks.imaging.network import Peer, echo, send_series, verify_transfer
 from golive.tasks.imaging.pki import IssuedPki
 from golive.tasks.imaging.policy import MB, ObjectType, TlsSettings
 from golive.tasks.imaging.receiver import Receiver
@@ -142,6 +142,17 @@ def test_a_transfer_over_the_association_limit_is_aborted(tls_env: IssuedPki, ph
     assert 0 < len(received) < len(files)  # the slices before the limit were stored whole, the rest refused
     summary = next(d for e, d in audited if e == "imaging.dicom_association")
     assert summary["outcome"] == "aborted: association-size-limit" and summary["bytes"] <= limit + 1 << 16
+
+
+def test_our_sender_reports_what_an_abort_cut_off(phantom_dir: Path, tmp_path: Path) -> None:
+    audited: Audit = []
+    files = _files(phantom_dir, 10)
+    policy = lab_policy(tls=None, max_association_bytes=3 * files[0].stat().st_size)
+    with _receiver(tmp_path, audited, policy=policy) as r:
+        report = send_series(files, Peer("127.0.0.1", r.port, "GOLIVE", "SENDER", 10))
+        verdict = verify_transfer(report, r.received, 300)
+    assert not verdict.passed and 0 < verdict.missing < len(files)
+    assert reasons(audited) == ["association-size-limit"]
 
 
 def test_the_disk_floor_stops_new_associations(tls_env: IssuedPki, phantom_dir: Path, tmp_path: Path) -> None:
