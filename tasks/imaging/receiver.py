@@ -274,8 +274,9 @@ class _PolicyServer(ThreadedAssociationServer):
         try:
             raw.sendall(struct.pack(">BBLBBBB", 0x03, 0, 4, 0, *REJECT_CODES[RefusalReason.TLS_REQUIRED]))
             raw.shutdown(socket.SHUT_WR)  # closing with unread bytes would reset the RJ away: let the peer hang up
-            drained = 0
-            while drained < 1 << 20 and (chunk := raw.recv(4096)):
+            drained, deadline = 0, time.monotonic() + 5.0  # bounded: a peer that never hangs up is cut off
+            raw.settimeout(1.0)
+            while drained < 1 << 20 and time.monotonic() < deadline and (chunk := raw.recv(4096)):
                 drained += len(chunk)
         except OSError:
             pass
