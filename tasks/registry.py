@@ -107,6 +107,9 @@ _KINDS: tuple[KindSpec, ...] = (
              side_effects=True),
     KindSpec("imaging.validate_ai", _IMAGING,
              "Segment, measure and write SEG/SR; check time, canal, density, implant plans, agreement"),
+    KindSpec("imaging.transport_check", "golive.tasks.imaging.transport_kinds",
+             "The location's DICOM receiver policy against TLS 1.2+ in transit, and its recorded refusals",
+             observes=True),
     KindSpec("imaging.validate_ios", _IMAGING,
              "Check an intraoral STL/PLY scan (load, triangles, size, open surfaces) and its CBCT alignment"),
     # PMS battery

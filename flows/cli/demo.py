@@ -50,7 +50,8 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "integration-validation",
         "Open Dental location against the bundled simulator: PMS battery; CBCT send, segment, SEG/SR; intraoral",
-        params={"location": "eastside-specialty", "test_patient": 1, "pms_connection": "@simulator"},
+        params={"location": "eastside-specialty", "test_patient": 1, "pms_connection": "@simulator",
+                "imaging_endpoint": "@dicom_endpoint"},
         inputs=EXAMPLE / "integration-inputs.yaml",
     ),
     DemoRun(
@@ -151,6 +152,10 @@ def main() -> int:
     found: dict[str, Any] = {}
     simulator = _start_pms_simulator(found)
     try:
+        from golive.flows.cli import demo_dicom
+
+        demo_dicom.prepare(found)
+        demo_dicom.show(console)
         failures = _run_all(console, summary, outputs, found)
     finally:
         simulator.stop()

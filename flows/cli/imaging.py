@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from golive.tasks.foundation.errors import UserInputError
+from golive.tasks.foundation.errors import GoliveError, UserInputError
 
 app = typer.Typer(no_args_is_help=True, help="CBCT imaging: phantoms, inspection, AI analysis, DICOM receiver.")
 
@@ -43,10 +44,50 @@ def analyze(directory: Path, out_dir: Path, bundle: Path | None = None, referenc
     return _analyze(directory, out_dir, bundle=bundle, reference=reference)
 
 
-def receive(port: int, out_dir: Path, host: str = "0.0.0.0", ae_title: str = "GOLIVE") -> None:
-    from golive.tasks.imaging.receiver import receive as _receive
+def receiver_policy(location: str | None, loopback: bool, org: Path | None, bind: str | None) -> Any:
+    """The receiver's policy: the location's `dicom_receiver`, or the loopback-only default.
 
-    _receive(port, out_dir, host=host, ae_title=ae_title)
+    There is no default address: a location's policy names one, `--loopback` is 127.0.0.1, and an
+    explicit `--bind` may not be a wildcard (0.0.0.0, ::).
+    """
+    import dataclasses
+    import ipaddress
+
+    from golive.flows.engine.org import load_org
+    from golive.tasks.imaging.policy import loopback_default, policy_for
+
+    if bool(location) == loopback:
+        raise UserInputError("give --location ID (its dicom_receiver policy in the organization file) or --loopback "
+                             "(this host only, built-in policy); the receiver has no default address")
+    policy = loopback_default() if loopback else policy_for(load_org(org), location)
+    if policy is None:
+        raise UserInputError(f"{location} has no dicom_receiver block in the organization file (bind, "
+                             "allowed_calling_aes, allowed_networks); the receiver does not start without one")
+    if bind is not None:
+        try:
+            if ipaddress.ip_address(bind).is_unspecified:
+                raise UserInputError(f"--bind {bind} would listen on every interface; name one address")
+        except ValueError:
+            raise UserInputError(f"--bind {bind!r} is not an IP address") from None
+        policy = dataclasses.replace(policy, bind=bind)
+    return policy
+
+
+def receive(out_dir: Path, policy: Any, port: int | None = None) -> None:
+    """Run the receiver in the foreground until SIGINT or SIGTERM (a service manager's stop);
+    refusals and associations go to the log and the audit log."""
+    import signal
+    import threading
+
+    from golive.tasks.imaging.receiver import receive as _receive
+    from golive.tasks.imaging.usage import StoreLedger
+    from golive.tasks.store import Store
+
+    store = Store.open()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    _receive(out_dir, policy, stop=stop, port=port, audit=store.audit.append, ledger=StoreLedger(store))
 
 
 @app.command("phantom")
@@ -94,10 +135,26 @@ def analyze_cmd(directory: Path = typer.Argument(..., help="Folder of one CBCT s
 
 
 @app.command("receive")
-def receive_cmd(port: int = typer.Option(11112, "--port", help="TCP port to listen on"),
-                out: Path = typer.Option(..., "--out", help="Folder for received instances"),
-                host: str = typer.Option("0.0.0.0", "--host", help="Address to bind"),
-                ae_title: str = typer.Option("GOLIVE", "--ae-title", help="Our AE title")) -> None:
-    """Run a DICOM receiver (C-ECHO, C-STORE) until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    receive(port, out, host, ae_title)
+def receive_cmd(out: Path = typer.Option(..., "--out", help="Folder for received instances"),
+                location: str | None = typer.Option(None, "--location", help="Location whose dicom_receiver policy applies"),
+                loopback: bool = typer.Option(False, "--loopback", help="This host only (127.0.0.1), built-in policy, no TLS"),
+                org: Path | None = typer.Option(None, "--org", envvar="GOLIVE_ORG", help="Organization file"),
+                bind: str | None = typer.Option(None, "--bind", help="Listen on this address instead of the policy's"),
+                port: int | None = typer.Option(None, "--port", help="Plain DICOM port instead of the policy's")) -> None:
+    """Run a DICOM receiver (C-ECHO, C-STORE) under a location's policy until interrupted.
+
+    Who may send (AE titles, source networks), over what (TLS 1.2+, client certificates), what
+    (SOP classes) and how much (per association, per day, disk floor) come from the location's
+    `dicom_receiver` block. Refusals are logged here and audited (calling AE, source, reason).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for noisy in ("pynetdicom", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        policy = receiver_policy(location, loopback, org, bind)
+        receive(out, policy, port)
+    except UserInputError as exc:
+        raise _fail(exc) from None
+    except GoliveError as exc:  # cannot listen (address in use or not on this host), store unavailable
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None

@@ -9,6 +9,7 @@ import logging
 import shutil
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from golive.tasks.foundation.durations import parse_duration
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.imaging import network as net
 from golive.tasks.imaging.errors import DicomNetworkError, ImagingError, TransferCheckFailed
-from golive.tasks.imaging.receiver import Receiver, short_hash
+from golive.tasks.imaging.receiver import short_hash
+from golive.tasks.imaging.tls import client_tls
+from golive.tasks.imaging.transport_kinds import admit_scan, refusal_note, stand_in
 from golive.tasks.kind import StepKind
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,8 @@ def _series_dir(ctx: StepContext, params: dict[str, Any]) -> Path:
 
 def _peer(params: dict[str, Any]) -> net.Peer:
     return net.Peer(str(params["host"]), int(params.get("port", 104)), str(params.get("ae_title", "ANY-SCP")),
-                    str(params.get("calling_ae", "GOLIVE")), float(params.get("timeout_s", 30)))
+                    str(params.get("calling_ae", "GOLIVE")), float(params.get("timeout_s", 30)),
+                    client_tls(dict(params.get("tls") or {}), str(params["host"])))
 
 
 def run_echo(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -62,14 +66,16 @@ def run_echo(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             res = net.echo(peer)
             where = "configured endpoint"
         else:  # no endpoint given: prove the path with the bundled receiver standing in
-            with Receiver(Path(ctx.out_dir) / "imaging" / "echo", port=0) as r:
-                peer = net.Peer("127.0.0.1", r.port, r.ae_title)
-                res = net.echo(peer)
+            with stand_in(ctx, params, "echo") as (r, peer):
+                try:
+                    res = net.echo(peer)
+                except DicomNetworkError as exc:
+                    raise DicomNetworkError(f"{exc}{refusal_note(r)}") from None
             where = "bundled receiver (stand-in endpoint)"
     except DicomNetworkError as exc:
         raise StepFailed(f"C-ECHO failed: {exc}") from None
     out = {"ok": res.ok, "status": res.status, "round_trip_ms": res.round_trip_ms, "endpoint": where,
-           "ae_title": peer.ae_title}
+           "ae_title": peer.ae_title, "transport": peer.over}
     ctx.audit("imaging.dicom_echo", out)
     if not res.ok:
         raise StepFailed(f"C-ECHO to {peer.host}:{peer.port} returned status 0x{res.status:04X}")
@@ -93,17 +99,22 @@ def run_send(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             verdict, endpoint = _verify_by_query(peer, report, vol, budget, float(params.get("poll_s", 2.0)),
                                                  bool(params.get("verify_pixels", True)))
         else:
-            with Receiver(Path(ctx.out_dir) / "imaging" / "received", port=0) as r:
-                report = net.send_series(files, net.Peer("127.0.0.1", r.port, r.ae_title))
+            with stand_in(ctx, params, "received") as (r, peer):
+                try:
+                    report = net.send_series(files, peer)
+                except DicomNetworkError as exc:
+                    raise DicomNetworkError(f"{exc}{refusal_note(r)}") from None
                 deadline = time.time() + budget
                 while len(r.received) < len(files) and time.time() < deadline:
                     time.sleep(0.05)
                 verdict = net.verify_transfer(report, r.received, budget)
+                if not verdict.passed and r.refusals:
+                    verdict = replace(verdict, problems=(*verdict.problems, refusal_note(r).lstrip("; ")))
             endpoint = "bundled receiver (stand-in endpoint)"
     except DicomNetworkError as exc:
         raise TransferCheckFailed(f"sending failed: {exc}") from None
     out = verdict.as_dict() | {"series": "series-" + short_hash(vol.ids.series_instance_uid if vol.ids else ""),
-                               "endpoint": endpoint, "send_s": round(report.elapsed_s, 3)}
+                               "endpoint": endpoint, "transport": peer.over, "send_s": round(report.elapsed_s, 3)}
     ctx.artifacts.table("imaging-transfer", [{"check": k, "value": str(out[k])} for k in
                                              ("sent", "arrived", "missing", "changed", "lossy",
                                               "wrong_association", "arrival_s", "budget_s")],
@@ -239,6 +250,7 @@ def run_validate_ios(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]
         cbct_series = (vol, labels)
     lo, hi = params.get("extent_mm", [15.0, 120.0])
     try:
+        admit_scan(ctx, params, path)  # the location's type and size limits, as for DICOM transfers
         rep = ios.check_mesh(path, int(params.get("min_triangles", 1000)),
                              int(params.get("max_triangles", 5_000_000)), (float(lo), float(hi)))
     except ImagingError as exc:

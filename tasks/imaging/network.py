@@ -23,17 +23,29 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
 from golive.tasks.imaging.errors import DicomNetworkError
 from golive.tasks.imaging.ingest import is_lossy
 from golive.tasks.imaging.receiver import Received, pixel_hash, short_hash
+from golive.tasks.imaging.tls import ClientTls, last_handshake_error
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Peer:
+    """A DICOM peer; with `tls`, every association to it is TLS 1.2+ (PS3.15 Annex B)."""
+
     host: str
     port: int
     ae_title: str = "ANY-SCP"
     calling_ae: str = "GOLIVE"
     timeout_s: float = 30.0
+    tls: ClientTls | None = None
+
+    @property
+    def tls_args(self) -> tuple[Any, str] | None:
+        return None if self.tls is None else (self.tls.context, self.tls.server_name or self.host)
+
+    @property
+    def over(self) -> str:
+        return "TLS" if self.tls is not None else "plain TCP"
 
 
 @dataclass(frozen=True)
@@ -83,15 +95,29 @@ class TransferVerdict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"problems": list(self.problems)}
 
 
-def _associate(ae: AE, peer: Peer):
+def _associate(ae: AE, peer: Peer, **kwargs: Any):
+    last_handshake_error(peer.tls)  # forget an earlier association's failure
     try:
-        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title)
+        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, tls_args=peer.tls_args, **kwargs)
     except Exception as exc:  # socket errors surface here on some platforms
         raise DicomNetworkError(f"{peer.host}:{peer.port}: cannot connect ({type(exc).__name__})") from exc
     if not assoc.is_established:
-        why = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted else "no answer"
-        raise DicomNetworkError(f"{peer.host}:{peer.port} ({peer.ae_title}): association {why}")
+        raise DicomNetworkError(f"{peer.host}:{peer.port} ({peer.ae_title}, {peer.over}): association "
+                                f"{_why_not(assoc, peer)}")
     return assoc
+
+
+def _why_not(assoc: Any, peer: Peer) -> str:
+    """Why an association was not established, in words (A-ASSOCIATE-RJ fields per PS3.8 Table 9-21)."""
+    handshake = last_handshake_error(peer.tls)
+    if handshake:
+        return f"not established: {handshake}"
+    if assoc.is_rejected:
+        rsp = assoc.acceptor.primitive
+        reason = getattr(rsp, "reason_str", "") if rsp is not None else ""
+        kind = "transiently" if rsp is not None and rsp.result == 0x02 else ""
+        return " ".join(x for x in ("rejected", kind, f"({reason})" if reason else "") if x)
+    return "aborted" if assoc.is_aborted else "not answered"
 
 
 def echo(peer: Peer) -> EchoResult:
@@ -127,8 +153,10 @@ def send_series(files: Sequence[Path | str], peer: Peer) -> SendReport:
     out = []
     try:
         for path, ds in datasets:
-            status = assoc.send_c_store(ds)
-            code = int(status.Status) if status is not None and "Status" in status else -1
+            code = -1  # not sent: the peer ended the association (an abort, e.g. over its size limit)
+            if assoc.is_established:
+                status = assoc.send_c_store(ds)
+                code = int(status.Status) if status is not None and "Status" in status else -1
             out.append(SentInstance(
                 str(ds.SOPInstanceUID), str(ds.get("SeriesInstanceUID", "")),
                 str(ds.get("StudyInstanceUID", "")), short_hash(str(ds.get("PatientID", ""))),
@@ -195,13 +223,7 @@ def retrieve_series(peer: Peer, study_uid: str, series_uid: str, sop_classes: It
     q.QueryRetrieveLevel = "SERIES"
     q.StudyInstanceUID = study_uid
     q.SeriesInstanceUID = series_uid
-    try:
-        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, ext_neg=roles,
-                             evt_handlers=[(evt.EVT_C_STORE, on_store)])
-    except Exception as exc:
-        raise DicomNetworkError(f"{peer.host}:{peer.port}: cannot connect ({type(exc).__name__})") from exc
-    if not assoc.is_established:
-        raise DicomNetworkError(f"{peer.host}:{peer.port} ({peer.ae_title}): C-GET association not accepted")
+    assoc = _associate(ae, peer, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)])
     try:
         for status, _ in assoc.send_c_get(q, StudyRootQueryRetrieveInformationModelGet):
             if status is None:

@@ -13,8 +13,9 @@ readiness scorers can tell "missing" from "zero".
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -200,6 +201,8 @@ class Location:
     staff: Staff | None = None
     champion: Champion | None = None
     overrides: dict[str, Override] = field(default_factory=dict)
+    # golive's own DICOM receiver here, as validated; its meaning lives in golive.tasks.imaging.policy
+    dicom_receiver: Mapping[str, Any] | None = None
 
     @property
     def specialty_share(self) -> float | None:
@@ -309,6 +312,8 @@ def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
                 issue((*cwhere, "base_url"), "the URL carries credentials", "put them in a secret and reference it with 'secret:'")
             if "dsn" in conn and _DSN_CREDENTIALS.search(str(conn["dsn"])):
                 issue((*cwhere, "dsn"), "the DSN carries a password or key", "put it in a secret and reference it with 'secret:'")
+        if isinstance(loc.get("dicom_receiver"), dict):
+            _dicom_receiver_issues(loc["dicom_receiver"], (*where, "dicom_receiver"), issue)
         shares = [loc.get("implant_share"), loc.get("ortho_share")]
         if all(isinstance(x, int | float) and not isinstance(x, bool) for x in shares) and sum(shares) > 1:
             issue((*where, "ortho_share"), "implant and ortho shares add up to more than 100% of revenue")
@@ -328,6 +333,36 @@ def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
             which = ", ".join(sorted(roles & LOCATION_ROLES))
             issue(where, f"{name} ({which}) has no 'location'")
     return issues
+
+
+def _dicom_receiver_issues(rx: dict[str, Any], where: tuple[str | int, ...], issue: Any) -> None:
+    """Addresses and networks that parse, no wildcard bind, distinct ports, limits that fit together."""
+    bind = rx.get("bind")
+    if isinstance(bind, str):
+        try:
+            if ipaddress.ip_address(bind).is_unspecified:
+                issue((*where, "bind"), f"'{bind}' listens on every interface",
+                      "name the address of the imaging network's interface (one receiver per address)")
+        except ValueError:
+            issue((*where, "bind"), f"'{bind}' is not an IP address")
+    for i, net in enumerate(rx.get("allowed_networks") or ()):
+        if not isinstance(net, str):
+            continue
+        try:
+            ipaddress.ip_network(net, strict=True)
+        except ValueError as exc:
+            hint = None
+            try:
+                hint = f"did you mean '{ipaddress.ip_network(net, strict=False)}'?"
+            except ValueError:
+                pass
+            issue((*where, "allowed_networks", i), f"'{net}' is not a network in CIDR form ({exc})", hint)
+    tls = rx.get("tls") if isinstance(rx.get("tls"), dict) else None
+    if tls is not None and not tls.get("required", True) and tls.get("port", 2762) == rx.get("port", 11112):
+        issue((*where, "tls", "port"), "the TLS port must differ from the plain port (DICOM PS3.15 Annex B.1)")
+    per_assoc, per_day = rx.get("max_association_mb", 4000), rx.get("max_day_mb", 50000)
+    if isinstance(per_assoc, int) and isinstance(per_day, int) and per_assoc > per_day:
+        issue((*where, "max_association_mb"), f"one association ({per_assoc} MB) may not exceed the daily limit ({per_day} MB)")
 
 
 def _mappings(items: Any) -> Iterable[tuple[int, Any]]:
@@ -483,7 +518,17 @@ def _location(d: dict[str, Any], org_tz: str) -> Location:
         if champ
         else None,
         overrides={k: Override(score=int(v["score"]), reason=str(v["reason"])) for k, v in (d.get("overrides") or {}).items()},
+        dicom_receiver=_plain(d["dicom_receiver"]) if d.get("dicom_receiver") else None,
     )
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists (frozen values hold no parser state)."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
 
 
 def _device(d: dict[str, Any] | None) -> Device | None:
