@@ -1,65 +1,22 @@
-"""Secret references: `env:NAME` or `prefect-secret:NAME`, resolved only when a connector is built.
-
-A literal key in YAML is refused: configuration holds where a secret lives, never the secret. The
-resolved value is wrapped so that `repr`/`str` never print it.
-"""
+"""Secret references for PMS connections: the shared resolver (`golive.tasks.foundation.secrets`)
+raising `PmsConfigError`, so connector callers keep catching the PMS error family."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
+from golive.tasks.foundation import secrets as _shared
+from golive.tasks.foundation.secrets import SCHEMES, Secret, is_reference
 from golive.tasks.pms.protocol import PmsConfigError
 
-SCHEMES = ("env", "prefect-secret")
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A resolved secret; only `.reveal()` gives the value."""
-
-    ref: str
-    _value: str = field(repr=False)
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __str__(self) -> str:
-        return f"<secret {self.ref}>"
-
-
-def is_reference(text: object) -> bool:
-    return isinstance(text, str) and text.partition(":")[0] in SCHEMES and bool(text.partition(":")[2])
+__all__ = ["SCHEMES", "Secret", "check_reference", "is_reference", "resolve"]
 
 
 def check_reference(text: object, what: str) -> str:
     """The reference itself, or `PmsConfigError` saying how to write one (never echoing the value)."""
-    if not is_reference(text):
-        raise PmsConfigError(
-            f"{what} must be a secret reference such as 'env:NAME' or 'prefect-secret:NAME'; "
-            "literal credentials are not accepted"
-        )
-    return str(text)
-
-
-def _prefect_secret(name: str) -> str:
-    # Imported here: domain code stays Prefect-free unless a Prefect Secret block is referenced.
-    from prefect.blocks.system import Secret as SecretBlock
-
-    try:
-        block: Any = SecretBlock.load(name)  # sync context: the block itself, not a coroutine
-        return str(block.get())
-    except Exception as exc:  # Prefect raises ValueError / ObjectNotFound / httpx errors
-        raise PmsConfigError(f"Prefect Secret block {name!r} could not be loaded: {type(exc).__name__}") from None
+    return _shared.check_reference(text, what, PmsConfigError)
 
 
 def resolve(ref: str, what: str = "secret", *, env: Callable[[str], str | None] = os.environ.get) -> Secret:
-    scheme, _, name = check_reference(ref, what).partition(":")
-    if scheme == "env":
-        value = env(name)
-        if not value:
-            raise PmsConfigError(f"{what}: environment variable {name} is not set")
-        return Secret(ref, value)
-    return Secret(ref, _prefect_secret(name))
+    return _shared.resolve(ref, what, env=env, error=PmsConfigError)
