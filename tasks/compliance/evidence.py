@@ -155,18 +155,19 @@ def record_check(store: Store, *, subject: str, passed: bool, report: Mapping[st
 
 
 def record_request(store: Store, *, subject: str, location: str, requested_by: str, role: str,
-                   requested_on: date, due_on: date, note: str = "", run_id: str | None = None,
-                   now: datetime | None = None) -> Evidence:
-    """Record an action the group waits on (e.g. Patterson enabling the Eaglesoft API), due `due_on`."""
+                   requested_on: date, due_on: date | None, done: bool = False, note: str = "",
+                   run_id: str | None = None, now: datetime | None = None) -> Evidence:
+    """Record an action the group waits on (e.g. Patterson enabling the Eaglesoft API), due `due_on`;
+    with `done`, that it happened (the reminders stop)."""
     check_subject(subject)
-    if due_on < requested_on:
+    if due_on is not None and due_on < requested_on:
         raise UserInputError(f"{subject}: due on {due_on}, before it was requested ({requested_on})")
-    key = f"{subject}|{location}|{requested_on.isoformat()}"
-    digest = hashlib.sha256(key.encode()).hexdigest()  # one request per subject, location and day
-    return _insert(store, subject=subject, location=location, kind=Kind.REQUEST, outcome=Outcome.PENDING,
-                   sha256=digest, file_name="", size=0, supplied_by=requested_by, supplied_role=role,
-                   supplied_on=requested_on, expires_on=due_on, run_id=run_id,
-                   summary={"note": note} if note else {}, now=now)
+    key = f"{subject}|{location}|{requested_on.isoformat()}|{'done' if done else 'requested'}"
+    digest = hashlib.sha256(key.encode()).hexdigest()  # one request (and one answer) per subject, location and day
+    return _insert(store, subject=subject, location=location, kind=Kind.REQUEST,
+                   outcome=Outcome.ACCEPTED if done else Outcome.PENDING, sha256=digest, file_name="", size=0,
+                   supplied_by=requested_by, supplied_role=role, supplied_on=requested_on,
+                   expires_on=None if done else due_on, run_id=run_id, summary={"note": note} if note else {}, now=now)
 
 
 def _insert(store: Store, *, now: datetime | None, **values: Any) -> Evidence:

@@ -180,9 +180,9 @@ def _check_result(req: Requirement, check: Check, newest: Mapping[tuple[str, str
                   location: str | None) -> tuple[Evidence | None, int, list[str]]:
     """The check row that decides, how many locations were checked, and where it failed."""
     if not check.per_location or location is not None:
-        row = newest.get((req.id, location or "", Kind.CHECK))
-        return row, int(row is not None), ([location or "organization"] if row and row.outcome is Outcome.FAILED
-                                           else [])
+        where = location or "" if check.per_location else ""  # organization-wide checks count everywhere
+        row = newest.get((req.id, where, Kind.CHECK))
+        return row, int(row is not None), ([where or "organization"] if row and row.outcome is Outcome.FAILED else [])
     rows = [r for (subject, _loc, kind), r in newest.items() if subject == req.id and kind is Kind.CHECK]
     if not rows:
         return None, 0, []
@@ -196,7 +196,7 @@ def reminders(records: Iterable[Evidence], *, today: date, notice_days: int = NO
     newest = latest(list(records))
     out: list[Reminder] = []
     for (subject, location, kind), rec in newest.items():
-        if rec.expires_on is None:
+        if rec.expires_on is None:  # no expiry, or an awaited action already done
             continue
         days_left = (rec.expires_on - today).days
         if days_left > notice_days:
@@ -207,8 +207,8 @@ def reminders(records: Iterable[Evidence], *, today: date, notice_days: int = NO
             roles = req.owner_roles if req else ("VP of IT",)
             out.append(Reminder(subject, f"{title}: {rec.file_name}", location, rec.expires_on, days_left, roles,
                                 "renewal"))
-        elif kind is Kind.REQUEST:
-            answered = newest.get((subject, location, Kind.DOCUMENT))
+        elif kind is Kind.REQUEST and rec.outcome is Outcome.PENDING:
+            answered = newest.get((subject, location, Kind.DOCUMENT)) or newest.get((subject, location, Kind.CHECK))
             if answered is not None and answered.recorded_at >= rec.recorded_at:
                 continue
             out.append(Reminder(subject, OTHER_SUBJECTS.get(subject, subject), location, rec.expires_on, days_left,

@@ -21,12 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
-
-from golive.tasks.foundation.errors import UserInputError
 
 MODERN = (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
 # OpenSSL verify codes (x509_vfy.h) the report explains in its own words.
@@ -93,14 +90,6 @@ class _Handshake:
     @property
     def ok(self) -> bool:
         return self.error is None and self.cert_error is None
-
-
-def endpoint(url: str) -> tuple[str, int]:
-    """(host, port) of an https URL or a `host:port`."""
-    parts = urlsplit(url if "://" in url else f"https://{url}")
-    if parts.scheme != "https" or not parts.hostname:
-        raise UserInputError(f"{url!r} is not an https URL or host:port")
-    return parts.hostname, parts.port or 443
 
 
 def _handshake(host: str, port: int, server_name: str, ctx: ssl.SSLContext, timeout_s: float) -> _Handshake:
