@@ -10,75 +10,13 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from golive.tasks.compliance.simulators.pki import Ca, Pem, make_ca, make_leaf
 
-
-@dataclass(frozen=True)
-class Pem:
-    cert: Path
-    key: Path
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "golive tests"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _write(folder: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> Pem:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{stem}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                           serialization.NoEncryption()))
-    (folder / f"{stem}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return Pem(folder / f"{stem}.crt", folder / f"{stem}.key")
-
-
-@dataclass(frozen=True)
-class Ca:
-    pem: Pem
-    cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
-
-
-def make_ca(folder: Path, now: datetime | None = None) -> Ca:
-    now = now or datetime.now(UTC)
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(_name("golive test CA")).issuer_name(_name("golive test CA"))
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=30)).not_valid_after(now + timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
-    return Ca(_write(folder, "ca", cert, key), cert, key)
-
-
-def make_leaf(folder: Path, stem: str, *, ca: Ca | None, not_before: datetime, not_after: datetime,
-              names: tuple[str, ...] = ("localhost",)) -> Pem:
-    """A server certificate for `names` (and 127.0.0.1), signed by `ca` or self-signed when None."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = _name(names[0])
-    issuer = ca.cert.subject if ca else subject
-    san = x509.SubjectAlternativeName([*(x509.DNSName(n) for n in names), x509.IPAddress(IPv4Address("127.0.0.1"))])
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after)
-               .add_extension(san, critical=False)
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
-    if ca is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
-    cert = builder.sign(ca.key if ca else key, hashes.SHA256())
-    return _write(folder, stem, cert, key)
+__all__ = ["Ca", "Pem", "TlsServer", "make_ca", "make_leaf", "seed_phi_prerequisites", "seed_run_store", "tls_server"]
 
 
 class TlsServer:
@@ -156,3 +94,14 @@ def seed_phi_prerequisites(store: Any, location: str, tmp: Path, *, skip: tuple[
             where = location if req.check in (Check.ACCESS_MATRIX, Check.MFA) else ""
             evidence.record_check(store, subject=req.id, passed=True, report={"seeded": True}, location=where,
                                   root=root)
+
+
+def seed_run_store(location: str, tmp: Path, *, skip: tuple[str, ...] = ()) -> None:
+    """`seed_phi_prerequisites` in the store runs will use (GOLIVE_HOME / GOLIVE_DATABASE_URL, as set)."""
+    from golive.tasks.store import Store
+
+    store = Store.open()
+    try:
+        seed_phi_prerequisites(store, location, tmp, skip=skip)
+    finally:
+        store.dispose()

@@ -71,7 +71,7 @@ class AccessMatrix:
         return cls(ac.basis, rows, frozenset(a.casefold() for a in ac.service_accounts), ac.note)
 
     def table(self) -> list[dict[str, str]]:
-        return [{"role": role, **{p.title: self.rows[role][p].value for p in Permission}}
+        return [{"role": role, **{p.heading: self.rows[role][p].value for p in Permission}}
                 for role in MATRIX_ROLES if role in self.rows]
 
 

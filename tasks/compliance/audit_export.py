@@ -87,16 +87,15 @@ def verify_export(store: Store, path: Path, start: date, end: date) -> AuditExpo
     data = path.read_bytes()
     lines = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
     events = Counter(str(e["event"]) for e in lines)
-    first = lines[0]["seq"] if lines else None
-    last = lines[-1]["seq"] if lines else None
-    if lines:
-        stored = _stored(store, int(first), int(last))
-        before = _stored(store, int(first) - 1, int(first) - 1)
-        prev = before.get(int(first) - 1, GENESIS) if int(first) > 1 else GENESIS
+    first = int(lines[0]["seq"]) if lines else None
+    last = int(lines[-1]["seq"]) if lines else None
+    if first is not None and last is not None:
+        stored = _stored(store, first, last)
+        prev = _stored(store, first - 1, first - 1).get(first - 1, GENESIS) if first > 1 else GENESIS
         for i, entry in enumerate(lines):
             seq = int(entry["seq"])
-            if seq != int(first) + i:
-                problems.append(f"export line {i + 1}: entry {seq} out of sequence (expected {int(first) + i})")
+            if seq != first + i:
+                problems.append(f"export line {i + 1}: entry {seq} out of sequence (expected {first + i})")
                 break
             if entry["prev_hash"] != prev:
                 problems.append(f"export line {i + 1}: entry {seq} does not link to the entry before it")

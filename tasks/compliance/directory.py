@@ -55,7 +55,7 @@ class Permission(str, Enum):
     BILLING = "billing"
 
     @property
-    def title(self) -> str:
+    def heading(self) -> str:
         return self.value.replace("_", " ").title()
 
 
@@ -145,9 +145,7 @@ def from_scim(users: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, 
         locations = [loc for loc in (vocabulary.location(g) for g in group_names) if loc]
         grants = [g for g in (_scim_grant(str(e.get("value", ""))) for e in user.get("entitlements") or ()
                               if isinstance(e, Mapping)) if g]
-        name = user.get("name") if isinstance(user.get("name"), Mapping) else {}
-        enterprise = user.get(ENTERPRISE) if isinstance(user.get(ENTERPRISE), Mapping) else {}
-        security = user.get(MFA_EXTENSION) if isinstance(user.get(MFA_EXTENSION), Mapping) else {}
+        name, enterprise, security = (_mapping(user, k) for k in ("name", ENTERPRISE, MFA_EXTENSION))
         mfa = security.get("mfaEnrolled")
         accounts.append(Account(
             user_name=str(user.get("userName", "")), display_name=str(user.get("displayName") or name.get("formatted") or ""),
@@ -158,6 +156,11 @@ def from_scim(users: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, 
             personal_name=bool(name.get("givenName")) and bool(name.get("familyName")), source=f"scim:{uid}",
         ))
     return Directory(tuple(accounts), source)
+
+
+def _mapping(resource: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = resource.get(key)
+    return value if isinstance(value, Mapping) else {}
 
 
 def _scim_grant(value: str) -> tuple[Permission, Level] | None:

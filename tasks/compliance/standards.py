@@ -197,7 +197,8 @@ def check_export(doc: Any, expected: Mapping[str, Any], location: str) -> Locati
     if doc.get("location") not in (None, location):
         return LocationConfig(location, LocationState.INVALID, note=f"the export is for {doc.get('location')!r}")
     errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
-    settings = doc.get("settings") if isinstance(doc.get("settings"), Mapping) else {}
+    found = doc.get("settings")
+    settings: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     standard_names = {s.setting for s in standards()}
     for e in errors:
         path = [str(p) for p in e.absolute_path]

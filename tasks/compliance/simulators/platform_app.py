@@ -89,9 +89,10 @@ def create_app(token: str, state: PlatformState | None = None) -> FastAPI:
         if ref not in st.patients:
             return _json({"error": "no such patient"}, 404)
         body = await request.json()
-        study = {"id": f"study-{next(ids)}", "modality": str(body.get("modality", "CT")), "synthetic": True}
+        study_id = f"study-{next(ids)}"
+        study = {"id": study_id, "modality": str(body.get("modality", "CT")), "synthetic": True}
         st.studies[ref].append(study)
-        st.search_index.setdefault(ref, []).append(study["id"])
+        st.search_index.setdefault(ref, []).append(study_id)
         return _json(study, 201)
 
     @app.get("/api/v1/patients/{ref}")
