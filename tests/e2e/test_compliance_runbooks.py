@@ -7,7 +7,7 @@ recorded override."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +134,58 @@ def test_phi_guard_blocks_without_the_baa_and_opens_by_recorded_override(
         assert store.audit.verify().ok
     finally:
         store.dispose()
+
+
+def test_vendor_side_pms_steps_and_the_reminder_that_follows_them(run_book: Any, golive_env: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from golive.tasks.store import Store
+
+    monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
+    monkeypatch.setenv("EAGLESOFT_HARBOR_KEY", "harbor-odbc-key-not-to-be-shown")
+    asked = (datetime.now(UTC).date() - timedelta(days=5)).isoformat()
+    params = {"location": "harbor-point", "patterson_requested_on": asked}
+    vendor = {"approvals": {"vendor-configured": {"name": "Priyanka Desai", "role": "Vendor"}}}
+    waiting = {s["id"]: s for s in run_book(RUNBOOKS / "pms-vendor-setup.yaml", params, decisions=vendor,
+                                            run_key="vendor-1")["steps"]}
+    handover = waiting["credential-handover"]["outputs"]
+    assert handover["references"] == {"secret": "env:EAGLESOFT_HARBOR_KEY"} and handover["handed_to"] == "Priyanka Desai"
+    assert waiting["patterson-request"]["outputs"]["due_on"] == (date_of(asked) + timedelta(days=3)).isoformat()
+    assert waiting["patterson-enabled"]["state"] == "failed" and waiting["vendor-configured"]["state"] == "skipped"
+
+    due = {s["id"]: s for s in run_book(RUNBOOKS / "compliance-reminders.yaml", {}, run_key="remind-1")["steps"]}
+    (reminder,) = due["due"]["outputs"]["due"]
+    assert reminder["subject"] == "patterson-enablement" and reminder["days_left"] == -2 and reminder["to"] == ["VP of IT"]
+    assert due["remind"]["state"] == "completed" and "overdue by 2 day(s)" in due["remind"]["outputs"]["message"]
+
+    confirmed = {**vendor, "confirmations": {"patterson-enabled": "all"}}
+    done = run_book(RUNBOOKS / "pms-vendor-setup.yaml", params, decisions=confirmed, run_key="vendor-2")
+    assert done["state"] == "completed"
+    after = {s["id"]: s for s in run_book(RUNBOOKS / "compliance-reminders.yaml", {}, run_key="remind-2")["steps"]}
+    assert after["due"]["outputs"]["count"] == 0
+    store = Store.open()
+    try:
+        audit_text = str([e.data for e in store.audit.entries()])
+    finally:
+        store.dispose()
+    assert "harbor-odbc-key-not-to-be-shown" not in audit_text + str(done)
+
+
+def date_of(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def test_test_environment_and_migration_counts(run_book: Any, golive_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
+    source, migrated, failed = (golive_env / n for n in ("source.csv", "migrated.csv", "failed.csv"))
+    source.write_text("category,count\nimplant,120\northo,80\n")
+    migrated.write_text("category,count\nimplant,119\northo,80\n")
+    failed.write_text("record,reason\nPAT-CANARY-77,unreadable series\n")
+    result = run_book(RUNBOOKS / "test-environment.yaml",
+                      {"migration": "active_imaging", "source_counts": str(source), "migrated_counts": str(migrated),
+                       "failed_log": str(failed)},
+                      decisions={"approvals": {"migration-decision": {"name": "Dr. Elaine Cho", "role": "CDO"}},
+                                 "confirmations": {"test-environment": "all", "migration-checklist": "all"}})
+    steps = {s["id"]: s for s in result["steps"]}
+    assert result["state"] == "completed", {k: v.get("error") for k, v in steps.items()}
+    assert steps["migration-sample"]["outputs"]["failed_records"] == 1 and steps["migration-sample"]["outputs"]["passed"]
+    assert "PAT-CANARY-77" not in str(result)  # the failed-records log is counted, never read into results

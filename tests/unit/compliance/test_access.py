@@ -6,7 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from golive.tasks.compliance.access import MATRIX_ROLES, AccessMatrix, FindingKind, check_access, check_account
+from golive.tasks.compliance.access import (
+    MATRIX_ROLES,
+    AccessMatrix,
+    FindingKind,
+    check_access,
+    check_account,
+)
 from golive.tasks.compliance.directory import Account, Directory, Level, Permission, Vocabulary, read_csv
 from golive.tasks.foundation.errors import UserInputError
 from golive.tasks.foundation.paths import EXAMPLES
