@@ -55,10 +55,19 @@ class AccessMatrix:
     rows: Mapping[str, Mapping[Permission, Level]]
     service_accounts: frozenset[str] = frozenset()
     note: str | None = None
+    _ceilings: dict[tuple[str, ...], dict[Permission, Level]] = field(default_factory=dict, compare=False, repr=False)
 
     def allowed(self, roles: Iterable[str], permission: Permission) -> Level:
-        levels = [self.rows[r][permission] for r in roles if r in self.rows]
-        return max(levels, key=lambda lvl: lvl.rank, default=Level.NONE)
+        return self.ceiling(tuple(roles))[permission]
+
+    def ceiling(self, roles: tuple[str, ...]) -> dict[Permission, Level]:
+        """The most `roles` together may hold of each permission (cached: a directory has few role sets)."""
+        found = self._ceilings.get(roles)
+        if found is None:
+            found = {p: max((self.rows[r][p] for r in roles if r in self.rows), key=lambda lvl: lvl.rank,
+                            default=Level.NONE) for p in Permission}
+            self._ceilings[roles] = found
+        return found
 
     @classmethod
     def from_organization(cls, org: Any) -> AccessMatrix:
@@ -154,8 +163,9 @@ def check_account(account: Account, matrix: AccessMatrix, *,
         why = f"roles {', '.join(unknown)} are not in the matrix" if unknown else "no role"
         out.append((FindingKind.NO_ROLE, f"holds {', '.join(p.value for p, _ in held)} with {why}"))
     elif roles:
-        for permission in Permission:
-            have, may = account.level(permission), matrix.allowed(roles, permission)
+        ceiling = matrix.ceiling(tuple(roles))
+        for permission, have in account.held().items():
+            may = ceiling[permission]
             if have.rank > may.rank:
                 out.append((FindingKind.BEYOND_MATRIX,
                             f"{permission.value}: holds {have.value}, {' / '.join(roles)} may hold {may.value}"))

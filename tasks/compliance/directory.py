@@ -25,6 +25,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,15 @@ class Account:
     source: str = ""  # where it was read: "scim:<id>" or "<file>:<line>"
 
     def level(self, permission: Permission) -> Level:
-        return max((lvl for p, lvl in self.grants if p is permission), key=lambda lvl: lvl.rank, default=Level.NONE)
+        return self.held().get(permission, Level.NONE)
+
+    def held(self) -> dict[Permission, Level]:
+        """Each permission at the highest level granted (grants may repeat a permission)."""
+        out: dict[Permission, Level] = {}
+        for p, lvl in self.grants:
+            if _RANK[lvl] > _RANK[out.get(p, Level.NONE)]:
+                out[p] = lvl
+        return out
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class Directory:
     source: str
 
 
+@lru_cache(maxsize=256)  # a directory repeats a handful of values thousands of times
 def parse_grant(value: str) -> tuple[Permission, Level] | None:
     """`edit_plan` → (EDIT_PLAN, FULL); `view_analysis:limited` → (VIEW_ANALYSIS, LIMITED); else None."""
     name, _, level = value.strip().partition(":")
@@ -226,19 +236,18 @@ def parse_csv(text: str, name: str, vocabulary: Vocabulary) -> Directory:
     at = {col: columns.index(col) for col in columns}
     accounts: list[Account] = []
     seen: dict[str, int] = {}
+    line = 1
+
+    def bad(col: str, message: str) -> None:
+        issues.append(ValidationIssue(name, line, at.get(col, 0) + 1, message))
+
     for record in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
-
-        def cell(col: str, record: list[str] = record) -> str:
-            i = at.get(col)
-            return record[i].strip() if i is not None and i < len(record) else ""
-
-        def bad(col: str, message: str, line: int = line) -> None:
-            issues.append(ValidationIssue(name, line, at.get(col, 0) + 1, message))
-
-        user = cell("userName")
+        row = dict(zip(columns, (cell.strip() for cell in record), strict=False))
+        cell = row.get  # a short row's missing cells read as None; `or ""` below
+        user = cell("userName") or ""
         if not user:
             bad("userName", "userName is empty")
         elif user.casefold() in seen:
@@ -247,28 +256,28 @@ def parse_csv(text: str, name: str, vocabulary: Vocabulary) -> Directory:
         flags: dict[str, bool | None] = {}
         for col in ("active", "mfa"):
             try:
-                flags[col] = _flag(cell(col))
+                flags[col] = _flag(cell(col) or "")
             except ValueError:
                 bad(col, f"{col} must be true or false, not {cell(col)!r}")
         if "active" in flags and flags["active"] is None:
             bad("active", "active is empty (true or false)")
         locations = []
-        for loc in _split(cell("locations")):
+        for loc in _split(cell("locations") or ""):
             found = vocabulary.location(loc)
             if found is None:
                 bad("locations", f"unknown location {loc!r}")
             else:
                 locations.append(found)
         grants = []
-        for value in _split(cell("entitlements")):
+        for value in _split(cell("entitlements") or ""):
             grant = parse_grant(value)
             if grant is None:
                 bad("entitlements", f"{value!r} is not a permission (write e.g. edit_plan or view_analysis:limited)")
             else:
                 grants.append(grant)
         accounts.append(Account(
-            user_name=user, display_name=cell("displayName"), active=bool(flags.get("active", True)),
-            roles=_unique(_canonical_roles(_split(cell("roles")), vocabulary)), locations=_unique(locations),
+            user_name=user, display_name=cell("displayName") or "", active=bool(flags.get("active", True)),
+            roles=_unique(_canonical_roles(_split(cell("roles") or ""), vocabulary)), locations=_unique(locations),
             grants=tuple(grants), mfa=flags.get("mfa"), user_type=cell("userType") or None,
             employee_number=cell("employeeNumber") or None,
             personal_name=bool(cell("givenName")) and bool(cell("familyName")) if "givenName" in at else True,
