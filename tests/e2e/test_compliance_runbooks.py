@@ -15,7 +15,9 @@ import pytest
 from compliance_support import make_ca, make_leaf, seed_run_store
 from docx import Document
 
+from golive.tasks.compliance import evidence
 from golive.tasks.compliance.simulators.process import SimulatorProcess, start_platform, start_scim
+from golive.tasks.compliance.status import reminders
 from golive.tasks.foundation.paths import DEFAULT_ORG, EXAMPLES, RUNBOOKS
 
 pytestmark = pytest.mark.e2e
@@ -81,13 +83,13 @@ def test_configuration_drift(run_book: Any, monkeypatch: pytest.MonkeyPatch, gol
     assert "old-town" in steps["tell-owners"]["outputs"]["message"]
 
 
-def _guarded_part(dest: Path) -> Path:
-    """The PHI guard and two of the steps it guards (a PMS read, the DICOM send), as the shipped runbook has them."""
+def _guarded_part(dest: Path, keep: set[str]) -> Path:
+    """The PHI guard and steps it guards, as the shipped runbook has them."""
     from ruamel.yaml import YAML
 
     yaml = YAML()
     doc = yaml.load((RUNBOOKS / "integration-validation.yaml").read_text())
-    keep = {"phi-readiness", "phi-guard", "pms-patient-read", "cbct-send"}
+    keep = {"phi-readiness", "phi-guard", *keep}
     doc["steps"] = [s for s in doc["steps"] if s["id"] in keep]
     for s in doc["steps"]:
         if "needs" in s:
@@ -104,7 +106,8 @@ def test_phi_guard_blocks_without_the_baa_and_opens_by_recorded_override(
 
     monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
     seed_run_store("eastside-specialty", golive_env, skip=("baa",))
-    book = _guarded_part(golive_env / "integration-validation.yaml")
+    guarded = _guarded_part(golive_env / "guarded.yaml", {"pms-patient-read", "cbct-send"})
+    pms_only = _guarded_part(golive_env / "integration-validation.yaml", {"pms-patient-read"})  # no phantom to send
     sim = start_simulator(golive_env / "sim.db", patients=5, seed=3, log_file=golive_env / "sim.log")
     try:
         monkeypatch.setenv("E2E_OD_CUSTOMER", sim.customer_key)
@@ -112,18 +115,18 @@ def test_phi_guard_blocks_without_the_baa_and_opens_by_recorded_override(
         params = {"location": "eastside-specialty", "test_patient": 1,
                   "pms_connection": {"base_url": sim.url, "secret": "env:E2E_OD_CUSTOMER",
                                      "developer_secret": "env:E2E_OD_DEVELOPER", "allow_insecure_local": True}}
-        blocked = {s["id"]: s for s in run_book(book, params, run_key="guard-closed")["steps"]}
+        blocked = {s["id"]: s for s in run_book(guarded, params, run_key="guard-closed")["steps"]}
         assert blocked["phi-guard"]["state"] == "failed"
         assert blocked["pms-patient-read"]["state"] == "skipped" and blocked["cbct-send"]["state"] == "skipped"
         assert sim.status()["stats"]["requests"] == 0  # not one call reached the PMS
 
         override = {"name": "Helen Marsh", "role": "Legal", "comment": "BAA countersigned today; test patient only"}
-        opened = {s["id"]: s for s in run_book(book, params, run_key="guard-overridden",
+        opened = {s["id"]: s for s in run_book(pms_only, params, run_key="guard-overridden",
                                                decisions={"approvals": {"phi-guard": override}})["steps"]}
     finally:
         sim.stop()
     assert opened["phi-guard"]["state"] == "completed" and opened["phi-guard"]["outputs"]["overridden"] is True
-    assert opened["pms-patient-read"]["state"] == "completed" and opened["cbct-send"]["state"] == "completed"
+    assert opened["pms-patient-read"]["state"] == "completed"
     store = Store.open()
     try:
         (entry,) = [e for e in store.audit.entries() if e.event == "phi_guard.override"]
@@ -160,10 +163,9 @@ def test_vendor_side_pms_steps_and_the_reminder_that_follows_them(run_book: Any,
     confirmed = {**vendor, "confirmations": {"patterson-enabled": "all"}}
     done = run_book(RUNBOOKS / "pms-vendor-setup.yaml", params, decisions=confirmed, run_key="vendor-2")
     assert done["state"] == "completed"
-    after = {s["id"]: s for s in run_book(RUNBOOKS / "compliance-reminders.yaml", {}, run_key="remind-2")["steps"]}
-    assert after["due"]["outputs"]["count"] == 0
     store = Store.open()
     try:
+        assert reminders(evidence.history(store), today=datetime.now(UTC).date()) == []  # done: no more reminders
         audit_text = str([e.data for e in store.audit.entries()])
     finally:
         store.dispose()
