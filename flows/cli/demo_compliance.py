@@ -1,5 +1,6 @@
-"""The demo's compliance part: security and HIPAA verification, then the weekly configuration-drift
-check, on the example group, before integration validation (whose PHI guard reads what they record).
+"""The demo's compliance part: the weekly configuration-drift check, then security and HIPAA
+verification (whose status report includes the drift), on the example group, before integration
+validation (whose PHI guard reads the evidence they record).
 
 Two SIMULATORS stand in for services the example group does not have: the identity provider (a
 SCIM 2.0 server process serving examples/acme-dental/identity/directory.json) and the platform's
@@ -25,17 +26,17 @@ def runs(demo_run: Any) -> tuple[Any, ...]:
     """The demo entries, built with demo.py's own `DemoRun` (passed in: demo.py runs as __main__)."""
     return (
         demo_run(
+            "configuration-drift",
+            "Every location's exported platform configuration against the standards: 1 drift",
+            params={"exports": str(EXAMPLE / "platform-config")},
+            expect="failed",
+        ),
+        demo_run(
             "security-compliance",
             "HIPAA checklist with evidence; TLS, audit export, deletion test, access matrix over SCIM: 1 violation",
             params={"evidence": str(EXAMPLE / "compliance" / "evidence.yaml"), "platform_url": "@platform_url",
                     "ca_file": "@platform_ca", "platform_api": "@platform_api", "directory": "@scim"},
             inputs=EXAMPLE / "compliance-inputs.yaml",
-            expect="failed",
-        ),
-        demo_run(
-            "configuration-drift",
-            "Every location's exported platform configuration against the standards: 1 drift",
-            params={"exports": str(EXAMPLE / "platform-config")},
             expect="failed",
         ),
     )
