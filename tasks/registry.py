@@ -69,6 +69,7 @@ _GATES = "golive.tasks.gates.kinds"
 _IMAGING = "golive.tasks.imaging.kinds"
 _PMS = "golive.tasks.pms.kinds"
 _PLANNING = "golive.tasks.planning.kinds"
+_COMPLIANCE = "golive.tasks.compliance.kinds"
 
 _KINDS: tuple[KindSpec, ...] = (
     # core
@@ -133,6 +134,38 @@ _KINDS: tuple[KindSpec, ...] = (
     KindSpec("planning.baseline_import", _PLANNING, "Import baseline metric CSVs (idempotent)"),
     KindSpec("planning.baseline", _PLANNING, "Baseline completeness and suspicious values against the deadline",
              observes=True),
+    # compliance (security, HIPAA, access control, configuration standards)
+    KindSpec("compliance.evidence", _COMPLIANCE,
+             "Record supplied documents (hash, who, when, expiry) as evidence for the HIPAA checklist",
+             side_effects=True),
+    KindSpec("compliance.tls_check", _COMPLIANCE,
+             "Check the platform endpoint's TLS: protocol >= 1.2, chain, expiry, host name", observes=True),
+    KindSpec("compliance.audit_export", _COMPLIANCE, "Export golive's audit log for a date range and verify it",
+             observes=True),
+    KindSpec("compliance.deletion_test", _COMPLIANCE,
+             "Delete the test patient's platform data on request and prove through the API it is gone",
+             side_effects=True),
+    KindSpec("compliance.access_check", _COMPLIANCE,
+             "Access Control Matrix against the identity provider (SCIM or CSV): violations per location",
+             observes=True),
+    KindSpec("compliance.config_standards", _COMPLIANCE,
+             "Enterprise configuration standards: the organization's values and each location's export (drift)",
+             observes=True),
+    KindSpec("compliance.status", _COMPLIANCE, "HIPAA checklist status, PHI readiness, reminders, overrides",
+             observes=True),
+    KindSpec("compliance.reminders", _COMPLIANCE, "Attestations about to lapse and vendor actions near or past due",
+             observes=True),
+    # reads the evidence each time (never reused) and records an override once per run key
+    KindSpec("compliance.phi_guard", _COMPLIANCE,
+             "No PHI to the vendor until the BAA and PHI prerequisites are complete; override by recorded approval",
+             side_effects=True, observes=True),
+    KindSpec("compliance.credential_handover", _COMPLIANCE,
+             "Hand the location's PMS credentials to the vendor as secret references (checked, never shown)",
+             side_effects=True),
+    KindSpec("compliance.vendor_request", _COMPLIANCE, "Record a vendor action the group waits on, with its due date",
+             side_effects=True),
+    KindSpec("compliance.migration_check", _COMPLIANCE,
+             "Migration sample validation: counts per category against the source, failed-records log"),
 )
 
 STEP_KINDS: Mapping[str, KindSpec] = {k.name: k for k in _KINDS}

@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from golive.flows.cli import demo_compliance
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
@@ -47,6 +48,7 @@ DEMO: tuple[DemoRun, ...] = (
         "Score 25 locations, pick the pilot, wave plan, calendar (.ics), baseline check",
         approve=("approve-pilot=Carmen Ortiz:COO",),
     ),
+    *demo_compliance.runs(DemoRun),  # security and HIPAA verification (PHI guard evidence), configuration drift
     DemoRun(
         "integration-validation",
         "Open Dental location against the bundled simulator: PMS battery; CBCT send, segment, SEG/SR; intraoral",
@@ -57,7 +59,8 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "wave-go-live",
         "Wave 1 go-live for the pilot the assessment chose",
-        params={"wave": 1, "start_date": "2026-03-16", "locations": "@pilot"},
+        params={"wave": 1, "start_date": "2026-03-16", "locations": "@pilot",
+                "config_exports": str(EXAMPLE / "platform-config")},
         inputs=EXAMPLE / "wave1-inputs.yaml",
     ),
     DemoRun(
@@ -151,6 +154,7 @@ def main() -> int:
     outputs: list[str] = []
     found: dict[str, Any] = {}
     simulator = _start_pms_simulator(found)
+    compliance_simulators = demo_compliance.start_simulators(found)
     try:
         from golive.flows.cli import demo_dicom
 
@@ -159,6 +163,7 @@ def main() -> int:
         failures = _run_all(console, summary, outputs, found)
     finally:
         simulator.stop()
+        compliance_simulators.stop()
     from golive.tasks.store import Store, verify_report
 
     code, message = verify_report(Store.open())

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from golive.flows.cli import compliance as cli_compliance
 from golive.flows.cli import imaging as cli_imaging
 from golive.flows.cli import pms as cli_pms
 from golive.flows.engine.scope import jsonable
@@ -24,6 +25,7 @@ server_app = typer.Typer(no_args_is_help=True, help="A long-lived local Prefect 
 app.add_typer(server_app, name="server")
 app.add_typer(cli_pms.app, name="pms")
 app.add_typer(cli_imaging.app, name="imaging")
+app.add_typer(cli_compliance.app, name="compliance")
 org_app = typer.Typer(no_args_is_help=True, help="The organization file (people, locations, standards).")
 app.add_typer(org_app, name="org")
 metrics_app = typer.Typer(no_args_is_help=True, help="Baseline and rollout metrics in the store.")

@@ -1,9 +1,9 @@
-"""Secret references: `env:NAME` or `prefect-secret:NAME`, resolved only when a connection is built.
+"""Secret references: `env:NAME` or `prefect-secret:NAME`, resolved only when a connection is made.
 
-A literal secret in YAML is refused: configuration holds where a secret lives, never the secret. The
-resolved value is wrapped so that `repr`/`str` never print it. Every connector uses this one
-mechanism (PMS keys, DICOM TLS keys and certificates); each passes the error class its callers
-expect, so a missing variable reads as that connector's configuration error.
+A literal credential in configuration is refused: configuration holds where a secret lives, never
+the secret. The resolved value is wrapped so that `repr`/`str` never print it. Shared by every
+area that talks to a credentialed system (PMS connectors, DICOM TLS keys and certificates, the
+identity provider, the platform API); each passes its own error class so its callers keep catching one family.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from golive.tasks.foundation.errors import GoliveError, UserInputError
 SCHEMES = ("env", "prefect-secret")
 
 
-class SecretReferenceError(UserInputError):
-    """A secret reference is malformed, or what it points to is missing."""
+class SecretUnavailable(UserInputError):
+    """A secret reference is malformed or names a secret that cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def is_reference(text: object) -> bool:
     return isinstance(text, str) and text.partition(":")[0] in SCHEMES and bool(text.partition(":")[2])
 
 
-def check_reference(text: object, what: str, *, error: type[GoliveError] = SecretReferenceError) -> str:
+def check_reference(text: object, what: str, error: type[GoliveError] = SecretUnavailable) -> str:
     """The reference itself, or `error` saying how to write one (never echoing the value)."""
     if not is_reference(text):
         raise error(
@@ -62,8 +62,8 @@ def _prefect_secret(name: str, error: type[GoliveError]) -> str:
 
 
 def resolve(ref: str, what: str = "secret", *, env: Callable[[str], str | None] = os.environ.get,
-            error: type[GoliveError] = SecretReferenceError) -> Secret:
-    scheme, _, name = check_reference(ref, what, error=error).partition(":")
+            error: type[GoliveError] = SecretUnavailable) -> Secret:
+    scheme, _, name = check_reference(ref, what, error).partition(":")
     if scheme == "env":
         value = env(name)
         if not value:

@@ -29,10 +29,14 @@ from golive.tasks.foundation.yamlsafe import load_yaml, position
 ROLES: tuple[str, ...] = (
     "Board", "CEO", "CFO", "COO", "CDO", "VP of IT", "VP of Clinical", "VP of Ops",
     "Regional Manager", "Office Manager", "Provider", "Hygienist", "Front Desk", "Central IT",
-    "Clinical Lead",
+    "Clinical Lead", "Legal", "Vendor",
 )  # fmt: skip
 REGIONAL_ROLES = frozenset({"Regional Manager"})
 LOCATION_ROLES = frozenset({"Office Manager", "Provider", "Hygienist", "Front Desk"})
+# The vendor's key contacts (playbook section 2), each a person with role Vendor.
+VENDOR_CONTACTS: tuple[str, ...] = (
+    "customer_success_manager", "integration_specialist", "clinical_training_lead", "support_desk",
+)  # fmt: skip
 
 SECRET_REF = re.compile(r"^(env:[A-Z_][A-Z0-9_]*|prefect-secret:[a-z0-9][a-z0-9-]*)$")
 # Credentials smuggled into a URL or an ODBC connection string are as bad as a literal key.
@@ -70,6 +74,7 @@ HOSTING_ADVICE: dict[Hosting, str] = {
 @dataclass(frozen=True)
 class Notifications:
     channels: tuple[str, ...] = ("email",)
+    recipients: tuple[str, ...] = ("provider", "office_manager")
     case_ready: bool = True
     low_confidence_review: bool = True
 
@@ -101,6 +106,29 @@ class Person:
     region: str | None = None
     location: str | None = None
     email: str | None = None
+    phone: str | None = None
+    vendor_contact: str | None = None  # one of VENDOR_CONTACTS, for people with role Vendor
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """The platform vendor; its key contacts are people with role Vendor."""
+
+    name: str
+    support_sla: dict[str, str] = field(default_factory=dict)  # priority -> first-response duration
+
+
+@dataclass(frozen=True)
+class AccessControl:
+    """The Access Control Matrix as the organization file gives it (role -> permission -> level).
+
+    Plain strings checked by the schema; `golive.tasks.compliance.access` reads them into enums.
+    """
+
+    basis: str  # assumption | approved
+    matrix: dict[str, dict[str, str]]
+    note: str | None = None
+    service_accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,6 +256,8 @@ class Organization:
     hosting: Hosting = Hosting.CLOUD
     hosting_reason: str | None = None
     standards: Standards = Standards()
+    vendor: Vendor | None = None
+    access_control: AccessControl | None = None
     source: str = ""
 
     def location(self, location_id: str) -> Location:
@@ -246,6 +276,12 @@ class Organization:
 
     def people_with_role(self, role: str) -> tuple[Person, ...]:
         return tuple(p for p in self.people if role in p.roles)
+
+    def vendor_contact(self, contact: str) -> Person | None:
+        """The vendor's key contact of that kind (`customer_success_manager`, ...), if recorded."""
+        if contact not in VENDOR_CONTACTS:
+            raise UserInputError(f"unknown vendor contact {contact!r}; known: {', '.join(VENDOR_CONTACTS)}")
+        return next((p for p in self.people if p.vendor_contact == contact), None)
 
     def locations_in(self, region_id: str) -> tuple[Location, ...]:
         return tuple(loc for loc in self.locations if loc.region == region_id)
@@ -318,6 +354,7 @@ def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
         if all(isinstance(x, int | float) and not isinstance(x, bool) for x in shares) and sum(shares) > 1:
             issue((*where, "ortho_share"), "implant and ortho shares add up to more than 100% of revenue")
 
+    contacts: dict[str, int] = {}
     for i, person in _mappings(doc.get("people")):
         where = ("people", i)
         region, location = person.get("region"), person.get("location")
@@ -332,6 +369,14 @@ def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
         if roles & LOCATION_ROLES and location is None:
             which = ", ".join(sorted(roles & LOCATION_ROLES))
             issue(where, f"{name} ({which}) has no 'location'")
+        contact = person.get("vendor_contact")
+        if isinstance(contact, str):
+            if "Vendor" not in roles:
+                issue((*where, "vendor_contact"), f"{name} is a vendor contact but does not have the role Vendor")
+            if contact in contacts:
+                issue((*where, "vendor_contact"), f"two people are the vendor's {contact}",
+                      f"first given at people[{contacts[contact]}]")
+            contacts.setdefault(contact, i)
     return issues
 
 
@@ -399,6 +444,7 @@ def build_organization(doc: Any, source: str = "") -> Organization:
         report_template=std.get("report_template", "standard"),
         notifications=Notifications(
             channels=tuple(notif.get("channels", ("email",))),
+            recipients=tuple(notif.get("recipients", ("provider", "office_manager"))),
             case_ready=bool(notif.get("case_ready", True)),
             low_confidence_review=bool(notif.get("low_confidence_review", True)),
         ),
@@ -419,6 +465,8 @@ def build_organization(doc: Any, source: str = "") -> Organization:
                 region=p.get("region"),
                 location=p.get("location"),
                 email=p.get("email"),
+                phone=p.get("phone"),
+                vendor_contact=p.get("vendor_contact"),
             )
             for p in doc.get("people", [])
         ),
@@ -428,7 +476,26 @@ def build_organization(doc: Any, source: str = "") -> Organization:
         hosting=Hosting(doc.get("hosting", "cloud")),
         hosting_reason=doc.get("hosting_reason"),
         standards=standards,
+        vendor=_vendor(doc.get("vendor")),
+        access_control=_access_control(doc.get("access_control")),
         source=source,
+    )
+
+
+def _vendor(d: dict[str, Any] | None) -> Vendor | None:
+    if not d:
+        return None
+    return Vendor(name=str(d["name"]), support_sla={str(k): str(v) for k, v in (d.get("support_sla") or {}).items()})
+
+
+def _access_control(d: dict[str, Any] | None) -> AccessControl | None:
+    if not d:
+        return None
+    return AccessControl(
+        basis=str(d["basis"]),
+        matrix={str(role): {str(k): str(v) for k, v in row.items()} for role, row in d["matrix"].items()},
+        note=_opt(d, "note", str),
+        service_accounts=tuple(str(a) for a in d.get("service_accounts", ())),
     )
 
 

@@ -236,14 +236,8 @@ def check_organization(org: Organization) -> tuple[Check, ...]:
     h = org.hosting
     out.append(Check("hosting", "Hosting decision", Status.WARN if h == Hosting.ON_PREMISE else Status.PASS,
                      f"{h.value}: {HOSTING_ADVICE[h]}" + (f" Reason: {org.hosting_reason}" if org.hosting_reason else "")))
-    s = org.standards
-    out.append(Check("auto_logout", "Auto-logout ≤ 15 minutes",
-                     Status.PASS if s.auto_logout_minutes <= 15 else Status.FAIL, f"{s.auto_logout_minutes} min"))
-    out.append(Check("ai_threshold", "AI confidence threshold set", Status.PASS if s.ai_confidence_threshold == 0.85 else Status.WARN,
-                     f"{s.ai_confidence_threshold:.0%}" + ("" if s.ai_confidence_threshold == 0.85 else " (standard is 85%)")))
-    out.append(Check("retention", "Image retention period set",
-                     Status.PASS if s.image_retention_years else Status.UNKNOWN,
-                     f"{s.image_retention_years} years" if s.image_retention_years else "not documented"))
+    # The configuration standards (auto-logout, AI confidence threshold, retention, ...) are judged
+    # in one place, by the rules of schemas/platform-configuration.schema.json (compliance.config_standards).
     return tuple(out)
 
 

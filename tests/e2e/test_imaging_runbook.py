@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from compliance_support import seed_run_store
 
 from golive.tasks.foundation.paths import DEFAULT_ORG, RUNBOOKS
 
@@ -20,7 +21,7 @@ def _imaging_part(dest: Path) -> Path:
 
     yaml = YAML()
     doc = yaml.load((RUNBOOKS / "integration-validation.yaml").read_text())
-    doc["steps"] = [s for s in doc["steps"] if str(s["id"]).startswith(("cbct-", "ios-"))]
+    doc["steps"] = [s for s in doc["steps"] if str(s["id"]).startswith(("cbct-", "ios-", "phi-"))]  # with the PHI guard
     doc["parameters"] = {k: v for k, v in doc["parameters"].items()
                          if k in ("location", "imaging_endpoint", "cbct_sample", "cbct_cases", "ios_scan")}
     with dest.open("w") as f:
@@ -32,6 +33,7 @@ def test_integration_validation_imaging_steps(run_book: Any, golive_env: Path, m
     from prefect.client.orchestration import get_client
 
     monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
+    seed_run_store("downtown-metro", golive_env)  # the PHI prerequisites are on record: the guard opens
     clinical = {"name": "Dr. Lee", "role": "Clinical Lead"}
     result = run_book(
         _imaging_part(golive_env / "integration-validation.yaml"),

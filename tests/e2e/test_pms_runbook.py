@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from compliance_support import seed_run_store
 
 from golive.tasks.foundation.paths import DEFAULT_ORG, RUNBOOKS
 from golive.tasks.pms.simulator import CANARY_TOKEN
@@ -30,7 +31,7 @@ def _pms_part(dest: Path) -> Path:
 
     yaml = YAML()
     doc = yaml.load((RUNBOOKS / "integration-validation.yaml").read_text())
-    doc["steps"] = [s for s in doc["steps"] if str(s["uses"]).startswith("pms.")]
+    doc["steps"] = [s for s in doc["steps"] if str(s["uses"]).startswith(("pms.", "compliance."))]  # with the PHI guard
     doc["parameters"] = {k: v for k, v in doc["parameters"].items()
                          if k in ("location", "test_patient", "pms_connection")}
     with dest.open("w") as f:
@@ -43,6 +44,7 @@ def test_integration_validation_pms_steps(run_book: Any, golive_env: Path, monke
 
     monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
     monkeypatch.setenv("GOLIVE_PSEUDONYM_KEY", "e2e-key")
+    seed_run_store("eastside-specialty", golive_env)  # the PHI prerequisites are on record: the guard opens
     sim = start_simulator(golive_env / "sim.db", patients=30, seed=9, log_file=golive_env / "sim.log")
     try:
         monkeypatch.setenv("E2E_OD_CUSTOMER", sim.customer_key)
@@ -52,7 +54,8 @@ def test_integration_validation_pms_steps(run_book: Any, golive_env: Path, monke
                                      "developer_secret": "env:E2E_OD_DEVELOPER", "allow_insecure_local": True}}
         result = run_book(_pms_part(golive_env / "integration-validation.yaml"), params)
         pms_steps = {s["id"]: s for s in result["steps"] if s["id"].startswith("pms-")}
-        assert len(pms_steps) == 8
+        assert len(pms_steps) == 8 and result["steps"][1]["id"] == "phi-guard"
+        assert result["steps"][1]["state"] == "completed" and not result["steps"][1]["outputs"]["overridden"]
         assert {s["state"] for s in pms_steps.values()} == {"completed"}, pms_steps
         assert pms_steps["pms-writeback"]["outputs"]["evidence"]["removed"] is True
         assert not [p for p in sim.treatplans() if "golive-idem:" in p["Note"]]
