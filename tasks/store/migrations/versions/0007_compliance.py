@@ -1,7 +1,7 @@
 """Compliance evidence: documents, automated check reports and awaited vendor actions (tasks/compliance/records.py).
 
 Revision ID: 0007_compliance
-Revises: 0004_pms
+Revises: 0009_dicom
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_compliance"
-down_revision = "0004_pms"
+down_revision = "0009_dicom"
 branch_labels = None
 depends_on = None
 
