@@ -200,7 +200,8 @@ def patient_read_check(conn: PmsConnector, patient_id: str, pseudo: Pseudo,
         if too_old:
             needs = max((limits[k].needs or "" for k in too_old), key=Version.parse)
             return CheckResult("patient_read", Status.NOT_VERIFIED,
-                               not_verified_on(conn.version().text, needs, f"{', '.join(too_old)} not readable"), ev)
+                               not_verified_on(conn.version().text, needs, f"{', '.join(too_old)} not readable"),
+                               {**ev, "needs": needs})
         if unsupported:
             return CheckResult("patient_read", Status.NOT_SUPPORTED,
                                f"not supported by this route: {', '.join(unsupported)}", ev)

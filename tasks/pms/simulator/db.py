@@ -148,7 +148,7 @@ class SimDb:
                     c.execute(
                         "INSERT INTO document (PatNum, FileName, Description, DocCategory, ImgType, DateCreated,"
                         " DateTStamp, ToothNumbers, Note, RawBase64) VALUES (?, ?, ?, ?, ?, ?, ?, '', '', '')",
-                        (n, f"{last}{n}-{name}", f"{name.split('.')[0]} {token}", cat, img, stamp, stamp),
+                        (n, f"{last}{token}{n}-{name}", f"{name.split('.')[0]} {token}", cat, img, stamp, stamp),
                     )
                 if n == 1:
                     c.execute("INSERT INTO mount (PatNum, DocCategory, DateCreated, Description, Note)"
