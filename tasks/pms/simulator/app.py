@@ -66,6 +66,15 @@ def _page(rows: list[dict[str, Any]], request: Request) -> list[dict[str, Any]] 
     return rows[offset : offset + limit]
 
 
+def _paged_query(db: SimDb, sql: str, args: list[Any], request: Request) -> list[dict[str, Any]] | JSONResponse:
+    """The query's rows in the request's Offset/Limit window, paged in SQL."""
+    window = _window(request)
+    if isinstance(window, JSONResponse):
+        return window
+    offset, limit = window
+    return db.query(f"{sql} LIMIT ? OFFSET ?", [*args, limit, offset])
+
+
 def _where(filters: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
     """`(" AND col OP ?", args)` for the filters that were given (value not None)."""
     given = [(sql, v) for sql, v in filters if v not in (None, "")]
@@ -146,8 +155,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
                               ("FName LIKE ?", f"%{q['FName']}%" if q.get("FName") else None),
                               ("Birthdate = ?", q.get("Birthdate")), ("PatStatus = ?", status),
                               ("ClinicNum = ?", q.get("ClinicNum")), ("DateTStamp >= ?", q.get("DateTStamp"))])
-        rows = db.query(f"SELECT * FROM patient WHERE 1=1{where} ORDER BY PatNum", args)
-        page = _page(rows, request)
+        page = _paged_query(db, f"SELECT * FROM patient WHERE 1=1{where} ORDER BY PatNum", args, request)
         return page if isinstance(page, JSONResponse) else [_patient_row(r, simple=True) for r in page]
 
     @api.get("/api/v1/patients/{pat_num}")  # apipatients.html, "Patients GET (single)"
@@ -160,7 +168,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
         if required and not pat.isdigit():
             return _explain(400, "PatNum is required.")
         where, args = _where([("PatNum = ?", int(pat) if pat.isdigit() else None)])
-        return _page(db.query(f"SELECT * FROM {table} WHERE 1=1{where}", args), request)
+        return _paged_query(db, f"SELECT * FROM {table} WHERE 1=1{where} ORDER BY 1", args, request)
 
     @api.get("/api/v1/allergies")  # apiallergies.html, "Allergies GET": PatNum required
     def allergies(request: Request) -> Any:
@@ -182,7 +190,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
     def patplans(request: Request) -> Any:
         q = request.query_params
         where, args = _where([("PatNum = ?", q.get("PatNum")), ("InsSubNum = ?", q.get("InsSubNum"))])
-        page = _page(db.query(f"SELECT * FROM patplan WHERE 1=1{where} ORDER BY PatPlanNum", args), request)
+        page = _paged_query(db, f"SELECT * FROM patplan WHERE 1=1{where} ORDER BY PatPlanNum", args, request)
         return page if isinstance(page, JSONResponse) else [
             {"PatPlanNum": r["PatPlanNum"], "PatNum": r["PatNum"], "Ordinal": r["Ordinal"], "IsPending": "false",
              "Relationship": r["Relationship"], "PatID": "", "InsSubNum": r["InsSubNum"],
@@ -197,9 +205,8 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
                               ("l.DateTStamp >= ?", q.get("DateTStamp")),
                               ("l.ProcStatus = ?", known(request, "ProcStatus", key)),
                               ("l.CodeNum = ?", known(request, "CodeNum", key))])
-        rows = db.query("SELECT l.*, c.ProcCode FROM procedurelog l JOIN procedurecode c ON c.CodeNum = l.CodeNum"
-                        f" WHERE 1=1{where} ORDER BY l.ProcNum", args)
-        page = _page(rows, request)
+        page = _paged_query(db, "SELECT l.*, c.ProcCode FROM procedurelog l JOIN procedurecode c ON c.CodeNum ="
+                            f" l.CodeNum WHERE 1=1{where} ORDER BY l.ProcNum", args, request)
         server = now_text()
         # `descript` is documented; the simulator leaves it blank: CDT descriptions are ADA-licensed.
         return page if isinstance(page, JSONResponse) else [
@@ -218,7 +225,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
     @api.get("/api/v1/procedurecodes")  # apiprocedurecodes.html, "ProcedureCodes GET (multiple)"
     def procedurecodes(request: Request) -> Any:
         where, args = _where([("DateTStamp >= ?", known(request, "DateTStamp", ("GET", "/procedurecodes")))])
-        page = _page(db.query(f"SELECT * FROM procedurecode WHERE 1=1{where} ORDER BY CodeNum", args), request)
+        page = _paged_query(db, f"SELECT * FROM procedurecode WHERE 1=1{where} ORDER BY CodeNum", args, request)
         # Real Open Dental returns Descript/AbbrDesc; the simulator ships no ADA descriptions.
         return page if isinstance(page, JSONResponse) else [
             {"CodeNum": r["CodeNum"], "ProcCode": r["ProcCode"], "Descript": "", "AbbrDesc": "", "ProcTime": "/X/",
@@ -243,7 +250,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
             return _explain(400, "TPStatus must be Saved, Active or Inactive.")
         where, args = _where([("PatNum = ?", q.get("PatNum")), ("TPStatus = ?", status),
                               ("SecDateTEdit > ?", q.get("SecDateTEdit"))])
-        page = _page(db.query(f"SELECT * FROM treatplan WHERE 1=1{where} ORDER BY TreatPlanNum", args), request)
+        page = _paged_query(db, f"SELECT * FROM treatplan WHERE 1=1{where} ORDER BY TreatPlanNum", args, request)
         return page if isinstance(page, JSONResponse) else [_plan_row(r) for r in page]
 
     def _attach_row(r: dict[str, Any]) -> dict[str, Any]:
@@ -257,8 +264,8 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
             return _explain(400, "TreatPlanNum is required.")
         if not db.query("SELECT 1 FROM treatplan WHERE TreatPlanNum = ?", (int(num),)):
             return _explain(404, "TreatPlan not found.")
-        page = _page(db.query("SELECT * FROM treatplanattach WHERE TreatPlanNum = ? ORDER BY TreatPlanAttachNum",
-                              (int(num),)), request)
+        page = _paged_query(db, "SELECT * FROM treatplanattach WHERE TreatPlanNum = ? ORDER BY TreatPlanAttachNum",
+                            [int(num)], request)
         return page if isinstance(page, JSONResponse) else [_attach_row(r) for r in page]
 
     def _file_path(doc: dict[str, Any], folder: str) -> str:

@@ -37,6 +37,14 @@ CREATE TABLE IF NOT EXISTS document (DocNum INTEGER PRIMARY KEY, PatNum INTEGER,
   Note TEXT, RawBase64 TEXT);
 CREATE TABLE IF NOT EXISTS mount (MountNum INTEGER PRIMARY KEY, PatNum INTEGER, DocCategory INTEGER,
   DateCreated TEXT, Description TEXT, Note TEXT);
+CREATE INDEX IF NOT EXISTS patient_stamp ON patient (DateTStamp);
+CREATE INDEX IF NOT EXISTS procedurelog_pat ON procedurelog (PatNum);
+CREATE INDEX IF NOT EXISTS procedurelog_stamp ON procedurelog (DateTStamp);
+CREATE INDEX IF NOT EXISTS allergy_pat ON allergy (PatNum);
+CREATE INDEX IF NOT EXISTS medicationpat_pat ON medicationpat (PatNum);
+CREATE INDEX IF NOT EXISTS patplan_pat ON patplan (PatNum);
+CREATE INDEX IF NOT EXISTS treatplan_pat ON treatplan (PatNum);
+CREATE INDEX IF NOT EXISTS document_pat ON document (PatNum);
 """
 
 # CDT-form codes only (no ADA descriptions), plus two local codes a practice might keep.
