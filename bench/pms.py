@@ -68,7 +68,7 @@ def _battery(sim: SimProcess, store: Store, interval_s: float) -> int:
 
 def _battery_lines(d: Path) -> list[str]:
     scaled = READ_ALL_INTERVAL_S / SCALE
-    sim = start_simulator(d / "battery.db", patients=40, seed=2, throttle_s=scaled)
+    sim = start_simulator(d / "battery.db", patients=40, seed=2, throttle_s=scaled, startup_s=180)
     store = Store.open(f"sqlite:///{d / 'golive.db'}")
 
     def paced() -> int:

@@ -23,7 +23,9 @@ from typing import Any
 
 from golive.tasks.pms import cdt
 from golive.tasks.pms.protocol import (
+    Access,
     ClinicalRecord,
+    Document,
     Limit,
     PmsAuthError,
     PmsConnector,
@@ -93,8 +95,8 @@ def limited(check: str, conn: PmsConnector, limit: Limit, evidence: Mapping[str,
     return CheckResult(check, Status.NOT_SUPPORTED, not_supported(limit.why), dict(evidence))
 
 
-def refused(access: str) -> str:
-    return ("credentials refused or API not enabled" if access == "API"
+def refused(access: Access) -> str:
+    return ("credentials refused or API not enabled" if access is Access.API
             else "the database connection refused the credentials")
 
 
@@ -118,7 +120,7 @@ def _guard(check: str, conn: PmsConnector) -> Iterator[_Outcome]:
     except PmsNotSupported as exc:
         out.result = CheckResult(check, Status.NOT_SUPPORTED, not_supported(str(exc)))
     except PmsAuthError as exc:
-        access = "API" if conn.system == "opendental" else "database connection"
+        access = Access.API if conn.system == "opendental" else Access.DATABASE  # no call: auth just failed
         out.result = CheckResult(check, Status.FAILED, f"{refused(access)}: {exc}")
     except PmsError as exc:
         out.result = CheckResult(check, Status.FAILED, f"{type(exc).__name__}: {exc}")
@@ -165,9 +167,9 @@ def auth_check(conn: PmsConnector) -> CheckResult:
     def body() -> CheckResult:
         conn.check_auth()
         caps = conn.capabilities()
-        summary = ("API enabled and credentials accepted" if caps.access == "API"
+        summary = ("API enabled and credentials accepted" if caps.access is Access.API
                    else "database connection opened with these credentials; the patient view is readable")
-        return CheckResult("auth", Status.PASSED, summary, {"system": conn.system, "access": caps.access})
+        return CheckResult("auth", Status.PASSED, summary, {"system": conn.system, "access": caps.access.value})
 
     return _run("auth", conn, body)
 
@@ -312,7 +314,7 @@ def nondestructive_check(conn: PmsConnector, pseudo: Pseudo, sample: int = 10,
 
 
 # -- 7. imaging metadata passthrough -------------------------------------------------------------------
-def _image_kind(conn: PmsConnector, doc: Any, budget: list[int]) -> str | None:
+def _image_kind(conn: PmsConnector, doc: Document, budget: list[int]) -> str | None:
     """How a document is known to be an image, from what Documents GET (multiple) provides: a mount,
     an image file extension; else, while the budget lasts, its ImgType read singly (24.2.32+)."""
     if doc.is_mount:

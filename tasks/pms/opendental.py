@@ -38,6 +38,7 @@ import httpx
 
 from golive.tasks.pms.pacing import Pacer
 from golive.tasks.pms.protocol import (
+    Access,
     Capabilities,
     ClinicalRecord,
     Document,
@@ -383,7 +384,7 @@ class OpenDentalConnector:
     def capabilities(self) -> Capabilities:
         limits = {cap: self._limit(cap) for cap in _NEEDS}
         ok = {cap: lim is None for cap, lim in limits.items()}
-        return Capabilities(system=self.system, route="rest-api", access="API",
+        return Capabilities(system=self.system, route="rest-api", access=Access.API,
                             treatment_plans=ok["treatment_plans"], attach_procedures=ok["attach_procedures"],
                             treatment_plan_roundtrip=ok["treatment_plan_roundtrip"], documents=ok["documents"],
                             document_roundtrip=ok["document_roundtrip"],

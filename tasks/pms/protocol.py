@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol, runtime_checkable
 
 from golive.tasks.foundation.errors import ConnectorError
@@ -100,6 +101,13 @@ class Version:
 
 
 # --- values ---------------------------------------------------------------------------------------
+class Access(str, Enum):
+    """What the credentials open: the wording of the auth check follows it."""
+
+    API = "API"  # Open Dental's REST API
+    DATABASE = "database connection"  # Dentrix, Eaglesoft: ODBC to the practice database
+
+
 @dataclass(frozen=True)
 class Limit:
     """Why a capability is missing: `needs` is the version that would have it (None: this route never will)."""
@@ -118,7 +126,7 @@ class Capabilities:
 
     system: str
     route: str  # "rest-api" | "odbc-views (modelled on third-party documentation)" | ...
-    access: str = "API"  # "API" | "database connection": what the credentials open
+    access: Access = Access.API
     read_patients: bool = True
     treatment_plans: bool = False  # read plans and their procedures
     attach_procedures: bool = False

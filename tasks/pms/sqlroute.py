@@ -16,6 +16,7 @@ from sqlalchemy import Engine, column, select, table
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from golive.tasks.pms.protocol import (
+    Access,
     Capabilities,
     ClinicalRecord,
     Document,
@@ -83,7 +84,7 @@ class SqlViewConnector:
         why = f"writing is not supported by this route (read-only views, {LABEL})"
         images = f"images are not readable by this route ({LABEL})"
         return Capabilities(
-            system=self.system, route=self.route, access="database connection",
+            system=self.system, route=self.route, access=Access.DATABASE,
             limits=(Limit("treatment_plans", f"reading treatment plans is not supported by this route ({LABEL})"),
                     Limit("attach_procedures", why), Limit("treatment_plan_roundtrip", why),
                     Limit("documents", images), Limit("document_roundtrip", images)))

@@ -69,7 +69,7 @@ class SimProcess:
 
 
 def start_simulator(db: Path, *, version: str = "25.3.20.0", seed: int = 1, patients: int = 50,
-                    throttle_s: float = 5.0, log_file: Path | None = None, startup_s: float = 30.0) -> SimProcess:
+                    throttle_s: float = 5.0, log_file: Path | None = None, startup_s: float = 60.0) -> SimProcess:
     """`throttle_s`: the server's pacing per customer key (documented 5 s); tests scale it down."""
     port = free_port()
     out = open(log_file, "wb") if log_file else subprocess.DEVNULL  # noqa: SIM115

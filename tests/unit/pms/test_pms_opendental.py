@@ -265,6 +265,7 @@ def test_a_route_outside_the_table_is_refused() -> None:
 
 
 def test_unreachable_host_is_one_attempt_and_says_why() -> None:
+    """No retry for an office that cannot be reached: one attempt within the 5 s connect timeout."""
     calls: list[int] = []
 
     def refuse(req: httpx.Request) -> httpx.Response:
