@@ -268,8 +268,7 @@ class OpenDentalConnector:
               body: Any = None) -> Any:
         if row is not PREFERENCES:  # the version itself is read through /preferences
             self._gate(row, params)
-        path = row.path_for(**(ids or {}))
-        shown = row.path  # the template: record numbers (PatNum) never reach messages
+        path = row.path_for(**(ids or {}))  # messages name row.path, the template: no PatNum in them
         self._resolve()
         self.pacer.wait()
         self.requests_sent += 1
@@ -280,13 +279,13 @@ class OpenDentalConnector:
             raise PmsUnreachable(f"cannot reach the Open Dental API at {self.host}: {_unreachable_reason(exc)}") \
                 from None
         except httpx.TimeoutException as exc:
-            raise PmsUnavailable(f"{row.method} {shown}: timed out ({type(exc).__name__})") from None
+            raise PmsUnavailable(f"{row.name}: timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            raise PmsUnavailable(f"{row.method} {shown}: connection failed ({type(exc).__name__})") from None
+            raise PmsUnavailable(f"{row.name}: connection failed ({type(exc).__name__})") from None
         return self._read(row, resp)
 
     def _read(self, row: Route, resp: httpx.Response) -> Any:
-        status, shown = resp.status_code, f"{row.method} {row.path}"
+        status, shown = resp.status_code, row.name
         if status == 400:
             text = _explanation(resp)
             if _VERSION_400.search(text):
