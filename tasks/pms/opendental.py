@@ -132,11 +132,21 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
+class Changes:
+    """One incremental read of a list route: the rows changed since `since`, and where the next read
+    starts (the first row's serverDateTime, on routes whose rows carry one: Patients GET Simple,
+    ProcedureLogs GET, Documents GET; `since` again when nothing changed; None on the others)."""
+
+    rows: tuple[dict[str, Any], ...]
+    next_since: str | None
+
+
+@dataclass(frozen=True)
 class PatientSync:
-    """One incremental sync: the patients changed since `since`, and where the next sync starts."""
+    """One incremental patient sync: the patients changed since `since`, and where the next starts."""
 
     patients: tuple[Patient, ...]
-    next_since: str | None  # the first page's serverDateTime; `since` again when nothing changed
+    next_since: str | None
 
 
 def check_url(url: str, allow_insecure_local: bool) -> str:
@@ -363,6 +373,15 @@ class OpenDentalConnector:
         """One record from a single-record route in the table (`get("/patients/{PatNum}", PatNum=5)`)."""
         return self._get(route("GET", path), None, **ids)
 
+    def changes(self, path: str, since: str | None, *, param: str = "DateTStamp",
+                params: Mapping[str, Any] | None = None) -> Changes:
+        """The rows of a list route altered since `since` (its `param`: DateTStamp, or SecDateTEdit
+        for TreatPlans GET), for incremental collection; see `Changes` for where the next starts."""
+        q = dict(params or {}) | ({param: since} if since else {})
+        rows = tuple(self.iterate(path, q))
+        stamp = next((str(r["serverDateTime"]) for r in rows if r.get("serverDateTime")), None)
+        return Changes(rows, stamp or since)
+
     # -- version and access -----------------------------------------------------------------------
     def version(self) -> Version:
         if self._version is None:
@@ -432,10 +451,10 @@ class OpenDentalConnector:
             yield self._patient(row)
 
     def sync_patients(self, since: str | None) -> PatientSync:
-        """One incremental sync step: what changed since `since`, and the `since` of the next step."""
-        self.last_server_time = None
-        found = tuple(self.patients(changed_since=since))
-        return PatientSync(found, self.last_server_time or since)
+        """One incremental sync step through Patients GET Simple: what changed since `since`, and
+        the `since` of the next step."""
+        found = self.changes("/patients/Simple", since)
+        return PatientSync(tuple(self._patient(r) for r in found.rows), found.next_since)
 
     def sync_point(self) -> str | None:
         return self.last_server_time

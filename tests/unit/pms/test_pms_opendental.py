@@ -117,6 +117,8 @@ def test_replayed_documented_rows_sync_incrementally() -> None:
     third = conn.sync_patients("2099-01-01 00:00:00")
     assert third.patients == () and third.next_since == "2099-01-01 00:00:00"
     assert {m for m, _ in server.sent} == {"GET"} and ("GET", "/patients/Simple") in server.sent
+    procs = conn.changes("/procedurelogs", "2025-01-01 00:00:00")  # the same pattern on any DateTStamp route
+    assert [r["ProcNum"] for r in procs.rows] == [31] and procs.next_since == SERVER_TIME
     assert ("GET", "/patients") not in server.sent  # GET (multiple) takes no DateTStamp
 
 
