@@ -134,8 +134,9 @@ class Timeouts:
 @dataclass(frozen=True)
 class Changes:
     """One incremental read of a list route: the rows changed since `since`, and where the next read
-    starts (the first row's serverDateTime, on routes whose rows carry one: Patients GET Simple,
-    ProcedureLogs GET, Documents GET; `since` again when nothing changed; None on the others)."""
+    starts: the first row's serverDateTime, on routes whose rows carry one (Patients GET Simple,
+    ProcedureLogs GET, Documents GET); `since` again when nothing changed; None when rows came from
+    a route without serverDateTime (TreatPlans GET): the caller's own clock must then serve."""
 
     rows: tuple[dict[str, Any], ...]
     next_since: str | None
@@ -379,8 +380,9 @@ class OpenDentalConnector:
         for TreatPlans GET), for incremental collection; see `Changes` for where the next starts."""
         q = dict(params or {}) | ({param: since} if since else {})
         rows = tuple(self.iterate(path, q))
-        stamp = next((str(r["serverDateTime"]) for r in rows if r.get("serverDateTime")), None)
-        return Changes(rows, stamp or since)
+        if not rows:
+            return Changes((), since)
+        return Changes(rows, next((str(r["serverDateTime"]) for r in rows if r.get("serverDateTime")), None))
 
     # -- version and access -----------------------------------------------------------------------
     def version(self) -> Version:
