@@ -297,7 +297,7 @@ def nondestructive_check(conn: PmsConnector, pseudo: Pseudo, sample: int = 10,
             conn.clinical_record(i)  # the full read under test
         if marker:
             changed_ids = set(ids) & conn.changed_since(marker)
-            how = "changes since the listing's server time (DateTStamp)"
+            how = "DateTStamp changes since the listing's serverDateTime"
         else:
             changed_ids = {i for i in ids if conn.patient(i).change_stamp != before[i]}
             how = "change stamps re-read"

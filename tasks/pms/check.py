@@ -111,7 +111,7 @@ def run_checks(
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Progress:
     """What `golive pms check` prints while the battery runs (each hook optional)."""
 
