@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from golive.tasks.foundation import paths
 
@@ -59,7 +59,7 @@ def version_matrix(console: Console, sim: Any, connection: dict[str, Any]) -> in
         if loc.pms and loc.pms.product.value == "opendental" and loc.pms.version:
             by_family.setdefault(loc.pms.version if not loc.pms.version.startswith("25.") else "25.x", loc)
     console.rule("Open Dental PMS battery per version (simulator; pacing scaled down)")
-    table = Table("location", "Open Dental", *ALL_CHECKS, "requests", "at the location's pacing")
+    columns: list[list[str]] = []
     failed = 0
     store = Store.open()
     for loc in by_family.values():
@@ -69,11 +69,14 @@ def version_matrix(console: Console, sim: Any, connection: dict[str, Any]) -> in
         failed += sum(s == "failed" for s in statuses.values())
         sent = int(report["requests_sent"])
         interval = settings_for(loc).interval_s
-        table.add_row(loc.id, loc.pms.version, *(SHORT[statuses[c]] for c in ALL_CHECKS), str(sent),
-                      f"{duration(sent * interval)} ({describe(interval)})")
+        columns.append([f"{loc.id} {loc.pms.version}", *(SHORT[statuses[c]] for c in ALL_CHECKS), str(sent),
+                        f"{duration(sent * interval)} at {describe(interval)}"])
         for c in report["checks"]:
             if c["status"] == "not_verified":
                 console.print(f"  {loc.id}: {c['check']}: {c['summary']}", markup=False)
+    table = Table(Column("check", min_width=19), *(col[0] for col in columns))  # a column per location
+    for i, name in enumerate([*ALL_CHECKS, "requests", "real pace"], start=1):
+        table.add_row(name, *(col[i] for col in columns))
     console.print(table)
     sim.configure(version="25.3.20.0")
     return failed
