@@ -45,6 +45,11 @@ def _explain(status: int, text: str) -> JSONResponse:
     return JSONResponse(text, status_code=status)
 
 
+def _json(page: list[dict[str, Any]] | JSONResponse) -> JSONResponse:
+    """Rows as a response object: FastAPI's own encoder of returned values is slow for big pages."""
+    return page if isinstance(page, JSONResponse) else JSONResponse(page)
+
+
 def _window(request: Request) -> tuple[int, int] | JSONResponse:
     """(Offset, Limit) from the query; Limit is capped at 100 (apiimplementation.html, "Pagination")."""
     q = request.query_params
@@ -124,7 +129,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
     def preferences(request: Request, PrefName: str = "") -> Any:
         rows = [{"PrefNum": i + 1, "PrefName": name, "ValueString": value if value is not None else settings.version}
                 for i, (name, value) in enumerate(PREFERENCES)]
-        return _page([p for p in rows if not PrefName or p["PrefName"] == PrefName], request)
+        return _json(_page([p for p in rows if not PrefName or p["PrefName"] == PrefName], request))
 
     def _patient_row(r: dict[str, Any], *, simple: bool) -> dict[str, Any]:
         """apipatients.html example rows ("Patients GET (single)"; "Patients GET Simple" adds serverDateTime
@@ -156,12 +161,12 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
                               ("Birthdate = ?", q.get("Birthdate")), ("PatStatus = ?", status),
                               ("ClinicNum = ?", q.get("ClinicNum")), ("DateTStamp >= ?", q.get("DateTStamp"))])
         page = _paged_query(db, f"SELECT * FROM patient WHERE 1=1{where} ORDER BY PatNum", args, request)
-        return page if isinstance(page, JSONResponse) else [_patient_row(r, simple=True) for r in page]
+        return page if isinstance(page, JSONResponse) else JSONResponse([_patient_row(r, simple=True) for r in page])
 
     @api.get("/api/v1/patients/{pat_num}")  # apipatients.html, "Patients GET (single)"
     def patient(pat_num: int) -> Any:
         rows = db.query("SELECT * FROM patient WHERE PatNum = ?", (pat_num,))
-        return _patient_row(rows[0], simple=False) if rows else _explain(404, "Patient not found.")
+        return JSONResponse(_patient_row(rows[0], simple=False)) if rows else _explain(404, "Patient not found.")
 
     def _by_patient(table: str, request: Request, required: bool) -> Any:
         pat = request.query_params.get("PatNum", "")
@@ -173,29 +178,29 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
     @api.get("/api/v1/allergies")  # apiallergies.html, "Allergies GET": PatNum required
     def allergies(request: Request) -> Any:
         page = _by_patient("allergy", request, required=True)
-        return page if isinstance(page, JSONResponse) else [
+        return page if isinstance(page, JSONResponse) else JSONResponse([
             {"AllergyNum": r["AllergyNum"], "AllergyDefNum": r["AllergyDefNum"], "PatNum": r["PatNum"],
              "defDescription": "Penicillin", "defSnomedType": "None", "Reaction": r["Reaction"],
-             "StatusIsActive": r["StatusIsActive"], "DateAdverseReaction": "0001-01-01"} for r in page]
+             "StatusIsActive": r["StatusIsActive"], "DateAdverseReaction": "0001-01-01"} for r in page])
 
     @api.get("/api/v1/medicationpats")  # apimedicationpats.html, "MedicationPats GET"
     def medicationpats(request: Request) -> Any:
         page = _by_patient("medicationpat", request, required=True)
-        return page if isinstance(page, JSONResponse) else [
+        return page if isinstance(page, JSONResponse) else JSONResponse([
             {"MedicationPatNum": r["MedicationPatNum"], "PatNum": str(r["PatNum"]), "medName": "Metformin",
              "MedicationNum": r["MedicationNum"], "PatNote": r["PatNote"], "DateStart": "0001-01-01",
-             "DateStop": "0001-01-01", "ProvNum": 1} for r in page]
+             "DateStop": "0001-01-01", "ProvNum": 1} for r in page])
 
     @api.get("/api/v1/patplans")  # apipatplans.html, "PatPlans GET": parameters all optional
     def patplans(request: Request) -> Any:
         q = request.query_params
         where, args = _where([("PatNum = ?", q.get("PatNum")), ("InsSubNum = ?", q.get("InsSubNum"))])
         page = _paged_query(db, f"SELECT * FROM patplan WHERE 1=1{where} ORDER BY PatPlanNum", args, request)
-        return page if isinstance(page, JSONResponse) else [
+        return page if isinstance(page, JSONResponse) else JSONResponse([
             {"PatPlanNum": r["PatPlanNum"], "PatNum": r["PatNum"], "Ordinal": r["Ordinal"], "IsPending": "false",
              "Relationship": r["Relationship"], "PatID": "", "InsSubNum": r["InsSubNum"],
              "OrthoAutoFeeBilledOverride": -1.0, "OrthoAutoNextClaimDate": "0001-01-01",
-             "SecDateTEntry": "2024-01-01 00:00:00", "SecDateTEdit": "2024-01-01 00:00:00"} for r in page]
+             "SecDateTEntry": "2024-01-01 00:00:00", "SecDateTEdit": "2024-01-01 00:00:00"} for r in page])
 
     @api.get("/api/v1/procedurelogs")  # apiprocedurelogs.html, "ProcedureLogs GET (multiple)": all optional
     def procedurelogs(request: Request) -> Any:
@@ -209,7 +214,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
                             f" l.CodeNum WHERE 1=1{where} ORDER BY l.ProcNum", args, request)
         server = now_text()
         # `descript` is documented; the simulator leaves it blank: CDT descriptions are ADA-licensed.
-        return page if isinstance(page, JSONResponse) else [
+        return page if isinstance(page, JSONResponse) else JSONResponse([
             {"ProcNum": r["ProcNum"], "PatNum": r["PatNum"], "AptNum": 0, "ProcDate": r["ProcDate"],
              "ProcFee": r["ProcFee"], "Surf": "", "ToothNum": r["ToothNum"], "ToothRange": "", "Priority": 0,
              "priority": "", "ProcStatus": r["ProcStatus"], "ProvNum": r["ProvNum"], "provAbbr": "DOC1", "Dx": 0,
@@ -220,18 +225,18 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
              "CanadianTypeCodes": "", "ProcTime": "00:00:00", "ProcTimeEnd": "00:00:00",
              "DateTStamp": r["DateTStamp"], "Prognosis": 0, "IsLocked": "false", "BillingNote": "",
              "Discount": 0.0, "IsDateProsthEst": "false", "SecDateEntry": r["SecDateEntry"],
-             "serverDateTime": server} for r in page]
+             "serverDateTime": server} for r in page])
 
     @api.get("/api/v1/procedurecodes")  # apiprocedurecodes.html, "ProcedureCodes GET (multiple)"
     def procedurecodes(request: Request) -> Any:
         where, args = _where([("DateTStamp >= ?", known(request, "DateTStamp", ("GET", "/procedurecodes")))])
         page = _paged_query(db, f"SELECT * FROM procedurecode WHERE 1=1{where} ORDER BY CodeNum", args, request)
         # Real Open Dental returns Descript/AbbrDesc; the simulator ships no ADA descriptions.
-        return page if isinstance(page, JSONResponse) else [
+        return page if isinstance(page, JSONResponse) else JSONResponse([
             {"CodeNum": r["CodeNum"], "ProcCode": r["ProcCode"], "Descript": "", "AbbrDesc": "", "ProcTime": "/X/",
              "ProcCat": r["ProcCat"], "procCat": PROC_CATS.get(r["ProcCat"], ""), "TreatArea": "Mouth",
              "NoBillIns": "false", "IsProsth": "false", "DefaultNote": "", "IsHygiene": "false",
-             "DateTStamp": r["DateTStamp"]} for r in page]
+             "DateTStamp": r["DateTStamp"]} for r in page])
 
     def _plan_row(r: dict[str, Any]) -> dict[str, Any]:
         """apitreatplans.html example rows."""
@@ -251,7 +256,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
         where, args = _where([("PatNum = ?", q.get("PatNum")), ("TPStatus = ?", status),
                               ("SecDateTEdit > ?", q.get("SecDateTEdit"))])
         page = _paged_query(db, f"SELECT * FROM treatplan WHERE 1=1{where} ORDER BY TreatPlanNum", args, request)
-        return page if isinstance(page, JSONResponse) else [_plan_row(r) for r in page]
+        return page if isinstance(page, JSONResponse) else JSONResponse([_plan_row(r) for r in page])
 
     def _attach_row(r: dict[str, Any]) -> dict[str, Any]:
         return {"TreatPlanAttachNum": r["TreatPlanAttachNum"], "TreatPlanNum": r["TreatPlanNum"],
@@ -266,7 +271,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
             return _explain(404, "TreatPlan not found.")
         page = _paged_query(db, "SELECT * FROM treatplanattach WHERE TreatPlanNum = ? ORDER BY TreatPlanAttachNum",
                             [int(num)], request)
-        return page if isinstance(page, JSONResponse) else [_attach_row(r) for r in page]
+        return page if isinstance(page, JSONResponse) else JSONResponse([_attach_row(r) for r in page])
 
     def _file_path(doc: dict[str, Any], folder: str) -> str:
         if settings.storage == "InDatabase":
@@ -295,7 +300,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
                    "docCategory": DOC_CATEGORIES.get(m["DocCategory"], ""), "DocCategory": m["DocCategory"],
                    "ToothNumbers": "", "ProvNum": "0", "PrintHeading": "", "DateTStamp": "", "serverDateTime": server}
                   for m in db.query("SELECT * FROM mount WHERE PatNum = ?", (int(pat),))]
-        return _page(sorted(docs + mounts, key=lambda r: r["DateCreated"]), request)  # "ordered by DateCreated"
+        return _json(_page(sorted(docs + mounts, key=lambda r: r["DateCreated"]), request))  # "ordered by DateCreated"
 
     def _document_row(d: dict[str, Any]) -> dict[str, Any]:
         """apidocuments.html, "Documents GET (single)" and the Upload response: FileName and ImgType."""
@@ -308,7 +313,7 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
     @api.get("/api/v1/documents/{doc_num}")  # apidocuments.html, "Documents GET (single)"
     def document(doc_num: int) -> Any:
         rows = db.query("SELECT * FROM document WHERE DocNum = ?", (doc_num,))
-        return _document_row(rows[0]) if rows else _explain(404, "Document not found.")
+        return JSONResponse(_document_row(rows[0])) if rows else _explain(404, "Document not found.")
 
     # -- writes --------------------------------------------------------------------------------
     async def _body(request: Request) -> dict[str, Any] | JSONResponse:
