@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,12 +22,22 @@ def _pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOLIVE_PSEUDONYM_KEY", "test-key")
 
 
+@pytest.fixture(autouse=True)
+def _environ_restored() -> Iterator[None]:
+    """`golive pms check` run in-process sets Prefect's defaults in os.environ; later tests must not see them."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 from golive.tasks.pms.simulator.process import SimProcess, start_simulator  # noqa: E402
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
-    """The Open Dental simulator as a real process on a free 127.0.0.1 port, stopped at the end."""
+    """The Open Dental simulator as a real process on a free 127.0.0.1 port, one for the session
+    (`clean_sim` resets its rows and settings for each test), stopped at the end."""
     d = tmp_path_factory.mktemp("sim")
     proc = start_simulator(d / "sim.db", patients=40, seed=3, throttle_s=SIM_THROTTLE_S, log_file=d / "sim.log")
     yield proc
