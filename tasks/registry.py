@@ -115,15 +115,18 @@ _KINDS: tuple[KindSpec, ...] = (
              "Check an intraoral STL/PLY scan (load, triangles, size, open surfaces) and its CBCT alignment"),
     # PMS battery
     KindSpec("pms.version_check", _PMS, "PMS version at or above the playbook's minimum"),
-    KindSpec("pms.auth_check", _PMS, "PMS API enabled and credentials valid"),
+    KindSpec("pms.auth_check", _PMS, "PMS API (Open Dental) or database connection (Dentrix, Eaglesoft) open with "
+                                     "these credentials"),
     KindSpec("pms.patient_read", _PMS,
              "Read the designated test patient: demographics, history, allergies/medications, insurance"),
     KindSpec("pms.writeback", _PMS,
-             "Write a treatment plan to the test patient (idempotent), read it back, remove it", side_effects=True),
+             "Write a treatment plan to the test patient (idempotent), read it back, remove it; only where the "
+             "version can remove it", side_effects=True),
     KindSpec("pms.code_mapping", _PMS, "Every platform procedure code is CDT-form/range and exists in the PMS code list"),
     KindSpec("pms.nondestructive", _PMS, "Read 10 real records and prove by change stamps that nothing changed"),
     KindSpec("pms.imaging_passthrough", _PMS, "Image metadata passes through for the test patient"),
-    KindSpec("pms.attachment", _PMS, "Attach a test image to the test patient, read it back, remove it",
+    KindSpec("pms.attachment", _PMS, "Attach a test image to the test patient, read it back, remove it; only "
+                                     "where the version can remove it",
              side_effects=True),
     # planning
     KindSpec("planning.readiness", _PLANNING, "Score every location's readiness (five factors, tier)"),

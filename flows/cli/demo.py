@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from golive.flows.cli import demo_compliance
+from golive.flows.cli import demo_compliance, demo_pms
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
@@ -116,28 +116,6 @@ def _harvest(result: dict[str, Any], found: dict[str, Any]) -> None:
             found["affected"] = [a["location"] for a in outputs["affected"]]
 
 
-def _start_pms_simulator(found: dict[str, Any]) -> Any:
-    """The Open Dental simulator as a real HTTP process; its keys reach golive as env references."""
-    import os
-
-    from golive.tasks.pms.simulator.process import start_simulator
-
-    state = paths.state_dir()
-    state.mkdir(parents=True, exist_ok=True)
-    sim = start_simulator(
-        state / "opendental-simulator.db", seed=7, log_file=state / "opendental-simulator.log"
-    )
-    os.environ["GOLIVE_DEMO_OD_CUSTOMER_KEY"] = sim.customer_key
-    os.environ["GOLIVE_DEMO_OD_DEVELOPER_KEY"] = sim.developer_key
-    found["simulator"] = {
-        "base_url": sim.url,
-        "secret": "env:GOLIVE_DEMO_OD_CUSTOMER_KEY",
-        "developer_secret": "env:GOLIVE_DEMO_OD_DEVELOPER_KEY",
-        "allow_insecure_local": True,
-    }
-    return sim
-
-
 def main() -> int:
     from golive.flows.engine import prefect_env
     from golive.flows.engine.validate import validate_paths
@@ -153,7 +131,7 @@ def main() -> int:
     summary = Table("runbook", "state", "expected", "steps", title="golive demo")
     outputs: list[str] = []
     found: dict[str, Any] = {}
-    simulator = _start_pms_simulator(found)
+    simulator = demo_pms.start_simulator(found)
     compliance_simulators = demo_compliance.start_simulators(found)
     try:
         from golive.flows.cli import demo_dicom
@@ -161,6 +139,7 @@ def main() -> int:
         demo_dicom.prepare(found)
         demo_dicom.show(console)
         failures = _run_all(console, summary, outputs, found)
+        failures += demo_pms.version_matrix(console, simulator, found["simulator"])
     finally:
         simulator.stop()
         compliance_simulators.stop()

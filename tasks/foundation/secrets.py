@@ -57,7 +57,10 @@ def _prefect_secret(name: str, error: type[GoliveError]) -> str:
     try:
         block: Any = SecretBlock.load(name)  # sync context: the block itself, not a coroutine
         return str(block.get())
-    except Exception as exc:  # Prefect raises ValueError / ObjectNotFound / httpx errors
+    except ValueError:  # Prefect 3: "Unable to find block document named ..."
+        raise error(f"there is no Prefect Secret block named {name!r} (create it in the Prefect UI, or "
+                    f"with prefect.blocks.system.Secret(value=...).save({name!r}))") from None
+    except Exception as exc:  # ObjectNotFound / httpx errors: the value itself is never shown
         raise error(f"Prefect Secret block {name!r} could not be loaded: {type(exc).__name__}") from None
 
 

@@ -137,6 +137,7 @@ class Connection:
     base_url: str | None = None
     dsn: str | None = None
     developer_secret: str | None = None
+    throttle: str | None = None  # Open Dental pacing: read_all (default) | extended | local
 
 
 @dataclass(frozen=True)
@@ -542,6 +543,7 @@ def _location(d: dict[str, Any], org_tz: str) -> Location:
                 base_url=conn.get("base_url"),
                 dsn=conn.get("dsn"),
                 developer_secret=conn.get("developer_secret"),
+                throttle=conn.get("throttle"),
             )
             if conn
             else None,

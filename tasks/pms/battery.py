@@ -1,13 +1,18 @@
 """The playbook's PMS test battery (section 5), as plain functions over a `PmsConnector`.
 
 Each check returns a `CheckResult` whose evidence is free of PHI: patients appear only as
-pseudonyms. Statuses: `passed`; `failed`; `not_supported` (the version or route cannot do it —
-never counted as a pass); `not_verified` (the check could not be run, e.g. too few records).
+pseudonyms. Statuses: `passed`; `failed`; `not_supported` (the route cannot do it, e.g. Dentrix's
+read-only views — never counted as a pass); `not_verified` (the check could not be run: too few
+records, or "not verified on version X (needs Y)" when the office's version lacks a route the check
+needs).
+
+The battery never writes what it cannot undo: before any write it asks the connector whether the
+matching removal exists on that version (`Capabilities.*_roundtrip`); where it does not, the check
+is "not verified on version X (needs Y)" and nothing is created.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,12 +23,17 @@ from typing import Any
 
 from golive.tasks.pms import cdt
 from golive.tasks.pms.protocol import (
+    Access,
     ClinicalRecord,
+    Document,
+    Limit,
     PmsAuthError,
     PmsConnector,
     PmsError,
     PmsNotSupported,
     PmsUnavailable,
+    PmsUnreachable,
+    PmsVersionTooLow,
     Version,
 )
 from golive.tasks.pms.writeback import WritebackKey, find_plan, mark_removed, write_back
@@ -38,6 +48,10 @@ TEST_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
 )
+# File types Open Dental's Images module shows as images (a document row's filePath ends in one).
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".dcm"})
+IMAGE_TYPES = frozenset({"Radiograph", "Photo"})  # ImgType values that are images (Documents GET single)
+SINGLE_READS = 3  # documents without a file extension read one by one for their ImgType, at most
 
 
 class Status(str, Enum):
@@ -68,27 +82,52 @@ def not_supported(reason: str) -> str:
     return reason if "not supported" in reason else f"not supported by this route: {reason}"
 
 
+def not_verified_on(version: str, needs: str | None, what: str) -> str:
+    """`not verified on version 23.1.12 (needs 24.4.26): ...`"""
+    return f"not verified on version {version}{f' (needs {needs})' if needs else ''}: {what}"
+
+
+def limited(check: str, conn: PmsConnector, limit: Limit, evidence: Mapping[str, Any]) -> CheckResult:
+    """The result for a check whose capability is missing: a version limit or a route limit."""
+    if limit.needs:
+        return CheckResult(check, Status.NOT_VERIFIED, not_verified_on(conn.version().text, limit.needs, limit.why),
+                           {**evidence, "needs": limit.needs})
+    return CheckResult(check, Status.NOT_SUPPORTED, not_supported(limit.why), dict(evidence))
+
+
+def refused(access: Access) -> str:
+    return ("credentials refused or API not enabled" if access is Access.API
+            else "the database connection refused the credentials")
+
+
 class _Outcome:
     def __init__(self) -> None:
         self.result: CheckResult | None = None
 
 
 @contextmanager
-def _guard(check: str) -> Iterator[_Outcome]:
-    """Turn connector errors into a result; messages carry no PHI (connectors redact record numbers)."""
+def _guard(check: str, conn: PmsConnector) -> Iterator[_Outcome]:
+    """Turn connector errors into a result; messages carry no PHI (connectors redact record numbers).
+    An unreachable PMS is not a check result: it ends the battery (`PmsUnreachable` propagates)."""
     out = _Outcome()
     try:
         yield out
+    except PmsUnreachable:
+        raise
+    except PmsVersionTooLow as exc:
+        out.result = CheckResult(check, Status.NOT_VERIFIED, not_verified_on(exc.version, exc.needs, str(exc)),
+                                 {"route": exc.route, "needs": exc.needs})
     except PmsNotSupported as exc:
         out.result = CheckResult(check, Status.NOT_SUPPORTED, not_supported(str(exc)))
     except PmsAuthError as exc:
-        out.result = CheckResult(check, Status.FAILED, f"credentials refused or API not enabled: {exc}")
+        access = Access.API if conn.system == "opendental" else Access.DATABASE  # no call: auth just failed
+        out.result = CheckResult(check, Status.FAILED, f"{refused(access)}: {exc}")
     except PmsError as exc:
         out.result = CheckResult(check, Status.FAILED, f"{type(exc).__name__}: {exc}")
 
 
-def _run(check: str, body: Callable[[], CheckResult]) -> CheckResult:
-    with _guard(check) as out:
+def _run(check: str, conn: PmsConnector, body: Callable[[], CheckResult]) -> CheckResult:
+    with _guard(check, conn) as out:
         out.result = body()
     assert out.result is not None
     log.info("pms check %s: %s", check, out.result.status.value)
@@ -113,23 +152,26 @@ def version_check(conn: PmsConnector, minimum: str | None = None, reported: str 
                                {"system": conn.system, "reported": reported, "minimum": need.text})
         caps = conn.capabilities()
         ev = {"system": conn.system, "version": v.text, "minimum": need.text, "route": caps.route,
-              "treatment_plans": caps.treatment_plans, "attach_procedures": caps.attach_procedures,
-              "documents": caps.documents, "limits": [why for _, why in caps.reasons]}
+              "treatment_plans": caps.treatment_plans, "treatment_plan_roundtrip": caps.treatment_plan_roundtrip,
+              "attach_procedures": caps.attach_procedures, "documents": caps.documents,
+              "document_roundtrip": caps.document_roundtrip, "limits": [x.why for x in caps.limits]}
         ok = v.at_least(need)
         return CheckResult("version", Status.PASSED if ok else Status.FAILED,
                            f"{conn.system} {v} {'>=' if ok else '<'} required {need}", ev)
 
-    return _run("version", body)
+    return _run("version", conn, body)
 
 
-# -- 2. API enabled, credentials valid ---------------------------------------------------------------
+# -- 2. API enabled (or database connection open), credentials valid ---------------------------------
 def auth_check(conn: PmsConnector) -> CheckResult:
     def body() -> CheckResult:
         conn.check_auth()
-        return CheckResult("auth", Status.PASSED, "API enabled and credentials accepted",
-                           {"system": conn.system})
+        caps = conn.capabilities()
+        summary = ("API enabled and credentials accepted" if caps.access is Access.API
+                   else "database connection opened with these credentials; the patient view is readable")
+        return CheckResult("auth", Status.PASSED, summary, {"system": conn.system, "access": caps.access.value})
 
-    return _run("auth", body)
+    return _run("auth", conn, body)
 
 
 # -- 3. patient read (Patient Data Flow checklist) -------------------------------------------------
@@ -138,60 +180,75 @@ def patient_read_check(conn: PmsConnector, patient_id: str, pseudo: Pseudo,
     def body() -> CheckResult:
         rec: ClinicalRecord = conn.clinical_record(patient_id)
         p = rec.patient
+        limits = {x.capability: x for x in rec.limits}
         items: dict[str, str] = {
             "demographics": "available" if (p.last_name and p.first_name and p.birthdate) else "incomplete",
             "treatment_history": "available" if rec.procedures else "empty",
         }
         for name, count in (("allergies", rec.allergies), ("medications", rec.medications),
                             ("insurance", rec.insurance_plans)):
-            items[name] = "not readable by this route" if count is None else ("available" if count else "empty")
+            if count is not None:
+                items[name] = "available" if count else "empty"
+            elif limits.get(name) and limits[name].needs:
+                items[name] = f"not readable on version {conn.version()} (needs {limits[name].needs})"
+            else:
+                items[name] = "not readable by this route"
         bad = [k for k, v in items.items() if v in ("incomplete", "empty") and k not in allow_empty]
+        too_old = [k for k, v in items.items() if v.startswith("not readable on version")]
         unsupported = [k for k, v in items.items() if v == "not readable by this route"]
         ev = {"patient": pseudo(patient_id), "items": items, "procedures": len(rec.procedures)}
         if bad:
             return CheckResult("patient_read", Status.FAILED, f"missing for the test patient: {', '.join(bad)}", ev)
+        if too_old:
+            needs = max((limits[k].needs or "" for k in too_old), key=Version.parse)
+            return CheckResult("patient_read", Status.NOT_VERIFIED,
+                               not_verified_on(conn.version().text, needs, f"{', '.join(too_old)} not readable"),
+                               {**ev, "needs": needs})
         if unsupported:
             return CheckResult("patient_read", Status.NOT_SUPPORTED,
                                f"not supported by this route: {', '.join(unsupported)}", ev)
         return CheckResult("patient_read", Status.PASSED,
                            "demographics, history, allergies, medications and insurance readable", ev)
 
-    return _run("patient_read", body)
+    return _run("patient_read", conn, body)
 
 
 # -- 4. treatment-plan write-back: write, read back, remove ------------------------------------------
 def writeback_check(conn: PmsConnector, store: Any, key: WritebackKey, patient_id: str) -> CheckResult:
     def body() -> CheckResult:
         caps = conn.capabilities()
-        if not caps.treatment_plans:
-            return CheckResult("writeback", Status.NOT_SUPPORTED,
-                               not_supported(caps.why_not("treatment_plans")),
-                               {"system": conn.system, "route": caps.route})
-        planned = [p.procedure_id for p in conn.procedures(patient_id) if p.status in ("TP", "TPi")]
-        res = write_back(conn, store, key, patient_id, "golive integration test", planned[:3])
+        if not caps.treatment_plan_roundtrip:  # never write what cannot be removed again
+            return limited("writeback", conn, caps.limit("treatment_plan_roundtrip"),
+                           {"system": conn.system, "route": caps.route, "created": False})
+        planned = [p.procedure_id for p in conn.procedures(patient_id) if p.status in ("TP", "TPi")][:3]
+        res = write_back(conn, store, key, patient_id, "golive integration test", planned)
         back = find_plan(conn, patient_id, key.marker)
         attached_back = conn.plan_procedures(res.plan_id)
-        conn.delete_treatment_plan(res.plan_id)
+        ev: dict[str, Any] = {"patient": key.patient_pseudonym, "plan_id": res.plan_id, "created": res.created,
+                              "read_back": back is not None, "procedures_attached": len(attached_back),
+                              "procedures_planned": len(planned), "idem_key": key.digest[:16]}
+        try:
+            conn.delete_treatment_plan(res.plan_id)
+        except PmsError as exc:
+            return CheckResult("writeback", Status.FAILED, f"the test plan {res.plan_id} was written but could not be "
+                               f"removed; remove it by hand ({type(exc).__name__}: {exc})", {**ev, "removed": False})
         mark_removed(store, key)
-        gone = find_plan(conn, patient_id, key.marker) is None
-        ev = {"patient": key.patient_pseudonym, "plan_id": res.plan_id, "created": res.created,
-              "read_back": back is not None, "procedures_attached": len(attached_back),
-              "procedures_planned": len(planned[:3]), "removed": gone, "idem_key": key.digest[:16]}
-        if back is None or not gone:
+        ev["removed"] = find_plan(conn, patient_id, key.marker) is None
+        if back is None or not ev["removed"]:
             return CheckResult("writeback", Status.FAILED, "the plan was not read back or not removed", ev)
         if not res.attach_supported:
             return CheckResult("writeback", Status.NOT_SUPPORTED,
                                f"plan written, read back and removed; {not_supported(res.attach_reason)}", ev)
-        if planned and len(set(attached_back)) != len(planned[:3]):
+        if planned and len(set(attached_back)) != len(planned):
             return CheckResult("writeback", Status.FAILED, "attached procedures did not read back", ev)
         if not planned:
             return CheckResult("writeback", Status.NOT_VERIFIED,
                                "plan written, read back and removed, but the test patient has no "
                                "treatment-planned procedures to attach", ev)
         return CheckResult("writeback", Status.PASSED,
-                           f"plan written with {len(planned[:3])} procedures, read back and removed", ev)
+                           f"plan written with {len(planned)} procedures, read back and removed", ev)
 
-    return _run("writeback", body)
+    return _run("writeback", conn, body)
 
 
 # -- 5. procedure-code mapping ---------------------------------------------------------------------
@@ -210,65 +267,94 @@ def code_mapping_check(conn: PmsConnector, emitted: Sequence[str] = cdt.PLATFORM
         return CheckResult("code_mapping", Status.PASSED,
                            f"all {len(emitted)} platform codes are CDT-form and exist in the PMS code list", ev)
 
-    return _run("code_mapping", body)
+    return _run("code_mapping", conn, body)
 
 
 # -- 6. non-destructive read of 10 real records ------------------------------------------------------
-def _fingerprint(rec: ClinicalRecord) -> str:
-    p = rec.patient
-    parts = [p.patient_id, p.last_name, p.first_name, p.birthdate, p.change_stamp,
-             *(f"{x.procedure_id}:{x.code}:{x.status}:{x.date}" for x in rec.procedures)]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
 def nondestructive_check(conn: PmsConnector, pseudo: Pseudo, sample: int = 10,
                          patient_ids: Sequence[str] = (), exclude: Sequence[str] = ()) -> CheckResult:
-    """Real records only: the designated test patient (written to by other checks) is excluded."""
+    """Real records only: the designated test patient (written to by other checks) is excluded.
+
+    The listing's server time is the marker; after the full read of each record, the PMS is asked
+    which patients changed since then (Open Dental: Patients GET Simple and ProcedureLogs GET with
+    DateTStamp, two requests instead of re-reading every record). A route without a server clock
+    re-reads each record's change stamp instead."""
 
     def body() -> CheckResult:
-        ids = list(patient_ids) or [
-            p.patient_id for p in islice((p for p in conn.patients() if p.patient_id not in exclude), sample)]
+        if patient_ids:  # given records: one listing page still fixes the server time to compare with
+            listing, ids = list(islice(conn.patients(), 1)), list(patient_ids)
+        else:
+            listing = list(islice((p for p in conn.patients() if p.patient_id not in exclude), sample))
+            ids = [p.patient_id for p in listing]
+        marker = conn.sync_point()
         if len(ids) < sample:
             return CheckResult("nondestructive", Status.NOT_VERIFIED,
                                f"only {len(ids)} records available; the playbook asks for {sample}",
                                {"records": len(ids)})
-        before = {i: conn.patient(i).change_stamp for i in ids}
-        prints = {i: _fingerprint(conn.clinical_record(i)) for i in ids}  # the full read under test
-        after = {i: conn.patient(i).change_stamp for i in ids}
-        again = {i: _fingerprint(conn.clinical_record(i)) for i in ids}
-        changed = [pseudo(i) for i in ids if before[i] != after[i] or prints[i] != again[i]]
-        ev = {"records": len(ids), "patients": [pseudo(i) for i in ids], "changed": changed,
+        listed = {p.patient_id: p.change_stamp for p in listing}
+        before = {i: listed[i] if i in listed else conn.patient(i).change_stamp for i in ids}
+        for i in ids:
+            conn.clinical_record(i)  # the full read under test
+        if marker:
+            changed_ids = set(ids) & conn.changed_since(marker)
+            how = "DateTStamp changes since the listing's serverDateTime"
+        else:
+            changed_ids = {i for i in ids if conn.patient(i).change_stamp != before[i]}
+            how = "change stamps re-read"
+        changed = [pseudo(i) for i in ids if i in changed_ids]
+        ev = {"records": len(ids), "patients": [pseudo(i) for i in ids], "changed": changed, "method": how,
               "stamp_field": "change stamp (Open Dental DateTStamp)"}
         if changed:
             return CheckResult("nondestructive", Status.FAILED,
                                f"{len(changed)} of {len(ids)} records changed during a read-only test", ev)
         return CheckResult("nondestructive", Status.PASSED,
-                           f"{len(ids)} records read; change stamps identical before and after", ev)
+                           f"{len(ids)} records read; none changed ({how})", ev)
 
-    return _run("nondestructive", body)
+    return _run("nondestructive", conn, body)
 
 
 # -- 7. imaging metadata passthrough -------------------------------------------------------------------
+def _image_kind(conn: PmsConnector, doc: Document, budget: list[int]) -> str | None:
+    """How a document is known to be an image, from what Documents GET (multiple) provides: a mount,
+    an image file extension; else, while the budget lasts, its ImgType read singly (24.2.32+)."""
+    if doc.is_mount:
+        return "mount"
+    if doc.extension in IMAGE_EXTENSIONS:
+        return "file extension"
+    if doc.extension or budget[0] <= 0:
+        return None
+    budget[0] -= 1
+    try:
+        return "ImgType" if conn.document(doc.document_id).image_type in IMAGE_TYPES else None
+    except PmsNotSupported:
+        budget[0] = 0  # the version has no single-document read: stop asking
+        return None
+
+
 def imaging_passthrough_check(conn: PmsConnector, patient_id: str, pseudo: Pseudo) -> CheckResult:
     def body() -> CheckResult:
         docs = conn.documents(patient_id)
-        images = [d for d in docs if d.image_type]
-        meta = [{"document_id": d.document_id, "patient": pseudo(d.patient_id), "category": d.category,
-                 "image_type": d.image_type, "date_created": d.date_created} for d in images]
-        ev = {"patient": pseudo(patient_id), "images": len(images), "metadata": meta[:20]}
+        budget = [SINGLE_READS]
+        kinds = {d.document_id: _image_kind(conn, d, budget) for d in docs}
+        images = [d for d in docs if kinds[d.document_id]]
+        meta = [{"document_id": d.document_id, "kind": "mount" if d.is_mount else "image", "known_by":
+                 kinds[d.document_id], "category": d.category, "extension": d.extension,
+                 "date_created": d.date_created} for d in images]
+        ev = {"patient": pseudo(patient_id), "documents": len(docs), "images": len(images), "metadata": meta[:20],
+              "undetermined": len(docs) - len(images)}
         if not images:
             return CheckResult("imaging_passthrough", Status.NOT_VERIFIED,
-                               "the test patient has no images on file to pass through", ev)
+                               "the test patient has no images or mounts on file to pass through", ev)
         incomplete = [m["document_id"] for m in meta if not (m["category"] and m["date_created"])]
-        wrong_patient = [d.document_id for d in images if d.patient_id != patient_id]
+        wrong_patient = [d.document_id for d in images if d.patient_id != str(patient_id)]
         if incomplete or wrong_patient:
             ev = {**ev, "incomplete": incomplete, "wrong_patient": wrong_patient}
             return CheckResult("imaging_passthrough", Status.FAILED, "image metadata incomplete or misfiled", ev)
         return CheckResult("imaging_passthrough", Status.PASSED,
-                           f"{len(images)} images: category, type and date pass through, filed on the right patient",
+                           f"{len(images)} images/mounts: category and date pass through, filed on the right patient",
                            ev)
 
-    return _run("imaging_passthrough", body)
+    return _run("imaging_passthrough", conn, body)
 
 
 # -- 8. image attachment linking -----------------------------------------------------------------------
@@ -276,18 +362,22 @@ def attachment_check(conn: PmsConnector, patient_id: str, pseudo: Pseudo, marker
                      category: str = "") -> CheckResult:
     def body() -> CheckResult:
         caps = conn.capabilities()
-        if not caps.documents:
-            return CheckResult("attachment", Status.NOT_SUPPORTED,
-                               not_supported(caps.why_not("documents")), {"route": caps.route})
+        if not caps.document_roundtrip:  # never upload what cannot be removed again
+            return limited("attachment", conn, caps.limit("document_roundtrip"),
+                           {"route": caps.route, "created": False})
         doc = conn.attach_document(patient_id, "golive-test.png", TEST_PNG, category, marker)
-        linked = [d for d in conn.documents(patient_id) if d.document_id == doc.document_id]
-        conn.delete_document(doc.document_id)
-        gone = not any(d.document_id == doc.document_id for d in conn.documents(patient_id))
-        ev = {"patient": pseudo(patient_id), "document_id": doc.document_id, "linked": bool(linked),
-              "removed": gone}
-        if not linked or not gone:
+        linked = any(d.document_id == doc.document_id for d in conn.documents(patient_id))
+        ev: dict[str, Any] = {"patient": pseudo(patient_id), "document_id": doc.document_id, "linked": linked}
+        try:
+            conn.delete_document(doc.document_id)
+        except PmsError as exc:
+            return CheckResult("attachment", Status.FAILED, f"the test image {doc.document_id} was uploaded but could "
+                               f"not be removed; remove it by hand ({type(exc).__name__}: {exc})",
+                               {**ev, "removed": False})
+        ev["removed"] = not any(d.document_id == doc.document_id for d in conn.documents(patient_id))
+        if not linked or not ev["removed"]:
             return CheckResult("attachment", Status.FAILED, "the image was not linked to the patient or not removed",
                                ev)
         return CheckResult("attachment", Status.PASSED, "test image attached to the patient, read back, removed", ev)
 
-    return _run("attachment", body)
+    return _run("attachment", conn, body)

@@ -5,7 +5,11 @@ Organization `pms.connection` fields, per product:
 - opendental: `base_url` (the API root), `secret` (customer key ref), `developer_secret` (developer key ref)
 - dentrix / eaglesoft: `dsn` (the ODBC data source name, or a SQLAlchemy URL such as a stand-in's
   `sqlite:///FILE`), `secret` (the database password ref)
-`allow_insecure_local: true` (only in an override) permits plain HTTP to a loopback simulator.
+- opendental pacing: `throttle` (organization): `read_all` (the default: one request per 5 s),
+  `extended` (the developer key holds another API permission: one per 1 s) or `local` (the Local
+  API / API Service at the office: not paced), as Open Dental documents its throttling.
+`allow_insecure_local: true` (only in an override) permits plain HTTP to a loopback simulator;
+`request_interval_s` (only in an override) sets the pacing directly, e.g. scaled down for a simulator.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from golive.tasks.pms import dentrix, eaglesoft
 from golive.tasks.pms.dentrix import DentrixConnector
 from golive.tasks.pms.eaglesoft import EaglesoftConnector
 from golive.tasks.pms.opendental import OpenDentalConnector
+from golive.tasks.pms.pacing import Throttle, shared_pacer
 from golive.tasks.pms.protocol import PmsConfigError, PmsConnector
 from golive.tasks.pms.retry import RetryPolicy
 from golive.tasks.pms.secrets import check_reference, resolve
@@ -36,6 +41,16 @@ class PmsSettings:
     dsn: str | None = None
     allow_insecure_local: bool = False
     reported_version: str | None = None  # what the organization file says (informational)
+    location: str = ""
+    throttle: Throttle = Throttle.READ_ALL
+    request_interval_s: float | None = None  # an override's explicit pacing (simulators, tests)
+
+    @property
+    def interval_s(self) -> float:
+        """Seconds between request starts for this location (0 for the ODBC routes: no API to pace)."""
+        if self.product != "opendental":
+            return 0.0
+        return self.request_interval_s if self.request_interval_s is not None else self.throttle.interval_s
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -55,10 +70,18 @@ def settings_for(location: Any, override: Mapping[str, Any] | None = None) -> Pm
         raise PmsConfigError(f"location has no supported PMS (got {product or 'none'}; expected one of "
                              f"{', '.join(PRODUCTS)})")
     pick = lambda k: o.get(k) if o.get(k) is not None else _get(conn, k)  # noqa: E731
-    s = PmsSettings(product=product, base_url=pick("base_url"), secret=pick("secret"),
-                    developer_secret=pick("developer_secret"), dsn=pick("dsn"),
-                    allow_insecure_local=bool(o.get("allow_insecure_local", False)),
-                    reported_version=_get(pms, "version"))
+    throttle = pick("throttle") or Throttle.READ_ALL.value
+    try:
+        interval = o.get("request_interval_s")
+        s = PmsSettings(product=product, base_url=pick("base_url"), secret=pick("secret"),
+                        developer_secret=pick("developer_secret"), dsn=pick("dsn"),
+                        allow_insecure_local=bool(o.get("allow_insecure_local", False)),
+                        reported_version=_get(pms, "version"), location=str(_get(location, "id") or ""),
+                        throttle=Throttle(getattr(throttle, "value", throttle)),
+                        request_interval_s=None if interval is None else max(0.0, float(interval)))
+    except ValueError as exc:
+        raise PmsConfigError(f"connection pacing: {exc} (throttle is one of "
+                             f"{', '.join(t.value for t in Throttle)}; request_interval_s a number)") from None
     for name in ("secret", "developer_secret"):
         if getattr(s, name) is not None:
             check_reference(getattr(s, name), name)
@@ -76,6 +99,8 @@ def connect(
             s.base_url, resolve(s.developer_secret, "developer_secret", env=env).reveal(),
             resolve(s.secret, "secret", env=env).reveal(), allow_insecure_local=s.allow_insecure_local,
             retry=retry or RetryPolicy(),
+            # Open Dental throttles per customer key: every connector of this location shares one pacer.
+            pacer=shared_pacer(f"{s.location}|{s.base_url}|{s.secret}", s.interval_s),
         )
     if not s.dsn:
         raise PmsConfigError(f"a {s.product} connection needs dsn")

@@ -2,8 +2,9 @@
 
 Every kind takes `location` (an id from the organization file), finds that location's PMS there
 (`Location.pms`), may take a `connection` override (e.g. a local simulator), runs one check and
-returns its PHI-free evidence. A check that fails, is not supported by the version/route, or could
-not be verified fails the step with that plain statement: "not supported" is never a pass.
+returns its PHI-free evidence. A check that fails, is not supported by the route, or could not be
+verified (also "not verified on version X (needs Y)") fails the step with that plain statement:
+neither is ever a pass. An unreachable PMS fails the step at once, saying so.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def _runner(check: str) -> RunFn:
                 allow_empty=params.get("allow_empty", []), image_category=str(params.get("category", "")),
                 reported_version=settings.reported_version,
             )[0]
+        except PmsError as exc:  # unreachable: no result to record, the step fails saying why
+            raise PmsCheckFailed(f"{check} at {location_id}: {exc}") from None
         finally:
             conn.close()
         row = result.to_dict() | {"location": location_id, "pms": settings.product}

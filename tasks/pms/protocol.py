@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol, runtime_checkable
 
 from golive.tasks.foundation.errors import ConnectorError
@@ -29,7 +30,7 @@ class PmsNotFound(PmsError):
 
 
 class PmsRateLimited(PmsError):
-    """The PMS throttled the caller (429); `retry_after` seconds must pass before the next call."""
+    """The PMS answered 429 with `Retry-After` (Open Dental documents no 429; one is still honoured)."""
 
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
@@ -37,7 +38,13 @@ class PmsRateLimited(PmsError):
 
 
 class PmsUnavailable(PmsError):
-    """The PMS did not answer usefully: a 5xx, a timeout or a dropped connection."""
+    """The PMS did not answer usefully but may next time: a 5xx/504, a read timeout, a dropped
+    connection, or Open Dental's transient 400 (eConnector or office network trouble). Retried."""
+
+
+class PmsUnreachable(PmsError):
+    """No connection at all: refused, host not found, or the connect timed out. Not retried by the
+    connector: the run says so at once (a step's own `retries` may try again later)."""
 
 
 class PmsBadRequest(PmsError):
@@ -46,6 +53,19 @@ class PmsBadRequest(PmsError):
 
 class PmsNotSupported(PmsError):
     """The PMS version or the connector's route cannot do this (e.g. write a treatment plan)."""
+
+
+class PmsVersionTooLow(PmsNotSupported):
+    """The customer's version is below the route's "Version Added" (from the route table, before any
+    call, or from Open Dental's own 400 "not high enough")."""
+
+    def __init__(self, message: str, version: str, needs: str | None, route: str) -> None:
+        super().__init__(message)
+        self.version, self.needs, self.route = version, needs, route
+
+
+class PmsGone(PmsNotSupported):
+    """410 Gone: Open Dental has deprecated the route (apiimplementation.html). Not retried."""
 
 
 class PmsConfigError(PmsError):
@@ -81,20 +101,46 @@ class Version:
 
 
 # --- values ---------------------------------------------------------------------------------------
+class Access(str, Enum):
+    """What the credentials open: the wording of the auth check follows it."""
+
+    API = "API"  # Open Dental's REST API
+    DATABASE = "database connection"  # Dentrix, Eaglesoft: ODBC to the practice database
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Why a capability is missing: `needs` is the version that would have it (None: this route never will)."""
+
+    capability: str
+    why: str
+    needs: str | None = None
+
+
 @dataclass(frozen=True)
 class Capabilities:
-    """What this connector can do against this PMS version, each with the reason when it cannot."""
+    """What this connector can do against this PMS version, each with the reason when it cannot.
+
+    The `*_roundtrip` capabilities are what the battery needs before it writes anything: create,
+    read back AND remove again. A version that can create but not remove is not asked to create."""
 
     system: str
     route: str  # "rest-api" | "odbc-views (modelled on third-party documentation)" | ...
+    access: Access = Access.API
     read_patients: bool = True
-    treatment_plans: bool = False
+    treatment_plans: bool = False  # read plans and their procedures
     attach_procedures: bool = False
-    documents: bool = False
-    reasons: tuple[tuple[str, str], ...] = ()  # (capability, why not)
+    treatment_plan_roundtrip: bool = False  # create, attach, read back, delete
+    documents: bool = False  # read the patient's documents and mounts
+    document_roundtrip: bool = False  # upload, read back, delete
+    limits: tuple[Limit, ...] = ()
+
+    def limit(self, capability: str) -> Limit:
+        found = next((x for x in self.limits if x.capability == capability), None)
+        return found or Limit(capability, f"{capability} is not supported by this route")
 
     def why_not(self, capability: str) -> str:
-        return dict(self.reasons).get(capability, f"{capability} is not supported by this route")
+        return self.limit(capability).why
 
 
 @dataclass(frozen=True)
@@ -133,15 +179,19 @@ class TreatmentPlan:
 
 @dataclass(frozen=True)
 class Document:
-    """An image or document filed on a patient; the metadata the platform passes through."""
+    """A document or a mount filed on a patient, as Open Dental's Documents GET (multiple) gives it:
+    no FileName or ImgType there. `extension` comes from `filePath` (which itself carries the
+    patient's image folder name, so it is never kept); `image_type` only from a single-document read."""
 
-    document_id: str
+    document_id: str  # DocNum, or "mount:MountNum" for a mount
     patient_id: str = field(repr=False)
-    file_name: str = field(default="", repr=False)
-    category: str = ""
-    image_type: str = ""
+    category: str = ""  # docCategory: the practice's image category name
     date_created: str = ""
     description: str = field(default="", repr=False)
+    extension: str = ""  # ".jpg", ".dcm"; "" when stored in the database
+    is_mount: bool = False
+    tooth_numbers: str = field(default="", repr=False)
+    image_type: str = ""  # Radiograph | Photo | Document | File | Attachment, when read singly
 
 
 @dataclass(frozen=True)
@@ -150,9 +200,10 @@ class ClinicalRecord:
 
     patient: Patient
     procedures: tuple[Procedure, ...]
-    allergies: int | None  # None: this route cannot read them (not "none on file")
+    allergies: int | None  # None: this route/version cannot read them (not "none on file")
     medications: int | None
     insurance_plans: int | None
+    limits: tuple[Limit, ...] = ()  # why an item is None
 
 
 @runtime_checkable
@@ -169,6 +220,13 @@ class PmsConnector(Protocol):
         """Raise `PmsAuthError` unless the credentials work and the API/route is enabled."""
 
     def patients(self, changed_since: str | None = None, page_size: int = 100) -> Iterator[Patient]: ...
+
+    def sync_point(self) -> str | None:
+        """The PMS's own time of the last patient listing (Open Dental's serverDateTime), from which
+        `changed_since` finds later edits; None where the route has no server clock to offer."""
+
+    def changed_since(self, marker: str) -> set[str]:
+        """Patient ids whose record or procedures changed at or after `marker` (a `sync_point`)."""
 
     def patient(self, patient_id: str) -> Patient: ...
 
@@ -190,6 +248,9 @@ class PmsConnector(Protocol):
     def delete_treatment_plan(self, plan_id: str) -> None: ...
 
     def documents(self, patient_id: str) -> Sequence[Document]: ...
+
+    def document(self, document_id: str) -> Document:
+        """One document read singly: with its image type where the PMS gives one."""
 
     def attach_document(
         self, patient_id: str, file_name: str, content: bytes, category: str, description: str

@@ -16,9 +16,11 @@ from sqlalchemy import Engine, column, select, table
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from golive.tasks.pms.protocol import (
+    Access,
     Capabilities,
     ClinicalRecord,
     Document,
+    Limit,
     Patient,
     PmsAuthError,
     PmsNotFound,
@@ -46,7 +48,7 @@ class Layout:
 def _translate(exc: Exception, what: str) -> Exception:
     text = str(getattr(exc, "orig", exc)).lower()
     if isinstance(exc, DBAPIError) and any(w in text for w in ("login", "password", "permission", "access denied")):
-        return PmsAuthError(f"{what}: the database refused the credentials or the view")
+        return PmsAuthError(f"{what}: the database connection refused the credentials or the view")
     return PmsUnavailable(f"{what}: {type(exc).__name__}")
 
 
@@ -80,9 +82,12 @@ class SqlViewConnector:
 
     def capabilities(self) -> Capabilities:
         why = f"writing is not supported by this route (read-only views, {LABEL})"
-        return Capabilities(system=self.system, route=self.route, treatment_plans=False, attach_procedures=False,
-                            documents=False, reasons=(("treatment_plans", why), ("attach_procedures", why),
-                                                      ("documents", f"images are not readable by this route ({LABEL})")))
+        images = f"images are not readable by this route ({LABEL})"
+        return Capabilities(
+            system=self.system, route=self.route, access=Access.DATABASE,
+            limits=(Limit("treatment_plans", f"reading treatment plans is not supported by this route ({LABEL})"),
+                    Limit("attach_procedures", why), Limit("treatment_plan_roundtrip", why),
+                    Limit("documents", images), Limit("document_roundtrip", images)))
 
     def check_auth(self) -> None:
         c = self.layout.patient_cols
@@ -118,10 +123,18 @@ class SqlViewConnector:
     def procedures(self, patient_id: str) -> Sequence[Procedure]:
         raise NotImplementedError
 
+    def sync_point(self) -> str | None:
+        return None  # no server clock is read through these views: the battery re-reads the stamps
+
+    def changed_since(self, marker: str) -> set[str]:
+        return {p.patient_id for p in self.patients(changed_since=marker)}
+
     def clinical_record(self, patient_id: str) -> ClinicalRecord:
         # Allergies, medications and insurance have no documented view on this route: None, not 0.
+        why = f"not readable by this route (no documented view, {LABEL})"
         return ClinicalRecord(self.patient(patient_id), tuple(self.procedures(patient_id)),
-                              allergies=None, medications=None, insurance_plans=None)
+                              allergies=None, medications=None, insurance_plans=None,
+                              limits=tuple(Limit(item, why) for item in ("allergies", "medications", "insurance")))
 
     def procedure_codes(self) -> Sequence[ProcedureCode]:
         c = self.layout.code_cols
@@ -148,6 +161,9 @@ class SqlViewConnector:
         raise self._unsupported("deleting a treatment plan")
 
     def documents(self, patient_id: str) -> Sequence[Document]:
+        raise self._unsupported("reading image metadata")
+
+    def document(self, document_id: str) -> Document:
         raise self._unsupported("reading image metadata")
 
     def attach_document(self, patient_id: str, file_name: str, content: bytes, category: str,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from compliance_support import seed_run_store
+from pms_support import CLIENT_INTERVAL_S, SIM_THROTTLE_S
 
 from golive.tasks.foundation.paths import DEFAULT_ORG, RUNBOOKS
 from golive.tasks.pms.simulator import CANARY_TOKEN
@@ -45,13 +46,15 @@ def test_integration_validation_pms_steps(run_book: Any, golive_env: Path, monke
     monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
     monkeypatch.setenv("GOLIVE_PSEUDONYM_KEY", "e2e-key")
     seed_run_store("eastside-specialty", golive_env)  # the PHI prerequisites are on record: the guard opens
-    sim = start_simulator(golive_env / "sim.db", patients=30, seed=9, log_file=golive_env / "sim.log")
+    sim = start_simulator(golive_env / "sim.db", patients=30, seed=9, throttle_s=SIM_THROTTLE_S,
+                          log_file=golive_env / "sim.log")
     try:
         monkeypatch.setenv("E2E_OD_CUSTOMER", sim.customer_key)
         monkeypatch.setenv("E2E_OD_DEVELOPER", sim.developer_key)
         params = {"location": "eastside-specialty", "test_patient": 1,
                   "pms_connection": {"base_url": sim.url, "secret": "env:E2E_OD_CUSTOMER",
-                                     "developer_secret": "env:E2E_OD_DEVELOPER", "allow_insecure_local": True}}
+                                     "developer_secret": "env:E2E_OD_DEVELOPER", "allow_insecure_local": True,
+                                     "request_interval_s": CLIENT_INTERVAL_S}}
         result = run_book(_pms_part(golive_env / "integration-validation.yaml"), params)
         pms_steps = {s["id"]: s for s in result["steps"] if s["id"].startswith("pms-")}
         assert len(pms_steps) == 8 and result["steps"][1]["id"] == "phi-guard"

@@ -18,7 +18,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--db", default="opendental-sim.db")
-    p.add_argument("--version", default="23.3.8.0", help="ProgramVersion the simulator reports")
+    p.add_argument("--version", default="25.3.20.0", help="ProgramVersion the simulator reports")
+    p.add_argument("--throttle", type=float, default=5.0,
+                   help="seconds per request per customer key (documented: 5 for ApiReadAll, 1 otherwise)")
+    p.add_argument("--storage", choices=("AtoZ", "InDatabase"), default="AtoZ",
+                   help="image storage: InDatabase leaves Documents GET filePath blank, as documented")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--patients", type=int, default=50)
     p.add_argument("--developer-key", default="sim-developer-key")
@@ -32,10 +36,13 @@ def main(argv: list[str] | None = None) -> None:
     db = SimDb(a.db)
     if db.is_empty():
         db.seed(a.patients, a.seed)
+    else:
+        db.seeded = (a.patients, a.seed)  # what /_sim/reset restores
     faults = FaultState()
-    faults.configure(error_rate=a.error_rate, rate_limit_rate=a.rate_limit_rate, retry_after_s=a.retry_after,
+    faults.configure(throttle_s=a.throttle, error_rate=a.error_rate, rate_limit_rate=a.rate_limit_rate, retry_after_s=a.retry_after,
                      latency_s=a.latency, drop_after_commit_rate=a.drop_after_commit_rate, seed=a.seed)
-    settings = SimSettings(version=a.version, developer_key=a.developer_key, customer_key=a.customer_key)
+    settings = SimSettings(version=a.version, developer_key=a.developer_key, customer_key=a.customer_key,
+                           storage=a.storage)
     logging.basicConfig(level=logging.WARNING)
     uvicorn.run(create_app(db, settings, faults), host=a.host, port=a.port, log_level="warning",
                 access_log=False)

@@ -1,9 +1,19 @@
-"""Fault injection for the simulator: a pure ASGI middleware in front of the API routes.
+"""Throttling and fault injection for the simulator: a pure ASGI middleware in front of the API routes.
 
-Per request (seeded RNG, so a sequential test sees the same faults every run): latency, then a
-429 with `Retry-After`, then a 5xx, each by its rate; for writes, "drop after commit" lets the
-route commit and then breaks the connection mid-response, so the client never learns the outcome.
-It also counts requests sent while a Retry-After was still running (`retry_after_violations`).
+Throttling as Open Dental documents it (apiimplementation.html, "Throttling"): one request per
+`throttle_s` per customer key (5 s for ApiReadAll developers, 1 s with other permissions), the time
+including the request's own execution. What the real API does with a request that comes too early
+is not documented; the simulator holds it until its slot and counts it (`throttled`), so a test can
+prove a client paces itself (`throttled == 0`). Arrival jitter of up to a tenth of the interval is
+not counted.
+
+Faults, per request (seeded RNG, so a sequential test sees the same faults every run): latency,
+then a 429 with `Retry-After` (not documented by Open Dental: off unless set, to prove a client
+would still honour one), then a 504 Gateway Time-out (documented: past the 60 s limit), then a
+transient 400 naming the eConnector (documented as a cause of 400; its wording is not), each by
+its rate; for writes, "drop after commit" lets the route commit and then breaks the connection
+mid-response, so the client never learns the outcome. Requests sent while a Retry-After was still
+running are counted (`retry_after_violations`).
 """
 
 from __future__ import annotations
@@ -23,8 +33,10 @@ Scope = dict[str, Any]
 
 @dataclass
 class FaultConfig:
-    error_rate: float = 0.0  # share of requests answered 500/502/503
-    rate_limit_rate: float = 0.0  # share answered 429
+    throttle_s: float = 5.0  # documented: one request per 5 s (ApiReadAll); tests scale it down
+    error_rate: float = 0.0  # share of requests answered 504
+    transient_400_rate: float = 0.0  # share answered 400 "eConnector ..." (transient, documented cause)
+    rate_limit_rate: float = 0.0  # share answered 429 (undocumented; off by default)
     retry_after_s: float = 1.0
     latency_s: float = 0.0
     drop_after_commit_rate: float = 0.0  # share of writes whose response is lost after commit
@@ -34,7 +46,9 @@ class FaultConfig:
 @dataclass
 class FaultStats:
     requests: int = 0
+    throttled: int = 0  # requests that came before their customer key's slot
     errors: int = 0
+    transient_400: int = 0
     rate_limited: int = 0
     dropped: int = 0
     retry_after_violations: int = 0
@@ -51,6 +65,7 @@ class FaultState:
     stats: FaultStats = field(default_factory=FaultStats)
     rng: random.Random = field(default_factory=random.Random)
     blocked_until: dict[str, float] = field(default_factory=dict)  # per Authorization header
+    next_slot: dict[str, float] = field(default_factory=dict)  # per Authorization header (customer key)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def configure(self, **values: Any) -> None:
@@ -62,6 +77,7 @@ class FaultState:
             self.rng = random.Random(self.config.seed)
             self.stats = FaultStats()
             self.blocked_until.clear()
+            self.next_slot.clear()
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -100,32 +116,45 @@ class FaultInjector:
             st.stats.requests += 1
             st.stats.writes += int(write)
             now = time.monotonic()
-            throttled_early = now < st.blocked_until.get(who, 0.0)
-            if throttled_early:
+            slot = st.next_slot.get(who, 0.0)
+            if now < slot - cfg.throttle_s / 10:
+                st.stats.throttled += 1
+            start = max(now, slot)
+            st.next_slot[who] = start + cfg.throttle_s
+            retry_after_running = now < st.blocked_until.get(who, 0.0)
+            if retry_after_running:
                 st.stats.retry_after_violations += 1
-            roll_429, roll_5xx, roll_drop = st.rng.random(), st.rng.random(), st.rng.random()
+            roll_429, roll_5xx, roll_400, roll_drop = (st.rng.random(), st.rng.random(), st.rng.random(),
+                                                       st.rng.random())
             fault: str | None = None
-            if throttled_early or roll_429 < cfg.rate_limit_rate:
+            if retry_after_running or roll_429 < cfg.rate_limit_rate:
                 fault = "429"
                 st.stats.rate_limited += 1
                 st.blocked_until[who] = now + cfg.retry_after_s
             elif roll_5xx < cfg.error_rate:
-                fault = "5xx"
+                fault = "504"
                 st.stats.errors += 1
+            elif roll_400 < cfg.transient_400_rate:
+                fault = "400"
+                st.stats.transient_400 += 1
             elif write and roll_drop < cfg.drop_after_commit_rate:
                 fault = "drop"
                 st.stats.dropped += 1
             latency, retry_after = cfg.latency_s, cfg.retry_after_s
 
+        if start > now:  # held until the customer key's slot, as the throttle would
+            await asyncio.sleep(start - now)
         if latency:
             await asyncio.sleep(latency)
         if fault == "429":
             await _plain(marked_send, 429, "Too many requests. Please retry later.",
                          [(b"retry-after", f"{retry_after:g}".encode())])
             return
-        if fault == "5xx":
-            status = (500, 502, 503)[int(roll_5xx * 1000) % 3]
-            await _plain(marked_send, status, "Service temporarily unavailable (simulated fault).")
+        if fault == "504":
+            await _plain(marked_send, 504, "Gateway Time-out (simulated fault).")
+            return
+        if fault == "400":
+            await _plain(marked_send, 400, "The eConnector is not running at the dental office (simulated fault).")
             return
         if fault == "drop":
             async def swallow(message: dict[str, Any]) -> None:

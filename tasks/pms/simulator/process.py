@@ -48,6 +48,16 @@ class SimProcess:
     def touch(self, pat_num: int) -> None:
         httpx.post(f"{self.admin}/touch/{pat_num}", timeout=10).raise_for_status()
 
+    def reset(self) -> dict[str, Any]:
+        """Back to the seeded rows (every write undone), settings and faults left as they are."""
+        r = httpx.post(f"{self.admin}/reset", timeout=30)
+        r.raise_for_status()
+        return dict(r.json())
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table in the simulator's database."""
+        return dict(self.status()["counts"])
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -58,13 +68,14 @@ class SimProcess:
                 self.proc.wait(timeout=10)
 
 
-def start_simulator(db: Path, *, version: str = "23.3.8.0", seed: int = 1, patients: int = 50,
-                    log_file: Path | None = None, startup_s: float = 30.0) -> SimProcess:
+def start_simulator(db: Path, *, version: str = "25.3.20.0", seed: int = 1, patients: int = 50,
+                    throttle_s: float = 5.0, log_file: Path | None = None, startup_s: float = 60.0) -> SimProcess:
+    """`throttle_s`: the server's pacing per customer key (documented 5 s); tests scale it down."""
     port = free_port()
     out = open(log_file, "wb") if log_file else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "golive.tasks.pms.simulator", "--port", str(port), "--db", str(db), "--version", version,
-         "--seed", str(seed), "--patients", str(patients)],
+         "--seed", str(seed), "--patients", str(patients), "--throttle", str(throttle_s)],
         stdout=out, stderr=out, cwd=Path(__file__).resolve().parents[3],
     )
     base = f"http://127.0.0.1:{port}"

@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 import typer
+from pms_support import CLIENT_INTERVAL_S
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
@@ -43,7 +44,8 @@ def _connection(sim: SimProcess, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
     monkeypatch.setenv("SIM_OD_CUSTOMER_KEY", sim.customer_key)
     monkeypatch.setenv("SIM_OD_DEVELOPER_KEY", sim.developer_key)
     return {"base_url": sim.url, "secret": "env:SIM_OD_CUSTOMER_KEY",
-            "developer_secret": "env:SIM_OD_DEVELOPER_KEY", "allow_insecure_local": True}
+            "developer_secret": "env:SIM_OD_DEVELOPER_KEY", "allow_insecure_local": True,
+            "request_interval_s": CLIENT_INTERVAL_S}
 
 
 def _store_dump(store: Store) -> str:
@@ -75,12 +77,14 @@ def test_kinds_pass_and_leak_no_phi(clean_sim: SimProcess, store: Store, caplog:
         outputs[kind.name] = kind.run(ctx, params)
     assert all(o["status"] == "passed" for o in outputs.values())
 
-    with pytest.raises(StepFailed, match="not supported"):  # an old Open Dental: write-back is not a pass
-        clean_sim.configure(version="22.3.1.0")
+    counts = clean_sim.counts()
+    with pytest.raises(StepFailed, match=r"not verified on version 24\.4\.8\.0 \(needs 24\.4\.26\)"):
+        clean_sim.configure(version="24.4.8.0")  # an Open Dental without TreatPlans DELETE: nothing written
         KINDS[3].run(StepContext(run_id="r", run_key="k", runbook="rb", step_id="wb", step_key="wb", org=org,
                                  store=store, artifacts=artifacts), {"location": LOCATION, "connection": conn,
                                                                      "test_patient": "1"})
-    clean_sim.configure(version="23.3.8.0")
+    assert clean_sim.counts() == counts
+    clean_sim.configure(version="25.3.20.0")
 
     runner = CliRunner()
     root = typer.Typer()
@@ -89,10 +93,12 @@ def test_kinds_pass_and_leak_no_phi(clean_sim: SimProcess, store: Store, caplog:
     monkeypatch.setenv("GOLIVE_DATABASE_URL", str(store.url.render_as_string(hide_password=False)))
     cli = runner.invoke(root, ["pms", "check", "--location", LOCATION, "--test-patient", "1", "--json",
                                "--base-url", clean_sim.url, "--secret", "env:SIM_OD_CUSTOMER_KEY",
-                               "--developer-secret", "env:SIM_OD_DEVELOPER_KEY", "--allow-insecure-local"])
+                               "--developer-secret", "env:SIM_OD_DEVELOPER_KEY", "--allow-insecure-local",
+                               "--request-interval", str(CLIENT_INTERVAL_S)])
     assert cli.exit_code == 0, cli.output
     report = json.loads(cli.stdout)
     assert report["passed"] and len(report["checks"]) == 8
+    assert report["requests_sent"] == report["estimate"]["requests"] + 1 - 9  # the plan assumes 10 code pages
 
     canaries = _canaries(clean_sim)
     assert len(canaries) > 100 and all(CANARY_TOKEN in c or c[:2] in ("19", "20") for c in canaries)

@@ -43,13 +43,20 @@ class FakePms:
         return Version.parse(self.ver)
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(self.system, "fake", treatment_plans=True, attach_procedures=True, documents=False)
+        return Capabilities(self.system, "fake", treatment_plans=True, attach_procedures=True,
+                            treatment_plan_roundtrip=True)
 
     def check_auth(self) -> None:
         return None
 
     def patients(self, changed_since: str | None = None, page_size: int = 100) -> Iterator[Patient]:
         yield from self.patients_.values()
+
+    def sync_point(self) -> str | None:
+        return None  # like the ODBC routes: the battery re-reads change stamps
+
+    def changed_since(self, marker: str) -> set[str]:
+        return {p.patient_id for p in self.patients_.values() if p.change_stamp >= marker}
 
     def patient(self, patient_id: str) -> Patient:
         if patient_id not in self.patients_:
@@ -95,6 +102,9 @@ class FakePms:
 
     def documents(self, patient_id: str) -> Sequence[Document]:
         return []
+
+    def document(self, document_id: str) -> Document:
+        raise PmsNotFound("document not found")
 
     def attach_document(self, patient_id: str, file_name: str, content: bytes, category: str,
                         description: str) -> Document:

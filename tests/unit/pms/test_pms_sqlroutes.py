@@ -45,6 +45,7 @@ def test_battery_never_passes_what_the_route_cannot_do(route: PmsConnector, stor
     results = {r.check: r for r in run_checks(route, location="west", store=store, test_patient="1")}
     assert results["version"].status is Status.PASSED
     assert results["auth"].status is Status.PASSED
+    assert "database connection" in results["auth"].summary and "API" not in results["auth"].summary
     assert results["code_mapping"].status is Status.PASSED
     assert results["nondestructive"].status is Status.PASSED
     for name in ("writeback", "imaging_passthrough", "attachment", "patient_read"):
@@ -64,4 +65,19 @@ def test_unreadable_version_is_not_verified_with_the_recorded_one(tmp_path: Path
     assert r.status is Status.NOT_VERIFIED and "G7.7" in r.summary and "at or above" in r.summary
     r = run_checks(conn, location="w", store=store, test_patient=None, checks=["version"])[0]
     assert r.status is Status.FAILED
+    conn.close()
+
+
+def test_refused_credentials_say_database_connection(tmp_path: Path, store: Store) -> None:
+    """Dentrix and Eaglesoft are reached over a database connection: that is what the wording names."""
+    from golive.tasks.pms.protocol import PmsAuthError
+
+    class Refusing(DentrixConnector):
+        def check_auth(self) -> None:
+            raise PmsAuthError("checking access: the database connection refused the credentials or the view")
+
+    conn = Refusing(make_engine(f"sqlite:///{build_dentrix(tmp_path / 'd.db')}"), lambda e: "G7.7")
+    r = run_checks(conn, location="w", store=store, test_patient=None, checks=["auth"])[0]
+    assert r.status is Status.FAILED and r.summary.startswith("the database connection refused the credentials")
+    assert "API" not in r.summary
     conn.close()
