@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from net_support import PortTaken
 
 from golive.tasks.imaging.pki import IssuedPki, issue_test_pki
 from golive.tasks.imaging.policy import MB, ObjectType, ReceiverPolicy, TlsSettings
@@ -62,9 +63,12 @@ def reasons(audited: list[tuple[str, Mapping[str, Any]]]) -> list[str]:
     return [str(d["reason"]) for e, d in audited if e == "imaging.dicom_refused"]
 
 
-def wait_for_port(host: str, port: int, timeout_s: float = 20.0) -> None:
+def wait_for_port(host: str, port: int, timeout_s: float = 20.0, alive: subprocess.Popen[bytes] | None = None) -> None:
+    """Until something listens on the port; with `alive`, PortTaken when that server exits first."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if alive is not None and alive.poll() is not None:
+            raise PortTaken(f"{alive.args[0]} exited with {alive.returncode}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -82,7 +86,3 @@ def wait_until(condition: Callable[[], object], timeout_s: float = 10.0) -> None
         time.sleep(0.01)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -30,6 +30,11 @@ def safe_target(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path or "/", "", ""))
 
 
+def utc_now() -> datetime:
+    """The probe's clock; tests replace it so that samples land on a known day."""
+    return datetime.now(UTC)
+
+
 def probe(
     url: str,
     *,
@@ -43,7 +48,7 @@ def probe(
     target = safe_target(url)
     timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s)
     started = time.perf_counter()
-    checked_at = datetime.now(UTC)
+    checked_at = utc_now()
     own = client is None
     http = client or httpx.Client(timeout=timeout, follow_redirects=False)
     try:

@@ -4,6 +4,7 @@ starting a scoped rollback, and the rollback runbook with its deadline checks.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +76,15 @@ def test_outage_is_no_go_and_the_watch_rolls_back_only_that_location(run_book: A
     started = ws["start-rollback[0]"]["outputs"]
     assert started["created"] and started["launch"]["mode"] == "record"
 
+    # Triggered 3 h before this run starts, whatever today is: the 2-hour deadline is overdue by 1 h.
+    triggered_at = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
     rollback = run_book(RUNBOOKS / "rollback.yaml",
-                        {"locations": ["riverside-ortho"], "reason": started["reason"], "triggered_at": "2026-04-10T09:00:00+00:00"},
+                        {"locations": ["riverside-ortho"], "reason": started["reason"], "triggered_at": triggered_at},
                         decisions={"approvals": {"revised-timeline": {"name": "Raj Patel", "role": "CEO"}},
                                    "confirmations": {"within-24h": "all", "remediation": "all"}})
     assert rollback["state"] == "completed", rollback
     rs = steps_by_key(rollback)
-    assert rs["deadline-2h"]["outputs"]["overdue"] is True  # this rehearsal runs long after the trigger
+    assert rs["deadline-2h"]["outputs"]["overdue"] is True
     assert rs["deadline-2h"]["outputs"]["escalated_to"] == ["COO", "VP of Ops"]
     store = Store.open()
     try:

@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> None:
                                 description="Open Dental API SIMULATOR (fake data; not Open Dental)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--fd", type=int, default=None,
+                   help="serve on this inherited, already-bound socket (the parent picked the port)")
     p.add_argument("--db", default="opendental-sim.db")
     p.add_argument("--version", default="25.3.20.0", help="ProgramVersion the simulator reports")
     p.add_argument("--throttle", type=float, default=5.0,
@@ -44,8 +46,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = SimSettings(version=a.version, developer_key=a.developer_key, customer_key=a.customer_key,
                            storage=a.storage)
     logging.basicConfig(level=logging.WARNING)
-    uvicorn.run(create_app(db, settings, faults), host=a.host, port=a.port, log_level="warning",
-                access_log=False)
+    where = {"fd": a.fd} if a.fd is not None else {"host": a.host, "port": a.port}
+    uvicorn.run(create_app(db, settings, faults), **where, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,6 @@ import httpx
 from golive.tasks.pms.simulator import SIMULATOR_HEADER
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class SimProcess:
     url: str  # the API root, http://127.0.0.1:PORT/api/v1
@@ -71,13 +65,18 @@ class SimProcess:
 def start_simulator(db: Path, *, version: str = "25.3.20.0", seed: int = 1, patients: int = 50,
                     throttle_s: float = 5.0, log_file: Path | None = None, startup_s: float = 60.0) -> SimProcess:
     """`throttle_s`: the server's pacing per customer key (documented 5 s); tests scale it down."""
-    port = free_port()
-    out = open(log_file, "wb") if log_file else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "golive.tasks.pms.simulator", "--port", str(port), "--db", str(db), "--version", version,
-         "--seed", str(seed), "--patients", str(patients), "--throttle", str(throttle_s)],
-        stdout=out, stderr=out, cwd=Path(__file__).resolve().parents[3],
-    )
+    # The port is bound here and the socket handed to the child, so no other process can take the
+    # number between choosing it and serving on it (a shared machine).
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+        port = int(listener.getsockname()[1])
+        out = open(log_file, "wb") if log_file else subprocess.DEVNULL  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "golive.tasks.pms.simulator", "--fd", str(listener.fileno()), "--db", str(db),
+             "--version", version, "--seed", str(seed), "--patients", str(patients), "--throttle", str(throttle_s)],
+            stdout=out, stderr=out, cwd=Path(__file__).resolve().parents[3], pass_fds=(listener.fileno(),),
+        )
     base = f"http://127.0.0.1:{port}"
     sim = SimProcess(f"{base}/api/v1", f"{base}/_sim", proc, Path(db))
     deadline = time.monotonic() + startup_s

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,10 +19,13 @@ from golive.tasks.gates.probe import probe, safe_target
 pytestmark = pytest.mark.integration
 
 
+RELEASE_SLOW = threading.Event()  # /slow answers only once the test has seen the probe time out
+
+
 class Health(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         if self.path.startswith("/slow"):
-            time.sleep(0.8)
+            RELEASE_SLOW.wait(10)
         code = 503 if self.path.startswith("/down") else 200
         body = b'{"status": "ok"}' if code == 200 else b'{"status": "down"}'
         self.send_response(code)
@@ -48,21 +51,21 @@ def server() -> Iterator[str]:
         thread.join(5)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_up_down_slow_and_refused(server: str) -> None:
     up = probe(f"{server}/health", location="a")
     assert up.ok and up.status_code == 200 and up.latency_ms is not None
     down = probe(f"{server}/down", location="a")
     assert not down.ok and down.status_code == 503 and "503" in (down.error or "")
-    slow = probe(f"{server}/slow", location="a", timeout_s=0.2)
+    RELEASE_SLOW.clear()
+    try:  # the server holds /slow until released, so the 0.2 s read timeout is the only way out
+        slow = probe(f"{server}/slow", location="a", timeout_s=0.2)
+    finally:
+        RELEASE_SLOW.set()
     assert not slow.ok and "timeout" in (slow.error or "")
-    refused = probe(f"http://127.0.0.1:{free_port()}/health", location="a", connect_timeout_s=0.5)
-    assert not refused.ok and refused.status_code is None and refused.error
+    with socket.socket() as bound:  # bound but not listening: connections are refused, and the port stays ours
+        bound.bind(("127.0.0.1", 0))
+        refused = probe(f"http://127.0.0.1:{bound.getsockname()[1]}/health", location="a", connect_timeout_s=0.5)
+    assert not refused.ok and refused.status_code is None and "ConnectError" in (refused.error or "")
 
 
 def test_expected_status_list(server: str) -> None:
@@ -73,7 +76,11 @@ def test_target_never_keeps_credentials_or_query() -> None:
     assert safe_target("https://user:secret@status.example.com:8443/health?token=abc#x") == "https://status.example.com:8443/health"
 
 
-def test_probe_kind_stores_samples_and_daily_uptime(server: str, sqlite_store: Any) -> None:
+def test_probe_kind_stores_samples_and_daily_uptime(server: str, sqlite_store: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from golive.tasks.gates import probe as probe_module
+
+    monkeypatch.setattr(probe_module, "utc_now", lambda: datetime(2027, 3, 1, 12, 0, tzinfo=UTC))  # one known day
     kind = next(k for k in KINDS if k.name == "probe.http")
     c = StepContext(run_id="r", run_key="k", runbook="watch", step_id="probe", step_key="probe", store=sqlite_store)
     out = kind.run(c, {"url": f"{server}/health?token=abc", "locations": ["a", "b"], "timeout": "2s"})
@@ -84,4 +91,5 @@ def test_probe_kind_stores_samples_and_daily_uptime(server: str, sqlite_store: A
     assert all("token" not in s.target for s in samples)
     obs = repository.load_observations(sqlite_store, locations=["a", "b"], metrics=["uptime_pct"])
     values = obs.metrics["uptime_pct"].values
-    assert values[0, -1] == 50.0 and values[1, -1] == 100.0  # a: 1 of 2 probes up today; b: 1 of 1
+    assert obs.start + timedelta(days=obs.days - 1) == date(2027, 3, 1)  # the last day is the frozen one
+    assert values[0, -1] == 50.0 and values[1, -1] == 100.0  # a: 1 of 2 probes up that day; b: 1 of 1

@@ -17,7 +17,6 @@ import pytest
 from dicom_transport_support import (
     SENDER_TLS,
     dcmtk,
-    free_port,
     lab_policy,
     needs_dcmtk,
     pki,
@@ -27,6 +26,7 @@ from dicom_transport_support import (
     wait_for_port,
     wait_until,
 )
+from net_support import start_on_free_ports
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
@@ -273,16 +273,15 @@ def storescp(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(pair: Any) -> int:
-        port = free_port()
+    def start_on(pair: Any, ports: tuple[int, ...]) -> int:
         proc = subprocess.Popen(["storescp", "+tls", str(pair.key), str(pair.certificate), "-ic",
-                                 "-od", str(tmp_path), "-aet", "DCMTK", str(port)],
+                                 "-od", str(tmp_path), "-aet", "DCMTK", str(ports[0])],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
-        wait_for_port("127.0.0.1", port)
-        return port
+        wait_for_port("127.0.0.1", ports[0], alive=proc)
+        return ports[0]
 
-    yield start
+    yield lambda pair: start_on_free_ports(lambda ports: start_on(pair, ports))
     for proc in procs:
         proc.terminate()
         proc.wait(timeout=10)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from net_support import refused_port
 
 from golive.tasks.context import StepContext
 from golive.tasks.foundation.errors import StepFailed
@@ -15,14 +16,6 @@ from golive.tasks.imaging import kinds
 from golive.tasks.imaging.errors import DicomNetworkError, TransferCheckFailed
 from golive.tasks.imaging.network import Peer, echo, query_instances, send_series, verify_transfer
 from golive.tasks.imaging.receiver import Receiver
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 pytestmark = pytest.mark.integration
 
@@ -67,8 +60,8 @@ def test_dcmtk_echoscu_and_storescu_to_our_receiver(phantom_dir: Path, tmp_path:
 
 
 def test_echo_with_nothing_listening_is_a_typed_error() -> None:
-    with pytest.raises(DicomNetworkError):
-        echo(Peer("127.0.0.1", free_port(), "NOBODY", timeout_s=2))
+    with refused_port() as port, pytest.raises(DicomNetworkError):
+        echo(Peer("127.0.0.1", port, "NOBODY", timeout_s=2))
 
 
 def test_kinds_echo_and_send_with_the_stand_in_receiver(phantom_dir: Path, tmp_path: Path) -> None:
@@ -87,8 +80,8 @@ def test_send_fails_when_the_budget_is_exceeded(phantom_dir: Path, tmp_path: Pat
 
 
 def test_echo_kind_fails_on_a_dead_endpoint(tmp_path: Path) -> None:
-    with pytest.raises(StepFailed, match="C-ECHO"):
-        kinds.run_echo(_ctx(tmp_path), {"host": "127.0.0.1", "port": free_port(), "timeout_s": 2})
+    with refused_port() as port, pytest.raises(StepFailed, match="C-ECHO"):
+        kinds.run_echo(_ctx(tmp_path), {"host": "127.0.0.1", "port": port, "timeout_s": 2})
 
 
 def test_orthanc_as_pacs_send_and_query(orthanc: Peer, phantom_dir: Path, tmp_path: Path) -> None:

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 import typer
+from net_support import refused_port
 from pms_support import CLIENT_INTERVAL_S
 from typer.testing import CliRunner
 
 from golive.flows.cli.pms import app as pms_app
-from golive.tasks.pms.simulator.process import SimProcess, free_port
+from golive.tasks.pms.simulator.process import SimProcess
 from golive.tasks.store import Store
 
 pytestmark = pytest.mark.integration
@@ -66,12 +67,13 @@ def test_the_documented_pacing_is_the_default(clean_sim: SimProcess, store: Stor
 def test_an_unreachable_office_is_one_line_and_a_quick_end(tmp_path: Path) -> None:
     """The real command, as a lead runs it: a refused connection."""
     env = os.environ | {"GOLIVE_HOME": str(tmp_path), "OD_X": "x"}
-    cmd = [sys.executable, "-m", "golive.flows.cli.main", "pms", "check", "--location", LOCATION,
-           "--base-url", f"https://127.0.0.1:{free_port()}", "--secret", "env:OD_X", "--developer-secret", "env:OD_X"]
-    # The promise ("within 10 s") rests on one attempt bounded by the 5 s connect timeout (and the 5 s
-    # bound on name resolution); this deadline only stops a hang, since a shared machine's start-up
-    # time is not ours to assert.
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    with refused_port() as port:
+        cmd = [sys.executable, "-m", "golive.flows.cli.main", "pms", "check", "--location", LOCATION,
+               "--base-url", f"https://127.0.0.1:{port}", "--secret", "env:OD_X", "--developer-secret", "env:OD_X"]
+        # The promise ("within 10 s") rests on one attempt bounded by the 5 s connect timeout (and the
+        # 5 s bound on name resolution); this deadline only stops a hang, since a shared machine's
+        # start-up time is not ours to assert.
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip().splitlines() == [f"{LOCATION}: cannot reach the Open Dental API at 127.0.0.1: "
                                                 "the connection was refused"]
