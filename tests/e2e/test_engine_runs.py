@@ -229,9 +229,11 @@ def test_resume_reuses_completed_steps_and_never_repeats_side_effects(tmp_path: 
     assert second["state"] == "completed"
     assert steps["effect"]["state"] == "cached" and steps["pure"]["state"] == "cached"
     assert steps["gate"]["state"] == "completed"
-    # Changed inputs: the side-effecting step still is not repeated; the pure one runs again.
+    # Changed inputs: the side-effecting step still is not repeated; the pure step's own inputs did
+    # not change (it does not read `label`), so it stays cached.
     third = run_book(book, {"ok": True, "label": "second"}, run_key="rk-1")
     assert steps_by_key(third)["effect"]["state"] == "cached"
+    assert steps_by_key(third)["pure"]["state"] == "cached"
     assert counter.calls.count("effect:first") == 1 and counter.calls.count("effect:second") == 0
 
 

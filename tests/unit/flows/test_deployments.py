@@ -40,7 +40,12 @@ def test_scheduled_deployments_pass_valid_parameters() -> None:
     from golive.flows.engine.validate import check_parameters, validate_file
 
     config = YAML(typ="safe").load((ROOT / "prefect.yaml").read_text())
+    checked = []
     for d in config["deployments"]:
         for schedule in d.get("schedules", []):
             book = validate_file(paths.RUNBOOKS / f"{d['name']}.yaml")
-            check_parameters(book, schedule.get("parameters", {}))  # raises ParameterError when wrong
+            given = schedule.get("parameters", {})
+            used = check_parameters(book, given)  # raises ParameterError when wrong
+            assert {k: used[k] for k in given} == given  # taken as written, not coerced
+            checked.append(d["name"])
+    assert checked, "prefect.yaml has no scheduled deployment: nothing was checked"

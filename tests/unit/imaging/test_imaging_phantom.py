@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+from scipy import ndimage
 
 from golive.tasks.imaging.phantom import LABELS, generate
 
@@ -22,8 +23,11 @@ def test_anatomy_and_ground_truth() -> None:
     assert 1 <= len(ph.sites) <= 4  # gaps where implants would go, on both sides
     assert {s.name[0] for s in ph.sites} == {"R", "L"}
     assert all(len(c) > 10 for c in ph.canals)
-    # canal lies inside the mandible's region: its voxels are surrounded by mandible
+    # the canal lies inside the mandible: the voxels just around it are bone (label 1)
     assert ph.canal_radius_mm > 1.0
+    canal = ph.labels == 4
+    shell = ndimage.binary_dilation(canal, iterations=2) & ~canal
+    assert np.mean(ph.labels[shell] == 1) > 0.9
     # CBCT-like intensities: bone brighter than soft tissue, teeth brightest, air dark
     hu = ph.hu
     assert hu[ph.labels == 3].mean() > hu[ph.labels == 1].mean() > hu[ph.labels == 0].mean()
