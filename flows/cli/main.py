@@ -44,7 +44,7 @@ def fail_input(message: str) -> typer.Exit:
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """`-p NAME=VALUE`, VALUE read as YAML (`-p wave=2`, `-p sites=[a,b]`, `-p fail=true`)."""
+    """`-p NAME=VALUE`, VALUE read as YAML (`-p wave=2`, `-p locations=[a,b]`, `-p fail=true`)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
