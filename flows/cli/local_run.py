@@ -164,6 +164,23 @@ class LocalRun:
         )
 
     def execute(self, *, console: Console, interactive: bool) -> dict[str, Any]:
+        """Take the run key's lease (RunKeyBusy, a UserInputError, when another run holds it), then run."""
+        from golive.tasks.store import Store
+        from golive.tasks.store.leases import Holder
+
+        store = Store.open()
+        try:
+            holder = Holder.take(store, self.run_key)
+        except BaseException:
+            store.dispose()
+            raise
+        try:
+            return self._execute(console=console, interactive=interactive)
+        finally:
+            holder.close()
+            store.dispose()
+
+    def _execute(self, *, console: Console, interactive: bool) -> dict[str, Any]:
         from golive.flows.cli import local_server
 
         server = local_server.use_if_running()

@@ -14,6 +14,7 @@ import typer
 from golive.flows.cli import compliance as cli_compliance
 from golive.flows.cli import imaging as cli_imaging
 from golive.flows.cli import pms as cli_pms
+from golive.flows.cli import runs as cli_runs
 from golive.flows.engine.scope import jsonable
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
@@ -24,6 +25,7 @@ app.add_typer(audit_app, name="audit")
 server_app = typer.Typer(no_args_is_help=True, help="A long-lived local Prefect server (UI) that runs reuse.")
 app.add_typer(server_app, name="server")
 app.add_typer(cli_pms.app, name="pms")
+app.add_typer(cli_runs.app, name="runs")
 app.add_typer(cli_imaging.app, name="imaging")
 app.add_typer(cli_compliance.app, name="compliance")
 org_app = typer.Typer(no_args_is_help=True, help="The organization file (people, locations, standards).")
@@ -124,8 +126,11 @@ def run(runbook: str = typer.Argument(..., help="Runbook name or path"),
         raise fail_input(f"error: {exc}") from None
     from rich.console import Console  # here, not at import: `golive validate` stays quick
 
-    result = local.execute(console=Console(stderr=True, highlight=False, soft_wrap=True),
-                           interactive=sys.stdin.isatty() and not as_json)
+    try:
+        result = local.execute(console=Console(stderr=True, highlight=False, soft_wrap=True),
+                               interactive=sys.stdin.isatty() and not as_json)
+    except UserInputError as exc:  # e.g. the run key is held by a live run
+        raise fail_input(f"error: {exc}") from None
     if as_json:
         typer.echo(json.dumps(result, default=str))
     else:

@@ -34,6 +34,7 @@ from golive.tasks.store.database import (
 )
 from golive.tasks.store.models import ApprovalRow, RunRow, StepResultRow
 from golive.tasks.store.records import ApprovalRecord, RunRecord, StepRecord
+from golive.tasks.store.unit import StepUnit
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,25 @@ class Store:
         with translate_errors("reading the schema revision", self.url), self._engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    # -- step units ---------------------------------------------------------------------------
+
+    @contextmanager
+    def step_unit(self, run_id: str, *, join: bool) -> Iterator[StepUnit]:
+        """A step's unit of work (see `golive.tasks.store.unit`); with `join`, this thread's writes
+        go into one transaction until `unit.commit()`. Left without a commit, it rolls back."""
+        unit = StepUnit(self, run_id, join=join)
+        previous = getattr(self._local, "unit", None)
+        self._local.unit = unit
+        try:
+            yield unit
+        finally:
+            self._local.unit = previous
+            unit.close(commit=False)
+
+    def joined_unit(self) -> StepUnit | None:
+        unit = getattr(self._local, "unit", None)
+        return unit if unit is not None and unit.joined_here() else None
+
     # -- sessions -----------------------------------------------------------------------------
 
     @contextmanager
@@ -170,6 +190,21 @@ class Store:
         `readonly=True` sessions read one consistent snapshot and never block writers.
         SQLAlchemy errors raised inside become StoreError; other exceptions pass through.
         """
+        unit = self.joined_unit()
+        if unit is not None and (not readonly or unit.conn is not None):
+            # A joined step: a savepoint in its transaction (reads see the step's own writes).
+            with translate_errors("a store transaction", self.url), Session(
+                    bind=unit.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+                try:
+                    yield s
+                except BaseException:
+                    s.rollback()
+                    raise
+                if readonly:
+                    s.rollback()
+                else:
+                    s.commit()
+            return
         with self._transaction_guard(readonly):
             engine = self._ro_engine if readonly else self._engine
             with Session(engine, expire_on_commit=False) as s:
@@ -186,6 +221,14 @@ class Store:
     @contextmanager
     def connection(self, *, readonly: bool = False) -> Iterator[Connection]:
         """Like `session()` but a Core Connection in one transaction (for hot paths)."""
+        unit = self.joined_unit()
+        if unit is not None and (not readonly or unit.conn is not None):
+            conn = unit.connection()
+            with translate_errors("a store transaction", self.url), conn.begin_nested() as savepoint:
+                yield conn
+                if readonly:
+                    savepoint.rollback()
+            return
         with self._transaction_guard(readonly):
             with (self._ro_engine if readonly else self._engine).connect() as conn, conn.begin() as txn:
                 yield conn
@@ -229,6 +272,16 @@ class Store:
             row = s.get(RunRow, run_id)
             return _run_record(row) if row is not None else None
 
+    def list_runs(self, state: str | None = None, run_key: str | None = None) -> list[RunRecord]:
+        """Runs newest first, optionally of one state (`running`, `completed`, `crashed`, ...) or key."""
+        stmt = select(RunRow).order_by(RunRow.started_at.desc())
+        if state is not None:
+            stmt = stmt.where(RunRow.state == state)
+        if run_key is not None:
+            stmt = stmt.where(RunRow.run_key == run_key)
+        with self.session(readonly=True) as s:
+            return [_run_record(r) for r in s.scalars(stmt)]
+
     # -- steps --------------------------------------------------------------------------------
 
     def record_step(
@@ -245,6 +298,7 @@ class Store:
         started_at: datetime | None = None,
         finished_at: datetime | None = None,
         audit: tuple[str, Mapping[str, Any]] | None = None,
+        unit: StepUnit | None = None,
     ) -> StepRecord:
         """Record a step result; with `audit=(event, data)` the audit entry commits in the same
         transaction (one write instead of two on every step's path)."""
@@ -260,7 +314,9 @@ class Store:
             "started_at": _utc(started_at, "started_at"),
             "finished_at": _utc(finished_at, "finished_at") if finished_at is not None else _now(),
         }
-        if audit is not None:
+        if unit is not None:  # the step's held audit entries and joined writes commit with it
+            (result,) = unit.commit([audit] if audit is not None else [], also=[(_INSERT_STEP, values)])
+        elif audit is not None:
             _seq, (result,) = self.audit.append_with(audit[0], audit[1], run_id=run_id, also=[(_INSERT_STEP, values)])
         else:
             with self.connection() as conn:  # Core, prebuilt: this is on every step's path
