@@ -185,3 +185,64 @@ def check_exactly_once(env: dict[str, str], run_key: str, *, complete: bool) -> 
     if complete:
         assert set(completed) == {"confirm", "tell[loc-a]", "tell[loc-b]", "simulate", "sign-off", "gate", "go-live"}, completed
         assert "running" not in runs.values(), f"runs left running: {runs}"
+
+
+def _lease_child(env: dict[str, str], keys: list[str], barrier: Any, out: str) -> None:
+    """Try each key's lease at the same instant as the other child (behind `barrier`)."""
+    os.environ.update(env)
+    from golive.tasks.store import Store
+    from golive.tasks.store.leases import RunKeyBusy, acquire
+
+    store = Store.open()
+    results = []
+    for key in keys:
+        barrier.wait(30)
+        try:
+            acquire(store, key)
+            results.append("got")
+        except RunKeyBusy as exc:
+            results.append(str(exc))
+        barrier.wait(30)  # the winner stays alive (and its lease live) until both have tried
+    store.dispose()
+    Path(out).write_text(json.dumps(results))
+
+
+def lease_race(api_url: str, workdir: Path, env: dict[str, str], keys: list[str]) -> list[list[str]]:
+    """Two processes race for each key's lease; returns each process's outcome per key."""
+    ctx = _context(api_url, workdir)
+    barrier = ctx.Barrier(2)
+    outs = [workdir / f"lease-{i}.json" for i in range(2)]
+    procs = [ctx.Process(target=_lease_child, args=(env, keys, barrier, str(o))) for o in outs]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0, f"lease child exited {p.exitcode}"
+    return [json.loads(o.read_text()) for o in outs]
+
+
+def _run_child(env: dict[str, str], run_key: str, barrier: Any, out: str) -> None:
+    os.environ.update(env)
+    os.environ["GOLIVE_CRASH_AT"] = ""
+    os.environ["GOLIVE_PAUSE_AT"] = "checklist:before=3"  # the winner holds the key while the other tries
+    from golive.flows.engine.entry import golive_runbook
+
+    barrier.wait(60)
+    t0 = time.time()
+    state = golive_runbook(runbook=str(RUNBOOK), parameters={}, run_key=run_key, decisions=DECISIONS,
+                           return_state=True)
+    Path(out).write_text(json.dumps({"type": state.type.value, "message": state.message, "span": [t0, time.time()]}))
+
+
+def run_race(api_url: str, workdir: Path, env: dict[str, str], run_key: str) -> list[dict[str, Any]]:
+    """Two whole runs of one key started behind a barrier; returns both final states."""
+    ctx = _context(api_url, workdir)
+    barrier = ctx.Barrier(2)
+    outs = [workdir / f"race-{run_key}-{i}.json" for i in range(2)]
+    procs = [ctx.Process(target=_run_child, args=(env, run_key, barrier, str(o))) for o in outs]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(180)
+        assert p.exitcode == 0, f"run child exited {p.exitcode}"
+    return [json.loads(o.read_text()) for o in outs]

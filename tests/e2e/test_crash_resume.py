@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from crash_support import ALL_POINTS, FIXTURES, Harness
 
 SEED = 10
