@@ -181,6 +181,8 @@ class LocalRun:
 
         server = local_server.use_if_running()
         prefect_env.configure()
+        if server is None:
+            prefect_env.tie_temporary_server()  # a killed `golive run` takes its temporary server along
         from golive.flows.engine.entry import golive_runbook
         from golive.flows.engine.hooks import HOOKS
 

@@ -18,6 +18,7 @@ from golive.flows.engine import loaded
 from golive.flows.engine.executor import RunContext, now, run_steps
 from golive.flows.engine.inputs import Decisions
 from golive.flows.engine.org import load_org, org_digest
+from golive.flows.engine.preflight import check_decisions
 from golive.flows.engine.scope import default_run_key
 from golive.flows.engine.validate import check_parameters
 from golive.tasks.foundation import paths
@@ -39,6 +40,8 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     """The body of every golive flow: validate, then run the steps; a failed run returns a Failed state."""
     book = loaded.runbook(resolve_runbook(runbook))
     params = check_parameters(book, parameters or {})
+    given = Decisions.from_json(decisions)
+    check_decisions(book, given)  # a deployment's `decisions` parameter gets the CLI's pre-flight too
     key = run_key or default_run_key(book.name, params)
     store = Store.open()
     run_id = str(flow_run.id)
@@ -56,7 +59,7 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
         return Failed(message=str(exc), data={"run_id": run_id, "run_key": key, "state": "refused", "steps": {}})
     started = store.first_started(key) or now()  # a resumed run keeps its due dates
     rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=load_org(org),
-                    decisions=Decisions.from_json(decisions), out_dir=paths.out_dir(), started=started,
+                    decisions=given, out_dir=paths.out_dir(), started=started,
                     in_deployment=deployment.id is not None, org_digest=org_digest(org))
     store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params)
     store.audit.append("run.start", {"runbook": book.name, "run_key": key}, run_id=run_id)

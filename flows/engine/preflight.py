@@ -60,8 +60,9 @@ def check_decisions(book: Runbook, decisions: Decisions, *, inputs: Path | None 
                 refuse(section, key, f"unknown step {key!r} in runbook {book.name} (steps: {', '.join(sorted(steps))})")
                 continue
             if step.uses != kind:
-                refuse(section, key, f"step {step.id} is a {step.uses} step, not an {kind}"
-                       if kind == "approval" else f"step {step.id} is a {step.uses} step, not a checklist")
+                article = "an" if step.uses[0] in "aeiou" else "a"
+                wanted = "an approval" if kind == "approval" else "a checklist"
+                refuse(section, key, f"step {step.id} is {article} {step.uses} step, not {wanted}")
                 continue
             if kind == "approval":
                 approvers = _literal_list(step.body.with_.get("approvers"))

@@ -39,7 +39,7 @@ GOLDEN_FLAGS = [
     (["--approve", "approve-budget=Dana:CDO"],
      "error: --approve approve-budget: role 'CDO' may not decide approve-budget; approvers: CFO"),
     (["--confirm", "approve-budget"],
-     "error: --confirm approve-budget: step approve-budget is a approval step, not a checklist"),
+     "error: --confirm approve-budget: step approve-budget is an approval step, not a checklist"),
 ]
 
 
