@@ -183,6 +183,7 @@ class LocalRun:
         prefect_env.configure()
         if server is None:
             prefect_env.tie_temporary_server()  # a killed `golive run` takes its temporary server along
+            prefect_env.start_temporary_server()  # one set-up at a time on a fresh home: no tracebacks
         from golive.flows.engine.entry import golive_runbook
         from golive.flows.engine.hooks import HOOKS
 

@@ -92,3 +92,28 @@ def tie_temporary_server() -> None:
 
     if not isinstance(getattr(server, "subprocess", None), _PopenDiesWithParent):
         server.subprocess = _PopenDiesWithParent()  # type: ignore[attr-defined]
+
+
+def start_temporary_server() -> None:
+    """Start this process's temporary server now, one process at a time per golive home.
+
+    Several first runs at once on a fresh home each started a temporary server on the same
+    Prefect database, and their concurrent schema set-up printed tracebacks (`NoSuchTableError`,
+    `index ... already exists`). Holding a lock file until our server answers its health check
+    serialises the set-up; the server (a per-port singleton in Prefect) is then reused by the run.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    import fcntl
+
+    lock = paths.state_dir() / "prefect" / "startup.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            from prefect.client.orchestration import get_client
+
+            with get_client(sync_client=True) as client:
+                client.api_healthcheck()
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
