@@ -147,6 +147,9 @@ def audit_verify() -> None:
     try:
         code, message = verify_report(Store.open())
     except StoreError as exc:
+        if "audit key is missing" in str(exc):  # a verification failure (exit 1), not bad input
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
         raise fail_input(f"error: {exc}") from None
     typer.echo(message, err=code != 0)
     raise typer.Exit(code)

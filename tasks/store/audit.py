@@ -140,6 +140,22 @@ def load_key(state_dir: Path | None = None) -> bytes:
     return _read_key_file(path)
 
 
+def existing_key(state_dir: Path | None = None) -> bytes:
+    """The audit key if it exists (`GOLIVE_AUDIT_KEY` or the key file); never creates one.
+
+    Verification must not mint a key: a new key would make every existing entry fail as
+    "altered" and hide the real cause, a deleted key file. StoreError names the missing file.
+    """
+    env = os.environ.get(ENV_KEY, "")
+    if env.strip():
+        return env.strip().encode()
+    path = (state_dir or paths.state_dir()) / KEY_FILE
+    if not path.exists():
+        raise StoreError(f"the audit key is missing: no {ENV_KEY} and no key file {path}; "
+                         "restore the key file (verification never creates one)")
+    return _read_key_file(path)
+
+
 def _read_key_file(path: Path) -> bytes:
     # Another process may have created the file an instant ago and not written it yet.
     for _ in range(50):
@@ -298,8 +314,11 @@ class AuditLog:
             ]
 
     def verify(self) -> AuditVerification:
-        """Walk the chain from entry 1; report the first entry that does not verify."""
-        key = self._get_key()
+        """Walk the chain from entry 1; report the first entry that does not verify.
+
+        Never creates a key (StoreError when it is missing): see `existing_key`."""
+        with self._key_lock:
+            key = self._key if self._key is not None else existing_key()
         cols = (
             AuditEntryRow.seq,
             AuditEntryRow.ts,

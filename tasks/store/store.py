@@ -449,8 +449,25 @@ def _approval_record(r: ApprovalRow) -> ApprovalRecord:
 
 
 def verify_report(store: Store) -> tuple[int, str]:
-    """For `golive audit verify`: (0, "N audit entries verified") or (1, "audit entry SEQ: REASON")."""
+    """For `golive audit verify`: (0, "N audit entries verified") or (1, the reason).
+
+    Beyond the chain itself: every run must have audit entries, and an empty log (no checkpoint)
+    is a failure when the store holds runs: deleting the whole log and its checkpoint no longer
+    verifies as "0 audit entries".
+    """
+    from sqlalchemy import func
+
+    from golive.tasks.store.models import AuditEntryRow
+
     result = store.audit.verify()
-    if result.ok:
-        return 0, f"{result.count} audit entries verified"
-    return 1, f"audit entry {result.first_bad_seq}: {result.reason}"
+    if not result.ok:
+        return 1, f"audit entry {result.first_bad_seq}: {result.reason}"
+    with store.session(readonly=True) as s:
+        runs = s.execute(select(func.count()).select_from(RunRow)).scalar() or 0
+        if result.count == 0 and runs:
+            return 1, f"the audit log and its checkpoint are missing, but the store holds {runs} run(s)"
+        audited = select(AuditEntryRow.run_id).where(AuditEntryRow.run_id.is_not(None)).distinct()
+        bare = s.scalars(select(RunRow.run_id).where(RunRow.run_id.not_in(audited)).limit(3)).all()
+    if bare:
+        return 1, f"run {bare[0]} has no audit entries" + (f" (and {len(bare) - 1} more)" if len(bare) > 1 else "")
+    return 0, f"{result.count} audit entries verified"
