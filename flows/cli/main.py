@@ -199,6 +199,8 @@ def server_start(port: int = typer.Option(4270, help="Port on 127.0.0.1")) -> No
 
     try:
         info = local_server.start(port)
+    except UserInputError as exc:  # the port is held by something else
+        raise fail_input(f"error: {exc}") from None
     except RuntimeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
