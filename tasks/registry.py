@@ -98,8 +98,9 @@ _KINDS: tuple[KindSpec, ...] = (
              side_effects=True, atomic=True),
     KindSpec("rollback.triggers", _GATES, "Check the four rollback triggers; list affected locations",
              observes=True),
+    # Not atomic: its open-rollback row is the intent, committed before the launch (de-duplicates it).
     KindSpec("rollback.start", _GATES, "Open a rollback for one location and start its runbook",
-             side_effects=True, atomic=True),
+             side_effects=True),
     KindSpec("rollout.set", _GATES, "Set locations' rollout status (live, or back on the previous workflow)",
              side_effects=True, atomic=True),
     KindSpec("deadline.check", _GATES, "Check a deadline counted from a trigger time; escalate when overdue",
