@@ -91,7 +91,7 @@ def tie_temporary_server() -> None:
     from prefect.server.api import server
 
     if not isinstance(getattr(server, "subprocess", None), _PopenDiesWithParent):
-        server.subprocess = _PopenDiesWithParent()  # type: ignore[attr-defined]
+        server.subprocess = _PopenDiesWithParent()  # type: ignore[assignment]
 
 
 def start_temporary_server() -> None:
