@@ -109,11 +109,33 @@ class Harness:
                 break
         for _ in range(random_kills):
             assert rng is not None
-            state = self.run(run_key, kill_after_s=rng.uniform(0.2, 1.0))
+            state = self.run(run_key, kill_after_s=rng.uniform(0.3, 3.0))
             check_exactly_once(self.env, run_key, complete=False)
         final = self.run(run_key)
         assert final == "COMPLETED", f"resumed run of {run_key} ended {final}"
         check_exactly_once(self.env, run_key, complete=True)
+
+
+    def crashed_runs(self) -> int:
+        """Runs marked `crashed` in this harness's store (kills that landed after the run started)."""
+        from sqlalchemy import func, select
+
+        from golive.tasks.store import Store
+        from golive.tasks.store.models import RunRow
+
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        store = Store.open()
+        try:
+            with store.session(readonly=True) as s:
+                return int(s.execute(select(func.count()).select_from(RunRow).where(RunRow.state == "crashed")).scalar() or 0)
+        finally:
+            store.dispose()
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def children_of(pid: int) -> list[int]:
@@ -145,8 +167,10 @@ def check_exactly_once(env: dict[str, str], run_key: str, *, complete: bool) -> 
     os.environ.update(env)
     store = Store.open()
     try:
-        verification = store.audit.verify()
-        assert verification.ok, f"audit verify: {verification}"
+        from golive.tasks.store import verify_report
+
+        code, message = verify_report(store)  # what `golive audit verify` prints
+        assert code == 0, f"audit verify: {message}"
         with store.session(readonly=True) as s:
             runs = {r.run_id: r.state for r in s.scalars(select(RunRow).where(RunRow.run_key == run_key))}
             ids = list(runs)

@@ -61,8 +61,8 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=load_org(org),
                     decisions=given, out_dir=paths.out_dir(), started=started,
                     in_deployment=deployment.id is not None, org_digest=org_digest(org))
-    store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params)
-    store.audit.append("run.start", {"runbook": book.name, "run_key": key}, run_id=run_id)
+    store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params,
+                    audit=("run.start", {"runbook": book.name, "run_key": key}))
     state = "failed"
     try:
         state, results = run_steps(rc)
