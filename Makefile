@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench lint clean
+.PHONY: demo test test-slow soak bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP)
 # The slow tests (soak, scale, training) that `make test` leaves out.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow
+
+# Exactly-once soak: >= 50 SIGKILLs at every instrumented point and at random instants, each
+# resumed with its run key, on SQLite and PostgreSQL (README "Exactly-once runs").
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/e2e/test_crash_resume.py -s
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

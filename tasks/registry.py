@@ -29,7 +29,9 @@ class KindSpec:
     `side_effects`: a completed run is never repeated under the same run key, even when its
     inputs changed. `observes`: the kind reads state outside its inputs (metrics in the store, a
     live endpoint), so its result is never reused on resume. `expression_fields`: keys of `with:`
-    that hold bare expressions, evaluated by the kind through `ctx.evaluate`.
+    that hold bare expressions, evaluated by the kind through `ctx.evaluate`. `atomic`: every store
+    write the kind makes on its step's thread commits in one transaction with the step's result and
+    audit entries (effects that live in the store; see `golive.tasks.store.unit`).
     """
 
     name: str
@@ -38,6 +40,7 @@ class KindSpec:
     side_effects: bool = False
     observes: bool = False
     expression_fields: frozenset[str] = frozenset()
+    atomic: bool = False
     # Tests may register a kind whose code is given directly instead of imported from `module`.
     code: StepKind | None = field(default=None, compare=False, repr=False)
 
@@ -74,33 +77,34 @@ _COMPLIANCE = "golive.tasks.compliance.kinds"
 _KINDS: tuple[KindSpec, ...] = (
     # core
     KindSpec("checklist", f"{_CORE}.checklist", "Items checked by an expression or confirmed by a person",
-             side_effects=True, expression_fields=frozenset({"check"})),
+             side_effects=True, expression_fields=frozenset({"check"}), atomic=True),
     KindSpec("expect", f"{_CORE}.expect", "Fail with a message when the expression `that` is false",
              expression_fields=frozenset({"that"})),
     KindSpec("approval", f"{_CORE}.approval", "Pause for a typed decision by one of the named roles",
-             side_effects=True),
+             side_effects=True, atomic=True),
     KindSpec("notify", f"{_CORE}.notify", "Record a message to roles in the run log and audit log",
-             side_effects=True),
+             side_effects=True, atomic=True),
     # renders every earlier step's outputs, not only its `with:`: always re-render
     KindSpec("report.render", "golive.tasks.reports.render",
              "Render a Jinja template from templates/ to Markdown and DOCX under out/", observes=True),
     # gates and rollback
     KindSpec("gate", _GATES, "Go/no-go/inconclusive over metric criteria, stored with evidence",
-             side_effects=True, observes=True),
+             side_effects=True, observes=True, atomic=True),
     KindSpec("metrics.import_daily", _GATES,
-             "Import a daily metrics CSV (counts give derived rates) into the store", side_effects=True),
+             "Import a daily metrics CSV (counts give derived rates) into the store", side_effects=True, atomic=True),
     KindSpec("probe.http", _GATES, "Probe the platform endpoint over HTTP and store availability",
              side_effects=True, observes=True),
     KindSpec("metrics.simulate", _GATES, "Simulate daily metrics from a scenario file into the store",
-             side_effects=True),
+             side_effects=True, atomic=True),
     KindSpec("rollback.triggers", _GATES, "Check the four rollback triggers; list affected locations",
              observes=True),
+    # Not atomic: its open-rollback row is the intent, committed before the launch (de-duplicates it).
     KindSpec("rollback.start", _GATES, "Open a rollback for one location and start its runbook",
              side_effects=True),
     KindSpec("rollout.set", _GATES, "Set locations' rollout status (live, or back on the previous workflow)",
-             side_effects=True),
+             side_effects=True, atomic=True),
     KindSpec("deadline.check", _GATES, "Check a deadline counted from a trigger time; escalate when overdue",
-             side_effects=True, observes=True),
+             side_effects=True, observes=True, atomic=True),
     # imaging
     KindSpec("imaging.dicom_echo", _IMAGING, "C-ECHO the imaging endpoint (or the bundled stand-in receiver)"),
     KindSpec("imaging.dicom_send", _IMAGING,

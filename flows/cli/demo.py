@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from golive.flows.cli import demo_compliance, demo_pms
+from golive.flows.cli import demo_compliance, demo_pms, demo_runs
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
@@ -140,6 +140,7 @@ def main() -> int:
         demo_dicom.show(console)
         failures = _run_all(console, summary, outputs, found)
         failures += demo_pms.version_matrix(console, simulator, found["simulator"])
+        failures += demo_runs.show(console)
     finally:
         simulator.stop()
         compliance_simulators.stop()

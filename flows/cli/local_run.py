@@ -22,12 +22,12 @@ from rich.prompt import Confirm, Prompt
 from golive.flows.engine import loaded, prefect_env
 from golive.flows.engine.inputs import Decisions, parse_approve_flag
 from golive.flows.engine.model import Runbook
+from golive.flows.engine.preflight import check_decisions, load_inputs
 from golive.flows.engine.scope import default_run_key
 from golive.flows.engine.validate import check_parameters
 from golive.tasks.context import Approval, Confirmation, HumanInput, InputRequest
 from golive.tasks.foundation.errors import UserInputError
 from golive.tasks.foundation.paths import resolve_runbook
-from golive.tasks.foundation.yamlsafe import load_yaml
 
 _DONE = {"completed", "cached", "failed", "skipped", "rolled_back"}
 _STYLE = {
@@ -39,14 +39,13 @@ _STYLE = {
 }
 
 
-def _decisions(approve: list[str], confirm: list[str], inputs: Path | None) -> Decisions:
+def _decisions(approve: list[str], confirm: list[str], inputs: Path | None) -> tuple[Decisions, Any, set[tuple[str, str]]]:
+    """The decisions, the inputs file's positioned document and which (section, key) came from it."""
     data: dict[str, Any] = {"approvals": {}, "confirmations": {}}
+    doc = None
     if inputs is not None:
-        given = load_yaml(inputs)
-        data = {
-            "approvals": dict(given.get("approvals") or {}),
-            "confirmations": dict(given.get("confirmations") or {}),
-        }
+        data, doc = load_inputs(inputs)
+    from_file = {(section, str(k)) for section in ("approvals", "confirmations") for k in data[section]}
     base = Decisions.from_json(data)
     approvals = dict(base.approvals)
     for flag in approve:
@@ -54,7 +53,9 @@ def _decisions(approve: list[str], confirm: list[str], inputs: Path | None) -> D
         approvals[step] = approval
     confirmations = dict(base.confirmations)
     confirmations.update({step: "all" for step in confirm})
-    return Decisions(approvals=approvals, confirmations=confirmations)
+    from_file -= {("approvals", parse_approve_flag(flag)[0]) for flag in approve}  # a flag wins over the file
+    from_file -= {("confirmations", s) for s in confirm}
+    return Decisions(approvals=approvals, confirmations=confirmations), doc, from_file
 
 
 def collect_result(state: Any, runbook: str) -> dict[str, Any]:
@@ -142,13 +143,8 @@ class LocalRun:
         path = resolve_runbook(runbook)
         book = loaded.runbook(path)
         params = check_parameters(book, given)
-        decisions = _decisions(approve, confirm, inputs)
-        known = {s.id for s in (*book.steps, *book.on_failure)}
-        for step in (*decisions.approvals, *decisions.confirmations):
-            if step.split("[", 1)[0] not in known:
-                raise UserInputError(
-                    f"decision for unknown step {step!r} (steps: {', '.join(sorted(known))})"
-                )
+        decisions, doc, from_file = _decisions(approve, confirm, inputs)
+        check_decisions(book, decisions, inputs=inputs, doc=doc, from_file=from_file)
         if org is not None and not Path(org).is_file():
             raise UserInputError(f"--org {org}: no such file")
         from golive.flows.engine.org import load_org
@@ -164,10 +160,30 @@ class LocalRun:
         )
 
     def execute(self, *, console: Console, interactive: bool) -> dict[str, Any]:
+        """Take the run key's lease (RunKeyBusy, a UserInputError, when another run holds it), then run."""
+        from golive.tasks.store import Store
+        from golive.tasks.store.leases import Holder
+
+        store = Store.open()
+        try:
+            holder = Holder.take(store, self.run_key)
+        except BaseException:
+            store.dispose()
+            raise
+        try:
+            return self._execute(console=console, interactive=interactive)
+        finally:
+            holder.close()
+            store.dispose()
+
+    def _execute(self, *, console: Console, interactive: bool) -> dict[str, Any]:
         from golive.flows.cli import local_server
 
         server = local_server.use_if_running()
         prefect_env.configure()
+        if server is None:
+            prefect_env.tie_temporary_server()  # a killed `golive run` takes its temporary server along
+            prefect_env.start_temporary_server()  # one set-up at a time on a fresh home: no tracebacks
         from golive.flows.engine.entry import golive_runbook
         from golive.flows.engine.hooks import HOOKS
 

@@ -21,6 +21,7 @@ import httpx
 
 from golive.flows.engine import prefect_env
 from golive.tasks.foundation import paths
+from golive.tasks.foundation.errors import UserInputError
 
 DEFAULT_PORT = 4270
 
@@ -56,10 +57,67 @@ def running() -> ServerInfo | None:
     return info if healthy(info.url) else None
 
 
+class PortBusy(UserInputError):
+    """The port is held by something that is not this golive home's server."""
+
+
+def _listener_pid(port: int) -> int | None:
+    """The pid listening on 127.0.0.1/0.0.0.0:`port` (Linux /proc; None when not visible)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in inodes:
+                    return int(proc.name)
+        except OSError:
+            continue
+    return None
+
+
+def port_holder(port: int) -> str | None:
+    """None when 127.0.0.1:`port` is free, else a description of what holds it."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            return None
+        except OSError:
+            pass
+    pid = _listener_pid(port)
+    who = "another process"
+    if pid is not None:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            cmd = ""
+        who = f"pid {pid}" + (f" ({cmd[:120]})" if cmd else "")
+    if healthy(f"http://127.0.0.1:{port}/api"):
+        who = f"another Prefect server, not this golive home's ({who})"
+    return who
+
+
 def start(port: int = DEFAULT_PORT, wait_s: float = 120.0) -> ServerInfo:
+    """Start the server, or return this home's server when it is up; PortBusy when something else
+    holds the port (before, golive reported success and later runs reported to the other server)."""
     current = running()
     if current is not None:
         return current
+    holder = port_holder(port)
+    if holder is not None:
+        raise PortBusy(f"port {port} on 127.0.0.1 is held by {holder}; stop it or use --port")
     env = {**os.environ, **prefect_env.embedded_defaults()}
     for key in [k for k in env if k.startswith("PREFECT_SERVER_SERVICES_") and k.endswith("_ENABLED")]:
         del env[key]  # a long-lived server runs its schedules, late-run and pause services

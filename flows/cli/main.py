@@ -14,6 +14,7 @@ import typer
 from golive.flows.cli import compliance as cli_compliance
 from golive.flows.cli import imaging as cli_imaging
 from golive.flows.cli import pms as cli_pms
+from golive.flows.cli import runs as cli_runs
 from golive.flows.engine.scope import jsonable
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
@@ -24,6 +25,7 @@ app.add_typer(audit_app, name="audit")
 server_app = typer.Typer(no_args_is_help=True, help="A long-lived local Prefect server (UI) that runs reuse.")
 app.add_typer(server_app, name="server")
 app.add_typer(cli_pms.app, name="pms")
+app.add_typer(cli_runs.app, name="runs")
 app.add_typer(cli_imaging.app, name="imaging")
 app.add_typer(cli_compliance.app, name="compliance")
 org_app = typer.Typer(no_args_is_help=True, help="The organization file (people, locations, standards).")
@@ -124,8 +126,11 @@ def run(runbook: str = typer.Argument(..., help="Runbook name or path"),
         raise fail_input(f"error: {exc}") from None
     from rich.console import Console  # here, not at import: `golive validate` stays quick
 
-    result = local.execute(console=Console(stderr=True, highlight=False, soft_wrap=True),
-                           interactive=sys.stdin.isatty() and not as_json)
+    try:
+        result = local.execute(console=Console(stderr=True, highlight=False, soft_wrap=True),
+                               interactive=sys.stdin.isatty() and not as_json)
+    except UserInputError as exc:  # e.g. the run key is held by a live run
+        raise fail_input(f"error: {exc}") from None
     if as_json:
         typer.echo(json.dumps(result, default=str))
     else:
@@ -142,6 +147,9 @@ def audit_verify() -> None:
     try:
         code, message = verify_report(Store.open())
     except StoreError as exc:
+        if "audit key is missing" in str(exc):  # a verification failure (exit 1), not bad input
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
         raise fail_input(f"error: {exc}") from None
     typer.echo(message, err=code != 0)
     raise typer.Exit(code)
@@ -191,6 +199,8 @@ def server_start(port: int = typer.Option(4270, help="Port on 127.0.0.1")) -> No
 
     try:
         info = local_server.start(port)
+    except UserInputError as exc:  # the port is held by something else
+        raise fail_input(f"error: {exc}") from None
     except RuntimeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

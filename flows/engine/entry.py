@@ -18,11 +18,12 @@ from golive.flows.engine import loaded
 from golive.flows.engine.executor import RunContext, now, run_steps
 from golive.flows.engine.inputs import Decisions
 from golive.flows.engine.org import load_org, org_digest
+from golive.flows.engine.preflight import check_decisions
 from golive.flows.engine.scope import default_run_key
 from golive.flows.engine.validate import check_parameters
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.paths import resolve_runbook
-from golive.tasks.store import Store
+from golive.tasks.store import Store, leases
 
 
 def max_workers() -> int:
@@ -39,21 +40,37 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     """The body of every golive flow: validate, then run the steps; a failed run returns a Failed state."""
     book = loaded.runbook(resolve_runbook(runbook))
     params = check_parameters(book, parameters or {})
+    given = Decisions.from_json(decisions)
+    check_decisions(book, given)  # a deployment's `decisions` parameter gets the CLI's pre-flight too
     key = run_key or default_run_key(book.name, params)
     store = Store.open()
     run_id = str(flow_run.id)
+    # One live run per run key: `golive run` took the lease already (this process); a deployment
+    # run (UI, schedule) takes it here.
+    holder = None
+    try:
+        held = leases.HELD.get(key)
+        if held is not None:
+            leases.attach(store, held, run_id)
+        else:
+            holder = leases.Holder.take(store, key, run_id)
+    except leases.RunKeyBusy as exc:
+        store.dispose()
+        return Failed(message=str(exc), data={"run_id": run_id, "run_key": key, "state": "refused", "steps": {}})
     started = store.first_started(key) or now()  # a resumed run keeps its due dates
     rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=load_org(org),
-                    decisions=Decisions.from_json(decisions), out_dir=paths.out_dir(), started=started,
+                    decisions=given, out_dir=paths.out_dir(), started=started,
                     in_deployment=deployment.id is not None, org_digest=org_digest(org))
-    store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params)
-    store.audit.append("run.start", {"runbook": book.name, "run_key": key}, run_id=run_id)
+    store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params,
+                    audit=("run.start", {"runbook": book.name, "run_key": key}))
     state = "failed"
     try:
         state, results = run_steps(rc)
     finally:
         store.finish_run(run_id, state)
         store.audit.append("run.end", {"runbook": book.name, "state": state}, run_id=run_id)
+        if holder is not None:
+            holder.close()
         store.dispose()
     summary = {"run_id": run_id, "run_key": key, "state": state, "steps": {r.key: r.state for r in results}}
     if state != "completed":

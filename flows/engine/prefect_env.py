@@ -44,3 +44,76 @@ def configure() -> None:
     for key, value in embedded_defaults().items():
         os.environ.setdefault(key, value)
     (paths.state_dir() / "prefect").mkdir(parents=True, exist_ok=True)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> None:  # runs in the forked child, before exec
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the child outlives a killed parent, as before
+        pass
+
+
+class _PopenDiesWithParent:
+    """`subprocess` as Prefect's server module sees it, except that Popen children get SIGKILL
+    when the process that started them dies (kill -9 included), so no orphaned server is left."""
+
+    def __getattr__(self, name: str) -> object:
+        import subprocess
+
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def Popen(*args: object, **kwargs: object) -> object:  # noqa: N802  (the name Prefect calls)
+        import subprocess
+
+        kwargs.setdefault("preexec_fn", _die_with_parent)
+        return subprocess.Popen(*args, **kwargs)  # type: ignore[call-overload]
+
+
+def tie_temporary_server() -> None:
+    """The temporary Prefect server a run starts (no PREFECT_API_URL) dies with this process.
+
+    Prefect starts it with `subprocess.Popen` in `prefect.server.api.server`; that module's
+    `subprocess` name is swapped for a proxy adding PR_SET_PDEATHSIG (Linux). The signal is tied
+    to the starting *thread*; Prefect starts the server from its long-lived loop thread or the main
+    thread, both of which live as long as the run.
+    """
+    import sys
+
+    if not sys.platform.startswith("linux") or os.environ.get("PREFECT_API_URL"):
+        return
+    from prefect.server.api import server
+
+    if not isinstance(getattr(server, "subprocess", None), _PopenDiesWithParent):
+        server.subprocess = _PopenDiesWithParent()  # type: ignore[assignment]
+
+
+def start_temporary_server() -> None:
+    """Start this process's temporary server now, one process at a time per golive home.
+
+    Several first runs at once on a fresh home each started a temporary server on the same
+    Prefect database, and their concurrent schema set-up printed tracebacks (`NoSuchTableError`,
+    `index ... already exists`). Holding a lock file until our server answers its health check
+    serialises the set-up; the server (a per-port singleton in Prefect) is then reused by the run.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    import fcntl
+
+    lock = paths.state_dir() / "prefect" / "startup.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            from prefect.client.orchestration import get_client
+
+            with get_client(sync_client=True) as client:
+                client.api_healthcheck()
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -1,8 +1,8 @@
 """The one Prefect task every step runs in: a thin wrapper around a step kind's plain `run`.
 
 The executor records each step's start in the audit log as it hands the step to Prefect; this
-wrapper runs the kind and records the completed result with its audit entry in one transaction
-before returning, so a crash after that point never repeats the step on resume. Failures are
+wrapper runs the kind inside a step unit and records the completed result, the kind's audit
+entries and (for `atomic` kinds) its store writes in one transaction before returning. Failures are
 recorded by the executor once Prefect's retries are exhausted.
 """
 
@@ -24,6 +24,7 @@ from prefect.logging import get_run_logger
 from golive.flows.engine.expressions import evaluate
 from golive.flows.engine.scope import jsonable
 from golive.tasks.context import HumanInput, StepContext
+from golive.tasks.foundation import crash
 from golive.tasks.registry import STEP_KINDS
 
 _KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -78,35 +79,51 @@ def start_entry(call: StepCall) -> dict[str, Any]:
     return dict(jsonable({"step": call.key, "uses": call.uses, "owner": call.owner, **call.extra_audit}))
 
 
-def _audit(call: StepCall, event: str, data: Mapping[str, Any]) -> None:
-    if call.store is not None:
-        call.store.audit.append(event, dict(jsonable(data)), run_id=call.run_id)
-
-
 def execute(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any]) -> dict[str, Any]:
-    """Run one step kind; plain Python apart from the artifacts sink (so tests can call it)."""
-    kind = STEP_KINDS[call.uses]
+    """Run one step kind; plain Python apart from the artifacts sink (so tests can call it).
+
+    The kind's audit entries (and, for an `atomic` kind, its store writes) are held in a step unit
+    and commit in one transaction with the step's result: a crash before that commit leaves
+    nothing of the step, one after it leaves all of it, so a resumed run does it exactly once.
+    """
+    if call.store is None:
+        return _run_kind(call, logger, lambda event, data: None)
+    spec = STEP_KINDS[call.uses]
     started = datetime.now(UTC)
+    with call.store.step_unit(call.run_id, join=spec.atomic) as unit:
+        crash.point(call.uses, "before", call.key)
+        try:
+            outputs = _run_kind(call, logger, lambda event, data: unit.audit(event, dict(jsonable(data))))
+        except BaseException:
+            unit.commit()  # what the kind did before it failed (a rejection, a no-go verdict) is kept
+            raise
+        crash.point(call.uses, "effect", call.key)
+        end = ("step.end", {"step": call.key, "state": "completed", **call.extra_audit})
+        if call.record:
+            call.store.record_step(run_id=call.run_id, run_key=call.run_key, step_key=call.key, step_id=call.step_id,
+                                   state="completed", input_hash=call.input_hash, outputs=outputs,
+                                   started_at=started, finished_at=datetime.now(UTC), audit=end, unit=unit)
+        else:
+            unit.commit([end])
+    crash.point(call.uses, "after", call.key)
+    return outputs
+
+
+def _run_kind(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any],
+              audit: Any) -> dict[str, Any]:
+    kind = STEP_KINDS[call.uses]
     ctx = StepContext(
         run_id=call.run_id, run_key=call.run_key, runbook=call.runbook, step_id=call.step_id,
         step_key=call.key, params=call.scope.get("params", {}), org=call.org, item=call.item,
         store=call.store, out_dir=call.out_dir, human_input=call.human_input, run_started=call.run_started,
         scope=call.scope, artifacts=PrefectArtifacts(f"{call.runbook}-{call.key}"),
         evaluate=lambda expr: evaluate(expr, call.scope),
-        audit=lambda event, data: _audit(call, event, data),
+        audit=audit,
         logger=logger,  # type: ignore[arg-type]
     )
     outputs = jsonable(kind.run(ctx, call.params) or {})
     call.outputs = outputs
-    end = ("step.end", {"step": call.key, "state": "completed", **call.extra_audit})
-    if call.record and call.store is not None:
-        # The result and its audit entry commit together: a crash never leaves one without the other.
-        call.store.record_step(run_id=call.run_id, run_key=call.run_key, step_key=call.key, step_id=call.step_id,
-                               state="completed", input_hash=call.input_hash, outputs=outputs,
-                               started_at=started, finished_at=datetime.now(UTC), audit=end)
-    else:
-        _audit(call, *end)
-    return outputs
+    return dict(outputs)
 
 
 @task(name="step", cache_policy=NO_CACHE, persist_result=False)

@@ -54,6 +54,8 @@ class Transactions(Protocol):
 
     def connection(self, *, readonly: bool = False) -> AbstractContextManager[Connection]: ...
 
+    def joined_unit(self) -> Any: ...
+
     def session(self, *, readonly: bool = False) -> AbstractContextManager[Session]: ...
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,22 @@ def load_key(state_dir: Path | None = None) -> bytes:
     return _read_key_file(path)
 
 
+def existing_key(state_dir: Path | None = None) -> bytes:
+    """The audit key if it exists (`GOLIVE_AUDIT_KEY` or the key file); never creates one.
+
+    Verification must not mint a key: a new key would make every existing entry fail as
+    "altered" and hide the real cause, a deleted key file. StoreError names the missing file.
+    """
+    env = os.environ.get(ENV_KEY, "")
+    if env.strip():
+        return env.strip().encode()
+    path = (state_dir or paths.state_dir()) / KEY_FILE
+    if not path.exists():
+        raise StoreError(f"the audit key is missing: no {ENV_KEY} and no key file {path}; "
+                         "restore the key file (verification never creates one)")
+    return _read_key_file(path)
+
+
 def _read_key_file(path: Path) -> bytes:
     # Another process may have created the file an instant ago and not written it yet.
     for _ in range(50):
@@ -202,6 +220,17 @@ class AuditLog:
         self._commit([mine])
         return mine.seq, mine.results
 
+    def append_group(self, entries: Sequence[tuple[str, Mapping[str, Any]]], *, run_id: str | None = None,
+                     also: Sequence[tuple[Executable, dict[str, Any]]] = ()) -> list[Any]:
+        """Append several (event, data) entries of one run and run `also` in the same transaction;
+        return the results of `also` (a step's result and every audit entry of the step, together)."""
+        pendings = [_Pending(event, run_id, self._text(event, data)) for event, data in entries]
+        if not pendings:
+            pendings = [_Pending("step.effects", run_id, self._text("step.effects", {}))]
+        pendings[-1].also = list(also)
+        self._commit(pendings)
+        return pendings[-1].results
+
     def append_many(self, entries: Sequence[tuple[str, Mapping[str, Any], str | None]]) -> list[int]:
         """Append several (event, data, run_id) entries in one transaction, in order."""
         pendings = [_Pending(event, run_id, self._text(event, data)) for event, data, run_id in entries]
@@ -220,6 +249,12 @@ class AuditLog:
     def _commit(self, mine: list[_Pending]) -> None:
         """Group commit: queue `mine`; whoever holds the writer lock writes everything queued."""
         if not mine:
+            return
+        joined = getattr(self._store, "joined_unit", lambda: None)()
+        if joined is not None:
+            # Inside a step's joined transaction: write into it (via store.connection()), not into
+            # a group commit that would carry other threads' entries into this step's transaction.
+            self._write(mine)
             return
         with self._queue_lock:
             self._queue.extend(mine)
@@ -279,8 +314,11 @@ class AuditLog:
             ]
 
     def verify(self) -> AuditVerification:
-        """Walk the chain from entry 1; report the first entry that does not verify."""
-        key = self._get_key()
+        """Walk the chain from entry 1; report the first entry that does not verify.
+
+        Never creates a key (StoreError when it is missing): see `existing_key`."""
+        with self._key_lock:
+            key = self._key if self._key is not None else existing_key()
         cols = (
             AuditEntryRow.seq,
             AuditEntryRow.ts,

@@ -99,3 +99,17 @@ class AuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
     key_check: Mapped[str] = mapped_column(String(64))
     mac: Mapped[str] = mapped_column(String(64))
+
+
+class RunLeaseRow(Base):
+    """The live run of a run key (migration 0005_runs): who holds it and when it last said so."""
+
+    __tablename__ = "run_leases"
+
+    run_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -34,6 +34,7 @@ from golive.tasks.store.database import (
 )
 from golive.tasks.store.models import ApprovalRow, RunRow, StepResultRow
 from golive.tasks.store.records import ApprovalRecord, RunRecord, StepRecord
+from golive.tasks.store.unit import StepUnit
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,25 @@ class Store:
         with translate_errors("reading the schema revision", self.url), self._engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    # -- step units ---------------------------------------------------------------------------
+
+    @contextmanager
+    def step_unit(self, run_id: str, *, join: bool) -> Iterator[StepUnit]:
+        """A step's unit of work (see `golive.tasks.store.unit`); with `join`, this thread's writes
+        go into one transaction until `unit.commit()`. Left without a commit, it rolls back."""
+        unit = StepUnit(self, run_id, join=join)
+        previous = getattr(self._local, "unit", None)
+        self._local.unit = unit
+        try:
+            yield unit
+        finally:
+            self._local.unit = previous
+            unit.close(commit=False)
+
+    def joined_unit(self) -> StepUnit | None:
+        unit = getattr(self._local, "unit", None)
+        return unit if unit is not None and unit.joined_here() else None
+
     # -- sessions -----------------------------------------------------------------------------
 
     @contextmanager
@@ -170,6 +190,21 @@ class Store:
         `readonly=True` sessions read one consistent snapshot and never block writers.
         SQLAlchemy errors raised inside become StoreError; other exceptions pass through.
         """
+        unit = self.joined_unit()
+        if unit is not None and (not readonly or unit.conn is not None):
+            # A joined step: a savepoint in its transaction (reads see the step's own writes).
+            with translate_errors("a store transaction", self.url), Session(
+                    bind=unit.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+                try:
+                    yield s
+                except BaseException:
+                    s.rollback()
+                    raise
+                if readonly:
+                    s.rollback()
+                else:
+                    s.commit()
+            return
         with self._transaction_guard(readonly):
             engine = self._ro_engine if readonly else self._engine
             with Session(engine, expire_on_commit=False) as s:
@@ -186,6 +221,14 @@ class Store:
     @contextmanager
     def connection(self, *, readonly: bool = False) -> Iterator[Connection]:
         """Like `session()` but a Core Connection in one transaction (for hot paths)."""
+        unit = self.joined_unit()
+        if unit is not None and (not readonly or unit.conn is not None):
+            conn = unit.connection()
+            with translate_errors("a store transaction", self.url), conn.begin_nested() as savepoint:
+                yield conn
+                if readonly:
+                    savepoint.rollback()
+            return
         with self._transaction_guard(readonly):
             with (self._ro_engine if readonly else self._engine).connect() as conn, conn.begin() as txn:
                 yield conn
@@ -202,19 +245,19 @@ class Store:
         runbook: str,
         parameters: Mapping[str, Any],
         state: str = "running",
+        audit: tuple[str, Mapping[str, Any]] | None = None,
     ) -> RunRecord:
-        row = RunRow(
-            run_id=run_id,
-            run_key=run_key,
-            runbook=runbook,
-            parameters=_jsonable(dict(parameters), "run parameters"),
-            state=state,
-            started_at=_now(),
-            finished_at=None,
-        )
-        with self.session() as s:
-            s.add(row)
-        return _run_record(row)
+        """Record a run; with `audit=(event, data)` its first audit entry commits with it (a run
+        never exists without audit entries, which `verify_report` checks)."""
+        values = {"run_id": run_id, "run_key": run_key, "runbook": runbook,
+                  "parameters": _jsonable(dict(parameters), "run parameters"), "state": state,
+                  "started_at": _now(), "finished_at": None}
+        if audit is not None:
+            self.audit.append_group([audit], run_id=run_id, also=[(insert(cast(Table, RunRow.__table__)), values)])
+        else:
+            with self.connection() as conn:
+                conn.execute(insert(cast(Table, RunRow.__table__)), values)
+        return RunRecord(**values)  # type: ignore[arg-type]
 
     def finish_run(self, run_id: str, state: str) -> None:
         with self.session() as s:
@@ -228,6 +271,16 @@ class Store:
         with self.session(readonly=True) as s:
             row = s.get(RunRow, run_id)
             return _run_record(row) if row is not None else None
+
+    def list_runs(self, state: str | None = None, run_key: str | None = None) -> list[RunRecord]:
+        """Runs newest first, optionally of one state (`running`, `completed`, `crashed`, ...) or key."""
+        stmt = select(RunRow).order_by(RunRow.started_at.desc())
+        if state is not None:
+            stmt = stmt.where(RunRow.state == state)
+        if run_key is not None:
+            stmt = stmt.where(RunRow.run_key == run_key)
+        with self.session(readonly=True) as s:
+            return [_run_record(r) for r in s.scalars(stmt)]
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -245,6 +298,7 @@ class Store:
         started_at: datetime | None = None,
         finished_at: datetime | None = None,
         audit: tuple[str, Mapping[str, Any]] | None = None,
+        unit: StepUnit | None = None,
     ) -> StepRecord:
         """Record a step result; with `audit=(event, data)` the audit entry commits in the same
         transaction (one write instead of two on every step's path)."""
@@ -260,7 +314,9 @@ class Store:
             "started_at": _utc(started_at, "started_at"),
             "finished_at": _utc(finished_at, "finished_at") if finished_at is not None else _now(),
         }
-        if audit is not None:
+        if unit is not None:  # the step's held audit entries and joined writes commit with it
+            (result,) = unit.commit([audit] if audit is not None else [], also=[(_INSERT_STEP, values)])
+        elif audit is not None:
             _seq, (result,) = self.audit.append_with(audit[0], audit[1], run_id=run_id, also=[(_INSERT_STEP, values)])
         else:
             with self.connection() as conn:  # Core, prebuilt: this is on every step's path
@@ -393,8 +449,25 @@ def _approval_record(r: ApprovalRow) -> ApprovalRecord:
 
 
 def verify_report(store: Store) -> tuple[int, str]:
-    """For `golive audit verify`: (0, "N audit entries verified") or (1, "audit entry SEQ: REASON")."""
+    """For `golive audit verify`: (0, "N audit entries verified") or (1, the reason).
+
+    Beyond the chain itself: every run must have audit entries, and an empty log (no checkpoint)
+    is a failure when the store holds runs: deleting the whole log and its checkpoint no longer
+    verifies as "0 audit entries".
+    """
+    from sqlalchemy import func
+
+    from golive.tasks.store.models import AuditEntryRow
+
     result = store.audit.verify()
-    if result.ok:
-        return 0, f"{result.count} audit entries verified"
-    return 1, f"audit entry {result.first_bad_seq}: {result.reason}"
+    if not result.ok:
+        return 1, f"audit entry {result.first_bad_seq}: {result.reason}"
+    with store.session(readonly=True) as s:
+        runs = s.execute(select(func.count()).select_from(RunRow)).scalar() or 0
+        if result.count == 0 and runs:
+            return 1, f"the audit log and its checkpoint are missing, but the store holds {runs} run(s)"
+        audited = select(AuditEntryRow.run_id).where(AuditEntryRow.run_id.is_not(None)).distinct()
+        bare = s.scalars(select(RunRow.run_id).where(RunRow.run_id.not_in(audited)).limit(3)).all()
+    if bare:
+        return 1, f"run {bare[0]} has no audit entries" + (f" (and {len(bare) - 1} more)" if len(bare) > 1 else "")
+    return 0, f"{result.count} audit entries verified"

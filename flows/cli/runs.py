@@ -1,0 +1,69 @@
+"""`golive runs`: the runs in the store, by state, and one run key's runs, steps and lease."""
+
+from __future__ import annotations
+
+import typer
+
+from golive.tasks.foundation.errors import StoreError
+
+app = typer.Typer(invoke_without_command=True, help="Runs in the store: golive runs [--state S], golive runs show KEY.")
+
+STATES = ("running", "completed", "failed", "rolled_back", "crashed")
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from golive.tasks.store import Store
+
+    try:
+        return Store.open()
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.callback()
+def runs(ctx: typer.Context, state: str | None = typer.Option(None, "--state", help=f"One of: {', '.join(STATES)}")) -> None:
+    """List runs newest first: started, state, run key, runbook, run id."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if state is not None and state not in STATES:
+        typer.echo(f"error: --state {state!r}: expected one of {', '.join(STATES)}", err=True)
+        raise typer.Exit(2)
+    store = _store()
+    try:
+        rows = store.list_runs(state)
+    finally:
+        store.dispose()
+    if not rows:
+        typer.echo("no runs" + (f" in state {state}" if state else ""))
+        return
+    for r in rows:
+        typer.echo(f"{r.started_at:%Y-%m-%d %H:%M:%S}  {r.state:<11} {r.run_key}  {r.runbook}  {r.run_id}")
+
+
+@app.command("show")
+def show(run_key: str = typer.Argument(..., help="The run key")) -> None:
+    """One run key: its lease, its runs (oldest first) and each run's step results."""
+    from golive.tasks.store import leases
+
+    store = _store()
+    try:
+        rows = list(reversed(store.list_runs(run_key=run_key)))
+        if not rows:
+            typer.echo(f"error: no runs with run key {run_key!r}", err=True)
+            raise typer.Exit(2)
+        lease = leases.current(store, run_key)
+        if lease is None:
+            typer.echo(f"run key {run_key}: no live run")
+        elif leases.is_alive(lease):
+            typer.echo(leases.describe(lease))
+        else:
+            typer.echo(f"run key {run_key}: lease of pid {lease.pid} on host {lease.host} expired")
+        for r in rows:
+            end = f" → {r.finished_at:%H:%M:%S}" if r.finished_at else ""
+            typer.echo(f"run {r.run_id}  {r.runbook}  {r.state}  {r.started_at:%Y-%m-%d %H:%M:%S}{end}")
+            for step in store.steps_for_run(r.run_id):
+                note = f"  ({step.error})" if step.error else ""
+                typer.echo(f"  {step.state:<11} {step.step_key}{note}")
+    finally:
+        store.dispose()

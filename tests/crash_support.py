@@ -1,0 +1,272 @@
+"""Crash-injection harness: run a runbook in a forked process, SIGKILL it at an instrumented point
+(or after a random delay), resume under the same run key, and check every effect exists once.
+
+Children fork from one `forkserver` that has golive and Prefect imported already, and talk to one
+long-lived Prefect server (PREFECT_API_URL), so a kill costs about one flow run, not a server
+start and an interpreter start. The forkserver is single-threaded, so forking it is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import signal
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+RUNBOOK = FIXTURES / "runbooks" / "every-store-kind.yaml"
+DECISIONS = {"approvals": {"sign-off": {"decision": "approve", "name": "Casey", "role": "CFO"}},
+             "confirmations": {"confirm": "all"}}
+# (kind, point) pairs the harness can kill at; "effect" is after the kind ran, before its commit.
+KINDS = ("checklist", "approval", "notify", "metrics.simulate", "gate", "rollout.set")
+POINTS = ("before", "effect", "after")
+ALL_POINTS = [f"{k}:{p}" for k in KINDS for p in POINTS]
+PRELOAD = ["golive.flows.engine.entry", "golive.tasks.core.approval", "golive.tasks.core.checklist",
+           "golive.tasks.core.notify", "golive.tasks.gates.kinds", "golive.flows.engine.step_task"]
+
+_CTX: Any = None
+
+
+def _context(api_url: str, workdir: Path) -> Any:
+    """The forkserver context; started once per test session with Prefect pointed at `api_url`."""
+    global _CTX
+    if _CTX is None:
+        from golive.flows.engine import prefect_env
+
+        os.environ["PREFECT_API_URL"] = api_url
+        os.environ["PREFECT_HOME"] = str(workdir / "prefect-home")
+        for key, value in prefect_env.embedded_defaults().items():
+            os.environ.setdefault(key, value)
+        _CTX = multiprocessing.get_context("forkserver")
+        _CTX.set_forkserver_preload(PRELOAD)
+    return _CTX
+
+
+def _child(env: dict[str, str], runbook: str, run_key: str, decisions: dict[str, Any], out: str) -> None:
+    os.environ.update(env)
+    from golive.flows.engine.entry import golive_runbook
+
+    state = golive_runbook(runbook=runbook, parameters={}, run_key=run_key, decisions=decisions, return_state=True)
+    Path(out).write_text(json.dumps({"type": state.type.value, "message": state.message}))
+
+
+@dataclass
+class Harness:
+    api_url: str
+    env: dict[str, str]  # GOLIVE_HOME, GOLIVE_OUT, GOLIVE_ORG, GOLIVE_AUDIT_KEY, GOLIVE_DATABASE_URL
+    workdir: Path
+    kills: int = 0
+    log: list[str] = field(default_factory=list)
+
+    def start(self, run_key: str, crash_at: str | None = None) -> Any:
+        env = dict(self.env)
+        env["GOLIVE_CRASH_AT"] = crash_at or ""
+        out = self.workdir / f"result-{run_key}-{time.monotonic_ns()}.json"
+        proc = _context(self.api_url, self.workdir).Process(target=_child, args=(env, str(RUNBOOK), run_key, DECISIONS, str(out)))
+        proc.start()
+        proc.result_path = out  # type: ignore[attr-defined]
+        return proc
+
+    def run(self, run_key: str, crash_at: str | None = None, kill_after_s: float | None = None,
+            timeout_s: float = 120) -> str:
+        """One attempt: 'killed' (SIGKILL landed) or the flow's final state type ('COMPLETED', ...)."""
+        t0 = time.monotonic()
+        proc = self.start(run_key, crash_at)
+        if kill_after_s is not None:
+            proc.join(kill_after_s)
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGKILL)
+        proc.join(timeout_s)
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join(10)
+            raise AssertionError(f"run {run_key} ({crash_at}) hung for {timeout_s} s")
+        assert not children_of(proc.pid), f"processes of killed run {proc.pid} left behind: {children_of(proc.pid)}"
+        if proc.exitcode == -signal.SIGKILL:
+            self.kills += 1
+            self.log.append(f"{run_key}: killed at {crash_at or f'{kill_after_s:.2f} s'} "
+                            f"({time.monotonic() - t0:.1f} s)")
+            return "killed"
+        assert proc.exitcode == 0, f"run {run_key} exited {proc.exitcode}"
+        self.log.append(f"{run_key}: ran to the end ({time.monotonic() - t0:.1f} s)")
+        return str(json.loads(Path(proc.result_path).read_text())["type"])
+
+    def chain(self, run_key: str, crash_points: list[str], rng: random.Random | None = None,
+              random_kills: int = 0) -> None:
+        """Kill at each point in turn (a point of a step already done does not fire: the run goes
+        on), then random-delay kills, then resume to completion; check invariants after each."""
+        for point in crash_points:
+            state = self.run(run_key, crash_at=point)
+            check_exactly_once(self.env, run_key, complete=False)
+            if state != "killed":
+                assert state == "COMPLETED", f"{run_key} ended {state}"
+                break
+        for _ in range(random_kills):
+            assert rng is not None
+            state = self.run(run_key, kill_after_s=rng.uniform(0.3, 3.0))
+            check_exactly_once(self.env, run_key, complete=False)
+        final = self.run(run_key)
+        assert final == "COMPLETED", f"resumed run of {run_key} ended {final}"
+        check_exactly_once(self.env, run_key, complete=True)
+
+
+    def crashed_runs(self) -> int:
+        """Runs marked `crashed` in this harness's store (kills that landed after the run started)."""
+        from sqlalchemy import func, select
+
+        from golive.tasks.store import Store
+        from golive.tasks.store.models import RunRow
+
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        store = Store.open()
+        try:
+            with store.session(readonly=True) as s:
+                return int(s.execute(select(func.count()).select_from(RunRow).where(RunRow.state == "crashed")).scalar() or 0)
+        finally:
+            store.dispose()
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def children_of(pid: int) -> list[int]:
+    """Live processes whose parent is `pid` (a killed run must leave none: no orphaned server)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def check_exactly_once(env: dict[str, str], run_key: str, *, complete: bool) -> None:
+    """Every effect of the key's runs at most once (exactly once when `complete`), audit verifies,
+    no run left `running` unless it is the live one."""
+    from sqlalchemy import select
+
+    from golive.tasks.gates.records import GateVerdictRow
+    from golive.tasks.store import Store
+    from golive.tasks.store.models import ApprovalRow, AuditEntryRow, RunRow, StepResultRow
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    store = Store.open()
+    try:
+        from golive.tasks.store import verify_report
+
+        code, message = verify_report(store)  # what `golive audit verify` prints
+        assert code == 0, f"audit verify: {message}"
+        with store.session(readonly=True) as s:
+            runs = {r.run_id: r.state for r in s.scalars(select(RunRow).where(RunRow.run_key == run_key))}
+            ids = list(runs)
+            events = Counter()
+            step_ends: Counter[str] = Counter()
+            for e in s.scalars(select(AuditEntryRow).where(AuditEntryRow.run_id.in_(ids))):
+                data = json.loads(e.data)
+                events[e.event] += 1
+                if e.event == "step.end":
+                    step_ends[data["step"]] += 1
+            approvals = s.scalars(select(ApprovalRow).where(ApprovalRow.run_id.in_(ids))).all()
+            completed = Counter(r.step_key for r in s.scalars(select(StepResultRow).where(
+                StepResultRow.run_key == run_key, StepResultRow.state == "completed")))
+            verdicts = s.scalars(select(GateVerdictRow).where(GateVerdictRow.run_id.in_(ids))).all()
+    finally:
+        store.dispose()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    once = {"approval.decided": 1, "checklist.confirmed": 1, "notify": 2, "metrics.simulated": 1, "rollout.set": 1}
+    for event, n in once.items():
+        assert events[event] <= n, f"{event} ×{events[event]} (want {n}) for {run_key}"
+        if complete:
+            assert events[event] == n, f"{event} ×{events[event]} (want {n}) for {run_key}"
+    assert len(approvals) == events["approval.decided"], "an approvals row without its audit entry (or the reverse)"
+    # The gate observes the store, so a resume re-evaluates it; every verdict has its step result
+    # and its audit entry, and no completed gate step lacks its verdict.
+    assert len(verdicts) == events["gate.verdict"] == completed["gate"], (
+        f"gate: {len(verdicts)} verdicts, {events['gate.verdict']} audit entries, {completed['gate']} results")
+    for key, n in completed.items():
+        if key != "gate":
+            assert n <= 1, f"step {key} completed {n} times under {run_key}"
+            assert step_ends[key] == n, f"step {key}: {n} results, {step_ends[key]} step.end entries"
+    if complete:
+        assert set(completed) == {"confirm", "tell[loc-a]", "tell[loc-b]", "simulate", "sign-off", "gate", "go-live"}, completed
+        assert "running" not in runs.values(), f"runs left running: {runs}"
+
+
+def _lease_child(env: dict[str, str], keys: list[str], barrier: Any, out: str) -> None:
+    """Try each key's lease at the same instant as the other child (behind `barrier`)."""
+    os.environ.update(env)
+    from golive.tasks.store import Store
+    from golive.tasks.store.leases import RunKeyBusy, acquire
+
+    store = Store.open()
+    results = []
+    for key in keys:
+        barrier.wait(30)
+        try:
+            acquire(store, key)
+            results.append("got")
+        except RunKeyBusy as exc:
+            results.append(str(exc))
+        barrier.wait(30)  # the winner stays alive (and its lease live) until both have tried
+    store.dispose()
+    Path(out).write_text(json.dumps(results))
+
+
+def lease_race(api_url: str, workdir: Path, env: dict[str, str], keys: list[str]) -> list[list[str]]:
+    """Two processes race for each key's lease; returns each process's outcome per key."""
+    ctx = _context(api_url, workdir)
+    barrier = ctx.Barrier(2)
+    outs = [workdir / f"lease-{i}.json" for i in range(2)]
+    procs = [ctx.Process(target=_lease_child, args=(env, keys, barrier, str(o))) for o in outs]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0, f"lease child exited {p.exitcode}"
+    return [json.loads(o.read_text()) for o in outs]
+
+
+def _run_child(env: dict[str, str], run_key: str, barrier: Any, out: str) -> None:
+    os.environ.update(env)
+    os.environ["GOLIVE_CRASH_AT"] = ""
+    os.environ["GOLIVE_PAUSE_AT"] = "checklist:before=3"  # the winner holds the key while the other tries
+    from golive.flows.engine.entry import golive_runbook
+
+    barrier.wait(60)
+    t0 = time.time()
+    state = golive_runbook(runbook=str(RUNBOOK), parameters={}, run_key=run_key, decisions=DECISIONS,
+                           return_state=True)
+    Path(out).write_text(json.dumps({"type": state.type.value, "message": state.message, "span": [t0, time.time()]}))
+
+
+def run_race(api_url: str, workdir: Path, env: dict[str, str], run_key: str) -> list[dict[str, Any]]:
+    """Two whole runs of one key started behind a barrier; returns both final states."""
+    ctx = _context(api_url, workdir)
+    barrier = ctx.Barrier(2)
+    outs = [workdir / f"race-{run_key}-{i}.json" for i in range(2)]
+    procs = [ctx.Process(target=_run_child, args=(env, run_key, barrier, str(o))) for o in outs]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(180)
+        assert p.exitcode == 0, f"run child exited {p.exitcode}"
+    return [json.loads(o.read_text()) for o in outs]
