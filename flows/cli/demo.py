@@ -40,7 +40,8 @@ PILOT_GATE = {"locations": "@pilot", "pilot_start": "2026-03-30", "pilot_end": "
 DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "pre-implementation",
-        "Vendor onboarding, prerequisites, five approvals, executive brief",
+        "Vendor onboarding, prerequisites, baselines from the store (3 late: a recorded override), approvals, brief",
+        params={"baseline_files": [str(EXAMPLE / "baseline" / f"{r}.csv") for r in ("central", "north", "east", "west", "south")]},
         inputs=EXAMPLE / "pre-implementation-inputs.yaml",
     ),
     DemoRun(

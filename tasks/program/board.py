@@ -28,6 +28,11 @@ NEXT: Mapping[State, tuple[str, str]] = {
 DONE = (State.LIVE, State.STABILISED)
 
 
+def in_use(store: Any) -> bool:
+    """Whether the program tracks anything yet (no board before the first transition or override)."""
+    return bool(repository.locations(store) or repository.overrides(store))
+
+
 def build(store: Any, org: Any, today: date) -> dict[str, Any]:
     from golive.tasks.gates.repository import open_rollbacks, verdicts
 
