@@ -32,6 +32,7 @@ app.add_typer(org_app, name="org")
 metrics_app = typer.Typer(no_args_is_help=True, help="Baseline and rollout metrics in the store.")
 app.add_typer(metrics_app, name="metrics")
 app.command("status")(cli_program.status)
+app.add_typer(cli_program.schedule_app, name="schedule")
 
 
 class PlanFormat(str, Enum):
