@@ -178,6 +178,15 @@ def run_transition(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     if target is State.DEFERRED and not str(params.get("reason") or "").strip():
         raise UserInputError(f"{ctx.step_key}: deferring a location needs a reason")
     where = repository.locations(store)
+    skipped: list[str] = []
+    if params.get("only_from"):  # e.g. a rollback moves only locations the program tracks as live
+        allowed = {None if str(v) == "untracked" else lifecycle.parse_state(v) for v in params["only_from"]}
+        skipped = [loc for loc in locations if (where[loc].state if loc in where else None) not in allowed]
+        locations = [loc for loc in locations if loc not in skipped]
+        if not locations:
+            ctx.audit("program.transition", {"step": ctx.step_key, "to": target.value, "changes": [],
+                                             "skipped": skipped})
+            return {"to": target.value, "changes": [], "locations": [], "skipped": skipped, "go_live_days": {}}
     illegal = []
     for loc in locations:
         w = where.get(loc)
@@ -213,8 +222,8 @@ def run_transition(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         changes.append(repository.Change(loc, target, wave, day, params.get("reason"),
                                           list(params.get("remediation") or []) or None, mine))
     done = repository.apply(store, changes, run_id=ctx.run_id, step_key=ctx.step_key)
-    ctx.audit("program.transition", {"step": ctx.step_key, "to": target.value, "changes": done})
-    return {"to": target.value, "changes": done, "locations": locations,
+    ctx.audit("program.transition", {"step": ctx.step_key, "to": target.value, "changes": done, "skipped": skipped})
+    return {"to": target.value, "changes": done, "locations": locations, "skipped": skipped,
             "go_live_days": {c["location"]: c["on"] for c in done} if target is State.LIVE else {}}
 
 

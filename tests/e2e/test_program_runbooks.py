@@ -117,3 +117,16 @@ def test_a_stored_no_go_stops_wave_2_until_an_override_and_slots_stagger_it(run_
         assert events.count("program.transition") >= 6 and "program.override" in events
     finally:
         store.dispose()
+
+    # A rollback of one location: only it becomes rolled back; the board turns the wave red.
+    rollback = run_book(RUNBOOKS / "rollback.yaml",
+                        {"locations": ["oak-park"], "reason": "availability below 95% for 3 days",
+                         "triggered_at": "2026-05-20T09:00:00+00:00"},
+                        decisions=decisions("rollback-inputs.yaml"))
+    assert steps_by_key(rollback)["lifecycle"]["outputs"]["changes"][0]["to"] == "rolled_back"
+    store = Store.open()
+    try:
+        states = {k: w.state.value for k, w in repository.locations(store).items()}
+        assert states.pop("oak-park") == "rolled_back" and set(states.values()) == {"stabilised"}
+    finally:
+        store.dispose()

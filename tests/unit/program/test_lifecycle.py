@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from golive.tasks.program.lifecycle import ALLOWED, IllegalTransition, State, check, parse_state
@@ -65,6 +65,7 @@ def test_day_cap_and_week_cap_and_weekends() -> None:
     assert days[5] == monday(wed) + timedelta(days=7)
 
 
+@settings(max_examples=40)
 @given(st.lists(st.tuples(st.integers(0, 30), st.sampled_from([1, 2, 3])), max_size=60))
 def test_filling_slots_never_breaks_a_cap(requests: list[tuple[int, int]]) -> None:
     book = SlotBook(holidays=frozenset({date(2026, 6, 10)}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from golive.tasks.planning import calendar as cal
@@ -23,6 +23,7 @@ def test_a_weekday_start_keeps_its_own_week() -> None:
     assert cal.week_start(wednesday, 1) == date(2026, 11, 30) and cal.week_end(wednesday, 1) == date(2026, 12, 4)
 
 
+@settings(max_examples=60)
 @given(st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)), st.integers(1, 30))
 def test_no_week_end_before_the_start(start: date, week: int) -> None:
     assert cal.week_end(start, week) >= start
