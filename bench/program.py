@@ -39,11 +39,14 @@ def _fresh(tmp: Path, name: str) -> Store:
 
 
 def ours(store: Store) -> Callable[[], object]:
+    def audit(event: str, data: Any) -> None:
+        store.audit.append(event, data, run_id="bench")
+
     def run() -> None:
         for phase in PHASES:
             ctx = StepContext(run_id="bench", run_key="bench", runbook="wave-go-live", step_id=phase, step_key=phase,
                               store=store, run_started=datetime(2026, 9, 7, 9, tzinfo=UTC),
-                              audit=lambda e, d: store.audit.append(e, d, run_id="bench"))
+                              audit=audit)
             TRANSITION(ctx, {"locations": LOCS, "to": phase, "wave": 3})
     return run
 

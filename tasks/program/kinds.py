@@ -93,10 +93,14 @@ def _targets(value: Any) -> list[State]:
 
 def run_check(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     store = _store(ctx)
-    locations = _ids(params["locations"])
-    _known(ctx, locations)
-    wave = _wave(params.get("wave"))
-    blocks = [b for t in _targets(params["to"]) for b in _blocks(ctx, store, t, locations, wave)]
+    if params.get("plan"):  # a whole wave plan ({wave: [ids]}): each wave against its own rules
+        groups = [(_ids(ids), _wave(n)) for n, ids in dict(params["plan"]).items() if ids]
+    else:
+        groups = [(_ids(params["locations"]), _wave(params.get("wave")))]
+    for locations, _w in groups:
+        _known(ctx, locations)
+    wave = groups[0][1] if len(groups) == 1 else None
+    blocks = [b for t in _targets(params["to"]) for locs, w in groups for b in _blocks(ctx, store, t, locs, w)]
     still, used = guards.lifted(blocks, store)
     ctx.audit("program.check", {"step": ctx.step_key, "to": params["to"], "wave": wave,
                                 "blocked": [b.to_dict() for b in still], "overridden": sorted(map(list, used))})
@@ -227,6 +231,58 @@ def run_transition(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             "go_live_days": {c["location"]: c["on"] for c in done} if target is State.LIVE else {}}
 
 
+# -- program.plan -------------------------------------------------------------------------------
+
+def run_plan(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Record the readiness assessment's wave plan: every location not yet in the program is
+    assessed, then scheduled into its wave or deferred with a remediation plan. Locations the
+    program already tracks are left as they are (a re-run never moves a live location back)."""
+    from golive.tasks.program import remediation
+
+    store = _store(ctx)
+    start = date.fromisoformat(str(params["start"])[:10]) if params.get("start") else today(ctx)
+    plan = {int(n): _ids(ids) for n, ids in dict(params.get("waves") or {}).items() if ids}
+    deferred = list(params.get("deferred") or [])
+    where = repository.locations(store)
+    fresh = [loc.id for loc in getattr(ctx.org, "locations", ())] or sorted({i for ids in plan.values() for i in ids})
+    fresh = [loc for loc in fresh if loc not in where]
+    if not fresh:
+        return {"assessed": [], "scheduled": {}, "deferred": [], "left": sorted(where)}
+    blocks = [b for n, ids in plan.items() for b in guards.wave_size(n, ids)]
+    still, used = guards.lifted(blocks, store)
+    if still:
+        ctx.audit("program.blocked", {"step": ctx.step_key, "to": "scheduled", "blocked": [b.to_dict() for b in still]})
+        raise GuardBlocked("blocked by the playbook's hard rules: " + "; ".join(b.format() for b in still)
+                           + " (split the wave in the plan, or a program.override step records an approval)")
+    changes = [repository.Change(loc, State.ASSESSED, None, start, "readiness assessment") for loc in fresh]
+    scheduled: dict[str, list[str]] = {}
+    for n, ids in sorted(plan.items()):
+        mine = tuple(i for (_g, s), i in used.items() if s == f"wave {n}")
+        for loc in ids:
+            if loc in fresh:
+                changes.append(repository.Change(loc, State.SCHEDULED, n, start, f"wave {n} of the plan",
+                                                  overrides=mine))
+                scheduled.setdefault(str(n), []).append(loc)
+    out_deferred: list[dict[str, Any]] = []
+    for d in deferred:
+        loc = str(d.get("id") if isinstance(d, Mapping) else d)
+        if loc not in fresh:
+            continue
+        fixes = list(d.get("fix") or []) if isinstance(d, Mapping) else []
+        tier = d.get("tier") if isinstance(d, Mapping) else None
+        items = remediation.plan(fixes, start)
+        reason = f"tier {tier}" if tier else "not scored (data missing)"
+        changes.append(repository.Change(loc, State.DEFERRED, None, start, reason, items))
+        out_deferred.append({"location": loc, "reason": reason, "remediation": items})
+    done = repository.apply(store, changes, run_id=ctx.run_id, step_key=ctx.step_key)
+    ctx.audit("program.transition", {"step": ctx.step_key, "to": "plan", "changes": done})
+    if out_deferred:
+        ctx.artifacts.table("remediation-plan", [{"location": d["location"], **i} for d in out_deferred
+                                                 for i in d["remediation"]],
+                            description=f"{len(out_deferred)} deferred location(s): remediation before re-assessment")
+    return {"assessed": fresh, "scheduled": scheduled, "deferred": out_deferred, "left": sorted(where)}
+
+
 # -- program.validation -----------------------------------------------------------------------
 
 def run_validation(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -255,6 +311,7 @@ KINDS: tuple[StepKind, ...] = (
     StepKind("program.transition", run_transition),
     StepKind("program.check", run_check),
     StepKind("program.override", run_override, request_input=override_request),
+    StepKind("program.plan", run_plan),
     StepKind("program.validation", run_validation),
     StepKind("program.board", run_board),
 )

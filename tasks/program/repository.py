@@ -135,3 +135,21 @@ def latest_validations(store: Any) -> dict[str, dict[str, Any]]:
             out[r.location_id] = {"passed": r.passed, "evidence": r.evidence, "run_id": r.run_id,
                                   "at": r.at.isoformat()}
         return out
+
+
+def forget_runs(store: Any, run_ids: set[str]) -> int:
+    """Remove what the given runs recorded in the program tables (a rehearsal starting over); a
+    location is forgotten only when every one of its transitions came from those runs."""
+    from sqlalchemy import delete
+
+    with store.session() as session:
+        events = list(session.scalars(select(ProgramEventRow)))
+        mine = {e.location_id for e in events if e.run_id in run_ids}
+        others = {e.location_id for e in events if e.run_id not in run_ids}
+        gone = sorted(mine - others)
+        session.execute(delete(ProgramEventRow).where(ProgramEventRow.run_id.in_(run_ids)))
+        session.execute(delete(GuardOverrideRow).where(GuardOverrideRow.run_id.in_(run_ids)))
+        session.execute(delete(ValidationResultRow).where(ValidationResultRow.run_id.in_(run_ids)))
+        if gone:
+            session.execute(delete(ProgramLocationRow).where(ProgramLocationRow.location_id.in_(gone)))
+        return len(gone)

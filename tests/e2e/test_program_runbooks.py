@@ -130,3 +130,40 @@ def test_a_stored_no_go_stops_wave_2_until_an_override_and_slots_stagger_it(run_
         assert states.pop("oak-park") == "rolled_back" and set(states.values()) == {"stabilised"}
     finally:
         store.dispose()
+
+
+@pytest.mark.slow  # two readiness runs (scoring, charts, brief) and a re-assessment: ~60 s here
+def test_the_plan_enters_the_program_an_oversized_wave_needs_a_decision_and_deferred_get_a_plan(
+        run_book: Any, golive_env: Path, org: None) -> None:
+    approvals = decisions("readiness-inputs.yaml")
+    undecided = {"approvals": {"approve-pilot": approvals["approvals"]["approve-pilot"]}}
+    stopped = run_book(RUNBOOKS / "readiness-assessment.yaml", {"as_of": "2027-01-11"}, decisions=undecided,
+                       run_key="plan-a")
+    assert stopped["state"] == "failed"
+    s = steps_by_key(stopped)
+    assert "wave-size (wave 2): 12 location(s) planned: split the wave, or approve its size" in s["plan-override"]["error"]
+    assert s["record-plan"]["state"] == "skipped"
+
+    done = run_book(RUNBOOKS / "readiness-assessment.yaml", {"as_of": "2027-01-11"}, decisions=approvals,
+                    run_key="plan-a")
+    assert done["state"] == "completed", done
+    plan = steps_by_key(done)["record-plan"]["outputs"]
+    assert {k: len(v) for k, v in plan["scheduled"].items()} == {"1": 3, "2": 12, "3": 6}
+    deferred = {d["location"]: d for d in plan["deferred"]}
+    assert set(deferred) == {"meadowbrook", "valley-view", "old-town", "bayview"}
+    items = deferred["old-town"]["remediation"]
+    assert {i["factor"]: i["owner"] for i in items}["IT Infrastructure Maturity"] == "VP of IT"
+    assert all(i["due"] == "2027-03-01" for i in items)  # 8 weeks after the 2027-01-04 start, a Monday
+
+    # Re-assessment: still tier 5, so it stays deferred; the lifecycle is unchanged.
+    again = run_book(RUNBOOKS / "reassess-location.yaml", {"location": "old-town"},
+                     decisions={"confirmations": {"remediation": "all"}})
+    assert again["state"] == "failed" and "still tier 5: it stays deferred" in steps_by_key(again)["fixed"]["error"]
+    store = Store.open()
+    try:
+        where = repository.locations(store)
+        assert where["old-town"].state.value == "deferred" and where["old-town"].remediation == items
+        assert where["lakeview-implant"].state.value == "scheduled" and where["lakeview-implant"].wave == 1
+        assert [o["subject"] for o in repository.overrides(store)] == ["wave 2"]
+    finally:
+        store.dispose()

@@ -140,3 +140,24 @@ def test_board_artifact_is_published(store: Any, acme: Organization, tmp_path: P
     c.artifacts = sink
     K["program.board"](c, {})
     assert sink.published[0][0:2] == ("markdown", "program-board")
+
+
+def test_the_plan_is_recorded_once_and_an_oversized_wave_blocks(store: Any, acme: Organization) -> None:
+    waves = {"1": W2[:3], "2": [f"x{i}" for i in range(9)]}
+    with pytest.raises(GuardBlocked, match=r"wave-size \(wave 2\): 9 location\(s\)"):
+        K["program.plan"](ctx(store, acme), {"waves": waves, "start": "2027-01-04"})
+    assert repository.locations(store) == {}  # nothing half-written
+    waves = {"1": W2[:3], "2": W2[3:]}
+    deferred = [{"id": "old-town", "tier": 5, "fix": ["IT Infrastructure Maturity 1/5 (internet unreliable)",
+                                                     "Local Champion Availability 1/5 (none)"]},
+                {"id": "bayview", "tier": None, "fix": ["collect data: Staff Tenure"]}]
+    out = K["program.plan"](ctx(store, acme), {"waves": waves, "deferred": deferred, "start": "2027-01-04"})
+    assert out["scheduled"] == {"1": W2[:3], "2": W2[3:]} and len(out["assessed"]) == len(acme.locations)
+    plan = {d["location"]: d["remediation"] for d in out["deferred"]}
+    assert [(i["factor"], i["owner"], i["due"]) for i in plan["old-town"]] == [
+        ("IT Infrastructure Maturity", "VP of IT", "2027-03-01"), ("Local Champion Availability", "Regional Manager", "2027-03-01")]
+    assert plan["bayview"][0]["factor"] == "data"
+    where = repository.locations(store)
+    assert where["rural-clinic"].state.value == "assessed" and where["old-town"].reason == "tier 5"
+    again = K["program.plan"](ctx(store, acme), {"waves": waves, "start": "2027-01-04"})
+    assert again["assessed"] == []  # a re-run moves nothing the program already tracks
