@@ -80,10 +80,13 @@ def test_a_stored_no_go_stops_wave_2_until_an_override_and_slots_stagger_it(run_
     params = {"wave": 2, "start_date": "2026-05-04", "locations": WAVE2, "config_exports": str(ACME / "platform-config")}
     wave = decisions("wave1-inputs.yaml")
     del wave["approvals"]["go-live-override"]  # the example's pilot override
+    wave["confirmations"]["earlier-wave-learnings"] = "all"  # waves 2-3 only
     stopped = run_book(RUNBOOKS / "wave-go-live.yaml", params, decisions=wave, run_key="wave2-a")
     assert stopped["state"] == "failed", stopped
     s = steps_by_key(stopped)
     assert s["start-parallel-run"]["state"] == "completed"
+    assert [i["id"] for i in s["earlier-wave-learnings"]["outputs"]["items"]] == [
+        "apply-learnings", "training-materials", "peer-champions", "regional-coordination"]
     err = s["go-live-override"]["error"]
     assert "previous-wave-go (wave 2): the latest wave 1 verdict is NO-GO" in err
     assert "integration-validated (downtown-metro): no integration validation recorded" in err
