@@ -208,7 +208,11 @@ def run_transition(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                            + " (a program.override step records an approved override)")
     on = date.fromisoformat(str(params["on"])) if params.get("on") else today(ctx)
     changes = []
-    book = SlotBook.of(repository.go_live_days(store))
+    try:
+        holidays = frozenset(date.fromisoformat(str(d)) for d in params.get("holidays") or ())
+    except ValueError:
+        raise UserInputError(f"{ctx.step_key}: holidays must be dates (YYYY-MM-DD)") from None
+    book = SlotBook.of(repository.go_live_days(store), holidays)
     when_full = str(params.get("when_full", "next"))
     for loc in locations:
         day = on

@@ -98,7 +98,10 @@ def test_a_full_day_fails_naming_the_next_free_slot(store: Any, acme: Organizati
     for loc in W2:
         repository.record_validation(store, location=loc, passed=True, evidence=None, run_id="v")
     K["program.transition"](ctx(store, acme), {"locations": W2[:3], "to": "live", "wave": 2, "on": "2026-06-10"})
-    with pytest.raises(SlotFull, match=r"no go-live slot on 2026-06-10 .*already has 3.*next free slot 2026-06-11"):
+    with pytest.raises(SlotFull, match=r"no go-live slot on 2026-06-10 .*already has 3.*next free slot 2026-06-12"):
+        K["program.transition"](ctx(store, acme), {"locations": W2[3:], "to": "live", "on": "2026-06-10",
+                                                   "when_full": "fail", "holidays": ["2026-06-11"]})
+    with pytest.raises(SlotFull, match=r"next free slot 2026-06-11"):
         K["program.transition"](ctx(store, acme), {"locations": W2[3:], "to": "live", "on": "2026-06-10",
                                                    "when_full": "fail"})
 
