@@ -307,8 +307,11 @@ def run_board(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     store = _store(ctx)
     b = board.build(store, ctx.org, today(ctx))
     path = board.publish(b, ctx.out_dir, ctx.artifacts)
+    reminders = [{"to": [str(r["owner"] or "VP of Ops")], "location": r["location"],
+                  "message": f"{r['location']}: overdue remediation: {item}"}
+                 for r in b["locations"] for item in r["overdue"]]
     return {"file": str(path), "waves": b["waves"], "locations": len(b["locations"]),
-            "overrides": len(b["overrides"])}
+            "overrides": len(b["overrides"]), "reminders": reminders}
 
 
 KINDS: tuple[StepKind, ...] = (

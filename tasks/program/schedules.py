@@ -3,6 +3,7 @@
 - Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live until its
   latest stored verdict is GO, then pauses. A wave with no go-live yet has no gate schedule.
 - The rollback watch runs hourly over the locations that are live (or stabilised).
+- The program status (board and overdue reminders) runs weekly, Mondays 08:00.
 Schedules are identified by a slug (`golive-plan-...`), so a sync updates its own schedules and
 leaves any other schedule on the deployment alone. Plain data: no Prefect import here.
 """
@@ -82,6 +83,11 @@ def desired(store: Any, timezone: str) -> list[Desired]:
                            GATE_HOUR, timezone, active,
                            f"wave {n} live since {go_live.isoformat()}; latest verdict "
                            f"{(verdict or 'none').upper()}" + ("" if active else ": GO, gate paused"), params))
+    if where:  # the weekly status report, Mondays 08:00, once the program tracks a location
+        first = min(e["on"] for e in events) if events else date.today()
+        monday = first + timedelta(days=(7 - first.weekday()) % 7)
+        out.append(Desired("program-status/program-status", "golive-plan-weekly-status", timedelta(weeks=1), monday,
+                           8, timezone, True, f"{len(where)} location(s) in the program", {}))
     live = sorted(loc for loc, w in where.items() if w.state in LIVE)
     first_live = _first(events, State.LIVE, set(live))
     out.append(Desired("rollback-watch/rollback-watch", "golive-plan-rollback-watch", timedelta(hours=1),

@@ -170,3 +170,25 @@ def test_the_plan_enters_the_program_an_oversized_wave_needs_a_decision_and_defe
         assert [o["subject"] for o in repository.overrides(store)] == ["wave 2"]
     finally:
         store.dispose()
+
+
+def test_weekly_status_reminds_the_owner_of_an_overdue_remediation(run_book: Any, golive_env: Path, org: None) -> None:
+    from datetime import date
+
+    store = Store.open()
+    try:
+        store.start_run(run_id="seed", run_key="seed", runbook="readiness-assessment", parameters={})
+        plan = [{"factor": "IT Infrastructure Maturity", "action": "bandwidth upgrade to 50 Mbps", "owner": "VP of IT",
+                 "due": "2026-01-05"}]
+        repository.apply(store, [repository.Change("old-town", repository.State.DEFERRED, None, date(2025, 11, 3),
+                                                   "tier 5", plan)], run_id="seed", step_key="seed")
+    finally:
+        store.dispose()
+    result = run_book(RUNBOOKS / "program-status.yaml", {})
+    assert result["state"] == "completed", result
+    s = steps_by_key(result)
+    (reminder,) = [v for k, v in s.items() if k.startswith("remind[")]
+    assert reminder["outputs"]["to"] == ["VP of IT"]
+    assert "old-town: overdue remediation: bandwidth upgrade to 50 Mbps (due 2026-01-05, VP of IT)" in \
+        reminder["outputs"]["message"]
+    assert "| old-town | deferred |" in Path(s["board"]["outputs"]["file"]).read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ PILOT = ["lakeview-implant", "riverside-ortho", "harbor-point"]
 
 def deployments(client: Any) -> dict[str, Any]:
     ids = {}
-    for name in ("go-no-go-wave1", "go-no-go-wave2", "rollback-watch"):
+    for name in ("go-no-go-wave1", "go-no-go-wave2", "rollback-watch", "program-status"):
         flow_id = client.create_flow_from_name(name)
         ids[name] = client.create_deployment(flow_id=flow_id, name=name)
     return ids
@@ -47,7 +47,11 @@ def test_sync_creates_the_plan_schedules_and_a_go_pauses_the_gate(golive_env: Pa
         ids = deployments(client)
         first = apply_schedules(desired(store, "America/Chicago"))
         assert [(r["slug"], r["action"]) for r in first] == [("golive-plan-wave1-gate", "created"),
+                                                             ("golive-plan-weekly-status", "created"),
                                                              ("golive-plan-rollback-watch", "created")]
+        weekly = schedules(client, ids["program-status"])["golive-plan-weekly-status"]
+        assert weekly.active and weekly.schedule.interval == timedelta(weeks=1)
+        assert weekly.schedule.anchor_date.date() == day  # 2026-03-30 is a Monday
         gate = schedules(client, ids["go-no-go-wave1"])["golive-plan-wave1-gate"]
         assert gate.active and gate.schedule.interval == timedelta(days=1)
         assert gate.schedule.anchor_date.date() == day and gate.parameters["locations"] == sorted(PILOT)
@@ -63,6 +67,7 @@ def test_sync_creates_the_plan_schedules_and_a_go_pauses_the_gate(golive_env: Pa
                                  decided_at=datetime.now(UTC)))
         second = apply_schedules(desired(store, "America/Chicago"))
         assert [(r["slug"], r["action"]) for r in second] == [("golive-plan-wave1-gate", "paused"),
+                                                              ("golive-plan-weekly-status", "updated"),
                                                               ("golive-plan-rollback-watch", "updated")]
         after = schedules(client, ids["go-no-go-wave1"])
         assert list(after) == ["golive-plan-wave1-gate"] and not after["golive-plan-wave1-gate"].active
