@@ -185,6 +185,9 @@ _KINDS: tuple[KindSpec, ...] = (
              side_effects=True),
     KindSpec("program.board", _PROGRAM, "Render the program board (Markdown under out/ and an artifact)",
              observes=True),
+    KindSpec("program.invariants", _PROGRAM,
+             "Check the program's invariants over the stored history (legal lifecycle, GO, validation, slots)",
+             observes=True),
 )
 
 STEP_KINDS: Mapping[str, KindSpec] = {k.name: k for k in _KINDS}

@@ -314,6 +314,27 @@ def run_board(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             "overrides": len(b["overrides"]), "reminders": reminders}
 
 
+# -- program.invariants -------------------------------------------------------------------------
+
+class InvariantBroken(StepFailed):
+    """The store shows a change that broke one of the program's invariants."""
+
+
+def run_invariants(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    from golive.tasks.program import invariants
+
+    results = [r.to_dict() for r in invariants.check(_store(ctx))]
+    ctx.artifacts.table("program-invariants", results, description="Program invariants over the stored history")
+    broken = [r for r in results if r["broken"]]
+    ctx.audit("program.invariants", {"step": ctx.step_key, "results": [{k: r[k] for k in ("invariant", "checked", "broken")}
+                                                                       for r in results]})
+    if broken and params.get("fail_on_broken", True):
+        raise InvariantBroken("program invariants broken: " + "; ".join(
+            f"{r['invariant']} ({r['broken']} of {r['checked']}): {r['details'][0]}" for r in broken))
+    return {"results": results, "broken": sum(r["broken"] for r in results),
+            "checked": sum(r["checked"] for r in results)}
+
+
 KINDS: tuple[StepKind, ...] = (
     StepKind("program.transition", run_transition),
     StepKind("program.check", run_check),
@@ -321,4 +342,5 @@ KINDS: tuple[StepKind, ...] = (
     StepKind("program.plan", run_plan),
     StepKind("program.validation", run_validation),
     StepKind("program.board", run_board),
+    StepKind("program.invariants", run_invariants),
 )

@@ -133,6 +133,12 @@ def test_a_stored_no_go_stops_wave_2_until_an_override_and_slots_stagger_it(run_
         assert states.pop("oak-park") == "rolled_back" and set(states.values()) == {"stabilised"}
     finally:
         store.dispose()
+    # The weekly status checks the invariants over all of it: the overrides are what made it legal.
+    status = run_book(RUNBOOKS / "program-status.yaml", {})
+    assert status["state"] == "completed", status
+    checks = {r["invariant"]: r for r in steps_by_key(status)["invariants"]["outputs"]["results"]}
+    assert checks["go-live-needs-go"]["checked"] == 7 and checks["go-live-needs-go"]["broken"] == 0
+    assert checks["slots"]["checked"] == 7 and checks["lifecycle"]["broken"] == 0
 
 
 @pytest.mark.slow  # two readiness runs (scoring, charts, brief) and a re-assessment: ~60 s here

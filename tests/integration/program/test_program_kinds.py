@@ -14,8 +14,8 @@ from golive.tasks.foundation.errors import ApprovalRejected
 from golive.tasks.gates.records import GateVerdictRow
 from golive.tasks.planning.organization import Organization
 from golive.tasks.program import repository
-from golive.tasks.program.kinds import KINDS, GuardBlocked, SlotFull
-from golive.tasks.program.lifecycle import IllegalTransition
+from golive.tasks.program.kinds import KINDS, GuardBlocked, InvariantBroken, SlotFull
+from golive.tasks.program.lifecycle import IllegalTransition, State
 
 pytestmark = pytest.mark.integration
 
@@ -164,3 +164,27 @@ def test_the_plan_is_recorded_once_and_an_oversized_wave_blocks(store: Any, acme
     assert where["rural-clinic"].state.value == "assessed" and where["old-town"].reason == "tier 5"
     again = K["program.plan"](ctx(store, acme), {"waves": waves, "start": "2027-01-04"})
     assert again["assessed"] == []  # a re-run moves nothing the program already tracks
+
+
+def test_invariants_find_what_bypassed_the_guards(store: Any, acme: Organization) -> None:
+    # A clean history written through the kinds: nothing broken.
+    walk_to_parallel_run(store, acme, W2[:3], 2)
+    verdict(store, "1", "go")
+    for loc in W2[:3]:
+        repository.record_validation(store, location=loc, passed=True, evidence=None, run_id="v")
+    K["program.transition"](ctx(store, acme), {"locations": W2[:3], "to": "live", "wave": 2, "on": "2026-06-10"})
+    clean = K["program.invariants"](ctx(store, acme), {})
+    assert clean["broken"] == 0 and clean["checked"] >= 15
+    # Writes that went around the guards (straight into the tables): each invariant names them.
+    day = date(2026, 6, 10)
+    repository.apply(store, [repository.Change(W2[3], State.LIVE, 3, day),          # untracked -> live, unvalidated
+                             repository.Change(W2[0], State.LIVE, 2, day)],         # live twice, 5th that day
+                     run_id="run-1", step_key="sql")
+    out = K["program.invariants"](ctx(store, acme), {"fail_on_broken": False})
+    broken = {r["invariant"]: r["details"] for r in out["results"] if r["broken"]}
+    assert set(broken) == {"lifecycle", "go-live-needs-go", "go-live-validated", "slots", "one-go-live"}
+    assert broken["go-live-needs-go"] == ["lakeview-implant live on 2026-06-10 in wave 3 without a stored GO for wave 2"]
+    assert "lakeview-implant: illegal transition not in the program -> live" in broken["lifecycle"][0]
+    assert broken["slots"] == ["2026-06-10: 4 go-lives (at most 3)", "2026-06-10: 5 go-lives (at most 3)"]
+    with pytest.raises(InvariantBroken, match=r"one-go-live \(1 of 5\): downtown-metro went live again"):
+        K["program.invariants"](ctx(store, acme), {})
