@@ -73,6 +73,7 @@ _IMAGING = "golive.tasks.imaging.kinds"
 _PMS = "golive.tasks.pms.kinds"
 _PLANNING = "golive.tasks.planning.kinds"
 _COMPLIANCE = "golive.tasks.compliance.kinds"
+_PROGRAM = "golive.tasks.program.kinds"
 
 _KINDS: tuple[KindSpec, ...] = (
     # core
@@ -173,6 +174,24 @@ _KINDS: tuple[KindSpec, ...] = (
              side_effects=True),
     KindSpec("compliance.migration_check", _COMPLIANCE,
              "Migration sample validation: counts per category against the source, failed-records log"),
+    # the program: location lifecycle, hard-rule guards and their overrides, the board
+    KindSpec("program.transition", _PROGRAM,
+             "Move locations through the lifecycle (state machine); guards and go-live slots enforced",
+             side_effects=True),
+    KindSpec("program.check", _PROGRAM, "Which playbook hard rules block a lifecycle change (from the store)",
+             observes=True),
+    KindSpec("program.override", _PROGRAM, "Set blocking hard rules aside by a recorded approval with a reason",
+             side_effects=True),
+    KindSpec("program.plan", _PROGRAM,
+             "Record the wave plan: assessed, scheduled per wave, deferred with a remediation plan",
+             side_effects=True),
+    KindSpec("program.validation", _PROGRAM, "Record a location's integration validation outcome",
+             side_effects=True),
+    KindSpec("program.board", _PROGRAM, "Render the program board (Markdown under out/ and an artifact)",
+             observes=True),
+    KindSpec("program.invariants", _PROGRAM,
+             "Check the program's invariants over the stored history (legal lifecycle, GO, validation, slots)",
+             observes=True),
 )
 
 STEP_KINDS: Mapping[str, KindSpec] = {k.name: k for k in _KINDS}

@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from golive.flows.cli import demo_compliance, demo_pms, demo_runs
+from golive.flows.cli import demo_compliance, demo_pms, demo_program, demo_runs
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
@@ -40,13 +40,14 @@ PILOT_GATE = {"locations": "@pilot", "pilot_start": "2026-03-30", "pilot_end": "
 DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "pre-implementation",
-        "Vendor onboarding, prerequisites, five approvals, executive brief",
+        "Vendor onboarding, prerequisites, baselines from the store (3 late: a recorded override), approvals, brief",
+        params={"baseline_files": [str(EXAMPLE / "baseline" / f"{r}.csv") for r in ("central", "north", "east", "west", "south")]},
         inputs=EXAMPLE / "pre-implementation-inputs.yaml",
     ),
     DemoRun(
         "readiness-assessment",
-        "Score 25 locations, pick the pilot, wave plan, calendar (.ics), baseline check",
-        approve=("approve-pilot=Carmen Ortiz:COO",),
+        "Score 25 locations, pick the pilot, wave plan (12-site wave 2 approved), calendar (.ics), baselines",
+        inputs=EXAMPLE / "readiness-inputs.yaml",
     ),
     *demo_compliance.runs(DemoRun),  # security and HIPAA verification (PHI guard evidence), configuration drift
     DemoRun(
@@ -138,7 +139,9 @@ def main() -> int:
 
         demo_dicom.prepare(found)
         demo_dicom.show(console)
+        demo_program.reset()  # a fresh rehearsal of the program's lifecycle
         failures = _run_all(console, summary, outputs, found)
+        demo_program.show(console)
         failures += demo_pms.version_matrix(console, simulator, found["simulator"])
         failures += demo_runs.show(console)
     finally:

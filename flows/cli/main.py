@@ -14,6 +14,7 @@ import typer
 from golive.flows.cli import compliance as cli_compliance
 from golive.flows.cli import imaging as cli_imaging
 from golive.flows.cli import pms as cli_pms
+from golive.flows.cli import program as cli_program
 from golive.flows.cli import runs as cli_runs
 from golive.flows.engine.scope import jsonable
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
@@ -32,6 +33,8 @@ org_app = typer.Typer(no_args_is_help=True, help="The organization file (people,
 app.add_typer(org_app, name="org")
 metrics_app = typer.Typer(no_args_is_help=True, help="Baseline and rollout metrics in the store.")
 app.add_typer(metrics_app, name="metrics")
+app.command("status")(cli_program.status)
+app.add_typer(cli_program.schedule_app, name="schedule")
 
 
 class PlanFormat(str, Enum):

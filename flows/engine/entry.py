@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -67,6 +68,7 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     try:
         state, results = run_steps(rc)
     finally:
+        _refresh_board(rc)
         store.finish_run(run_id, state)
         store.audit.append("run.end", {"runbook": book.name, "state": state}, run_id=run_id)
         if holder is not None:
@@ -78,6 +80,19 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
         failed = ", ".join(r.key for r in results if r.state == "failed")
         return Failed(message=f"runbook {book.name} {state.replace('_', ' ')}; failed steps: {failed}", data=summary)
     return summary
+
+
+def _refresh_board(rc: RunContext) -> None:
+    """Every run refreshes the program board (out/program-board.md and a Prefect artifact) once the
+    program tracks a location; a board that cannot be drawn is logged, never fails the run."""
+    from golive.flows.engine.step_task import PrefectArtifacts
+    from golive.tasks.program import board
+
+    try:
+        if board.in_use(rc.store):
+            board.publish(board.build(rc.store, rc.org, rc.started.date()), rc.out_dir, PrefectArtifacts("golive"))
+    except Exception as exc:  # noqa: BLE001  (the run's own outcome matters more than its board)
+        logging.getLogger("golive.program").warning("program board not refreshed: %s", exc)
 
 
 @flow(name="golive-runbook", flow_run_name="{runbook}", validate_parameters=False,

@@ -6,6 +6,7 @@ Outputs carry no patient identifiers: series are named by a one-way key, files b
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import time
 import uuid
@@ -51,6 +52,16 @@ def _series_dir(ctx: StepContext, params: dict[str, Any]) -> Path:
         except OSError:  # another step won the race; its phantom is identical (same seed)
             shutil.rmtree(tmp, ignore_errors=True)
     return out / "series"
+
+
+def _evidence_dir(ctx: StepContext) -> Path:
+    """out/<run key>/<location>/ when the run is for a location (integration validation): the next
+    location's evidence never overwrites this one's. Otherwise out/ as before."""
+    location = (ctx.params or {}).get("location")
+    if not location:
+        return Path(ctx.out_dir)
+    safe = [re.sub(r"[^A-Za-z0-9._-]+", "-", str(part)).strip(".-") or "x" for part in (ctx.run_key, location)]
+    return Path(ctx.out_dir).joinpath(*safe)
 
 
 def _peer(params: dict[str, Any]) -> net.Peer:
@@ -185,7 +196,7 @@ def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         reference = str(series.parent / "labels.npy")
     thr = dict({"dice_mandible": 0.95, "dice_teeth": 0.90, "dice_canal": 0.80, "hd95_canal_mm": 1.5},
                **(params.get("thresholds") or {}))
-    out_dir = Path(ctx.out_dir) / "imaging" / f"analysis-{ctx.step_key}".replace("/", "-")
+    out_dir = _evidence_dir(ctx) / "imaging" / f"analysis-{ctx.step_key}".replace("/", "-")
     try:
         summary = analyze(series, out_dir, bundle=params.get("bundle"), reference=reference,
                           confidence_threshold=_confidence_threshold(ctx, params))

@@ -146,13 +146,19 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def first_monday(start: date) -> date:
+    """Monday of a timeline's week 1: the week of `start`, or the next one when `start` falls on a
+    weekend (a Sunday start must not get a week-1 Friday two days before it)."""
+    return monday(start) + timedelta(weeks=1 if start.weekday() >= 5 else 0)
+
+
 def week_number(start: date, day: date) -> int:
-    """1-based week of `day` in a timeline whose week 1 contains `start`."""
-    return (monday(day) - monday(start)).days // 7 + 1
+    """1-based week of `day` in a timeline whose week 1 contains `start` (or follows a weekend start)."""
+    return (monday(day) - first_monday(start)).days // 7 + 1
 
 
 def week_start(start: date, week: int) -> date:
-    return monday(start) + timedelta(weeks=week - 1)
+    return first_monday(start) + timedelta(weeks=week - 1)
 
 
 def week_end(start: date, week: int) -> date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,11 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     values = {**ctx.scope, "context": params.get("context", {}), "title": params.get("title", template)}
     markdown = render_markdown(template, values)
     target_dir = ctx.out_dir / ctx.run_key
+    if params.get("folder"):  # e.g. one location's report in a run that has its own evidence folder
+        folder = str(params["folder"])
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", folder):
+            raise StepFailed(f"report folder {folder!r}: one folder name (letters, digits, . _ -)")
+        target_dir = target_dir / folder
     target_dir.mkdir(parents=True, exist_ok=True)
     stem = params.get("name", template)
     written: list[str] = []

@@ -17,7 +17,9 @@ def test_readiness_assessment_runs_and_renders_the_brief(run_book: Any, golive_e
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
     result = run_book(RUNBOOKS / "readiness-assessment.yaml", {"as_of": "2027-01-11"},
-                      decisions={"approvals": {"approve-pilot": {"name": "Carmen Ortiz", "role": "COO"}}})
+                      decisions={"approvals": {"approve-pilot": {"name": "Carmen Ortiz", "role": "COO"},
+                                               "plan-override": {"name": "Carmen Ortiz", "role": "COO",
+                                                                 "comment": "two regional trainers for wave 2"}}})
     assert result["state"] == "completed", result
     steps = {s["id"]: s for s in result["steps"]}
     assert steps["waves"]["outputs"]["pilot"] == ["lakeview-implant", "riverside-ortho", "harbor-point"]

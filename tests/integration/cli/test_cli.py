@@ -48,7 +48,7 @@ def test_plan_formats(tmp_path: Path) -> None:
     mermaid = golive("plan", "pre-implementation", "--format", "mermaid", cwd=tmp_path)
     assert mermaid.stdout.startswith("flowchart TD") and "approve_timeline --> approve_board" in mermaid.stdout
     as_json = json.loads(golive("plan", "pre-implementation", "--format", "json", cwd=tmp_path).stdout)
-    assert as_json["runbook"] == "pre-implementation" and len(as_json["steps"]) == 15 + 1  # 15 steps, 1 on failure
+    assert as_json["runbook"] == "pre-implementation" and len(as_json["steps"]) == 18 + 1  # 18 steps, 1 on failure
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -1,0 +1,59 @@
+"""The program part of `make demo`: each demo is a fresh rehearsal, so what earlier demo runs
+recorded in the program (lifecycle, overrides, validations) is forgotten first, audited; at the
+end the board (`golive status`) and the schedules `golive schedule sync` would set (dry run)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+
+
+def reset() -> int:
+    from sqlalchemy import select
+
+    from golive.tasks.program import repository
+    from golive.tasks.store import Store
+    from golive.tasks.store.models import RunRow
+
+    store = Store.open()
+    try:
+        with store.session(readonly=True) as s:
+            demo_runs = {r.run_id for r in s.scalars(select(RunRow).where(RunRow.run_key.like("demo-%")))}
+        gone = repository.forget_runs(store, demo_runs) if demo_runs else 0
+        if gone:
+            store.audit.append("program.demo_reset", {"locations": gone, "runs": len(demo_runs)})
+        return gone
+    finally:
+        store.dispose()
+
+
+def show(console: Console, org: Any = None) -> None:
+    from golive.flows.engine.org import load_org
+    from golive.tasks.program import board
+    from golive.tasks.program.schedules import desired
+    from golive.tasks.store import Store
+
+    organization = org or load_org(None)
+    store = Store.open()
+    try:
+        b = board.build(store, organization, datetime.now(UTC).date())
+        wanted = desired(store, getattr(organization, "timezone", None) or "UTC")
+    finally:
+        store.dispose()
+    console.rule("program board (golive status)")
+    for w in b["waves"]:
+        console.print(f"wave {w['wave']}: {w['live']}/{w['locations']} live ({w['progress_pct']}%), last gate "
+                      f"{(w['last_gate'] or '—').upper()}, {w['rag'].upper()}")
+    phases: dict[str, int] = {}
+    for r in b["locations"]:
+        phases[r["phase"]] = phases.get(r["phase"], 0) + 1
+    console.print("locations by phase: " + ", ".join(f"{k} {v}" for k, v in sorted(phases.items())))
+    for o in b["overrides"]:
+        console.print(f"override #{o['id']} {o['guard']} ({o['subject']}) by {o['name']} ({o['role']}): {o['reason']}",
+                      markup=False)
+    console.rule("schedules from the plan (golive schedule sync --dry-run)")
+    for d in wanted:
+        console.print(f"{d.deployment} every {int(d.every.total_seconds() // 3600)} h from {d.anchor}: "
+                      f"{'active' if d.active else 'paused'} ({d.why})", markup=False)

@@ -1,0 +1,89 @@
+"""The program's invariants, checked over what the store holds (every transition, verdict,
+validation and override), whoever wrote it: a runbook, a schedule or a hand-made SQL change.
+
+- lifecycle: replaying each location's transitions through the state machine finds no illegal one;
+- go-live-needs-go: a wave N >= 2 go-live came after a stored GO for wave N-1, or relied on an override;
+- go-live-validated: a go-live came after a passed integration validation, or relied on an override;
+- slots: at most 3 go-lives a day, at most 5 a week in wave 3;
+- one-go-live: no location went live twice without a rollback (or pause) between.
+Each returns how often it was checked and what broke.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from golive.tasks.program import lifecycle, repository
+from golive.tasks.program.lifecycle import State
+from golive.tasks.program.slots import DAY_CAP, WEEK_CAP, monday
+
+
+@dataclass
+class Result:
+    name: str
+    checked: int = 0
+    broken: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"invariant": self.name, "checked": self.checked, "broken": len(self.broken), "details": self.broken[:20]}
+
+
+def check(store: Any) -> list[Result]:
+    from golive.tasks.gates.repository import verdicts
+
+    events = repository.events(store)
+    overrides = {o["id"]: o for o in repository.overrides(store)}
+    with store.session(readonly=True) as session:
+        from sqlalchemy import select
+
+        from golive.tasks.program.records import ValidationResultRow
+
+        validations = [(r.location_id, r.passed, r.at) for r in session.scalars(select(ValidationResultRow))]
+    gos = [(int(v["wave"]), v) for v in verdicts(store) if v["wave"] and str(v["wave"]).isdigit() and v["verdict"] == "go"]
+    legal, needs_go, validated, slots, once = (Result("lifecycle"), Result("go-live-needs-go"),
+                                               Result("go-live-validated"), Result("slots"), Result("one-go-live"))
+    state: dict[str, tuple[State | None, State | None]] = {}
+    live_since: dict[str, bool] = {}
+    per_day: Counter[Any] = Counter()
+    per_week: Counter[Any] = Counter()
+    for e in events:
+        loc, target = e["location"], State(e["to"])
+        current, paused_from = state.get(loc, (None, None))
+        legal.checked += 1
+        try:
+            lifecycle.check(loc, current, target, paused_from)
+        except lifecycle.IllegalTransition as exc:
+            legal.broken.append(f"event #{e['id']}: {exc}")
+        state[loc] = (target, current if target is State.PAUSED else None)
+        if target is not State.LIVE:
+            if target in (State.ROLLED_BACK, State.PAUSED):
+                live_since[loc] = False
+            continue
+        used = {overrides[i]["guard"] for i in e["overrides"] if i in overrides}
+        wave = e["wave"]
+        if wave is not None and wave >= 2:
+            needs_go.checked += 1
+            ok = any(n == wave - 1 and v["as_of"] <= e["on"].isoformat() for n, v in gos) or "previous-wave-go" in used
+            if not ok:
+                needs_go.broken.append(f"{loc} live on {e['on']} in wave {wave} without a stored GO for wave {wave - 1}")
+        validated.checked += 1
+        at = datetime.fromisoformat(e["at"])
+        if not any(v_loc == loc and passed and v_at <= at for v_loc, passed, v_at in validations) \
+                and "integration-validated" not in used:
+            validated.broken.append(f"{loc} live on {e['on']} without a passed integration validation or override")
+        per_day[e["on"]] += 1
+        per_week[(wave, monday(e["on"]))] += 1
+        slots.checked += 1
+        if per_day[e["on"]] > DAY_CAP:
+            slots.broken.append(f"{e['on']}: {per_day[e['on']]} go-lives (at most {DAY_CAP})")
+        cap = WEEK_CAP.get(wave or 0)
+        if cap is not None and per_week[(wave, monday(e["on"]))] > cap:
+            slots.broken.append(f"week of {monday(e['on'])}: {per_week[(wave, monday(e['on']))]} wave {wave} go-lives (at most {cap})")
+        once.checked += 1
+        if live_since.get(loc):
+            once.broken.append(f"{loc} went live again on {e['on']} without a rollback or pause between")
+        live_since[loc] = True
+    return [legal, needs_go, validated, slots, once]

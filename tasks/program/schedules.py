@@ -1,0 +1,97 @@
+"""Deployment schedules from the stored plan (what `golive schedule sync` applies to Prefect).
+
+- Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live until its
+  latest stored verdict is GO, then pauses. A wave with no go-live yet has no gate schedule.
+- The rollback watch runs hourly over the locations that are live (or stabilised).
+- The program status (board and overdue reminders) runs weekly, Mondays 08:00.
+Schedules are identified by a slug (`golive-plan-...`), so a sync updates its own schedules and
+leaves any other schedule on the deployment alone. Plain data: no Prefect import here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from golive.tasks.program import repository
+from golive.tasks.program.lifecycle import State
+
+GATES = {1: "go-no-go-wave1", 2: "go-no-go-wave2"}  # wave 3 has no gate runbook in runbooks/
+GATE_HOUR = 7  # the gate reads yesterday's metrics each morning
+LIVE = (State.LIVE, State.STABILISED)
+
+
+@dataclass(frozen=True)
+class Desired:
+    deployment: str  # <flow name>/<deployment name>, as prefect.yaml names them (both the runbook name)
+    slug: str
+    every: timedelta
+    anchor: date  # the first day it runs (local midnight + hour in the organization's time zone)
+    hour: int
+    timezone: str
+    active: bool
+    why: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"deployment": self.deployment, "slug": self.slug, "every_s": int(self.every.total_seconds()),
+                "anchor": self.anchor.isoformat(), "hour": self.hour, "timezone": self.timezone,
+                "active": self.active, "why": self.why, "parameters": self.parameters}
+
+
+def _first(events: list[dict[str, Any]], to: State, locations: set[str]) -> date | None:
+    days = [e["on"] for e in events if e["to"] == to.value and e["location"] in locations]
+    return min(days) if days else None
+
+
+def desired(store: Any, timezone: str) -> list[Desired]:
+    from golive.tasks.gates.repository import verdicts
+
+    where = repository.locations(store)
+    events = repository.events(store)
+    latest = {}
+    for v in verdicts(store):
+        if v["wave"] is not None:
+            latest[str(v["wave"])] = v["verdict"]
+    waves: dict[int, set[str]] = {}
+    for loc, w in where.items():
+        if w.wave is not None and w.state not in (State.DEFERRED,):
+            waves.setdefault(w.wave, set()).add(loc)
+    out = []
+    for n, locs in sorted(waves.items()):
+        if n not in GATES:
+            continue
+        go_live = _first(events, State.LIVE, locs)
+        if go_live is None:
+            continue
+        verdict = latest.get(str(n))
+        params: dict[str, Any] = {"locations": sorted(locs), "pilot_start": go_live.isoformat(),
+                                  "pilot_end": (go_live + timedelta(days=27)).isoformat(),
+                                  "baseline_start": (go_live - timedelta(days=28)).isoformat(),
+                                  "baseline_end": (go_live - timedelta(days=1)).isoformat()}
+        if n == 2:
+            w1 = waves.get(1, set())
+            t1 = _first(events, State.TRAINING, w1) or go_live
+            p1 = _first(events, State.PARALLEL_RUN, w1) or t1
+            params.update({"wave1_locations": sorted(w1),
+                           "training_start": (_first(events, State.TRAINING, locs) or go_live).isoformat(),
+                           "wave1_training_start": t1.isoformat(),
+                           "wave1_training_end": max(t1, p1 - timedelta(days=1)).isoformat()})
+        active = verdict != "go"
+        out.append(Desired(f"{GATES[n]}/{GATES[n]}", f"golive-plan-wave{n}-gate", timedelta(days=1), go_live,
+                           GATE_HOUR, timezone, active,
+                           f"wave {n} live since {go_live.isoformat()}; latest verdict "
+                           f"{(verdict or 'none').upper()}" + ("" if active else ": GO, gate paused"), params))
+    if where:  # the weekly status report, Mondays 08:00, once the program tracks a location
+        first = min(e["on"] for e in events) if events else date.today()
+        monday = first + timedelta(days=(7 - first.weekday()) % 7)
+        out.append(Desired("program-status/program-status", "golive-plan-weekly-status", timedelta(weeks=1), monday,
+                           8, timezone, True, f"{len(where)} location(s) in the program", {}))
+    live = sorted(loc for loc, w in where.items() if w.state in LIVE)
+    first_live = _first(events, State.LIVE, set(live))
+    out.append(Desired("rollback-watch/rollback-watch", "golive-plan-rollback-watch", timedelta(hours=1),
+                       first_live or date.today(), 0, timezone, bool(live),
+                       f"{len(live)} live location(s)" if live else "no live location: paused",
+                       {"locations": live}))
+    return out

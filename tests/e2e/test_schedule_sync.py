@@ -1,0 +1,80 @@
+"""`golive schedule sync` against a real Prefect server: the plan's schedules appear on the
+deployments (gate daily from the wave's go-live, rollback watch hourly for live locations), a
+stored GO pauses its gate, and a second sync updates rather than duplicates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from golive.flows.cli.main import app
+from golive.flows.cli.program import apply_schedules
+from golive.tasks.gates.records import GateVerdictRow
+from golive.tasks.program import repository
+from golive.tasks.program.lifecycle import State
+from golive.tasks.program.schedules import desired
+from golive.tasks.store import Store
+
+pytestmark = pytest.mark.e2e
+PILOT = ["lakeview-implant", "riverside-ortho", "harbor-point"]
+
+
+def deployments(client: Any) -> dict[str, Any]:
+    ids = {}
+    for name in ("go-no-go-wave1", "go-no-go-wave2", "rollback-watch", "program-status"):
+        flow_id = client.create_flow_from_name(name)
+        ids[name] = client.create_deployment(flow_id=flow_id, name=name)
+    return ids
+
+
+def schedules(client: Any, dep_id: Any) -> dict[str, Any]:
+    return {s.slug: s for s in client.read_deployment_schedules(dep_id)}
+
+
+def test_sync_creates_the_plan_schedules_and_a_go_pauses_the_gate(golive_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect import get_client
+
+    store = Store.open()
+    store.start_run(run_id="r", run_key="k", runbook="wave-go-live", parameters={})
+    day = date(2026, 3, 30)
+    for to in (State.SCHEDULED, State.CONFIGURING, State.TRAINING, State.PARALLEL_RUN, State.LIVE):
+        repository.apply(store, [repository.Change(loc, to, 1, day) for loc in PILOT], run_id="r", step_key=to.value)
+    with get_client(sync_client=True) as client:
+        ids = deployments(client)
+        first = apply_schedules(desired(store, "America/Chicago"))
+        assert [(r["slug"], r["action"]) for r in first] == [("golive-plan-wave1-gate", "created"),
+                                                             ("golive-plan-weekly-status", "created"),
+                                                             ("golive-plan-rollback-watch", "created")]
+        weekly = schedules(client, ids["program-status"])["golive-plan-weekly-status"]
+        assert weekly.active and weekly.schedule.interval == timedelta(weeks=1)
+        assert weekly.schedule.anchor_date.date() == day  # 2026-03-30 is a Monday
+        gate = schedules(client, ids["go-no-go-wave1"])["golive-plan-wave1-gate"]
+        assert gate.active and gate.schedule.interval == timedelta(days=1)
+        assert gate.schedule.anchor_date.date() == day and gate.parameters["locations"] == sorted(PILOT)
+        assert gate.parameters["pilot_start"] == "2026-03-30" and gate.parameters["baseline_end"] == "2026-03-29"
+        watch = schedules(client, ids["rollback-watch"])["golive-plan-rollback-watch"]
+        assert watch.active and watch.schedule.interval == timedelta(hours=1)
+        assert watch.parameters["locations"] == sorted(PILOT)
+        assert schedules(client, ids["go-no-go-wave2"]) == {}  # wave 2 has no go-live yet
+
+        with store.session() as s:  # the daily gate stores a GO
+            s.add(GateVerdictRow(gate="go-no-go-wave1", runbook="go-no-go-wave1", run_id="g", step_key="gate",
+                                 wave="1", as_of=date(2026, 4, 26), verdict="go", score=1.0, evidence={},
+                                 decided_at=datetime.now(UTC)))
+        second = apply_schedules(desired(store, "America/Chicago"))
+        assert [(r["slug"], r["action"]) for r in second] == [("golive-plan-wave1-gate", "paused"),
+                                                              ("golive-plan-weekly-status", "updated"),
+                                                              ("golive-plan-rollback-watch", "updated")]
+        after = schedules(client, ids["go-no-go-wave1"])
+        assert list(after) == ["golive-plan-wave1-gate"] and not after["golive-plan-wave1-gate"].active
+    store.dispose()
+
+    dry = CliRunner().invoke(app, ["schedule", "sync", "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    refused = CliRunner().invoke(app, ["schedule", "sync"])
+    assert refused.exit_code == 2 and "PREFECT_API_URL is not set" in refused.output
