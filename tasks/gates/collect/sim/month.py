@@ -1,0 +1,100 @@
+"""A seeded month for the metric-source SIMULATORS: deterministic daily truths per location, the
+rows each simulator needs to answer them, and the expected samples (what a faithful collection
+must give back, value for value).
+
+Noise the collectors must ignore is seeded too: Saved plans, plans presented another day and
+signed on this one, procedures still treatment-planned, procedures completed the day before and
+edited on this one, tickets of other locations and other days, other verbs in the LRS.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from golive.tasks.pms.simulator.db import SEED_CODES, SimDb, proc_cat
+
+Truth = dict[tuple[str, str, date], tuple[float, float | None, float | None]]
+
+CODES = {"implant": ("D6010", "D6056", "D6065"), "ortho": ("D8080", "D8090"), "restorative": ("D2140", "D2391", "D2740"),
+         "other": ("D0120", "D1110", "D0330")}
+
+
+@dataclass
+class Month:
+    locations: list[str]
+    start: date
+    days: int
+    seed: int = 7
+    gap_days: set[tuple[str, date]] = field(default_factory=set)  # (location, day) with no PMS activity at all
+    truth: Truth = field(default_factory=dict)
+
+    def dates(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range(self.days)]
+
+    def rng(self, *key: object) -> random.Random:
+        return random.Random(f"{self.seed}|" + "|".join(map(str, key)))
+
+    def expect(self, loc: str, metric: str, day: date, value: float, num: float | None = None,
+               den: float | None = None) -> None:
+        self.truth[(loc, metric, day)] = (float(value), num, den)
+
+    # -- Open Dental ---------------------------------------------------------------------------
+    def seed_opendental(self, dbs: dict[str, SimDb]) -> None:
+        for loc in self.locations:
+            db = dbs[loc]
+            if not db.query("SELECT 1 FROM procedurecode LIMIT 1"):
+                with db.lock:
+                    db.conn.executemany("INSERT INTO procedurecode (CodeNum, ProcCode, ProcCat, DateTStamp)"
+                                        " VALUES (?, ?, ?, '2024-01-01 00:00:00')",
+                                        [(i + 1, c, proc_cat(c)) for i, c in enumerate(SEED_CODES)])
+            code_num = {r["ProcCode"]: r["CodeNum"] for r in db.query("SELECT CodeNum, ProcCode FROM procedurecode")}
+            plans: list[tuple[Any, ...]] = []
+            procs: list[tuple[Any, ...]] = []
+            for day in self.dates():
+                if (loc, day) in self.gap_days:
+                    continue
+                r = self.rng("od", loc, day)
+                d, old = day.isoformat(), (self.start - timedelta(days=30)).isoformat()
+                presented = r.randint(1, 9)
+                accepted = r.randint(0, presented)
+                for k in range(presented):
+                    signed = f"{d} 1{k % 10}:30:00" if k < accepted else "0001-01-01 00:00:00"
+                    status = r.choice(("Active", "Inactive"))
+                    plans.append((1000 + k, d, status, f"{d} 09:00:00", signed))
+                plans.append((2000, d, "Saved", f"{d} 09:05:00", f"{d} 11:00:00"))  # frozen copy: not counted
+                plans.append((2001, old, "Active", f"{d} 08:00:00", f"{d} 08:00:00"))  # presented earlier, signed today
+                counts = {c: r.randint(0, 4) for c in CODES}
+                counts["other"] += 1  # every open day completes something
+                patients = r.randint(1, sum(counts.values()))
+                fees = 0.0
+                n = 0
+                for cat, k in counts.items():
+                    for _ in range(k):
+                        fee = r.randint(40, 2400)
+                        fees += fee
+                        pat = 10000 + (n % patients)  # every one of `patients` gets at least one procedure
+                        n += 1
+                        procs.append((pat, code_num[r.choice(CODES[cat])], d, f"{fee}.00", "C", f"{d} 1{n % 10}:00:00"))
+                procs.append((9999, code_num["D6010"], d, "1500.00", "TP", f"{d} 12:00:00"))  # planned, not done
+                procs.append((9998, code_num["D2391"], old, "300.00", "C", f"{d} 07:00:00"))  # done earlier, edited today
+                self.expect(loc, "treatment_plans", day, presented)
+                self.expect(loc, "case_acceptance_pct", day, 100.0 * accepted / presented, accepted, presented)
+                self.expect(loc, "procedures_implant", day, counts["implant"])
+                self.expect(loc, "procedures_ortho", day, counts["ortho"])
+                self.expect(loc, "procedures_restorative", day, counts["restorative"])
+                self.expect(loc, "production", day, round(fees, 2))
+                self.expect(loc, "patients_seen", day, patients)
+                self.expect(loc, "production_per_patient", day, round(fees / patients, 2))
+            with db.lock:
+                c = db.conn
+                c.execute("BEGIN")
+                c.executemany("INSERT INTO treatplan (PatNum, DateTP, Heading, Note, TPStatus, TPType, SecDateEntry,"
+                              " SecDateTEdit, DateTSigned) VALUES (?, ?, 'Plan', '', ?, 'Insurance', ?, ?, ?)",
+                              [(p[0], p[1], p[2], p[3][:10], p[3], p[4]) for p in plans])
+                c.executemany("INSERT INTO procedurelog (PatNum, CodeNum, ProcDate, ProcFee, ProcStatus, ToothNum,"
+                              " DateTP, DateTStamp, SecDateEntry) VALUES (?, ?, ?, ?, ?, '8', ?, ?, ?)",
+                              [(p[0], p[1], p[2], p[3], p[4], p[2], p[5], p[5]) for p in procs])
+                c.execute("COMMIT")
