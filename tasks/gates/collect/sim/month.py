@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from golive.tasks.pms.simulator.db import SEED_CODES, SimDb, proc_cat
@@ -98,3 +98,102 @@ class Month:
                               " DateTP, DateTStamp, SecDateEntry) VALUES (?, ?, ?, ?, ?, '8', ?, ?, ?)",
                               [(p[0], p[1], p[2], p[3], p[4], p[2], p[5], p[5]) for p in procs])
                 c.execute("COMMIT")
+
+    # -- Zendesk -------------------------------------------------------------------------------
+    def seed_zendesk(self, state: Any) -> None:
+        """Tickets per location: some opened each day, some urgent, solved some days later or never."""
+        from golive.tasks.gates.collect.sim.zendesk import Ticket
+
+        tickets = list(state.tickets)
+        next_id = len(tickets) + 1
+        before = self.start - timedelta(days=5)
+        for loc in self.locations:
+            mine: list[Ticket] = []
+            for day in [before, *self.dates()]:  # a few opened before the month, still open in it
+                r = self.rng("zd", loc, day)
+                for _ in range(r.randint(0, 5)):
+                    created = datetime.combine(day, time(r.randint(0, 23), r.randint(0, 59)))
+                    urgent = r.random() < 0.35
+                    solved_in = r.choice((0, 1, 2, 5, None))
+                    solved = None if solved_in is None else created + timedelta(days=solved_in, hours=r.randint(0, 3))
+                    status = r.choice(("new", "open", "pending", "hold")) if solved is None else r.choice(("solved", "closed"))
+                    mine.append(Ticket(next_id, created, "urgent" if urgent else r.choice(("low", "normal", "high")),
+                                       status, [loc, "golive"], solved))
+                    next_id += 1
+            tickets += mine
+            for day in self.dates():
+                opened = sum(1 for t in mine if t.created.date() == day)
+                critical = sum(1 for t in mine if t.priority == "urgent" and t.created.date() <= day
+                               and (t.solved is None or t.solved.date() > day))
+                self.expect(loc, "support_tickets", day, opened)
+                self.expect(loc, "critical_bugs_open", day, critical)
+        state.tickets = tickets
+
+    # -- xAPI LRS ------------------------------------------------------------------------------
+    def seed_lrs(self, state: Any, activity: str) -> dict[str, int]:
+        """Staff per location complete the course on some day (or never); returns staff counts."""
+        from golive.tasks.gates.collect.xapi import COMPLETED, LOCATION_EXT
+
+        staff: dict[str, int] = {}
+        n = 0
+        for loc in self.locations:
+            r = self.rng("lrs", loc)
+            staff[loc] = r.randint(4, 15)
+            done_on: list[date] = []
+            for person in range(staff[loc]):
+                day = r.choice([*self.dates(), None])
+                actor = {"objectType": "Agent", "mbox_sha1sum": f"{r.getrandbits(160):040x}"}
+                verbs = [("http://adlnet.gov/expapi/verbs/attempted", self.start)]
+                if day is not None:
+                    verbs.append((COMPLETED, day))
+                    if person % 3 == 0:
+                        verbs.append((COMPLETED, day))  # completed twice: one learner still
+                    done_on.append(day)
+                for verb, when in verbs:
+                    n += 1
+                    stamp = datetime.combine(when, time(r.randint(0, 23), r.randint(0, 59))).strftime(
+                        "%Y-%m-%dT%H:%M:%S.000Z")
+                    state.statements.append({
+                        "id": f"00000000-0000-4000-8000-{n:012d}", "actor": actor,
+                        "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[1]}},
+                        "object": {"objectType": "Activity", "id": activity},
+                        "context": {"extensions": {LOCATION_EXT: loc}}, "timestamp": stamp, "stored": stamp})
+            for day in self.dates():
+                done = sum(1 for d in done_on if d <= day)
+                self.expect(loc, "training_completion_pct", day, 100.0 * done / staff[loc], done, staff[loc])
+        return staff
+
+    # -- probe.http results --------------------------------------------------------------------
+    def seed_probes(self, store: Any, per_day: int = 24) -> None:
+        from golive.tasks.gates.records import AvailabilitySampleRow
+
+        rows = []
+        for loc in self.locations:
+            for day in self.dates():
+                r = self.rng("probe", loc, day)
+                failed = set(r.sample(range(per_day), r.choice((0, 0, 1, 2))))
+                for i in range(per_day):
+                    at = datetime.combine(day, time(0), tzinfo=UTC) + timedelta(minutes=i * 24 * 60 // per_day)
+                    rows.append(AvailabilitySampleRow(location_id=loc, target="http://platform.invalid/health",
+                                                      checked_at=at, ok=i not in failed,
+                                                      status_code=503 if i in failed else 200))
+                ok = per_day - len(failed)
+                self.expect(loc, "uptime_pct", day, 100.0 * ok / per_day, ok, per_day)
+        with store.session() as session:
+            session.add_all(rows)
+
+    # -- survey export -------------------------------------------------------------------------
+    def write_survey(self, path: Any, every: int = 7) -> None:
+        lines = ["location,day,champion_ready,providers,providers_refusing"]
+        for loc in self.locations:
+            for i, day in enumerate(self.dates()):
+                if i % every:
+                    continue
+                r = self.rng("survey", loc, day)
+                providers = r.randint(2, 8)
+                refusing = r.randint(0, providers // 2)
+                ready = int(r.random() < 0.7)
+                lines.append(f"{loc},{day},{ready},{providers},{refusing}")
+                self.expect(loc, "champion_ready", day, ready)
+                self.expect(loc, "providers_refusing_pct", day, 100.0 * refusing / providers, refusing, providers)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
