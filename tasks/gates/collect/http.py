@@ -75,7 +75,7 @@ class PacedClient:
         self.pacer.wait()
         self.requests += 1
         try:
-            resp = self._client.get(self.url(path), params=dict(params or {}))
+            resp = self._client.get(self.url(path), params=dict(params) if params else None)  # keep a next-page URL's query
         except httpx.TransportError as exc:
             raise _Transient(f"unreachable ({type(exc).__name__})") from None
         if resp.status_code == 429:

@@ -53,6 +53,7 @@ class XapiCollector:
                   "until": until, "limit": self.page_size, "ascending": "true"}
         page = self.client.get_json("/statements", params)
         out: list[dict[str, Any]] = []
+        followed: set[str] = set()
         while True:
             if not isinstance(page, dict) or not isinstance(page.get("statements"), list):
                 raise SourceError(f"{SOURCE}: the LRS answer is not a StatementResult")
@@ -60,6 +61,9 @@ class XapiCollector:
             more = page.get("more") or ""
             if not more:
                 return out
+            if str(more) in followed:
+                raise SourceError(f"{SOURCE}: the LRS gave the same `more` link twice")
+            followed.add(str(more))
             page = self.client.get_json(self._more(str(more)))
 
     def _more(self, more: str) -> str:

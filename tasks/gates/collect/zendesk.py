@@ -42,7 +42,7 @@ class ZendeskCollector:
     def count(self, query: str) -> int:
         """Tickets matching `query`, paging through `next_page` (100 a page), checked against `count`."""
         page: Any = self.client.get_json("/api/v2/search.json", {"query": query, "per_page": 100})
-        seen, total = 0, None
+        seen, total, pages = 0, None, 1
         while True:
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 raise SourceError(f"{SOURCE}: search answer has no results list")
@@ -54,6 +54,9 @@ class ZendeskCollector:
             nxt = page.get("next_page")
             if not nxt:
                 break
+            pages += 1
+            if pages > MAX_RESULTS // 100 + 1:
+                raise SourceError(f"{SOURCE}: next_page kept coming past the documented 1,000-result limit")
             page = self.client.get_json(str(nxt))
         if total is not None and seen != total:
             raise SourceError(f"{SOURCE}: pages held {seen} tickets but count says {total} (index changing?)")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from collect_support import collectors, disagreements, open_rig, stored
 
 from golive.tasks.gates.collect.base import collect_day
 from golive.tasks.gates.collected import ledger
-from collect_support import collectors, disagreements, open_rig, stored
 
 pytestmark = pytest.mark.integration
 
