@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,31 @@ def test_xapi_requires_the_version_header(lrs: tuple[LrsState, Served]) -> None:
     client = PacedClient("xapi", f"{served.url}/xapi", {}, (state.username, state.password), allow_insecure_local=True)
     with pytest.raises(SourceError, match="400"):
         client.get_json("/statements")
+
+
+def test_opendental_collection_is_paced_per_customer_key(tmp_path: Path) -> None:
+    """The farm throttles each office at 20 ms; the connector paces at 30 ms: no request comes early."""
+    import os
+
+    from golive.tasks.gates.collect.opendental import OpenDentalCollector
+    from golive.tasks.gates.collect.sim.month import Month
+    from golive.tasks.gates.collect.sim.od_farm import start_farm
+    from golive.tasks.pms.config import connect, settings_for
+
+    locs = ["loc-a", "loc-b"]
+    farm = start_farm(tmp_path, locs, throttle_s=0.02)
+    try:
+        month = Month(locs, DAY, 2)
+        month.seed_opendental(farm.dbs)
+        os.environ.update(farm.env())
+        c = OpenDentalCollector(lambda loc: connect(settings_for({"id": loc}, farm.connection(loc, 0.03))))
+        out = c.collect(DAY, locs)
+        paced = sum(f.stats.throttled for f in farm.faults.values())
+        unpaced = OpenDentalCollector(lambda loc: connect(settings_for({"id": loc}, farm.connection(loc, 0.0))))
+        unpaced.collect(DAY, locs)  # the control: a client that does not pace is caught by the throttle
+        early = sum(f.stats.throttled for f in farm.faults.values()) - paced
+    finally:
+        farm.stop()
+    assert early > 0
+    assert all(o.sample is not None for o in out if o.metric != "production_per_patient")
+    assert paced == 0

@@ -9,9 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.routing import Mount
-
 from golive.tasks.gates.collect.sim.server import Served, serve
 from golive.tasks.pms.simulator.app import SimSettings, create_app
 from golive.tasks.pms.simulator.db import SimDb
@@ -52,15 +49,33 @@ def _env(location: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in location).upper()
 
 
+class _Offices:
+    """Dispatch `/<location>/...` to that office's simulator, which sees the rest as its own path
+    (so its throttle and documented gates, which look at `/api/...`, apply as for a lone office)."""
+
+    def __init__(self, apps: dict[str, Any]) -> None:
+        self.apps = apps
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seg, _, rest = str(scope.get("path", "")).lstrip("/").partition("/")
+        app = self.apps.get(seg)
+        if scope["type"] != "http" or app is None:
+            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"no such office"})
+            return
+        path = "/" + rest
+        await app({**scope, "path": path, "raw_path": path.encode(), "root_path": ""}, receive, send)
+
+
 def start_farm(directory: Path, locations: list[str], *, throttle_s: float = 0.0) -> OdFarm:
     directory.mkdir(parents=True, exist_ok=True)
     dbs: dict[str, SimDb] = {}
     faults: dict[str, FaultState] = {}
-    mounts = []
+    apps: dict[str, Any] = {}
     for loc in locations:
         db = dbs[loc] = SimDb(directory / f"od-{loc}.db")
         state = faults[loc] = FaultState()
         state.configure(throttle_s=throttle_s)
         settings = SimSettings(customer_key=f"sim-customer-{loc}")
-        mounts.append(Mount(f"/{loc}", app=create_app(db, settings, state)))
-    return OdFarm(serve(Starlette(routes=mounts)), dbs, faults)
+        apps[loc] = create_app(db, settings, state)
+    return OdFarm(serve(_Offices(apps)), dbs, faults)
