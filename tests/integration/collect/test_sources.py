@@ -122,7 +122,7 @@ def test_xapi_requires_the_version_header(lrs: tuple[LrsState, Served]) -> None:
 
 
 def test_opendental_collection_is_paced_per_customer_key(tmp_path: Path) -> None:
-    """The farm throttles each office at 20 ms; the connector paces at 50 ms (a margin for arrival jitter on a loaded machine): no request comes early."""
+    """The farm throttles each office at 100 ms; the connector paces at 150 ms (a margin for arrival jitter on a loaded machine): no request comes early."""
     import os
 
     from golive.tasks.gates.collect.opendental import OpenDentalCollector
@@ -131,12 +131,12 @@ def test_opendental_collection_is_paced_per_customer_key(tmp_path: Path) -> None
     from golive.tasks.pms.config import connect, settings_for
 
     locs = ["loc-a", "loc-b"]
-    farm = start_farm(tmp_path, locs, throttle_s=0.02)
+    farm = start_farm(tmp_path, locs, throttle_s=0.1)
     try:
         month = Month(locs, DAY, 2)
         month.seed_opendental(farm.dbs)
         os.environ.update(farm.env())
-        c = OpenDentalCollector(lambda loc: connect(settings_for({"id": loc}, farm.connection(loc, 0.05))))
+        c = OpenDentalCollector(lambda loc: connect(settings_for({"id": loc}, farm.connection(loc, 0.15))))
         out = c.collect(DAY, locs)
         paced = sum(f.stats.throttled for f in farm.faults.values())
         unpaced = OpenDentalCollector(lambda loc: connect(settings_for({"id": loc}, farm.connection(loc, 0.0))))
@@ -144,6 +144,6 @@ def test_opendental_collection_is_paced_per_customer_key(tmp_path: Path) -> None
         early = sum(f.stats.throttled for f in farm.faults.values()) - paced
     finally:
         farm.stop()
-    assert early > 0
+    assert early >= 2
     assert all(o.sample is not None for o in out if o.metric != "production_per_patient")
     assert paced == 0
