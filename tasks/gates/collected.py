@@ -40,29 +40,39 @@ class Outcome:
 
 
 def write_day(store: Any, outcomes: Sequence[Outcome], *, run_id: str | None = None) -> int:
-    """Replace the given keys' ledger rows and samples in ONE transaction; returns samples written."""
+    """Replace the given keys' ledger rows and samples in ONE transaction; returns samples written.
+
+    Per (location, day): the earlier samples of these metrics from the sources that produced them
+    (the ledger says which) or produce them now are deleted with the ledger rows, then the new
+    rows go in. Samples of other sources (a CSV import under its own name) are left alone.
+    """
     now = datetime.now(UTC)
+    groups: dict[tuple[str, date], list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault((o.location, o.day), []).append(o)
     written = 0
     with store.session() as session:
-        for o in outcomes:
-            key = (MetricCollectionRow.location_id == o.location, MetricCollectionRow.metric == o.metric,
-                   MetricCollectionRow.day == o.day)
-            before = session.scalars(select(MetricCollectionRow.source).where(*key)).all()
-            sources = {o.source, *before}
-            session.execute(delete(DailyMetricRow).where(
-                DailyMetricRow.location_id == o.location, DailyMetricRow.metric == o.metric,
-                DailyMetricRow.day == o.day, DailyMetricRow.source.in_(sorted(sources))))
-            session.execute(delete(MetricCollectionRow).where(*key))
+        for (loc, day), items in groups.items():
+            metrics = sorted({o.metric for o in items})
+            where = (MetricCollectionRow.location_id == loc, MetricCollectionRow.day == day,
+                     MetricCollectionRow.metric.in_(metrics))
+            before = session.execute(select(MetricCollectionRow.metric, MetricCollectionRow.source).where(*where)).all()
+            owned = {(m, src) for m, src in before} | {(o.metric, o.source) for o in items}
+            for src in sorted({src for _m, src in owned}):
+                session.execute(delete(DailyMetricRow).where(
+                    DailyMetricRow.location_id == loc, DailyMetricRow.day == day, DailyMetricRow.source == src,
+                    DailyMetricRow.metric.in_(sorted(m for m, s in owned if s == src))))
+            session.execute(delete(MetricCollectionRow).where(*where))
             session.flush()
-            session.add(MetricCollectionRow(location_id=o.location, metric=o.metric, day=o.day, status=o.status,
-                                            source=o.source, query=o.query[:500],
-                                            reason=None if o.reason is None else o.reason[:500],
-                                            run_id=run_id, collected_at=now))
-            if o.sample is not None:
-                s = o.sample
-                session.add(DailyMetricRow(location_id=o.location, metric=o.metric, day=o.day, value=s.value,
-                                           numerator=s.numerator, denominator=s.denominator, source=o.source))
-                written += 1
+            session.add_all(MetricCollectionRow(location_id=o.location, metric=o.metric, day=o.day, status=o.status,
+                                                source=o.source, query=o.query[:500],
+                                                reason=None if o.reason is None else o.reason[:500],
+                                                run_id=run_id, collected_at=now) for o in items)
+            fresh = [o.sample for o in items if o.sample is not None]
+            session.add_all(DailyMetricRow(location_id=loc, metric=s.metric, day=day, value=s.value,
+                                           numerator=s.numerator, denominator=s.denominator, source=s.source)
+                            for s in fresh)
+            written += len(fresh)
     return written
 
 

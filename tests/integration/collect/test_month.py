@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("locations,days", [
-    (["loc-a", "loc-b"], 4),
+    (["loc-a", "loc-b"], 3),
     pytest.param(["loc-a", "loc-b", "loc-c"], 30, marks=pytest.mark.slow),
 ])
 def test_seeded_period_collects_to_the_seeded_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

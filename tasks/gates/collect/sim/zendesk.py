@@ -114,13 +114,10 @@ def create_app(state: ZendeskState) -> FastAPI:
         if page < 1 or (page - 1) * per_page >= 1000:
             return JSONResponse({"error": "Insufficient Resource Error"}, status_code=422)
         terms = query.split()
-        hits = []
-        for t in state.tickets:
-            ok = [_match(t, term) for term in terms]
-            if None in ok:
-                return JSONResponse({"error": "InvalidQuery", "description": "unsupported term"}, status_code=400)
-            if all(ok):
-                hits.append(t)
+        probe = Ticket(0, datetime(2000, 1, 1), "low", "new", [], datetime(2000, 1, 1))
+        if any(_match(probe, term) is None for term in terms):
+            return JSONResponse({"error": "InvalidQuery", "description": "unsupported term"}, status_code=400)
+        hits = [t for t in state.tickets if all(_match(t, term) for term in terms)]
         hits.sort(key=lambda t: t.id)
         window = hits[(page - 1) * per_page: page * per_page]
         base = str(request.url).split("?")[0]
