@@ -78,7 +78,8 @@ def build(ctx: StepContext, sources: Mapping[str, Any], store: Any) -> list[Coll
     for name, raw in sources.items():
         cfg = dict(raw or {})
         if name == "opendental":
-            out.append(OpenDentalCollector(_od_connect(ctx, cfg), workers=int(cfg.get("workers", 8))))
+            out.append(OpenDentalCollector(_od_connect(ctx, cfg), workers=int(cfg.get("workers", 8)),
+                                           platform_marker=cfg.get("platform_marker")))
         elif name == "zendesk":
             token = resolve(str(cfg.get("token", "")), "sources.zendesk.token").reveal()
             auth = (f"{cfg.get('email', '')}/token", token)

@@ -16,6 +16,10 @@ Queries (apitreatplans.html, "TreatPlans GET"; apiprocedurelogs.html, "Procedure
   25.2.21 (PARAMS_ADDED), so the status is tested here, which works on every version with the route.
   Category by CDT range of `procCode` (tasks/pms/cdt.py); production = sum of `ProcFee`.
 A location-day with neither a plan nor a procedure is recorded as missing: "no data".
+
+Adoption (with `platform_marker`): plans made with the platform / all plans presented that day,
+a platform plan being one whose `Note` carries the marker the platform's write-back puts there
+(the note is tested, never kept).
 """
 
 from __future__ import annotations
@@ -47,10 +51,13 @@ class OpenDentalCollector:
     source = SOURCE
     metrics: tuple[str, ...] = (*PLAN_METRICS, *PROC_METRICS)
 
-    def __init__(self, connect: Callable[[str], Any], *, workers: int = 8) -> None:
+    def __init__(self, connect: Callable[[str], Any], *, workers: int = 8, platform_marker: str | None = None) -> None:
         self._connect = connect
         self.workers = workers
         self.requests = 0
+        self.platform_marker = platform_marker or None
+        if self.platform_marker:
+            self.metrics = (*self.metrics, "adoption_pct")
 
     def collect(self, day: date, locations: Sequence[str]) -> list[Outcome]:
         # Open Dental throttles per customer key: locations are read side by side, each at its own pace.
@@ -85,6 +92,10 @@ class OpenDentalCollector:
         out = [rate(loc, "case_acceptance_pct", day, accepted, len(presented), SOURCE, q_plans,
                     "no treatment plan presented that day"),
                sample(loc, "treatment_plans", day, len(presented), SOURCE, q_plans)]
+        if self.platform_marker:
+            made = sum(1 for p in presented if self.platform_marker in str(p.get("Note", "")))
+            out.append(rate(loc, "adoption_pct", day, made, len(presented), SOURCE,
+                            f"{q_plans} (Note carries the platform marker)", "no treatment plan presented that day"))
         counts = dict.fromkeys(CATEGORIES.values(), 0)
         fees = 0.0
         patients: set[Any] = set()

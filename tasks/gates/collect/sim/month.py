@@ -16,6 +16,7 @@ from typing import Any
 
 from golive.tasks.pms.simulator.db import SEED_CODES, SimDb, proc_cat
 
+PLATFORM_MARKER = "[golive-platform-plan]"
 Truth = dict[tuple[str, str, date], tuple[float, float | None, float | None]]
 
 CODES = {"implant": ("D6010", "D6056", "D6065"), "ortho": ("D8080", "D8090"), "restorative": ("D2140", "D2391", "D2740"),
@@ -60,12 +61,14 @@ class Month:
                 d, old = day.isoformat(), (self.start - timedelta(days=30)).isoformat()
                 presented = r.randint(1, 9)
                 accepted = r.randint(0, presented)
+                made = r.randint(0, presented)  # plans the platform made (its marker in the Note)
                 for k in range(presented):
                     signed = f"{d} 1{k % 10}:30:00" if k < accepted else "0001-01-01 00:00:00"
                     status = r.choice(("Active", "Inactive"))
-                    plans.append((1000 + k, d, status, f"{d} 09:00:00", signed))
-                plans.append((2000, d, "Saved", f"{d} 09:05:00", f"{d} 11:00:00"))  # frozen copy: not counted
-                plans.append((2001, old, "Active", f"{d} 08:00:00", f"{d} 08:00:00"))  # presented earlier, signed today
+                    note = PLATFORM_MARKER if k < made else "If you have insurance, THIS IS AN ESTIMATE ONLY."
+                    plans.append((1000 + k, d, status, f"{d} 09:00:00", signed, note))
+                plans.append((2000, d, "Saved", f"{d} 09:05:00", f"{d} 11:00:00", PLATFORM_MARKER))  # frozen copy: not counted
+                plans.append((2001, old, "Active", f"{d} 08:00:00", f"{d} 08:00:00", PLATFORM_MARKER))  # presented earlier, signed today
                 counts = {c: r.randint(0, 4) for c in CODES}
                 counts["other"] += 1  # every open day completes something
                 patients = r.randint(1, sum(counts.values()))
@@ -82,6 +85,7 @@ class Month:
                 procs.append((9998, code_num["D2391"], old, "300.00", "C", f"{d} 07:00:00"))  # done earlier, edited today
                 self.expect(loc, "treatment_plans", day, presented)
                 self.expect(loc, "case_acceptance_pct", day, 100.0 * accepted / presented, accepted, presented)
+                self.expect(loc, "adoption_pct", day, 100.0 * made / presented, made, presented)
                 self.expect(loc, "procedures_implant", day, counts["implant"])
                 self.expect(loc, "procedures_ortho", day, counts["ortho"])
                 self.expect(loc, "procedures_restorative", day, counts["restorative"])
@@ -92,8 +96,8 @@ class Month:
                 c = db.conn
                 c.execute("BEGIN")
                 c.executemany("INSERT INTO treatplan (PatNum, DateTP, Heading, Note, TPStatus, TPType, SecDateEntry,"
-                              " SecDateTEdit, DateTSigned) VALUES (?, ?, 'Plan', '', ?, 'Insurance', ?, ?, ?)",
-                              [(p[0], p[1], p[2], p[3][:10], p[3], p[4]) for p in plans])
+                              " SecDateTEdit, DateTSigned) VALUES (?, ?, 'Plan', ?, ?, 'Insurance', ?, ?, ?)",
+                              [(p[0], p[1], p[5], p[2], p[3][:10], p[3], p[4]) for p in plans])
                 c.executemany("INSERT INTO procedurelog (PatNum, CodeNum, ProcDate, ProcFee, ProcStatus, ToothNum,"
                               " DateTP, DateTStamp, SecDateEntry) VALUES (?, ?, ?, ?, ?, '8', ?, ?, ?)",
                               [(p[0], p[1], p[2], p[3], p[4], p[2], p[5], p[5]) for p in procs])

@@ -15,7 +15,7 @@ from typing import Any
 
 from golive.tasks.gates.collect.sim.lrs import LrsState
 from golive.tasks.gates.collect.sim.lrs import create_app as lrs_app
-from golive.tasks.gates.collect.sim.month import Month
+from golive.tasks.gates.collect.sim.month import PLATFORM_MARKER, Month
 from golive.tasks.gates.collect.sim.od_farm import OdFarm, start_farm
 from golive.tasks.gates.collect.sim.server import Served, serve
 from golive.tasks.gates.collect.sim.zendesk import ZendeskState
@@ -45,7 +45,8 @@ class Rig:
             "opendental": {"connection": {
                 "product": "opendental", "base_url": f"{self.farm.served.url}/{{location}}/api/v1",
                 "secret": "env:GOLIVE_SIM_OD_{LOCATION}", "developer_secret": "env:GOLIVE_SIM_OD_DEV",
-                "allow_insecure_local": True, "request_interval_s": od_interval_s}},
+                "allow_insecure_local": True, "request_interval_s": od_interval_s},
+                "platform_marker": PLATFORM_MARKER},
             "zendesk": {"base_url": self.zendesk_served.url, "email": self.zendesk.email,
                         "token": "env:GOLIVE_SIM_ZENDESK_TOKEN", "interval_s": zendesk_interval_s,
                         "allow_insecure_local": True},
