@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from golive.flows.cli import demo_compliance, demo_pms, demo_program, demo_runs
+from golive.flows.cli import demo_compliance, demo_metrics, demo_pms, demo_program, demo_runs
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
@@ -100,6 +100,7 @@ DEMO: tuple[DemoRun, ...] = (
         },
         inputs=EXAMPLE / "rollback-inputs.yaml",
     ),
+    *demo_metrics.runs(DemoRun),  # the pilot's next week collected from the source simulators
 )
 
 
@@ -134,6 +135,7 @@ def main() -> int:
     found: dict[str, Any] = {}
     simulator = demo_pms.start_simulator(found)
     compliance_simulators = demo_compliance.start_simulators(found)
+    metric_sources = demo_metrics.start(found)
     try:
         from golive.flows.cli import demo_dicom
 
@@ -144,9 +146,11 @@ def main() -> int:
         demo_program.show(console)
         failures += demo_pms.version_matrix(console, simulator, found["simulator"])
         failures += demo_runs.show(console)
+        demo_metrics.show(console)
     finally:
         simulator.stop()
         compliance_simulators.stop()
+        metric_sources.stop()
     from golive.tasks.store import Store, verify_report
 
     code, message = verify_report(Store.open())

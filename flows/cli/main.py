@@ -195,6 +195,35 @@ def metrics_import(files: list[Path] = typer.Argument(..., help="CSV exports (on
         raise fail_input(str(exc)) from None
 
 
+@metrics_app.command("status")
+def metrics_status(location: list[str] = typer.Option(None, "--location", help="Only these location ids"),
+                   as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table")) -> None:
+    """Per location and metric: the last day collected, its source and the days recorded missing."""
+    from golive.tasks.gates.collected import status
+    from golive.tasks.store import Store
+
+    try:
+        rows = status(Store.open(), locations=location or None)
+    except UserInputError as exc:
+        raise fail_input(f"error: {exc}") from None
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        typer.echo("no metrics collected yet (run the collect-daily-metrics runbook)")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("location", "metric", "last day", "source", "days", "missing days", title="collected metrics")
+    for r in rows:
+        missing = r["missing_days"]
+        shown = ", ".join(missing[:5]) + (f" (+{len(missing) - 5})" if len(missing) > 5 else "")
+        table.add_row(r["location"], r["metric"], r["last_day"] or "never", r["source"] or "-",
+                      str(r["collected_days"]), shown or "none")
+    Console(highlight=False, soft_wrap=True).print(table)
+
+
 @server_app.command("start")
 def server_start(port: int = typer.Option(4270, help="Port on 127.0.0.1")) -> None:
     """Start the local Prefect server (state under .golive/prefect) unless it is already up."""

@@ -47,6 +47,13 @@ DAILY_METRICS: dict[str, DailyMetric] = {
     "data_loss_incidents": DailyMetric("count", definition="Integration failures with data loss or corruption"),
     "training_hours": DailyMetric("value", 0, 1000, "Training hours for the location (training log)"),
     "champion_ready": DailyMetric("flag", 0, 1, "Champion survey: 1 = ready to recommend, 0 = not"),
+    # ROI: collected from the PMS (procedures completed that day, by CDT range; fees as charged)
+    "procedures_implant": DailyMetric("count", definition="Implant procedures completed that day (CDT D6000-D6199)"),
+    "procedures_ortho": DailyMetric("count", definition="Orthodontic procedures completed that day (CDT D8000-D8999)"),
+    "procedures_restorative": DailyMetric("count", definition="Restorative procedures completed that day (CDT D2000-D2999)"),
+    "production": DailyMetric("value", definition="Fees of the procedures completed that day"),
+    "patients_seen": DailyMetric("count", definition="Patients with a procedure completed that day"),
+    "production_per_patient": DailyMetric("value", definition="Production / patients seen that day"),
 }
 
 

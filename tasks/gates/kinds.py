@@ -14,7 +14,16 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.durations import parse_duration
 from golive.tasks.foundation.errors import StepFailed, UserInputError
-from golive.tasks.gates import deadline, importer, launch, repository, simulator, triggers
+from golive.tasks.gates import (
+    collected,
+    completeness,
+    deadline,
+    importer,
+    launch,
+    repository,
+    simulator,
+    triggers,
+)
 from golive.tasks.gates.criteria import Op, parse_spec
 from golive.tasks.gates.evaluate import evaluate
 from golive.tasks.gates.probe import probe, safe_target
@@ -74,6 +83,9 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     obs = repository.load_observations(store, locations=scope, metrics=sorted({c.metric for c in spec.criteria}),
                                        extra=extra)
     verdict = evaluate(spec, obs)
+    # Days the collectors recorded as missing: a criterion reading them is inconclusive, not a pass.
+    verdict = completeness.apply_gaps(verdict, spec, collected.gaps(
+        store, locations=scope, metrics=sorted({c.metric for c in spec.criteria}), end=verdict.as_of))
     wave = None if params.get("wave") is None else str(params["wave"])
     verdict_id = repository.save_verdict(store, verdict, runbook=ctx.runbook, run_id=ctx.run_id,
                                          step_key=ctx.step_key, wave=wave)

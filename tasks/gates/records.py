@@ -99,3 +99,26 @@ class LocationRolloutRow(Base):
     workflow: Mapped[str] = mapped_column(String(32))  # platform | previous
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MetricCollectionRow(Base):
+    """What a collector found for one (location, metric, day): `ok` (a sample was written, from
+    `source` by `query`) or `missing` (the source failed or had no data; `reason` says which).
+    One row per key (migration 0011_collect): re-collecting a day replaces it."""
+
+    __tablename__ = "metric_collections"
+    __table_args__ = (
+        Index("uq_metric_collections_key", "location_id", "metric", "day", unique=True),
+        Index("ix_metric_collections_metric_day", "metric", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    location_id: Mapped[str] = mapped_column(String(64))
+    metric: Mapped[str] = mapped_column(String(128))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # ok | missing
+    source: Mapped[str] = mapped_column(String(64))
+    query: Mapped[str] = mapped_column(String(500))  # the request that produced it, never credentials or PHI
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -239,12 +239,13 @@ def create_app(db: SimDb, settings: SimSettings | None = None, faults: FaultStat
              "DateTStamp": r["DateTStamp"]} for r in page])
 
     def _plan_row(r: dict[str, Any]) -> dict[str, Any]:
-        """apitreatplans.html example rows."""
+        """apitreatplans.html example rows. DateTSigned (when the patient signed: accepted) is a
+        documented field of the TreatPlans GET response; the metrics collectors read it."""
         return {"TreatPlanNum": r["TreatPlanNum"], "PatNum": r["PatNum"], "DateTP": r["DateTP"],
                 "Heading": r["Heading"], "Note": r["Note"], "SigIsTopaz": "false", "ResponsParty": 0, "DocNum": 0,
                 "TPStatus": r["TPStatus"], "SecUserNumEntry": 0, "SecDateEntry": r["SecDateEntry"],
                 "SecDateTEdit": r["SecDateTEdit"], "UserNumPresenter": 0, "TPType": r["TPType"],
-                "DateTSigned": "0001-01-01 00:00:00", "DateTPracticeSigned": "0001-01-01 00:00:00",
+                "DateTSigned": r.get("DateTSigned") or "0001-01-01 00:00:00", "DateTPracticeSigned": "0001-01-01 00:00:00",
                 "SignatureText": "", "SignaturePracticeText": "", "isSigned": "false", "isSignedPractice": "false"}
 
     @api.get("/api/v1/treatplans")  # apitreatplans.html, "TreatPlans GET": all optional

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS medicationpat (MedicationPatNum INTEGER PRIMARY KEY, 
 CREATE TABLE IF NOT EXISTS patplan (PatPlanNum INTEGER PRIMARY KEY, PatNum INTEGER, InsSubNum INTEGER,
   Ordinal INTEGER, Relationship TEXT);
 CREATE TABLE IF NOT EXISTS treatplan (TreatPlanNum INTEGER PRIMARY KEY, PatNum INTEGER, DateTP TEXT,
-  Heading TEXT, Note TEXT, TPStatus TEXT, TPType TEXT, SecDateEntry TEXT, SecDateTEdit TEXT);
+  Heading TEXT, Note TEXT, TPStatus TEXT, TPType TEXT, SecDateEntry TEXT, SecDateTEdit TEXT,
+  DateTSigned TEXT DEFAULT '0001-01-01 00:00:00');
 CREATE TABLE IF NOT EXISTS treatplanattach (TreatPlanAttachNum INTEGER PRIMARY KEY, TreatPlanNum INTEGER,
   ProcNum INTEGER, Priority INTEGER);
 CREATE TABLE IF NOT EXISTS document (DocNum INTEGER PRIMARY KEY, PatNum INTEGER, FileName TEXT,

@@ -1,0 +1,69 @@
+"""Missing collection days turn a pass into inconclusive, inside the window only; a failure stays."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from golive.tasks.foundation.errors import UserInputError
+from golive.tasks.gates.collect.kinds import build
+from golive.tasks.gates.completeness import apply_gaps
+from golive.tasks.gates.criteria import Status, parse_spec
+from golive.tasks.gates.evaluate import evaluate
+from golive.tasks.gates.observations import Observations, Sample
+
+D0 = date(2026, 10, 1)
+
+
+def _verdict(values: list[float], op: str = ">=", value: float = 50) -> tuple[Any, Any]:
+    samples = [Sample(loc, "m", D0 + timedelta(days=i), v) for loc in ("a", "b") for i, v in enumerate(values)]
+    spec = parse_spec([{"id": "c", "metric": "m", "test": "threshold", "op": op, "value": value,
+                        "window": {"last_days": 5}}], as_of=str(D0 + timedelta(days=len(values) - 1)),
+                      locations=["a", "b"], name="t")
+    return spec, evaluate(spec, Observations.from_samples(samples))
+
+
+def test_a_missing_day_in_the_window_makes_a_pass_inconclusive() -> None:
+    spec, verdict = _verdict([60, 70, 80, 90])
+    assert verdict.decision.value == "go"
+    after = apply_gaps(verdict, spec, [("b", "m", D0 + timedelta(days=1), "opendental", "no data")])
+    c = after.criteria[0]
+    assert c.status is Status.INCONCLUSIVE and after.decision.value == "inconclusive"
+    assert "b 2026-10-02" in c.reason and "opendental: no data" in c.reason
+    assert {r.location: r.status for r in c.results} == {"a": Status.PASS, "b": Status.INCONCLUSIVE}
+    assert after.score == 0
+
+
+@pytest.mark.parametrize("gap", [
+    ("b", "m", D0 - timedelta(days=3), "x", "before the window"),
+    ("b", "other", D0 + timedelta(days=1), "x", "another metric"),
+    ("z", "m", D0 + timedelta(days=1), "x", "a location out of scope"),
+])
+def test_gaps_outside_what_the_criterion_reads_change_nothing(gap: Any) -> None:
+    spec, verdict = _verdict([60, 70, 80, 90])
+    assert apply_gaps(verdict, spec, [gap]) == verdict
+
+
+def test_a_failure_stays_a_failure() -> None:
+    spec, verdict = _verdict([10, 20, 30, 40])
+    after = apply_gaps(verdict, spec, [("a", "m", D0, "x", "no data")])
+    assert after.criteria[0].status is Status.FAIL and after.decision.value == "no-go"
+
+
+class _Ctx:
+    org = None
+    store = None
+
+
+@pytest.mark.parametrize("sources,message", [
+    ({"jira": {}}, "unknown source"),
+    ({"zendesk": {"base_url": "https://x.zendesk.com", "email": "a@b", "token": "plain-token"}}, "secret reference"),
+    ({"xapi": {"base_url": "https://lrs", "username": "u", "password": "env:GOLIVE_TEST_NOPE_UNSET"}}, "not set"),
+    ({"survey": {}}, "sources.survey.file is required"),
+])
+def test_bad_source_configuration_is_a_clear_input_error(sources: dict[str, Any], message: str) -> None:
+    with pytest.raises(UserInputError, match=message) as err:
+        build(_Ctx(), sources, None)  # type: ignore[arg-type]
+    assert "plain-token" not in str(err.value)
