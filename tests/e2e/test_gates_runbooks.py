@@ -43,7 +43,8 @@ def test_pilot_ok_is_go(run_book: Any, golive_env: Path, org: None) -> None:
     assert steps["gate"]["outputs"]["verdict"] == "go"
     assert steps["decide"]["state"] == "skipped"
     md = next(Path(p) for p in result["reports"] if p.endswith(".md"))
-    assert "**Verdict: GO**" in md.read_text(encoding="utf-8")
+    assert "**Recommendation: GO: start Wave 2.**" in md.read_text(encoding="utf-8")
+    assert md.name == "go-no-go-wave1-GO.md"
 
 
 def test_too_little_data_asks_the_named_role(run_book: Any, golive_env: Path, org: None) -> None:
