@@ -19,7 +19,7 @@ _PERIOD = re.compile(r"\((\d{4}-\d\d-\d\d)\.\.(\d{4}-\d\d-\d\d)\)")
 
 # Who acts on a failed criterion, and what they do (by metric). Owners are roles, named from the org.
 ACTIONS: dict[str, tuple[str, str]] = {
-    "uptime_pct": ("VP of IT", "Find and fix the cause of the downtime with the vendor; show {days} days above {threshold}"),
+    "uptime_pct": ("VP of IT", "Find and fix the cause of the downtime with the vendor; show {days} days {threshold}"),
     "critical_bugs_open": ("VP of IT", "Close the open critical bugs with the vendor's integration specialist"),
     "training_completion_pct": ("Office Manager", "Finish the remaining staff training and record it in the training log"),
     "adoption_pct": ("Clinical Lead", "Coach the providers below target with the location's champion"),
@@ -73,7 +73,7 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
         if c.get("test") == "no_decrease":
             need = "no significant decrease from baseline"
         measured = _measured(c, metric, values)
-        status = {"pass": "met", "fail": "NOT MET", "inconclusive": "not enough data"}.get(c["status"], c["status"])
+        status = {"pass": "met", "fail": "NOT\u00a0MET", "inconclusive": "not enough data"}.get(c["status"], c["status"])
         facts.append({"criterion": c["title"], "result": status, "measured": measured, "needed": need,
                       "period": f"{display.day(first)} to {display.day(last)}" if first else c.get("window", "")})
         if c["status"] == "fail":
@@ -96,7 +96,7 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
             risks.append(f"{c['title']}: not enough data yet ({c.get('reason', '')}).")
         elif c.get("op") and c.get("threshold") is not None and values and metric.endswith("_pct"):
             low = min(values)
-            if abs(low - float(c["threshold"])) < 2.0:
+            if float(c["threshold"]) < 100 and abs(low - float(c["threshold"])) < 2.0:
                 risks.append(f"{c['title']}: lowest location at {display.value(metric, low)}, within 2 points of the "
                              f"threshold ({need}).")
     rollback = context.get("rollback")
@@ -109,9 +109,9 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
     else:
         hit = [display.location_name(org, a["location"]) for a in rb_out.get("affected", [])]
         rollback_met = bool(hit)
-        rollback_line = (f"Yes: {', '.join(hit)} met a rollback trigger; the rollback runbook applies."
-                         if hit else "No: no location met a rollback trigger (availability below 95% for more "
-                                     "than 2 days, clinical safety, refusal above 50%, data loss).")
+        rollback_line = (f"Yes: {', '.join(hit)} met a rollback trigger in the data period; the rollback runbook applies."
+                         if hit else "No: no location met a rollback trigger in the data period (availability below "
+                                     "95% for more than 2 days, clinical safety, refusal above 50%, data loss).")
     next_start = context.get("next_wave_start") or ""
     if verdict == "go":
         recommendation = f"GO: start {subject}."
@@ -132,7 +132,8 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
             planned = date.fromisoformat(next_start)
             moved = max(planned, re_review + timedelta(days=1))
             delay = (f" The planned start of {display.day(planned)} moves to {display.day(moved)} at the earliest "
-                     f"({(moved - planned).days} days later), and every later wave moves with it.")
+                     f"({(moved - planned).days} days later), and every later wave moves with it." if moved > planned else
+                     f" The planned start of {display.day(planned)} holds only if the re-review passes.")
         timeline = f"{subject[0].upper() + subject[1:]} waits for the re-review on {display.day(re_review)}.{delay}"
     else:
         recommendation = (f"INCONCLUSIVE: not enough evidence to decide {subject}; "
@@ -160,8 +161,9 @@ def _measured(c: dict[str, Any], metric: str, values: list[float]) -> str:
     ev = c.get("evidence") or {}
     if c.get("test") == "no_decrease" and "effect" in ev:
         lo, hi = ev.get("ci_low"), ev.get("ci_high")
-        ci = f", {round(100 * float(ev.get('ci_level', 0.9)))}% CI {lo:+.1f} to {hi:+.1f} pts" if lo is not None and hi is not None else ""
-        return f"change {float(ev['effect']):+.1f} pts{ci}"
+        ci = (f", {round(100 * float(ev.get('ci_level', 0.9)))}% CI {_signed(lo)} to {_signed(hi)} pts"
+              if lo is not None and hi is not None else "")
+        return f"change {_signed(float(ev['effect']))} pts{ci}"
     if not values:
         return "no data"
     if len(values) == 1:
@@ -170,3 +172,8 @@ def _measured(c: dict[str, Any], metric: str, values: list[float]) -> str:
     if low == high:
         return f"{display.value(metric, low)} at all {len(values)} locations"
     return f"{display.value(metric, low)} to {display.value(metric, high)} across {len(values)} locations"
+
+
+def _signed(v: float) -> str:
+    """+3.4 / −0.2: a true minus sign, so a line never breaks between the sign and the number."""
+    return f"{v:+.1f}".replace("-", "\u2212")
