@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from golive.flows.cli import demo_compliance, demo_pms
+from golive.flows.cli import demo_compliance, demo_documents, demo_pms
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
@@ -150,6 +150,7 @@ def main() -> int:
     console.print("Reports and files written:")
     for path in outputs:
         console.print(f"  {path}")
+    demo_documents.show(console, outputs, paths.out_dir(), found.get("session", ""))
     console.print(f"audit log: {message}")
     console.print(f"state: {paths.state_dir()}  reports: {paths.out_dir()}")
     console.print("Prefect UI: run `.venv/bin/golive server start`, then re-run runbooks to see them there.")
@@ -162,6 +163,7 @@ def _run_all(console: Console, summary: Table, outputs: list[str], found: dict[s
     # Each demo is a fresh rehearsal: its own run keys, so nothing is reused from an earlier demo
     # (the simulated metrics of one scenario must not stand in for the next).
     session = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    found["session"] = session
     failures = 0
     for number, entry in enumerate(DEMO, start=1):
         console.rule(f"{entry.runbook}: {entry.what}")

@@ -104,8 +104,8 @@ def _criterion_output(c: Any, spec: Any) -> dict[str, Any]:
         "failing": c.failing, "metric": c.metric, "test": c.test, "scope": c.scope, "window": c.window,
         "op": getattr(op, "value", op), "threshold": getattr(spec, "value", None),
         "aggregate": getattr(spec, "aggregate", None), "evidence": c.evidence,
-        "results": [{"location": r.location, "status": r.status.value, "n": r.n, "value": r.value, "detail": r.detail}
-                    for r in c.results],
+        "results": [{"location": r.location, "status": r.status.value, "n": r.n, "value": r.value, "detail": r.detail,
+                     "evidence": r.evidence} for r in c.results],
     })
 
 

@@ -285,6 +285,19 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Investment:
+    """The rollout's costs (`investment:`), for the ROI report."""
+
+    licence_per_location_month: float
+    currency: str = "USD"
+    hardware: float = 0.0
+    implementation: float = 0.0
+    training_hours: float = 0.0
+    training_hour_cost: float = 0.0
+    planned_payback_months: float | None = None
+
+
+@dataclass(frozen=True)
 class Organization:
     name: str
     timezone: str
@@ -302,6 +315,7 @@ class Organization:
     source: str = ""
     documents: DocumentStyle | None = None
     delivery: Delivery | None = None
+    investment: Investment | None = None
 
     def location(self, location_id: str) -> Location:
         for loc in self.locations:
@@ -541,6 +555,7 @@ def build_organization(doc: Any, source: str = "") -> Organization:
         source=source,
         documents=_documents(doc.get("documents"), source),
         delivery=_delivery(doc.get("delivery"), source),
+        investment=Investment(**{k: v for k, v in doc["investment"].items()}) if doc.get("investment") else None,
     )
 
 

@@ -150,7 +150,8 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
             "verdict": verdict, "kind": kind, "recommendation": recommendation,
             "decision_owner": _person(org, decision_role), "as_of": display.day(as_of),
             "period": f"{display.day(min(starts))} to {display.day(max(ends))}" if starts else "",
-            "facts": facts, "causes": causes, "actions": actions, "risks": risks[:3],
+            "facts": facts, "causes": _capped(causes, "more failing measurements (all in the stored verdict)"),
+            "actions": _capped_rows(actions), "risks": risks[:3],
             "rollback_line": rollback_line, "rollback_met": rollback_met,
             "re_review": display.day(re_review), "timeline": timeline, "subject": subject,
         },
@@ -177,3 +178,19 @@ def _measured(c: dict[str, Any], metric: str, values: list[float]) -> str:
 def _signed(v: float) -> str:
     """+3.4 / −0.2: a true minus sign, so a line never breaks between the sign and the number."""
     return f"{v:+.1f}".replace("-", "\u2212")
+
+
+MAX_LINES = 5  # the memo stays one page with 50 locations: the rest are counted, and stored
+
+
+def _capped(lines: list[str], rest: str) -> list[str]:
+    return lines if len(lines) <= MAX_LINES else [*lines[:MAX_LINES - 1], f"… and {len(lines) - MAX_LINES + 1} {rest}."]
+
+
+def _capped_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    if len(rows) <= MAX_LINES:
+        return rows
+    extra = rows[MAX_LINES - 1:]
+    owners = sorted({r["owner"] for r in extra})
+    return [*rows[:MAX_LINES - 1], {"action": f"The same for {len(extra)} more locations (listed in the stored verdict)",
+                                    "owner": "; ".join(owners), "due": extra[0]["due"]}]

@@ -18,12 +18,12 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
-from golive.tasks.reports import memo, pdf
+from golive.tasks.reports import memo, pdf, roi
 from golive.tasks.reports.display import day
 from golive.tasks.reports.docx_writer import markdown_to_docx
 from golive.tasks.reports.frame import Cover, branding_for
 
-ASSEMBLERS = {"go-no-go": memo.assemble}
+ASSEMBLERS = {"go-no-go": memo.assemble, "roi": roi.assemble}
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> SandboxedEnvironment:
