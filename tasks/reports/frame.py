@@ -228,17 +228,23 @@ def _bottom_rule(paragraph, colour: str) -> None:  # type: ignore[no-untyped-def
 
 
 def fit_widths(rows: list[list[str]], total: int) -> list[int]:
+    """Column widths in EMU, whole twips (Word's unit), never summing to more than `total`."""
+    return [w - w % 635 - 635 for w in _fit(rows, total)]
+
+
+def _fit(rows: list[list[str]], total: int) -> list[int]:
     """Column widths (EMU) summing to `total`: each column gets at least its longest word, the rest
     of the width goes to the columns with the most text, so names never break mid-word when they fit.
     """
     ncols = max((len(r) for r in rows), default=0)
     if ncols == 0:
         return []
-    char = 64000  # ~ one character at 9 pt, in EMU
+    char = 66000  # ~ one bold character at 8.5 pt Arial/Liberation Sans, in EMU
     words = [max((len(w) for r in rows if c < len(r) for w in re.split(r"\s+", r[c]) if w), default=3) for c in range(ncols)]
     lengths = [max((len(r[c]) for r in rows if c < len(r)), default=3) for c in range(ncols)]
-    minimum = [min(max(w, 3) + 1, 30) * char for w in words]
-    want = [min(max(n, 3) + 2, 60) * char for n in lengths]
+    pad = 3  # the cell's left and right margins (0.08 in each), in characters
+    minimum = [(min(max(w, 3), 28) + pad) * char for w in words]
+    want = [(min(max(n, 3), 60) + pad) * char for n in lengths]
     if sum(minimum) >= total:  # too many columns: share in proportion to the minimum
         return [int(total * m / sum(minimum)) for m in minimum]
     if sum(want) <= total:  # everything fits on one line: spread the slack proportionally

@@ -39,12 +39,16 @@ def money(v: float | None, currency: str) -> str:
 
 def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[str, Any]:
     context = params.get("context") or {}
-    out = _outputs(scope, context.get("measure", "measure"))
-    criteria = {c["id"]: c for c in out["criteria"]}
     inv = getattr(org, "investment", None)
     if inv is None:
         raise StepFailed("ROI report: the organization file has no `investment:` block (licences, hardware, "
                          "training hours); add it to price the rollout")
+    out = _outputs(scope, context.get("measure", "measure"))
+    criteria = {c["id"]: c for c in out["criteria"]}
+    missing = [c for c in ("baseline-acceptance", "current-acceptance", "acceptance-change") if c not in criteria]
+    if missing:
+        raise StepFailed(f"ROI report: step {context.get('measure', 'measure')!r} has no criterion "
+                         f"{', '.join(missing)} (use the measure step of runbooks/roi-report.yaml)")
     cur = inv.currency
     base = _by_location(criteria, "baseline-acceptance")
     now = _by_location(criteria, "current-acceptance")
@@ -119,7 +123,8 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
         "doc": {
             "roi_line": roi_line, "rag": rag, "rows": rows, "wave": wave, "wave_change": wave_change,
             "period": f"{display.day(first)} to {display.day(last)}",
-            "baseline_period": (criteria.get("baseline-acceptance") or {}).get("window", ""),
+            "baseline_period": " to ".join(display.day(d) for d in _period(
+                (criteria.get("baseline-acceptance") or {}).get("window", "")) if d),
             "monthly_value": money(monthly_value, cur), "licences": money(licences, cur), "one_off": money(one_off, cur),
             "payback": f"{payback:.1f} months" if payback is not None else "not reached",
             "planned_payback": f"{planned:g} months" if planned else "not set",
