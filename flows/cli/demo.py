@@ -71,7 +71,13 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "go-no-go-wave1",
         "The playbook's six wave-1 criteria: go",
-        params=PILOT_GATE,
+        params={**PILOT_GATE, "next_wave_start": "2026-05-11"},
+    ),
+    DemoRun(
+        "roi-report",
+        "ROI and value report and the one-page board brief for the pilot, to the outbox",
+        params={"locations": "@pilot", "period_start": "2026-03-30", "period_end": "2026-04-26",
+                "baseline_start": "2026-03-02", "baseline_end": "2026-03-29", "next_wave_start": "2026-05-11"},
     ),
     DemoRun(
         "simulate-metrics",
@@ -81,7 +87,7 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "go-no-go-wave1",
         "The same gate on the outage data: no-go",
-        params=PILOT_GATE,
+        params={**PILOT_GATE, "next_wave_start": "2026-05-11"},
         expect="failed",
         run_key="go-no-go-wave1-outage",
     ),

@@ -240,7 +240,7 @@ def _fit(rows: list[list[str]], total: int) -> list[int]:
     if ncols == 0:
         return []
     char = 66000  # ~ one bold character at 8.5 pt Arial/Liberation Sans, in EMU
-    words = [max((len(w) for r in rows if c < len(r) for w in re.split(r"\s+", r[c]) if w), default=3) for c in range(ncols)]
+    words = [max((len(w) for r in rows if c < len(r) for w in re.split(r"[ \t\n]+", r[c]) if w), default=3) for c in range(ncols)]
     lengths = [max((len(r[c]) for r in rows if c < len(r)), default=3) for c in range(ncols)]
     pad = 3  # the cell's left and right margins (0.08 in each), in characters
     minimum = [(min(max(w, 3), 28) + pad) * char for w in words]

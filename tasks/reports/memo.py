@@ -109,7 +109,8 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
     else:
         hit = [display.location_name(org, a["location"]) for a in rb_out.get("affected", [])]
         rollback_met = bool(hit)
-        rollback_line = (f"Yes: {', '.join(hit)} met a rollback trigger in the data period; the rollback runbook applies."
+        shown = ", ".join(hit[:MAX_LINES]) + (f" and {len(hit) - MAX_LINES} more" if len(hit) > MAX_LINES else "")
+        rollback_line = (f"Yes: {shown} met a rollback trigger in the data period; the rollback runbook applies."
                          if hit else "No: no location met a rollback trigger in the data period (availability below "
                                      "95% for more than 2 days, clinical safety, refusal above 50%, data loss).")
     next_start = context.get("next_wave_start") or ""

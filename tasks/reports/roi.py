@@ -77,7 +77,7 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
         rows.append({
             "location": display.location_name(org, loc),
             "baseline": display.value("case_acceptance_pct", b), "current": display.value("case_acceptance_pct", c),
-            "change": (f"{_signed(eff)} pts ({_signed(lo)} to {_signed(hi)})" if eff is not None and lo is not None
+            "change": (f"{_signed(eff)} pts ({_signed(lo)} to {_signed(hi)})" if eff is not None and lo is not None and hi is not None
                        else "not enough data"),
             "adoption": display.value("adoption_pct", (adoption.get(loc) or {}).get("value")),
             "uptime": display.value("uptime_pct", (uptime.get(loc) or {}).get("value")),

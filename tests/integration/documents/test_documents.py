@@ -23,9 +23,9 @@ from golive.tasks.context import StepContext
 from golive.tasks.core import notify
 from golive.tasks.foundation.paths import DEFAULT_ORG, RUNBOOKS
 from golive.tasks.gates import kinds as gate_kinds
-from golive.tasks.pms.simulator import CANARY_TOKEN
 from golive.tasks.planning.generator import generate_organization
 from golive.tasks.planning.organization import Investment, load_organization
+from golive.tasks.pms.simulator import CANARY_TOKEN
 from golive.tasks.reports import pdf, render
 
 PERIOD = {"start": "2026-03-30", "end": "2026-04-26"}
