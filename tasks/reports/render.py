@@ -18,12 +18,16 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
-from golive.tasks.reports import memo, pdf, roi
+from golive.tasks.reports import memo, pdf, roi, weekly
 from golive.tasks.reports.display import day
 from golive.tasks.reports.docx_writer import markdown_to_docx
 from golive.tasks.reports.frame import Cover, branding_for
 
-ASSEMBLERS = {"go-no-go": memo.assemble, "roi": roi.assemble}
+ASSEMBLERS: dict[str, Any] = {
+    "go-no-go": lambda ctx, params: memo.assemble(dict(ctx.scope), params, ctx.org),
+    "roi": lambda ctx, params: roi.assemble(dict(ctx.scope), params, ctx.org),
+    "weekly": weekly.assemble,  # reads the register in the store
+}
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> SandboxedEnvironment:
@@ -46,7 +50,7 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     template = params["template"]
     extra: dict[str, Any] = {}
     if params.get("assemble"):
-        extra = ASSEMBLERS[params["assemble"]](dict(ctx.scope), params, ctx.org)
+        extra = ASSEMBLERS[params["assemble"]](ctx, params)
     title = extra.get("title") or params.get("title") or template
     values = {**ctx.scope, "context": params.get("context", {}), "title": title, "doc": extra.get("doc", {})}
     markdown = render_markdown(template, values)

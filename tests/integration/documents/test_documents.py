@@ -26,7 +26,7 @@ from golive.tasks.gates import kinds as gate_kinds
 from golive.tasks.planning.generator import generate_organization
 from golive.tasks.planning.organization import Investment, load_organization
 from golive.tasks.pms.simulator import CANARY_TOKEN
-from golive.tasks.reports import pdf, render
+from golive.tasks.reports import pdf, register_kind, render
 
 PERIOD = {"start": "2026-03-30", "end": "2026-04-26"}
 BASELINE = {"start": "2026-03-02", "end": "2026-03-29"}
@@ -137,6 +137,23 @@ def test_fifty_locations_no_go_memo_roi_and_board_brief(tmp_path: Path, sqlite_s
 
     text, pages = pdf_text(brief_pdf)
     assert pages == 1 and "Top risks" in text and "4 May 2026" in text
+
+    # The register takes the gate's failures and the rollback triggers; the weekly status reads it.
+    counts = register_kind.run(ctx(org, sqlite_store, out, "register", scope), {
+        "gate": "gate", "name": "go-no-go-wave1", "rollback": "rollback-check", "wave": 1})
+    assert counts["opened"] == 24 and counts["open"] == 24  # 12 uptime failures + 12 rollback triggers
+    weekly = render.run(ctx(org, sqlite_store, out, "weekly", scope), {
+        "template": "weekly-status", "assemble": "weekly", "name": "weekly-status", "title": "Weekly programme status",
+        "formats": ["md", "docx"], "context": {"locations": ids, "wave": 1, "as_of": "2026-05-04"}})
+    md = Path(weekly["reports"][0]).read_text()
+    assert "**Programme status: RED. 12 of 50 live location(s) red, 24 open item(s), 24 overdue" in md
+    check_frame(Path(weekly["reports"][1]), "Rollout Office")
+    # Passing again closes the gate's issues (a re-run over data without the outages).
+    healthy = {**scope["steps"]["gate"]["outputs"], "criteria": [
+        {**c, "results": [{**r, "status": "pass"} for r in c["results"]]} for c in scope["steps"]["gate"]["outputs"]["criteria"]]}
+    again = register_kind.run(ctx(org, sqlite_store, out, "register2", {"steps": {"gate": {"outputs": healthy}}}),
+                              {"gate": "gate", "name": "go-no-go-wave1"})
+    assert again["closed"] == 12 and again["open"] == 12
 
     delivered = notify.run(ctx(org, sqlite_store, out, "deliver"), {
         "to": ["CFO", "CEO"], "message": "The ROI report is attached.", "attach": [str(roi_pdf), str(brief_pdf)]})
