@@ -64,10 +64,10 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     for i, item in enumerate(params.get("items") or []):
         if not isinstance(item, dict) or not item.get("title") or not item.get("owner"):
             raise UserInputError(f"register.update: items[{i}] needs a title and an owner")
-        due = date.fromisoformat(str(item["due"])) if item.get("due") else None
+        item_due = date.fromisoformat(str(item["due"])) if item.get("due") else None
         found.append(Entry("manual", str(item.get("id") or item["title"])[:255], str(item["title"]), str(item["owner"]),
                            kind=str(item.get("kind", "risk")), severity=str(item.get("severity", "medium")),
-                           location=str(item.get("location", "")), wave=wave, due=due,
+                           location=str(item.get("location", "")), wave=wave, due=item_due,
                            decision=bool(item.get("decision", False))))
     counts = observe(ctx.store, found, rechecked=rechecked, note=f"resolved as observed by run {ctx.run_key}")
     open_now = entries(ctx.store)
