@@ -105,6 +105,11 @@ DEMO: tuple[DemoRun, ...] = (
         },
         inputs=EXAMPLE / "rollback-inputs.yaml",
     ),
+    DemoRun(
+        "weekly-status",
+        "Weekly programme status from the risk and issue register, to the outbox",
+        params={"locations": "@pilot", "as_of": "2026-04-26"},
+    ),
 )
 
 

@@ -137,3 +137,12 @@ def test_outage_is_no_go_and_the_watch_rolls_back_only_that_location(run_book: A
         assert set(repository.open_rollbacks(store)) == {"riverside-ortho"}
     finally:
         store.dispose()
+
+    # The weekly status reads the register the gate filled. The rollback trigger (days 9-11) is outside
+    # the watch's last 14 days by 26 April, so the weekly check closes that entry; the gate's uptime
+    # failure stays open until a gate passes.
+    weekly = run_book(RUNBOOKS / "weekly-status.yaml", {"locations": PILOT, "as_of": "2026-04-26"})
+    assert weekly["state"] == "completed", weekly
+    md = next(Path(p) for p in weekly["reports"] if p.endswith(".md")).read_text()
+    assert "**Programme status: RED. 1 of 3 live location(s) red, 1 open item(s), 0 overdue, 0 decision(s) needed.**" in md
+    assert "| Riverside Orthodontics & Family | 1 | RED | 1 |" in md and "Marcus Greene (VP of IT)" in md
