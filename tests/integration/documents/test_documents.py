@@ -121,7 +121,18 @@ def test_fifty_locations_no_go_memo_roi_and_board_brief(tmp_path: Path, sqlite_s
     assert [d.name for d in docs] == ["go-no-go-wave1-NO-GO.docx", "roi-report.docx", "board-brief.docx"]
     for d in docs:
         check_frame(d, "Rollout Office")
-    memo_pdf, roi_pdf, brief_pdf = pdf.to_pdf(docs)  # one LibreOffice start for the three
+    # The register takes the gate's failures and the rollback triggers; the weekly status reads it.
+    counts = register_kind.run(ctx(org, sqlite_store, out, "register", scope), {
+        "gate": "gate", "name": "go-no-go-wave1", "rollback": "rollback-check", "wave": 1})
+    assert counts["opened"] == 24 and counts["open"] == 24  # 12 uptime failures + 12 rollback triggers
+    weekly = render.run(ctx(org, sqlite_store, out, "weekly", scope), {
+        "template": "weekly-status", "assemble": "weekly", "name": "weekly-status", "title": "Weekly programme status",
+        "formats": ["md", "docx"], "context": {"locations": ids, "wave": 1, "as_of": "2026-05-04"}})
+    md = Path(weekly["reports"][0]).read_text()
+    assert "**Programme status: RED. 12 of 50 live location(s) red, 24 open item(s), 24 overdue" in md
+    check_frame(Path(weekly["reports"][1]), "Rollout Office")
+    memo_pdf, roi_pdf, brief_pdf, weekly_pdf = pdf.to_pdf([*docs, Path(weekly["reports"][1])])  # one LibreOffice start
+    assert "Programme status: RED" in pdf_text(weekly_pdf)[0]
 
     text, pages = pdf_text(memo_pdf)
     assert pages == 1 and "Recommendation: NO-GO: do not start Wave 2." in text
@@ -138,16 +149,6 @@ def test_fifty_locations_no_go_memo_roi_and_board_brief(tmp_path: Path, sqlite_s
     text, pages = pdf_text(brief_pdf)
     assert pages == 1 and "Top risks" in text and "4 May 2026" in text
 
-    # The register takes the gate's failures and the rollback triggers; the weekly status reads it.
-    counts = register_kind.run(ctx(org, sqlite_store, out, "register", scope), {
-        "gate": "gate", "name": "go-no-go-wave1", "rollback": "rollback-check", "wave": 1})
-    assert counts["opened"] == 24 and counts["open"] == 24  # 12 uptime failures + 12 rollback triggers
-    weekly = render.run(ctx(org, sqlite_store, out, "weekly", scope), {
-        "template": "weekly-status", "assemble": "weekly", "name": "weekly-status", "title": "Weekly programme status",
-        "formats": ["md", "docx"], "context": {"locations": ids, "wave": 1, "as_of": "2026-05-04"}})
-    md = Path(weekly["reports"][0]).read_text()
-    assert "**Programme status: RED. 12 of 50 live location(s) red, 24 open item(s), 24 overdue" in md
-    check_frame(Path(weekly["reports"][1]), "Rollout Office")
     # Passing again closes the gate's issues (a re-run over data without the outages).
     healthy = {**scope["steps"]["gate"]["outputs"], "criteria": [
         {**c, "results": [{**r, "status": "pass"} for r in c["results"]]} for c in scope["steps"]["gate"]["outputs"]["criteria"]]}
