@@ -83,11 +83,16 @@ _KINDS: tuple[KindSpec, ...] = (
              expression_fields=frozenset({"that"})),
     KindSpec("approval", f"{_CORE}.approval", "Pause for a typed decision by one of the named roles",
              side_effects=True, atomic=True),
-    KindSpec("notify", f"{_CORE}.notify", "Record a message to roles in the run log and audit log",
-             side_effects=True, atomic=True),
+    # Not atomic: its delivery ledger row is the intent, committed before the hand-over (de-duplicates it).
+    KindSpec("notify", f"{_CORE}.notify",
+             "Deliver a message (and documents) to roles: SMTP email, Teams/Slack webhooks, or the outbox",
+             side_effects=True),
     # renders every earlier step's outputs, not only its `with:`: always re-render
     KindSpec("report.render", "golive.tasks.reports.render",
-             "Render a Jinja template from templates/ to Markdown and DOCX under out/", observes=True),
+             "Render a Jinja template from templates/ to Markdown, a framed DOCX and its PDF under out/", observes=True),
+    KindSpec("register.update", "golive.tasks.reports.register_kind",
+             "Open, refresh and close risk and issue register entries from gate and rollback outputs",
+             side_effects=True),
     # gates and rollback
     KindSpec("gate", _GATES, "Go/no-go/inconclusive over metric criteria, stored with evidence",
              side_effects=True, observes=True, atomic=True),

@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from golive.flows.cli import demo_compliance, demo_metrics, demo_pms, demo_program, demo_runs
+from golive.flows.cli import demo_compliance, demo_documents, demo_metrics, demo_pms, demo_program, demo_runs
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
@@ -72,7 +72,13 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "go-no-go-wave1",
         "The playbook's six wave-1 criteria: go",
-        params=PILOT_GATE,
+        params={**PILOT_GATE, "next_wave_start": "2026-05-11"},
+    ),
+    DemoRun(
+        "roi-report",
+        "ROI and value report and the one-page board brief for the pilot, to the outbox",
+        params={"locations": "@pilot", "period_start": "2026-03-30", "period_end": "2026-04-26",
+                "baseline_start": "2026-03-02", "baseline_end": "2026-03-29", "next_wave_start": "2026-05-11"},
     ),
     DemoRun(
         "simulate-metrics",
@@ -82,7 +88,7 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "go-no-go-wave1",
         "The same gate on the outage data: no-go",
-        params=PILOT_GATE,
+        params={**PILOT_GATE, "next_wave_start": "2026-05-11"},
         expect="failed",
         run_key="go-no-go-wave1-outage",
     ),
@@ -101,6 +107,11 @@ DEMO: tuple[DemoRun, ...] = (
         inputs=EXAMPLE / "rollback-inputs.yaml",
     ),
     *demo_metrics.runs(DemoRun),  # the pilot's next week collected from the source simulators
+    DemoRun(
+        "weekly-status",
+        "Weekly programme status from the risk and issue register, to the outbox",
+        params={"locations": "@pilot", "as_of": "2026-04-26"},
+    ),
 )
 
 
@@ -158,6 +169,7 @@ def main() -> int:
     console.print("Reports and files written:")
     for path in outputs:
         console.print(f"  {path}")
+    demo_documents.show(console, outputs, paths.out_dir(), found.get("session", ""))
     console.print(f"audit log: {message}")
     console.print(f"state: {paths.state_dir()}  reports: {paths.out_dir()}")
     console.print("Prefect UI: run `.venv/bin/golive server start`, then re-run runbooks to see them there.")
@@ -170,6 +182,7 @@ def _run_all(console: Console, summary: Table, outputs: list[str], found: dict[s
     # Each demo is a fresh rehearsal: its own run keys, so nothing is reused from an earlier demo
     # (the simulated metrics of one scenario must not stand in for the next).
     session = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    found["session"] = session
     failures = 0
     for number, entry in enumerate(DEMO, start=1):
         console.rule(f"{entry.runbook}: {entry.what}")

@@ -1,15 +1,29 @@
-"""`notify`: record a message to roles in the run log and the audit log (delivery channels come later)."""
+"""`notify`: deliver a message (and documents) to roles through the organization's channels.
+
+Channels come from the organization file's `delivery:` block: email over SMTP to people with an
+address (documents attached), Teams/Slack webhooks for the roles they serve. Without a channel the
+message goes to the outbox folder. Every delivery is recorded once in the store (tasks/delivery).
+Messages are written by runbook authors from step outputs; `_refuse_phi` stops the obvious
+patient identifiers (SSN, date of birth, MRN) from ever being sent.
+"""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from golive.tasks.context import StepContext
+from golive.tasks.delivery import send
+from golive.tasks.foundation.errors import StepFailed, UserInputError
 from golive.tasks.kind import StepKind
 
+_PHI = re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b(date of birth|DOB|MRN|patient name)\s*[:=]", re.IGNORECASE)
+ATTACHABLE = (".pdf", ".docx")
 
-def recipients(org: Any, roles: list[str], location: str | None = None) -> list[str]:
-    """Names of the organization's people holding any of `roles` (none when no org is loaded).
+
+def people(org: Any, roles: list[str], location: str | None = None) -> list[Any]:
+    """The organization's people holding any of `roles` (none when no org is loaded).
 
     With `location`, people tied to another location or to another region are left out, so a
     message about one clinic reaches its office manager and its region's manager, not everyone's.
@@ -19,7 +33,7 @@ def recipients(org: Any, roles: list[str], location: str | None = None) -> list[
     region = None
     if location is not None:
         region = org.location(location).region  # raises UnknownLocation (a user error) for a bad id
-    names: list[str] = []
+    found: list[Any] = []
     for role in roles:
         for person in org.people_with_role(role):
             if location is not None and (
@@ -27,17 +41,104 @@ def recipients(org: Any, roles: list[str], location: str | None = None) -> list[
                 or (person.location is None and person.region is not None and person.region != region)
             ):
                 continue
-            if person.name not in names:
-                names.append(person.name)
-    return names
+            if person not in found:
+                found.append(person)
+    return found
+
+
+def recipients(org: Any, roles: list[str], location: str | None = None) -> list[str]:
+    return [p.name for p in people(org, roles, location)]
+
+
+def _refuse_phi(*texts: str) -> None:
+    for text in texts:
+        if _PHI.search(text or ""):
+            raise UserInputError("notify: the message looks like it carries patient data (an SSN, date of birth, "
+                                 "MRN or patient name); messages must never hold PHI")
+
+
+def _attachments(ctx: StepContext, values: Any) -> tuple[Path, ...]:
+    """PDF/DOCX files the run wrote under out/ (nothing else may leave through a message)."""
+    if not values:
+        return ()
+    items = values if isinstance(values, list | tuple) else [values]
+    out_root = Path(ctx.out_dir).resolve()
+    found: list[Path] = []
+    for item in items:
+        for value in item if isinstance(item, list | tuple) else [item]:
+            path = Path(str(value)).resolve()
+            if path.suffix.lower() not in ATTACHABLE:
+                continue
+            if out_root not in path.parents:
+                raise UserInputError(f"notify: attachment {path.name} is not a document this run wrote under {out_root}")
+            if not path.is_file():
+                raise StepFailed(f"notify: attachment {path} does not exist")
+            found.append(path)
+    return tuple(dict.fromkeys(found))
 
 
 def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
-    names = recipients(ctx.org, params["to"], params.get("location"))
-    ctx.logger.info("notify %s: %s", ", ".join(params["to"]), params["message"])
-    ctx.audit("notify", {"step": ctx.step_key, "to": params["to"], "recipients": names, "message": params["message"]})
-    out = {"to": params["to"], "recipients": names, "message": params["message"]}
-    return {**out, "location": params["location"]} if params.get("location") else out
+    roles = list(params["to"])
+    location = params.get("location")
+    message = str(params["message"])
+    subject = str(params.get("subject") or message.split(". ")[0])[:150]
+    _refuse_phi(subject, message)
+    who = people(ctx.org, roles, location)
+    names = [p.name for p in who]
+    files = _attachments(ctx, params.get("attach"))
+    org_name = getattr(ctx.org, "name", "golive")
+    delivery = getattr(ctx.org, "delivery", None)
+    sender = delivery.email.sender if delivery and delivery.email else "golive@localhost"
+    outcomes: list[dict[str, Any]] = []
+    covered: set[str] = set()
+
+    def ledger(channel: str, msg: send.Message, handover: Any, labels: list[str] | None = None) -> None:
+        if ctx.store is None:  # plain unit use: hand over, no ledger
+            outcome = send.Outcome(channel, "sent", send.message_id(send.idempotency_key(
+                ctx.run_key, ctx.step_key, channel, labels or [])), labels or [])
+            outcome.detail = handover(outcome.message_id) or ""
+        else:
+            outcome = send.deliver(ctx.store, run_key=ctx.run_key, step_key=ctx.step_key, channel=channel,
+                                   msg=msg, handover=handover, label_recipients=labels)
+        if outcome.state == "unconfirmed":
+            ctx.logger.warning("notify %s: %s", channel, outcome.detail)
+        outcomes.append(outcome.to_dict())
+
+    body = f"{message}\n\n— {org_name} rollout office (sent by golive run {ctx.run_key})\n"
+    if delivery and delivery.email:
+        mailable = [p for p in who if p.email]
+        if mailable:
+            msg = send.Message(subject, body, tuple(send.Recipient(p.name, p.email) for p in mailable), files, sender)
+            ledger("email", msg, lambda mid, m=msg: send.send_smtp(send.email_message(m, mid), delivery.email))
+            covered.update(p.name for p in mailable)
+    for hook in (delivery.webhooks if delivery else ()):
+        if set(hook.roles) & set(roles):
+            text = body + ("\nDocuments: " + ", ".join(f.name for f in files) if files else "")
+            msg = send.Message(subject, text, (send.Recipient(f"#{hook.name}"),), files, sender)
+            ledger(f"webhook:{hook.name}", msg, lambda mid, h=hook, t=text: send.send_webhook(h.url, subject, t),
+                   [f"#{hook.name}", *sorted(set(hook.roles) & set(roles))])
+            covered.update(p.name for p in who if set(p.roles) & set(hook.roles))
+    rest = [p for p in who if p.name not in covered]
+    if rest or not outcomes:
+        outbox = (delivery.outbox if delivery and delivery.outbox else None) or Path(ctx.out_dir) / "outbox"
+        target = rest or who
+        msg = send.Message(subject, body, tuple(send.Recipient(p.name, p.email or "") for p in target) or
+                           (send.Recipient(", ".join(roles)),), files, sender)
+        written: list[str] = []
+
+        def to_outbox(mid: str, m: send.Message = msg) -> str:
+            key = mid.split(".")[1].split("@")[0]
+            written.append(str(send.write_outbox(send.email_message(m, mid), Path(outbox) / ctx.run_key, key)))
+            return written[-1]
+
+        ledger("outbox", msg, to_outbox)
+        if written:
+            outcomes[-1]["path"] = written[-1]
+    ctx.logger.info("notify %s: %s", ", ".join(roles), subject)
+    ctx.audit("notify", {"step": ctx.step_key, "to": roles, "recipients": names, "message": message,
+                         "deliveries": [{k: o[k] for k in ("channel", "state", "message_id")} for o in outcomes]})
+    out: dict[str, Any] = {"to": roles, "recipients": names, "message": message, "deliveries": outcomes}
+    return {**out, "location": location} if location else out
 
 
 KIND = StepKind(name="notify", run=run)

@@ -27,7 +27,7 @@ from golive.tasks.gates import (
 from golive.tasks.gates.criteria import Op, parse_spec
 from golive.tasks.gates.evaluate import evaluate
 from golive.tasks.gates.probe import probe, safe_target
-from golive.tasks.gates.verdict import Decision
+from golive.tasks.gates.verdict import Decision, clean
 from golive.tasks.kind import StepKind
 
 
@@ -90,6 +90,7 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     verdict_id = repository.save_verdict(store, verdict, runbook=ctx.runbook, run_id=ctx.run_id,
                                          step_key=ctx.step_key, wave=wave)
     summary = verdict.to_dict()
+    specs = {c.id: c for c in spec.criteria}
     ctx.audit("gate.verdict", {"step": ctx.step_key, "gate": verdict.gate, "wave": wave,
                                "verdict": verdict.decision.value, "as_of": verdict.as_of.isoformat(),
                                "verdict_id": verdict_id, "reasons": list(verdict.reasons),
@@ -99,13 +100,25 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     outputs = {
         "verdict": verdict.decision.value, "verdict_id": verdict_id, "as_of": verdict.as_of.isoformat(),
         "score": summary["score"], "reasons": list(verdict.reasons), "decide_role": params.get("decide_role"),
-        "criteria": [{"id": c.id, "title": c.title, "status": c.status.value, "critical": c.critical,
-                      "reason": c.reason, "failing": c.failing} for c in verdict.criteria],
+        "criteria": [_criterion_output(c, specs.get(c.id)) for c in verdict.criteria],
     }
     ctx.logger.info("gate %s: %s", verdict.gate, verdict.decision.value)
     if verdict.decision is Decision.NO_GO and params.get("fail_on_no_go", True):
         raise GateNoGo(f"{verdict.gate}: no-go — " + "; ".join(r for r in verdict.reasons if "critical" in r))
     return outputs
+
+
+def _criterion_output(c: Any, spec: Any) -> dict[str, Any]:
+    """A criterion's result with its measured values per location, for decision memos (no PHI: aggregates)."""
+    op = getattr(spec, "op", None)
+    return clean({
+        "id": c.id, "title": c.title, "status": c.status.value, "critical": c.critical, "reason": c.reason,
+        "failing": c.failing, "metric": c.metric, "test": c.test, "scope": c.scope, "window": c.window,
+        "op": getattr(op, "value", op), "threshold": getattr(spec, "value", None),
+        "aggregate": getattr(spec, "aggregate", None), "evidence": c.evidence,
+        "results": [{"location": r.location, "status": r.status.value, "n": r.n, "value": r.value, "detail": r.detail,
+                     "evidence": r.evidence} for r in c.results],
+    })
 
 
 # -- metrics ----------------------------------------------------------------------------------

@@ -245,6 +245,59 @@ class Location:
 
 
 @dataclass(frozen=True)
+class DocumentStyle:
+    """The frame of generated documents (`documents:`); paths resolved against the organization file."""
+
+    company_name: str | None = None
+    rollout_office: str | None = None
+    confidentiality: str | None = None
+    primary: str | None = None
+    accent: str | None = None
+    logo: Path | None = None
+    reference: Path | None = None
+
+
+@dataclass(frozen=True)
+class EmailChannel:
+    host: str
+    sender: str
+    port: int = 587
+    username: str | None = None  # secret references, resolved only when sending
+    password: str | None = None
+    security: str = "starttls"  # or "plain-local"
+    ca_file: Path | None = None  # a private CA for the SMTP server's certificate (else the system's)
+
+
+@dataclass(frozen=True)
+class WebhookChannel:
+    name: str
+    url: str  # a secret reference to an apprise URL
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Channels for messages (`delivery:`); no channel means the outbox folder."""
+
+    email: EmailChannel | None = None
+    webhooks: tuple[WebhookChannel, ...] = ()
+    outbox: Path | None = None
+
+
+@dataclass(frozen=True)
+class Investment:
+    """The rollout's costs (`investment:`), for the ROI report."""
+
+    licence_per_location_month: float
+    currency: str = "USD"
+    hardware: float = 0.0
+    implementation: float = 0.0
+    training_hours: float = 0.0
+    training_hour_cost: float = 0.0
+    planned_payback_months: float | None = None
+
+
+@dataclass(frozen=True)
 class Organization:
     name: str
     timezone: str
@@ -260,6 +313,9 @@ class Organization:
     vendor: Vendor | None = None
     access_control: AccessControl | None = None
     source: str = ""
+    documents: DocumentStyle | None = None
+    delivery: Delivery | None = None
+    investment: Investment | None = None
 
     def location(self, location_id: str) -> Location:
         for loc in self.locations:
@@ -378,7 +434,24 @@ def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
                 issue((*where, "vendor_contact"), f"two people are the vendor's {contact}",
                       f"first given at people[{contacts[contact]}]")
             contacts.setdefault(contact, i)
+    _frame_and_delivery_issues(doc, path, issue)
     return issues
+
+
+def _frame_and_delivery_issues(doc: Any, path: str, issue: Any) -> None:
+    """Logo and reference template exist; plain SMTP only towards this machine."""
+    docs = doc.get("documents")
+    if isinstance(docs, dict):
+        for key in ("logo", "reference_template"):
+            value = docs.get(key)
+            if isinstance(value, str) and not (_beside(path, value) or Path(value)).is_file():
+                issue(("documents", key), f"file '{value}' not found (paths are relative to the organization file)")
+    delivery = doc.get("delivery")
+    mail = delivery.get("email") if isinstance(delivery, dict) else None
+    if isinstance(mail, dict) and mail.get("security") == "plain-local" and \
+            str(mail.get("host")) not in ("localhost", "127.0.0.1", "::1"):
+        issue(("delivery", "email", "security"), "plain-local (no TLS) is only for a relay on localhost",
+              "use starttls for a remote SMTP server")
 
 
 def _dicom_receiver_issues(rx: dict[str, Any], where: tuple[str | int, ...], issue: Any) -> None:
@@ -480,6 +553,43 @@ def build_organization(doc: Any, source: str = "") -> Organization:
         vendor=_vendor(doc.get("vendor")),
         access_control=_access_control(doc.get("access_control")),
         source=source,
+        documents=_documents(doc.get("documents"), source),
+        delivery=_delivery(doc.get("delivery"), source),
+        investment=Investment(**{k: v for k, v in doc["investment"].items()}) if doc.get("investment") else None,
+    )
+
+
+def _beside(source: str, value: Any) -> Path | None:
+    if not value:
+        return None
+    path = Path(str(value))
+    return path if path.is_absolute() or not source else Path(source).parent / path
+
+
+def _documents(d: dict[str, Any] | None, source: str) -> DocumentStyle | None:
+    if not d:
+        return None
+    return DocumentStyle(
+        company_name=_opt(d, "company_name", str), rollout_office=_opt(d, "rollout_office", str),
+        confidentiality=_opt(d, "confidentiality", str), primary=_opt(d, "primary_colour", str),
+        accent=_opt(d, "accent_colour", str), logo=_beside(source, d.get("logo")),
+        reference=_beside(source, d.get("reference_template")),
+    )
+
+
+def _delivery(d: dict[str, Any] | None, source: str) -> Delivery | None:
+    if not d:
+        return None
+    mail = d.get("email")
+    return Delivery(
+        email=EmailChannel(
+            host=str(mail["host"]), sender=str(mail["sender"]), port=int(mail.get("port", 587)),
+            username=_opt(mail, "username", str), password=_opt(mail, "password", str),
+            security=str(mail.get("security", "starttls")), ca_file=_beside(source, mail.get("ca_file")),
+        ) if mail else None,
+        webhooks=tuple(WebhookChannel(name=str(w["name"]), url=str(w["url"]), roles=tuple(w["roles"]))
+                       for w in d.get("webhooks", ())),
+        outbox=_beside(source, d.get("outbox")),
     )
 
 

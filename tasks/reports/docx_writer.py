@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docx import Document
-from docx.shared import Inches
+from docx.shared import Emu, Inches
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from golive.tasks.reports.frame import Branding, Cover, format_table, new_document, text_width
+
 _MD = MarkdownIt("commonmark").enable("table")
+_WIDTH = [int(Inches(7))]  # the current document's text width (set per document, single-threaded use)
 
 
 def _add_inline(paragraph, token: Token, base_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -37,17 +39,27 @@ def _add_inline(paragraph, token: Token, base_dir: Path) -> None:  # type: ignor
         elif child.type == "image":
             src = base_dir / str(child.attrs.get("src", ""))
             if src.is_file():
-                paragraph.add_run().add_picture(str(src), width=Inches(6))
+                paragraph.add_run().add_picture(str(src), width=Emu(min(int(Inches(6.9)), _WIDTH[0])))
 
 
-def markdown_to_docx(markdown: str, target: Path, *, base_dir: Path, title: str | None = None) -> Path:
-    """Write `markdown` as a DOCX at `target` (atomically: a temp file, then rename)."""
-    doc = Document()
-    if title:
-        doc.core_properties.title = title
+def markdown_to_docx(markdown: str, target: Path, *, base_dir: Path, title: str | None = None,
+                     brand: Branding | None = None, cover: Cover | None = None) -> Path:
+    """Write `markdown` as a framed DOCX at `target` (atomically: a temp file, then rename).
+
+    The markdown's leading `# Title` becomes the cover block's title (unless `cover` names one).
+    """
     tokens = _MD.parse(markdown)
-    list_styles: list[str] = []
     i = 0
+    heading = None
+    if len(tokens) > 2 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
+        heading = tokens[1].content
+        i = 3
+    cover = cover or Cover(title=title or heading or target.stem)
+    brand = brand or Branding()
+    doc = new_document(brand, cover)
+    width = int(text_width(doc))
+    _WIDTH[0] = width
+    list_styles: list[str] = []
     while i < len(tokens):
         tok = tokens[i]
         if tok.type == "heading_open":
@@ -62,7 +74,7 @@ def markdown_to_docx(markdown: str, target: Path, *, base_dir: Path, title: str 
             style = list_styles[-1] if list_styles else None
             _add_inline(doc.add_paragraph(style=style), tok, base_dir)
         elif tok.type == "table_open":
-            i = _add_table(doc, tokens, i, base_dir)
+            i = _add_table(doc, tokens, i, base_dir, width, brand)
             continue
         elif tok.type in ("fence", "code_block"):
             para = doc.add_paragraph()
@@ -74,7 +86,8 @@ def markdown_to_docx(markdown: str, target: Path, *, base_dir: Path, title: str 
     return target
 
 
-def _add_table(doc, tokens: list[Token], start: int, base_dir: Path) -> int:  # type: ignore[no-untyped-def]
+def _add_table(doc, tokens: list[Token], start: int, base_dir: Path, width: int,  # type: ignore[no-untyped-def]
+               brand: Branding) -> int:
     rows: list[list[Token]] = []
     i = start
     while tokens[i].type != "table_close":
@@ -90,7 +103,5 @@ def _add_table(doc, tokens: list[Token], start: int, base_dir: Path) -> int:  # 
             for c, cell in enumerate(cells):
                 para = table.cell(r, c).paragraphs[0]
                 _add_inline(para, cell, base_dir)
-                if r == 0:
-                    for run in para.runs:
-                        run.bold = True
+        format_table(table, [[c.content for c in r] for r in rows], width, brand)
     return i + 1

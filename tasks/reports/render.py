@@ -1,4 +1,10 @@
-"""`report.render`: a Jinja template from `templates/` rendered to Markdown and DOCX under `out/`."""
+"""`report.render`: a Jinja template from `templates/` rendered to Markdown, a framed DOCX and its PDF.
+
+Every DOCX wears the organization's frame (tasks/reports/frame.py): cover block with audience,
+date, version and author, header and footer with the confidentiality label and "page X of Y",
+fitted tables and true core properties. A named assembler (`assemble:`) may first turn step
+outputs into display values (`doc` in the template) and choose the title and file name.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,16 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
+from golive.tasks.reports import memo, pdf, roi, weekly
+from golive.tasks.reports.display import day
 from golive.tasks.reports.docx_writer import markdown_to_docx
+from golive.tasks.reports.frame import Cover, branding_for
+
+ASSEMBLERS: dict[str, Any] = {
+    "go-no-go": lambda ctx, params: memo.assemble(dict(ctx.scope), params, ctx.org),
+    "roi": lambda ctx, params: roi.assemble(dict(ctx.scope), params, ctx.org),
+    "weekly": weekly.assemble,  # reads the register in the store
+}
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> SandboxedEnvironment:
@@ -34,7 +49,11 @@ def render_markdown(template: str, values: dict[str, Any], template_dir: Path = 
 
 def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     template = params["template"]
-    values = {**ctx.scope, "context": params.get("context", {}), "title": params.get("title", template)}
+    extra: dict[str, Any] = {}
+    if params.get("assemble"):
+        extra = ASSEMBLERS[params["assemble"]](ctx, params)
+    title = extra.get("title") or params.get("title") or template
+    values = {**ctx.scope, "context": params.get("context", {}), "title": title, "doc": extra.get("doc", {})}
     markdown = render_markdown(template, values)
     target_dir = ctx.out_dir / ctx.run_key
     if params.get("folder"):  # e.g. one location's report in a run that has its own evidence folder
@@ -43,18 +62,28 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             raise StepFailed(f"report folder {folder!r}: one folder name (letters, digits, . _ -)")
         target_dir = target_dir / folder
     target_dir.mkdir(parents=True, exist_ok=True)
-    stem = params.get("name", template)
+    stem = params.get("name", template) + (f"-{extra['stem_suffix']}" if extra.get("stem_suffix") else "")
+    formats = params.get("formats", ["md", "docx", "pdf"])
     written: list[str] = []
     md_path = target_dir / f"{stem}.md"
     tmp = md_path.with_suffix(".md.part")
     tmp.write_text(markdown, encoding="utf-8")
     tmp.replace(md_path)
     written.append(str(md_path))
-    if "docx" in params.get("formats", ["md", "docx"]):
-        written.append(str(markdown_to_docx(markdown, target_dir / f"{stem}.docx", base_dir=target_dir,
-                                            title=params.get("title"))))
-    ctx.artifacts.markdown(f"{stem}", markdown, description=params.get("title", template))
-    return {"reports": written}
+    if "docx" in formats or "pdf" in formats:
+        brand = branding_for(ctx.org)
+        cover = Cover(
+            title=title, audience=params.get("audience", ""), question=extra.get("question") or params.get("question", ""),
+            date=extra.get("date") or params.get("date") or day(ctx.run_started), version=str(params.get("version", "1.0")),
+            subject=params.get("question") or title, run_key=ctx.run_key, created=ctx.run_started,
+            landscape=bool(params.get("landscape", False)),
+        )
+        docx_path = markdown_to_docx(markdown, target_dir / f"{stem}.docx", base_dir=target_dir, brand=brand, cover=cover)
+        written.append(str(docx_path))
+        if "pdf" in formats and pdf.enabled():
+            written.extend(str(p) for p in pdf.to_pdf([docx_path]))
+    ctx.artifacts.markdown(stem.lower(), markdown, description=title)
+    return {"reports": written, "title": title}
 
 
 KIND = StepKind(name="report.render", run=run)

@@ -25,6 +25,7 @@ def golive_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: 
     monkeypatch.setenv("GOLIVE_OUT", str(tmp_path / "out"))
     monkeypatch.setenv("GOLIVE_ORG", str(FIXTURES / "organization-min.yaml"))
     monkeypatch.setenv("GOLIVE_AUDIT_KEY", "test-audit-key")
+    monkeypatch.setenv("GOLIVE_PDF", "off")  # LibreOffice takes seconds per document; document tests turn it on
     monkeypatch.delenv("GOLIVE_DATABASE_URL", raising=False)
     return tmp_path
 

@@ -55,11 +55,15 @@ def test_approval_rules() -> None:
     assert c.audited[-1][0] == "approval.decided"  # type: ignore[attr-defined]
 
 
-def test_notify_without_org_records_the_message() -> None:
-    c = ctx()
+def test_notify_without_a_channel_writes_the_outbox(tmp_path: Path) -> None:
+    c = ctx(out_dir=tmp_path)
     out = notify.run(c, {"to": ["CEO"], "message": "hello"})
-    assert out == {"to": ["CEO"], "recipients": [], "message": "hello"}
-    assert c.audited == [("notify", {"step": "s", "to": ["CEO"], "recipients": [], "message": "hello"})]  # type: ignore[attr-defined]
+    assert (out["to"], out["recipients"], out["message"]) == (["CEO"], [], "hello")
+    [delivery] = out["deliveries"]
+    assert delivery["channel"] == "outbox" and Path(delivery["path"]).parent == tmp_path / "outbox" / c.run_key
+    assert "hello" in Path(delivery["path"]).read_text()
+    event, data = c.audited[-1]  # type: ignore[attr-defined]
+    assert event == "notify" and data["deliveries"][0]["channel"] == "outbox"
 
 
 @pytest.fixture
@@ -77,7 +81,7 @@ def test_report_render_writes_markdown_and_docx(tmp_path: Path, templates: Path)
 
     (templates / "t.md.j2").write_text("# {{ title }}\n\n| a | b |\n|---|---|\n| {{ params.n }} | **x** |\n\n- one\n- two\n")
     c = ctx(out_dir=tmp_path / "out")
-    out = render.run(c, {"template": "t", "title": "Brief"})
+    out = render.run(c, {"template": "t", "title": "Brief", "formats": ["md", "docx"]})
     md, docx = map(Path, out["reports"])
     assert md.read_text().startswith("# Brief")
     doc = Document(str(docx))
