@@ -25,6 +25,11 @@ from golive.tasks.foundation import paths
 DEFAULT_PORT = 4270
 
 
+def default_port() -> int:
+    """`GOLIVE_SERVER_PORT` overrides 4270 (the port `golive server start` listens on)."""
+    return int(os.environ.get("GOLIVE_SERVER_PORT", DEFAULT_PORT))
+
+
 @dataclass(frozen=True)
 class ServerInfo:
     pid: int
@@ -56,14 +61,20 @@ def running() -> ServerInfo | None:
     return info if healthy(info.url) else None
 
 
-def start(port: int = DEFAULT_PORT, wait_s: float = 120.0) -> ServerInfo:
+def start(port: int | None = None, wait_s: float = 120.0) -> ServerInfo:
     current = running()
     if current is not None:
         return current
+    port = default_port() if port is None else port
     env = {**os.environ, **prefect_env.embedded_defaults()}
     for key in [k for k in env if k.startswith("PREFECT_SERVER_SERVICES_") and k.endswith("_ENABLED")]:
         del env[key]  # a long-lived server runs its schedules, late-run and pause services
     env.pop("PREFECT_API_URL", None)
+    # The UI's own API address: without it the UI calls 127.0.0.1:4200 ("Can't connect to Server API").
+    env["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
+    env["PREFECT_UI_URL"] = f"http://127.0.0.1:{port}"
+    env["PREFECT_SERVER_API_HOST"] = "127.0.0.1"
+    env["PREFECT_SERVER_API_PORT"] = str(port)
     log = paths.state_dir() / "prefect" / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:

@@ -185,12 +185,12 @@ def metrics_import(files: list[Path] = typer.Argument(..., help="CSV exports (on
 
 
 @server_app.command("start")
-def server_start(port: int = typer.Option(4270, help="Port on 127.0.0.1")) -> None:
+def server_start(port: int | None = typer.Option(None, help="Port on 127.0.0.1 (default GOLIVE_SERVER_PORT or 4270)")) -> None:
     """Start the local Prefect server (state under .golive/prefect) unless it is already up."""
     from golive.flows.cli import local_server
 
     try:
-        info = local_server.start(port)
+        info = local_server.start(port or None)
     except RuntimeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -24,6 +24,7 @@ from prefect.logging import get_run_logger
 from golive.flows.engine.expressions import evaluate
 from golive.flows.engine.scope import jsonable
 from golive.tasks.context import HumanInput, StepContext
+from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.registry import STEP_KINDS
 
 _KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -112,3 +113,10 @@ def execute(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any])
 @task(name="step", cache_policy=NO_CACHE, persist_result=False)
 def run_step(call: StepCall) -> dict[str, Any]:
     return execute(call, get_run_logger())
+
+
+@task(name="step", cache_policy=NO_CACHE, persist_result=False, retries=0)
+def failed_before_start(message: str) -> None:
+    """A step that failed before its task could start (an expression, a rendered `with:`): shown in
+    the UI as a failed task run with the reason, like any other failed step."""
+    raise StepFailed(message)

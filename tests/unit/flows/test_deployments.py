@@ -44,3 +44,11 @@ def test_scheduled_deployments_pass_valid_parameters() -> None:
         for schedule in d.get("schedules", []):
             book = validate_file(paths.RUNBOOKS / f"{d['name']}.yaml")
             check_parameters(book, schedule.get("parameters", {}))  # raises ParameterError when wrong
+
+
+def test_schedules_arrive_paused_from_prefect_deploy() -> None:
+    """`prefect deploy --all` must not start a schedule with the example group's locations (issue 11)."""
+    config = YAML(typ="safe").load((ROOT / "prefect.yaml").read_text())
+    schedules = [(d["name"], s) for d in config["deployments"] for s in d.get("schedules", [])]
+    assert schedules, "prefect.yaml lists no schedules to check"
+    assert [name for name, s in schedules if s.get("active", True) is not False] == []
