@@ -158,6 +158,42 @@ def _publish(key: str, note: str) -> None:
     create_markdown_artifact(key=f"waiting-{key}"[:100], markdown=note, description="What this run waits for")
 
 
+def approval_form(request: InputRequest) -> Any:
+    """The approval's RunInput: decision, name, role (an enum of the approvers; one is preselected), comment."""
+    from prefect.input import RunInput
+    from pydantic import Field, create_model
+
+    roles = list(request.approvers)
+    role_default: Any = roles[0] if len(roles) == 1 else ...
+    fields: dict[str, Any] = {
+        "decision": (Literal["approve", "reject"], ...),
+        "name": (str, Field(..., min_length=1, description="Your name, as it goes into the audit log.")),
+        "role": (str, Field(role_default, json_schema_extra=enum_of(roles), description=f"May decide: {', '.join(roles)}")),
+        "comment": (str, ""),
+    }
+    return create_model("ApprovalForm", __base__=RunInput, **fields)
+
+
+def checklist_form(request: InputRequest, confirmed: set[str]) -> tuple[Any, dict[str, str]]:
+    """The checklist's RunInput for the items not yet confirmed, and its field name → item id map.
+
+    Item ids contain dashes, so each checkbox gets a positional field name and the item text as title.
+    """
+    from prefect.input import RunInput
+    from pydantic import ConfigDict, Field, create_model
+
+    class ChecklistBase(RunInput):
+        model_config = ConfigDict(json_schema_extra=_required_all)
+
+    positions = {f"item_{n}": item_id for n, (item_id, _) in enumerate(request.items) if item_id not in confirmed}
+    texts = dict(request.items)
+    items: dict[str, Any] = {
+        field_name: (bool, Field(False, title=f"{item_id}: {texts[item_id]}")) for field_name, item_id in positions.items()
+    }
+    name = (str, Field(..., min_length=1, description="Your name."))
+    return create_model("ChecklistForm", __base__=ChecklistBase, name=name, **items), positions
+
+
 def pause_for_input(request: InputRequest, timeout_s: float | None, started: datetime | None = None) -> HumanInput:
     """Pause the flow run until someone submits the typed form in the Prefect UI.
 
@@ -165,9 +201,7 @@ def pause_for_input(request: InputRequest, timeout_s: float | None, started: dat
     greys out a JSON-schema `const`, which a one-value Literal would give). A checklist with items
     left open pauses again for those items; the run never fails for an unticked box.
     """
-    from prefect.input import RunInput
     from prefect.logging import get_run_logger
-    from pydantic import ConfigDict, Field, create_model
 
     logger = get_run_logger()
     key = re.sub(r"[^a-z0-9-]+", "-", request.step_key.lower()).strip("-")
@@ -175,37 +209,15 @@ def pause_for_input(request: InputRequest, timeout_s: float | None, started: dat
     if request.kind == "approval":
         note = waiting_note(request, started)
         _publish(key, note)
-        roles = list(request.approvers)
-        role_default: Any = roles[0] if len(roles) == 1 else ...
-        fields: dict[str, Any] = {
-            "decision": (Literal["approve", "reject"], ...),
-            "name": (str, Field(..., min_length=1, description="Your name, as it goes into the audit log.")),
-            "role": (str, Field(role_default, json_schema_extra=enum_of(roles),
-                                description=f"May decide: {', '.join(roles)}")),
-            "comment": (str, ""),
-        }
-        model: Any = create_model("ApprovalForm", __base__=RunInput, **fields)
-        form: Any = _pause(model.with_initial_data(description=note), key, timeout, note)
+        form: Any = _pause(approval_form(request).with_initial_data(description=note), key, timeout, note)
         logger.info("%s: %s decided %s as %s", request.step_key, form.name, form.decision, form.role)
         return Approval(decision=form.decision, name=form.name, role=form.role, comment=form.comment)
-
-    class ChecklistBase(RunInput):
-        model_config = ConfigDict(json_schema_extra=_required_all)
 
     confirmed: set[str] = set()
     names: list[str] = []
     attempt = 0
     while True:
-        # Item ids contain dashes, so each checkbox gets a positional field name and the item text as title.
-        positions = {f"item_{n}": item_id for n, (item_id, _) in enumerate(request.items) if item_id not in confirmed}
-        texts = dict(request.items)
-        items: dict[str, Any] = {
-            field_name: (bool, Field(False, title=f"{item_id}: {texts[item_id]}"))
-            for field_name, item_id in positions.items()
-        }
-        checklist_model: Any = create_model(
-            "ChecklistForm", __base__=ChecklistBase, name=(str, Field(..., min_length=1, description="Your name.")),
-            **items)
+        checklist_model, positions = checklist_form(request, confirmed)
         pending = InputRequest(kind="confirm", step_key=request.step_key, question=request.question,
                                items=tuple(i for i in request.items if i[0] not in confirmed),
                                owners=_kept(request, confirmed, request.owners),

@@ -127,7 +127,7 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     page.goto(f"{stack.ui_url}/runs/flow-run/{fail_id}")
     page.get_by_text("seat count unconfirmed for loc-a").first.wait_for()
     assert "Unexpected result for failed state" not in page.inner_text("body")
-    page.get_by_role("tab", name="Task Runs").click()
+    page.get_by_text("Task Runs", exact=True).first.click()
     page.get_by_text("precheck").first.wait_for()
     ui.shot(page, OUT, "08-failed-step")
 
