@@ -195,6 +195,8 @@ def server_start(port: int | None = typer.Option(None, help="Port on 127.0.0.1 (
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Prefect UI: {info.ui_url}  (API {info.url}, pid {info.pid})")
+    if info.reports_url:
+        typer.echo(f"Reports:    {info.reports_url}/  (out/, read-only, this machine only)")
 
 
 @server_app.command("stop")

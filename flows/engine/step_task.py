@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from golive.flows.engine.expressions import evaluate
+from golive.flows.engine.report_links import link_markdown, public_url
 from golive.flows.engine.scope import jsonable
 from golive.tasks.context import HumanInput, StepContext
 from golive.tasks.foundation.errors import StepFailed
@@ -43,10 +44,12 @@ class PrefectArtifacts:
         create_table_artifact(key=self._key(key), table=[dict(jsonable(r)) for r in rows], description=description)
 
     def markdown(self, key: str, text: str, description: str = "") -> None:
-        create_markdown_artifact(key=self._key(key), markdown=text, description=description)
+        create_markdown_artifact(key=self._key(key), markdown=link_markdown(text), description=description)
 
     def link(self, key: str, target: str, description: str = "") -> None:
-        create_link_artifact(key=self._key(key), link=target, description=description)
+        # A file under out/ becomes an http URL of golive's report server: the UI cannot open file://.
+        url = public_url(target)
+        create_link_artifact(key=self._key(key), link=url, link_text=Path(target).name or url, description=description)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
 from golive.tasks.reports.docx_writer import markdown_to_docx
+
+_IMAGE = re.compile(r"(!\[[^\]]*\]\()([^)\s/:]+)(\))")  # ![alt](chart.png): a file beside the report
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> SandboxedEnvironment:
@@ -47,7 +50,14 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     if "docx" in params.get("formats", ["md", "docx"]):
         written.append(str(markdown_to_docx(markdown, target_dir / f"{stem}.docx", base_dir=target_dir,
                                             title=params.get("title"))))
-    ctx.artifacts.markdown(f"{stem}", markdown, description=params.get("title", template))
+    for path in (*written, str(target_dir / f"{stem}.pdf")):
+        if Path(path).is_file():  # each document gets a link the Prefect UI can open
+            ctx.artifacts.link(f"{stem}-{Path(path).suffix.lstrip('.')}", path,
+                               description=f"{params.get('title', template)} ({Path(path).suffix.lstrip('.').upper()})")
+    # Images next to the report (charts) are named relative to it; the artifact needs them absolute.
+    published = _IMAGE.sub(lambda m: f"{m[1]}{target_dir / m[2]}{m[3]}" if (target_dir / m[2]).is_file() else m[0],
+                           markdown)
+    ctx.artifacts.markdown(f"{stem}", published, description=params.get("title", template))
     return {"reports": written}
 
 
