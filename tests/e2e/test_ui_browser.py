@@ -51,13 +51,14 @@ def test_server_start_serves_a_ui_that_reaches_its_own_api(tmp_path: Path, page:
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["GOLIVE_HOME"] = str(tmp_path / ".golive")
+    env.update(GOLIVE_HOME=str(tmp_path / ".golive"), GOLIVE_OUT=str(tmp_path / "out"), GOLIVE_REPORTS_PORT=str(free_port()))
     golive = [sys.executable, "-m", "golive.flows.cli.main", "server"]
     try:
         started = subprocess.run([*golive, "start", "--port", str(port)], env=env, capture_output=True, text=True,
                                  timeout=180, check=True)
         url = f"http://127.0.0.1:{port}"
         assert f"Prefect UI: {url}" in started.stdout
+        assert f"Reports:    http://127.0.0.1:{env['GOLIVE_REPORTS_PORT']}/" in started.stdout
         stack = Stack(ui_url=url, api_url=f"{url}/api", env=env, home=tmp_path)
         assert ui_settings(stack)["api_url"] == f"{url}/api"
         page.goto(f"{url}/deployments")
@@ -81,7 +82,7 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     assert deployment["name"] == "ui-check"
     schema = deployment["parameter_openapi_schema"]["properties"]
     assert schema["locations"]["items"]["enum"] == ["loc-a", "loc-b"]  # the organization's locations
-    assert schema["start"]["format"] == "date" and schema["seats"]["minimum"] == 1
+    assert schema["start_date"]["format"] == "date" and schema["seats"]["minimum"] == 1
     assert schema["run_key"]["type"] == "string" and "Resume key" in schema["run_key"]["description"]
     page.goto(f"{stack.ui_url}/deployments")
     page.get_by_text("ui-check").first.wait_for()
@@ -89,14 +90,14 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
 
     # Started by the API beside the walk-through: a step that fails, and a location the run's
     # organization lacks (the form's dropdown only offers the deployment's organization's ids).
-    fail_id = _create_run(stack, deployment["id"], {"locations": ["loc-a"], "start": "2026-12-07", "fail_step": True})
+    fail_id = _create_run(stack, deployment["id"], {"locations": ["loc-a"], "start_date": "2026-12-07", "fail_step": True})
     one_location = tmp_path / "org-one-location.yaml"
     one_location.write_text((FIXTURES / "organization-min.yaml").read_text().replace(
         "  - {id: loc-b, name: Beta, region: north}\n", ""))
-    refused_id = _create_run(stack, deployment["id"], {"locations": ["loc-b"], "start": "2026-12-07",
+    refused_id = _create_run(stack, deployment["id"], {"locations": ["loc-b"], "start_date": "2026-12-07",
                                                         "org": str(one_location)})
 
-    run_id = ui.start_from_form(page, stack, deployment["id"], {"start": "2026-12-07"}, out=OUT, name="02-run",
+    run_id = ui.start_from_form(page, stack, deployment["id"], {"start_date": "2026-12-07"}, out=OUT, name="02-run",
                                 locations=["loc-a", "loc-b"])
     assert ui.flow_run(stack, run_id)["parameters"]["locations"] == ["loc-a", "loc-b"]
 
@@ -121,6 +122,22 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     page.get_by_text("Casey Fox decided approve as CFO").first.wait_for()
     page.get_by_text("Ira Vogt decided approve as VP of IT").first.wait_for()
     ui.shot(page, OUT, "07-completed")
+
+    # The debrief's documents, linked over http from golive's report server (not file://).
+    links = {a["key"]: a["data"] for a in ui.api(stack, "POST", "/artifacts/filter",
+                                                 {"artifacts": {"flow_run_id": {"any_": [run_id]}, "type": {"any_": ["link"]}}})}
+    docx = next(url for key, url in links.items() if key.endswith("debrief-docx"))
+    assert docx.startswith("[ui-check-debrief.docx](http://127.0.0.1:") or docx.startswith("http://127.0.0.1:"), docx
+    url = docx.split("(", 1)[1].rstrip(")") if docx.startswith("[") else docx
+    page.get_by_text("Artifacts", exact=True).first.click()
+    page.get_by_text("ui-check-debrief.docx").first.wait_for()
+    ui.shot(page, OUT, "07b-artifacts")
+    fetched = page.request.get(url)  # what a click on the link downloads
+    assert fetched.status == 200 and fetched.body()[:2] == b"PK"
+    markdown_url = url.removesuffix(".docx") + ".md"
+    page.goto(markdown_url)
+    page.get_by_text("UI check debrief").first.wait_for()
+    ui.shot(page, OUT, "07c-report-opened")
 
     failed = ui.wait_state(stack, fail_id, {"FAILED"})
     assert "precheck: seat count unconfirmed for loc-a" in failed["state"]["message"]

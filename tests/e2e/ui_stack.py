@@ -69,7 +69,7 @@ def ui_stack(home: Path) -> Iterator[Stack]:
         "GOLIVE_HOME": str(home / ".golive"), "GOLIVE_OUT": str(home / "out"),
         "GOLIVE_ORG": str(FIXTURES / "organization-min.yaml"), "GOLIVE_AUDIT_KEY": "ui-test-audit-key",
         "GOLIVE_EXTRA_RUNBOOKS": str(UI_BOOKS), "GOLIVE_CHECKOUT": str(ROOT), "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GOLIVE_REPORTS_PORT": str(free_port()),
     })
     env.pop("GOLIVE_DATABASE_URL", None)
     golive = [sys.executable, "-m", "golive.flows.cli.main"]

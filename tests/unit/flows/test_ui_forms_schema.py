@@ -65,10 +65,10 @@ def test_location_ids_are_checked_against_the_organization_before_any_step() -> 
     check_locations(book, {"locations": ["loc-a", "loc-b"]}, org)
     with pytest.raises(ParameterError, match=r"unknown location 'loc-c' in Test Dental Group .*did you mean 'loc-"):
         check_locations(book, {"locations": ["loc-a", "loc-c"]}, org)
-    with pytest.raises(ParameterError, match=r"parameter 'start'.*next monday"):
-        check_parameters(book, {"locations": ["loc-a"], "start": "next monday"})
+    with pytest.raises(ParameterError, match=r"parameter 'start_date'.*next monday"):
+        check_parameters(book, {"locations": ["loc-a"], "start_date": "next monday"})
     with pytest.raises(ParameterError, match=r"parameter 'seats'"):
-        check_parameters(book, {"locations": ["loc-a"], "start": "2026-12-07", "seats": -3})
+        check_parameters(book, {"locations": ["loc-a"], "start_date": "2026-12-07", "seats": -3})
 
 
 def test_deployed_form_offers_the_organizations_locations_dates_and_minimums(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,12 +81,12 @@ def test_deployed_form_offers_the_organizations_locations_dates_and_minimums(mon
     schema = parameter_schema(flow_for(book, ("loc-a", "loc-b")).fn).model_dump()
     props = schema["properties"]
     assert props["locations"]["items"]["enum"] == ["loc-a", "loc-b"] and props["locations"]["minItems"] == 1
-    assert props["start"]["format"] == "date"
+    assert props["start_date"]["format"] == "date"
     assert props["seats"]["minimum"] == 1 and props["seats"]["default"] == 3
     for extra in ("run_key", "org"):
         assert props[extra]["type"] == "string" and props[extra]["description"]  # not "Property is type None"
     assert '"approvals"' in props["decisions"]["description"]
-    assert set(schema["required"]) == {"locations", "start"}
+    assert set(schema["required"]) == {"locations", "start_date"}
 
 
 def test_cli_refuses_an_unknown_location_before_prefect_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,7 +96,7 @@ def test_cli_refuses_an_unknown_location_before_prefect_starts(tmp_path: Path, m
 
     monkeypatch.setenv("GOLIVE_HOME", str(tmp_path / ".golive"))
     book = Path(__file__).resolve().parents[2] / "e2e" / "ui" / "ui-check.yaml"
-    result = CliRunner().invoke(app, ["run", str(book), "-p", "locations=[loc-z]", "-p", "start=2026-12-07",
+    result = CliRunner().invoke(app, ["run", str(book), "-p", "locations=[loc-z]", "-p", "start_date=2026-12-07",
                                       "--org", str(FIXTURES / "organization-min.yaml")])
     assert result.exit_code == 2
     assert "unknown location 'loc-z' in Test Dental Group" in result.output
