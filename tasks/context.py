@@ -45,6 +45,8 @@ class InputRequest:
     question: str
     approvers: tuple[str, ...] = ()
     items: tuple[tuple[str, str], ...] = ()  # (item id, text) to confirm
+    owners: tuple[str | None, ...] = ()  # per item, as in `items`
+    dues: tuple[str | None, ...] = ()  # per item: relative due ("week 1 day 3")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from golive.flows.engine.inputs import Decisions, parse_approve_flag
 from golive.flows.engine.model import Runbook
 from golive.flows.engine.preflight import check_decisions, load_inputs
 from golive.flows.engine.scope import default_run_key
-from golive.flows.engine.validate import check_parameters
+from golive.flows.engine.validate import check_locations, check_parameters
 from golive.tasks.context import Approval, Confirmation, HumanInput, InputRequest
 from golive.tasks.foundation.errors import UserInputError
 from golive.tasks.foundation.paths import resolve_runbook
@@ -149,7 +149,7 @@ class LocalRun:
             raise UserInputError(f"--org {org}: no such file")
         from golive.flows.engine.org import load_org
 
-        load_org(org)  # an invalid organization file stops the run before it starts
+        check_locations(book, params, load_org(org))  # an invalid organization file or location id stops it here
         return cls(
             book=book,
             path=path,

@@ -26,10 +26,17 @@ from golive.tasks.foundation.errors import UserInputError
 DEFAULT_PORT = 4270
 
 
+def default_port() -> int:
+    """`GOLIVE_SERVER_PORT` overrides 4270 (the port `golive server start` listens on)."""
+    return int(os.environ.get("GOLIVE_SERVER_PORT", DEFAULT_PORT))
+
+
 @dataclass(frozen=True)
 class ServerInfo:
     pid: int
     url: str  # the API URL, e.g. http://127.0.0.1:4270/api
+    reports_url: str | None = None  # golive's read-only report server (out/), e.g. http://127.0.0.1:4271
+    reports_pid: int | None = None
 
     @property
     def ui_url(self) -> str:
@@ -51,7 +58,8 @@ def running() -> ServerInfo | None:
     """The recorded server if it answers its health check, else None."""
     try:
         data = json.loads(_info_file().read_text())
-        info = ServerInfo(pid=int(data["pid"]), url=str(data["url"]))
+        info = ServerInfo(pid=int(data["pid"]), url=str(data["url"]), reports_url=data.get("reports_url"),
+                          reports_pid=data.get("reports_pid"))
     except (OSError, ValueError, KeyError):
         return None
     return info if healthy(info.url) else None
@@ -109,19 +117,47 @@ def port_holder(port: int) -> str | None:
     return who
 
 
-def start(port: int = DEFAULT_PORT, wait_s: float = 120.0) -> ServerInfo:
+def _start_reports(port: int, env: dict[str, str]) -> tuple[int, int]:
+    """The read-only report server for out/ (flows/cli/report_server.py); (pid, port)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "golive.flows.cli.report_server", "--dir", str(paths.out_dir()), "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the report server could not listen on 127.0.0.1:{port} (GOLIVE_REPORTS_PORT)")
+        try:
+            httpx.head(f"http://127.0.0.1:{port}/", timeout=0.5)
+            return proc.pid, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError(f"the report server did not answer on 127.0.0.1:{port}")
+
+
+def start(port: int | None = None, wait_s: float = 120.0, reports_port: int | None = None) -> ServerInfo:
     """Start the server, or return this home's server when it is up; PortBusy when something else
     holds the port (before, golive reported success and later runs reported to the other server)."""
     current = running()
     if current is not None:
         return current
+    port = default_port() if port is None else port
     holder = port_holder(port)
     if holder is not None:
         raise PortBusy(f"port {port} on 127.0.0.1 is held by {holder}; stop it or use --port")
+    if reports_port is None and os.environ.get("GOLIVE_REPORTS_PORT"):
+        reports_port = int(os.environ["GOLIVE_REPORTS_PORT"])
     env = {**os.environ, **prefect_env.embedded_defaults()}
     for key in [k for k in env if k.startswith("PREFECT_SERVER_SERVICES_") and k.endswith("_ENABLED")]:
         del env[key]  # a long-lived server runs its schedules, late-run and pause services
     env.pop("PREFECT_API_URL", None)
+    # The UI's own API address: without it the UI calls 127.0.0.1:4200 ("Can't connect to Server API").
+    env["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
+    env["PREFECT_UI_URL"] = f"http://127.0.0.1:{port}"
+    env["PREFECT_SERVER_API_HOST"] = "127.0.0.1"
+    env["PREFECT_SERVER_API_PORT"] = str(port)
     log = paths.state_dir() / "prefect" / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
@@ -136,7 +172,11 @@ def start(port: int = DEFAULT_PORT, wait_s: float = 120.0) -> ServerInfo:
         if proc.poll() is not None:
             raise RuntimeError(f"prefect server exited with {proc.returncode}; see {log}")
         if healthy(info.url):
-            _info_file().write_text(json.dumps({"pid": info.pid, "url": info.url}))
+            reports = _start_reports(port + 1 if reports_port is None else reports_port, env)
+            info = ServerInfo(pid=info.pid, url=info.url, reports_url=f"http://127.0.0.1:{reports[1]}",
+                              reports_pid=reports[0])
+            _info_file().write_text(json.dumps({"pid": info.pid, "url": info.url, "reports_url": info.reports_url,
+                                                "reports_pid": info.reports_pid}))
             return info
         time.sleep(0.5)
     proc.terminate()
@@ -148,10 +188,11 @@ def stop() -> bool:
         data = json.loads(_info_file().read_text())
     except (OSError, ValueError):
         return False
-    try:
-        os.killpg(int(data["pid"]), signal.SIGTERM)
-    except (ProcessLookupError, PermissionError, KeyError, ValueError):
-        pass
+    for key in ("pid", "reports_pid"):
+        try:
+            os.killpg(int(data[key]), signal.SIGTERM)
+        except (ProcessLookupError, PermissionError, KeyError, ValueError, TypeError):
+            pass
     _info_file().unlink(missing_ok=True)
     return True
 

@@ -225,18 +225,20 @@ def metrics_status(location: list[str] = typer.Option(None, "--location", help="
 
 
 @server_app.command("start")
-def server_start(port: int = typer.Option(4270, help="Port on 127.0.0.1")) -> None:
+def server_start(port: int | None = typer.Option(None, help="Port on 127.0.0.1 (default GOLIVE_SERVER_PORT or 4270)")) -> None:
     """Start the local Prefect server (state under .golive/prefect) unless it is already up."""
     from golive.flows.cli import local_server
 
     try:
-        info = local_server.start(port)
+        info = local_server.start(port or None)
     except UserInputError as exc:  # the port is held by something else
         raise fail_input(f"error: {exc}") from None
     except RuntimeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Prefect UI: {info.ui_url}  (API {info.url}, pid {info.pid})")
+    if info.reports_url:
+        typer.echo(f"Reports:    {info.reports_url}/  (out/, read-only, this machine only)")
 
 
 @server_app.command("stop")

@@ -10,7 +10,7 @@ import logging
 import os
 from typing import Any
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.runtime import deployment, flow_run
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -21,8 +21,9 @@ from golive.flows.engine.inputs import Decisions
 from golive.flows.engine.org import load_org, org_digest
 from golive.flows.engine.preflight import check_decisions
 from golive.flows.engine.scope import default_run_key
-from golive.flows.engine.validate import check_parameters
+from golive.flows.engine.validate import check_locations, check_parameters
 from golive.tasks.foundation import paths
+from golive.tasks.foundation.errors import UserInputError
 from golive.tasks.foundation.paths import resolve_runbook
 from golive.tasks.store import Store, leases
 
@@ -36,13 +37,27 @@ def thread_pool() -> Any:
     return ThreadPoolTaskRunner(max_workers=max_workers())
 
 
+class RunbookFailed(Exception):
+    """The data of a failed run's state: an exception, so Prefect can raise it for `state.result()`."""
+
+
 def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key: str | None = None,
                 decisions: dict[str, Any] | None = None, org: str | None = None) -> Any:
-    """The body of every golive flow: validate, then run the steps; a failed run returns a Failed state."""
-    book = loaded.runbook(resolve_runbook(runbook))
-    params = check_parameters(book, parameters or {})
-    given = Decisions.from_json(decisions)
-    check_decisions(book, given)  # a deployment's `decisions` parameter gets the CLI's pre-flight too
+    """The body of every golive flow: validate, then run the steps; a failed run returns a Failed state.
+
+    Bad parameters (a schema mismatch, an unknown location id) fail the run before its first
+    step, with the reason as the state message; no traceback for a user's mistake.
+    """
+    try:
+        book = loaded.runbook(resolve_runbook(runbook))
+        params = check_parameters(book, parameters or {})
+        organization = load_org(org)
+        check_locations(book, params, organization)
+        given = Decisions.from_json(decisions)
+        check_decisions(book, given)  # a deployment's `decisions` parameter gets the CLI's pre-flight too
+    except UserInputError as exc:
+        get_run_logger().error("refused before the first step: %s", exc)
+        return Failed(message=f"refused before the first step: {exc}", data=RunbookFailed(str(exc)))
     key = run_key or default_run_key(book.name, params)
     store = Store.open()
     run_id = str(flow_run.id)
@@ -59,7 +74,7 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
         store.dispose()
         return Failed(message=str(exc), data={"run_id": run_id, "run_key": key, "state": "refused", "steps": {}})
     started = store.first_started(key) or now()  # a resumed run keeps its due dates
-    rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=load_org(org),
+    rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=organization,
                     decisions=given, out_dir=paths.out_dir(), started=started,
                     in_deployment=deployment.id is not None, org_digest=org_digest(org))
     store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params,
@@ -76,9 +91,11 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
         store.dispose()
     summary = {"run_id": run_id, "run_key": key, "state": state, "steps": {r.key: r.state for r in results}}
     if state != "completed":
-        # A Failed state (not an exception): the UI shows the run failed, without a traceback.
-        failed = ", ".join(r.key for r in results if r.state == "failed")
-        return Failed(message=f"runbook {book.name} {state.replace('_', ' ')}; failed steps: {failed}", data=summary)
+        # A Failed state whose data is an exception (a dict there makes Prefect raise "Unexpected
+        # result for failed state"): the UI shows the failed steps and why, without a traceback.
+        failed = "; ".join(f"{r.key}: {r.error}" if r.error else r.key for r in results if r.state == "failed")
+        message = f"runbook {book.name} {state.replace('_', ' ')}; failed steps: {failed}"
+        return Failed(message=message[:2000], data=RunbookFailed(message))
     return summary
 
 

@@ -21,7 +21,7 @@ from golive.flows.engine.inputs import Decisions, pause_for_input
 from golive.flows.engine.model import OnFailure, Runbook, Step, StepBody
 from golive.flows.engine.rendered import check_rendered
 from golive.flows.engine.scope import input_hash, item_label, jsonable
-from golive.flows.engine.step_task import StepCall, run_step, start_entry
+from golive.flows.engine.step_task import StepCall, failed_before_start, run_step, start_entry
 from golive.tasks.context import HumanInput, InputRequest
 from golive.tasks.foundation.errors import ExpressionError, GoliveError
 from golive.tasks.registry import STEP_KINDS
@@ -172,6 +172,8 @@ class Executor:
                 check_rendered(step.uses, key, params)
         except ExpressionError as exc:
             result.state, result.error = "failed", str(exc)
+            self._show_failed(st.step.id, key, result.error)
+            self._record_nonrun(step.id, key, "failed", result.error)
             self._on_item_failed(st, result)
             return
         digest = input_hash(step.uses, params, jsonable(item), self.rc.org_digest)
@@ -231,7 +233,7 @@ class Executor:
         if HOOKS.ask is not None:
             return HOOKS.ask(request)
         if self.rc.in_deployment:
-            return pause_for_input(request, step.timeout_s)
+            return pause_for_input(request, step.timeout_s, self.rc.started)
         return None
 
     def _finish(self, future: PrefectFuture[Any]) -> None:
@@ -265,7 +267,13 @@ class Executor:
         else:
             st.state = "completed"
 
+    @staticmethod
+    def _show_failed(step_id: str, key: str, error: str | None) -> None:
+        """A failed task run for a step that failed before its task started, so the UI shows it and why."""
+        failed_before_start.with_options(name=step_id, task_run_name=key)(error or "failed", return_state=True)
+
     def _fail_now(self, st: StepStatus, result: ItemResult) -> None:
+        self._show_failed(st.step.id, result.key, result.error)
         st.items.append(result)
         st.state = "running"
         self._record_nonrun(st.step.id, result.key, "failed", result.error)

@@ -8,8 +8,10 @@ pause with a typed RunInput form (deployment runs, resumed from the UI).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from golive.tasks.context import Approval, Confirmation, HumanInput, InputRequest
@@ -82,34 +84,159 @@ def parse_approve_flag(text: str) -> tuple[str, Approval]:
                                            name=match["name"].strip(), role=match["role"].strip())
 
 
-def pause_for_input(request: InputRequest, timeout_s: float | None) -> HumanInput:
-    """Pause the flow run until someone submits the typed form in the Prefect UI."""
-    from prefect.flow_runs import pause_flow_run
-    from prefect.input import RunInput
-    from pydantic import create_model
+def _required_all(schema: dict[str, Any]) -> None:
+    # Checklist boxes default to unticked (so a partial answer can be submitted) yet show as required.
+    schema["required"] = list(schema.get("properties", {}))
 
+
+def _due_note(due: str | None, started: datetime | None) -> str:
+    if not due:
+        return ""
+    if started is None:
+        return due
+    from golive.tasks.foundation.durations import parse_due
+
+    return f"{(started + timedelta(days=parse_due(due).days)).date().isoformat()} ({due})"
+
+
+def waiting_note(request: InputRequest, started: datetime | None = None) -> str:
+    """Markdown that names the step, its question and who may answer (state message, artifact, form)."""
+    if request.kind == "approval":
+        return (f"**{request.step_key}** waits for an approval: {request.question}\n\n"
+                f"Roles that may decide: {', '.join(request.approvers)}")
+    lines = [f"**{request.step_key}** waits for a checklist: {request.question}", ""]
+    for n, (item_id, text) in enumerate(request.items):
+        owner = request.owners[n] if n < len(request.owners) else None
+        due = _due_note(request.dues[n] if n < len(request.dues) else None, started)
+        extra = "; ".join(x for x in (f"owner: {owner}" if owner else "", f"due: {due}" if due else "") if x)
+        lines.append(f"- {item_id}: {text}" + (f" ({extra})" if extra else ""))
+    return "\n".join(lines)
+
+
+def _pause(model: Any, key: str, timeout: int, message: str) -> Any:
+    """Prefect's `pause_flow_run(wait_for_input=...)`, plus a state message that names the step and roles,
+    and a 1 s poll instead of 10 s (a resumed run continues at once)."""
+    from prefect import get_client
+    from prefect.context import FlowRunContext
+    from prefect.exceptions import Abort, FlowPauseTimeout
+    from prefect.input import keyset_from_paused_state
+    from prefect.states import Paused
+    from prefect.utilities.engine import propose_state_sync
+
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        raise RuntimeError("a form can only be asked for inside a flow run")
+    state: Any = Paused(timeout_seconds=timeout, reschedule=False, pause_key=key, message=message[:1000])
+    keyset = keyset_from_paused_state(state)
+    state.state_details.run_input_keyset = dict(keyset)
+    with get_client(sync_client=True) as client:
+        try:
+            proposed = propose_state_sync(client=client, state=state, flow_run_id=context.flow_run.id)
+        except Abort as exc:
+            raise RuntimeError(f"flow run cannot be paused: {exc}") from None
+        if proposed.is_running():  # this pause was answered before (a rerun of the same key)
+            return model.load(keyset)
+        if not proposed.is_paused():
+            raise RuntimeError(f"flow run cannot be paused: {proposed}")
+        model.save(keyset)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            time.sleep(1.0)
+            run = client.read_flow_run(context.flow_run.id)
+            if run.state is not None and run.state.is_running():
+                return model.load(keyset)
+    raise FlowPauseTimeout(f"{message.splitlines()[0]}: nobody answered within {timeout} s")
+
+
+def enum_of(values: list[str]) -> dict[str, Any]:
+    return {"enum": values}
+
+
+def _publish(key: str, note: str) -> None:
+    from prefect.artifacts import create_markdown_artifact
+
+    create_markdown_artifact(key=f"waiting-{key}"[:100], markdown=note, description="What this run waits for")
+
+
+def approval_form(request: InputRequest) -> Any:
+    """The approval's RunInput: decision, name, role (an enum of the approvers; one is preselected), comment."""
+    from prefect.input import RunInput
+    from pydantic import Field, create_model
+
+    roles = list(request.approvers)
+    role_default: Any = roles[0] if len(roles) == 1 else ...
+    fields: dict[str, Any] = {
+        "decision": (Literal["approve", "reject"], ...),
+        "name": (str, Field(..., min_length=1, description="Your name, as it goes into the audit log.")),
+        "role": (str, Field(role_default, json_schema_extra=enum_of(roles), description=f"May decide: {', '.join(roles)}")),
+        "comment": (str, ""),
+    }
+    return create_model("ApprovalForm", __base__=RunInput, **fields)
+
+
+def checklist_form(request: InputRequest, confirmed: set[str]) -> tuple[Any, dict[str, str]]:
+    """The checklist's RunInput for the items not yet confirmed, and its field name → item id map.
+
+    Item ids contain dashes, so each checkbox gets a positional field name and the item text as title.
+    """
+    from prefect.input import RunInput
+    from pydantic import ConfigDict, Field, create_model
+
+    class ChecklistBase(RunInput):
+        model_config = ConfigDict(json_schema_extra=_required_all)
+
+    positions = {f"item_{n}": item_id for n, (item_id, _) in enumerate(request.items) if item_id not in confirmed}
+    texts = dict(request.items)
+    items: dict[str, Any] = {
+        field_name: (bool, Field(False, title=f"{item_id}: {texts[item_id]}")) for field_name, item_id in positions.items()
+    }
+    name = (str, Field(..., min_length=1, description="Your name."))
+    return create_model("ChecklistForm", __base__=ChecklistBase, name=name, **items), positions
+
+
+def pause_for_input(request: InputRequest, timeout_s: float | None, started: datetime | None = None) -> HumanInput:
+    """Pause the flow run until someone submits the typed form in the Prefect UI.
+
+    An approval's role is an enum of the step's approvers (one role: preselected; Prefect's UI
+    greys out a JSON-schema `const`, which a one-value Literal would give). A checklist with items
+    left open pauses again for those items; the run never fails for an unticked box.
+    """
+    from prefect.logging import get_run_logger
+
+    logger = get_run_logger()
     key = re.sub(r"[^a-z0-9-]+", "-", request.step_key.lower()).strip("-")
     timeout = int(timeout_s or 7 * 86400)
     if request.kind == "approval":
-        roles = tuple(request.approvers)
-        # Built at run time: the role dropdown lists this step's approvers.
-        fields: dict[str, Any] = {"decision": (Literal["approve", "reject"], ...), "name": (str, ...),
-                                  "role": (Literal[roles], ...), "comment": (str, "")}
-        model: Any = create_model("ApprovalForm", __base__=RunInput, **fields)
-        form: Any = pause_flow_run(wait_for_input=model.with_initial_data(description=request.question), timeout=timeout, key=key)
+        note = waiting_note(request, started)
+        _publish(key, note)
+        form: Any = _pause(approval_form(request).with_initial_data(description=note), key, timeout, note)
+        logger.info("%s: %s decided %s as %s", request.step_key, form.name, form.decision, form.role)
         return Approval(decision=form.decision, name=form.name, role=form.role, comment=form.comment)
-    from pydantic import Field
 
-    # Item ids contain dashes, so each checkbox gets a positional field name and the item text as title.
-    items: dict[str, Any] = {
-        f"item_{n}": (bool, Field(False, title=f"{item_id}: {text}")) for n, (item_id, text) in enumerate(request.items)
-    }
-    checklist_model: Any = create_model("ChecklistForm", __base__=RunInput, name=(str, ...), **items)
-    checklist_form: Any = pause_flow_run(wait_for_input=checklist_model.with_initial_data(description=request.question),
-                                         timeout=timeout, key=key)
-    return Confirmation(
-        confirmed=frozenset(
-            item_id for n, (item_id, _) in enumerate(request.items) if getattr(checklist_form, f"item_{n}")
-        ),
-        name=checklist_form.name,
-    )
+    confirmed: set[str] = set()
+    names: list[str] = []
+    attempt = 0
+    while True:
+        checklist_model, positions = checklist_form(request, confirmed)
+        pending = InputRequest(kind="confirm", step_key=request.step_key, question=request.question,
+                               items=tuple(i for i in request.items if i[0] not in confirmed),
+                               owners=_kept(request, confirmed, request.owners),
+                               dues=_kept(request, confirmed, request.dues))
+        pending_note = waiting_note(pending, started)
+        _publish(key, pending_note)
+        pause_key = key if attempt == 0 else f"{key}-{attempt}"
+        answer: Any = _pause(checklist_model.with_initial_data(description=pending_note), pause_key, timeout,
+                             pending_note)
+        ticked = {item_id for field_name, item_id in positions.items() if getattr(answer, field_name)}
+        confirmed |= ticked
+        names.append(answer.name)
+        open_items = [i for i in request.items if i[0] not in confirmed]
+        logger.info("%s: %s confirmed %s; open: %s", request.step_key, answer.name,
+                    ", ".join(sorted(ticked)) or "nothing", ", ".join(i for i, _ in open_items) or "none")
+        if not open_items:
+            return Confirmation(confirmed=frozenset(confirmed), name=", ".join(dict.fromkeys(names)))
+        attempt += 1
+
+
+def _kept(request: InputRequest, confirmed: set[str], values: tuple[str | None, ...]) -> tuple[str | None, ...]:
+    return tuple(v for (item_id, _), v in zip(request.items, values, strict=False) if item_id not in confirmed)

@@ -22,9 +22,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from golive.flows.engine.expressions import evaluate
+from golive.flows.engine.report_links import link_markdown, public_url
 from golive.flows.engine.scope import jsonable
 from golive.tasks.context import HumanInput, StepContext
 from golive.tasks.foundation import crash
+from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.registry import STEP_KINDS
 
 _KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -43,10 +45,12 @@ class PrefectArtifacts:
         create_table_artifact(key=self._key(key), table=[dict(jsonable(r)) for r in rows], description=description)
 
     def markdown(self, key: str, text: str, description: str = "") -> None:
-        create_markdown_artifact(key=self._key(key), markdown=text, description=description)
+        create_markdown_artifact(key=self._key(key), markdown=link_markdown(text), description=description)
 
     def link(self, key: str, target: str, description: str = "") -> None:
-        create_link_artifact(key=self._key(key), link=target, description=description)
+        # A file under out/ becomes an http URL of golive's report server: the UI cannot open file://.
+        url = public_url(target)
+        create_link_artifact(key=self._key(key), link=url, link_text=Path(target).name or url, description=description)
 
 
 @dataclass
@@ -129,3 +133,10 @@ def _run_kind(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any
 @task(name="step", cache_policy=NO_CACHE, persist_result=False)
 def run_step(call: StepCall) -> dict[str, Any]:
     return execute(call, get_run_logger())
+
+
+@task(name="step", cache_policy=NO_CACHE, persist_result=False, retries=0)
+def failed_before_start(message: str) -> None:
+    """A step that failed before its task could start (an expression, a rendered `with:`): shown in
+    the UI as a failed task run with the reason, like any other failed step."""
+    raise StepFailed(message)

@@ -9,6 +9,7 @@ uses (defaults merged, each checked against its declared schema).
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -246,7 +247,7 @@ def check_parameters(runbook: Runbook, given: Mapping[str, Any], *, require_all:
             continue
         check = {k: v for k, v in schema.items() if k != "default"}
         try:
-            error = best_match(GoliveValidator(check).iter_errors(value))
+            error = best_match(GoliveValidator(check, format_checker=GoliveValidator.FORMAT_CHECKER).iter_errors(value))
         except Unresolvable as exc:
             problems.append(f"parameter '{name}': cannot resolve its schema ({exc})")
             continue
@@ -257,6 +258,33 @@ def check_parameters(runbook: Runbook, given: Mapping[str, Any], *, require_all:
     if problems:
         raise ParameterError("; ".join(problems))
     return values
+
+
+LOCATION_PARAMETERS = ("location", "locations")  # by convention: location ids of the organization
+
+
+def check_locations(runbook: Runbook, params: Mapping[str, Any], org: Any) -> None:
+    """Parameters named `location` / `locations` must name locations of the organization.
+
+    Checked before the first step (CLI and deployment runs alike), so a typo never surfaces after
+    the approvals it waited for. Raises `ParameterError` naming each unknown id, with a suggestion.
+    """
+    known = [loc.id for loc in getattr(org, "locations", ())]
+    problems = []
+    for name in LOCATION_PARAMETERS:
+        if name not in runbook.parameters or name not in params:
+            continue
+        value = params[name]
+        for given in ([value] if isinstance(value, str) else list(value or [])):
+            if given == "" and isinstance(value, str):
+                continue
+            if given not in known:
+                close = difflib.get_close_matches(str(given), known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                problems.append(f"parameter '{name}': unknown location '{given}' in {getattr(org, 'name', 'the organization')}"
+                                f" (known: {', '.join(known)}){hint}")
+    if problems:
+        raise ParameterError("; ".join(problems))
 
 
 def _param_message(error: Any, value: Any) -> str:

@@ -28,6 +28,8 @@ def request_input(params: dict[str, Any], step_key: str) -> InputRequest | None:
         step_key=step_key,
         question=params.get("title") or f"Confirm the items of {step_key}",
         items=tuple((item["id"], item["text"]) for item in manual),
+        owners=tuple(item.get("owner") for item in manual),
+        dues=tuple(item.get("due") for item in manual),
     )
 
 

@@ -30,6 +30,8 @@ ASSEMBLERS: dict[str, Any] = {
     "weekly": weekly.assemble,  # reads the register in the store
 }
 
+_IMAGE = re.compile(r"(!\[[^\]]*\]\()([^)\s/:]+)(\))")  # ![alt](chart.png): a file beside the report
+
 
 def environment(template_dir: Path = paths.TEMPLATES) -> SandboxedEnvironment:
     return SandboxedEnvironment(
@@ -82,7 +84,13 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         written.append(str(docx_path))
         if "pdf" in formats and pdf.enabled():
             written.extend(str(p) for p in pdf.to_pdf([docx_path]))
-    ctx.artifacts.markdown(stem.lower(), markdown, description=title)
+    for path in written:  # each document gets a link the Prefect UI can open
+        suffix = Path(path).suffix.lstrip(".")
+        ctx.artifacts.link(f"{stem.lower()}-{suffix}", path, description=f"{title} ({suffix.upper()})")
+    # Images next to the report (charts) are named relative to it; the artifact needs them absolute.
+    published = _IMAGE.sub(lambda m: f"{m[1]}{target_dir / m[2]}{m[3]}" if (target_dir / m[2]).is_file() else m[0],
+                           markdown)
+    ctx.artifacts.markdown(stem.lower(), published, description=title)
     return {"reports": written, "title": title}
 
 

@@ -49,3 +49,11 @@ def test_scheduled_deployments_pass_valid_parameters() -> None:
             assert {k: used[k] for k in given} == given  # taken as written, not coerced
             checked.append(d["name"])
     assert checked, "prefect.yaml has no scheduled deployment: nothing was checked"
+
+
+def test_schedules_arrive_paused_from_prefect_deploy() -> None:
+    """`prefect deploy --all` must not start a schedule with the example group's locations (issue 11)."""
+    config = YAML(typ="safe").load((ROOT / "prefect.yaml").read_text())
+    schedules = [(d["name"], s) for d in config["deployments"] for s in d.get("schedules", [])]
+    assert schedules, "prefect.yaml lists no schedules to check"
+    assert [name for name, s in schedules if s.get("active", True) is not False] == []

@@ -1,0 +1,134 @@
+"""What a rollout lead does in the Prefect UI, as Playwright steps (tests/e2e/test_ui_browser.py).
+
+Prefect's selects open from the keyboard (focus, ArrowDown) in headless Chromium; a click on the
+select button does not open them there, so `choose` uses the keyboard, as a person may.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.e2e.ui_stack import Stack
+
+
+def shot(page: Any, out: Path, name: str) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def prop(page: Any, scope: Any, label: str) -> Any:
+    """One field of a Prefect schema form, by its label (without the "(Optional)" suffix)."""
+    title = page.locator(".schema-form-property__label", has_text=re.compile(rf"^{re.escape(label)}( \(Optional\))?$"))
+    return scope.locator(".schema-form-property").filter(has=title).first
+
+
+def choose(page: Any, field: Any, option: str) -> None:
+    field.locator(".p-select-button__control").first.focus()
+    page.keyboard.press("ArrowDown")
+    page.locator(".p-select-option", has_text=re.compile(rf"^{re.escape(option)}$")).first.click()
+    page.keyboard.press("Escape")
+
+
+def api(stack: Stack, method: str, path: str, body: Any = None) -> Any:
+    response = httpx.request(method, f"{stack.api_url}{path}", json=body, timeout=10)
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def flow_run(stack: Stack, run_id: str) -> dict[str, Any]:
+    return dict(api(stack, "GET", f"/flow_runs/{run_id}"))
+
+
+def wait_state(stack: Stack, run_id: str, states: set[str], *, pause_key: str | None = None,
+               timeout: float = 180) -> dict[str, Any]:
+    """Poll the API until the run is in one of `states` (and, for PAUSED, at that pause key)."""
+    end = time.monotonic() + timeout
+    run: dict[str, Any] = {}
+    while time.monotonic() < end:
+        run = flow_run(stack, run_id)
+        state = run.get("state") or {}
+        if state.get("type") in states:
+            key = (state.get("state_details") or {}).get("pause_key")
+            if pause_key is None or key == pause_key:
+                return run
+        if state.get("type") in {"FAILED", "CRASHED", "CANCELLED"} - states:
+            raise AssertionError(f"run {run_id} ended {state.get('type')}: {state.get('message')}")
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} not in {states} (pause {pause_key}) after {timeout:.0f} s: {run.get('state')}")
+
+
+def start_from_form(page: Any, stack: Stack, deployment_id: str, params: dict[str, Any], *, out: Path,
+                    name: str, locations: list[str] | None = None) -> str:
+    """The deployment's Run form: locations picked from the multi-select, the rest as JSON input."""
+    page.goto(f"{stack.ui_url}/deployments/deployment/{deployment_id}/run")
+    if locations:
+        field = prop(page, page, "locations")
+        for location in locations:
+            choose(page, field, location)
+        shot(page, out, f"{name}-form")
+    page.locator(".flow-run-create-form-v2__header button").click()
+    page.get_by_text("Use JSON input").click()
+    editor = page.locator("textarea.p-code-input__textarea")
+    current = json.loads(editor.input_value() or "{}")
+    editor.fill(json.dumps({**current, **params}))
+    before = {r["id"] for r in api(stack, "POST", "/flow_runs/filter", {})}
+    page.get_by_role("button", name="Submit").click()
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        new = [r["id"] for r in api(stack, "POST", "/flow_runs/filter", {}) if r["id"] not in before]
+        if new:
+            return str(new[0])
+        time.sleep(0.3)
+    shot(page, out, f"{name}-not-submitted")
+    raise AssertionError("the run form did not create a flow run")
+
+
+def open_resume(page: Any, stack: Stack, run_id: str) -> Any:
+    page.goto(f"{stack.ui_url}/runs/flow-run/{run_id}")
+    page.get_by_role("button", name="Resume").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator(".schema-form-property").first.wait_for()
+    return dialog
+
+
+def submit_resume(page: Any, dialog: Any) -> None:
+    dialog.get_by_role("button", name="Submit").click()
+    dialog.wait_for(state="detached", timeout=15000)
+
+
+def approve(page: Any, stack: Stack, run_id: str, *, name: str, role: str | None, out: Path, shot_name: str) -> str:
+    """Resume an approval pause; `role=None` keeps the preselected single role. Returns the dialog text."""
+    dialog = open_resume(page, stack, run_id)
+    choose(page, prop(page, dialog, "Decision"), "approve")
+    prop(page, dialog, "Name").locator("textarea, input").first.fill(name)
+    if role is not None:
+        choose(page, prop(page, dialog, "Role"), role)
+    text = str(dialog.inner_text())
+    shot(page, out, shot_name)
+    submit_resume(page, dialog)
+    return text
+
+
+def confirm(page: Any, stack: Stack, run_id: str, *, name: str, tick: list[str], out: Path, shot_name: str) -> str:
+    """Resume a checklist pause, ticking the items whose id is in `tick`. Returns the dialog text."""
+    dialog = open_resume(page, stack, run_id)
+    prop(page, dialog, "Name").locator("textarea, input").first.fill(name)
+    for item in tick:
+        field = dialog.locator(".schema-form-property").filter(
+            has=page.locator(".schema-form-property__label", has_text=re.compile(rf"^{re.escape(item)}:"))).first
+        switch = field.locator("[role=switch]").first
+        switch.click()
+        if switch.get_attribute("aria-checked") != "true":
+            raise AssertionError(f"the checkbox of {item} did not tick")
+    text = str(dialog.inner_text())
+    shot(page, out, shot_name)
+    submit_resume(page, dialog)
+    return text
