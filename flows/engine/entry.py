@@ -18,7 +18,7 @@ from golive.flows.engine import loaded
 from golive.flows.engine.executor import RunContext, now, run_steps
 from golive.flows.engine.inputs import Decisions
 from golive.flows.engine.org import load_org, org_digest
-from golive.flows.engine.scope import default_run_key
+from golive.flows.engine.scope import default_run_key, slot_run_key
 from golive.flows.engine.validate import check_parameters
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.paths import resolve_runbook
@@ -34,18 +34,31 @@ def thread_pool() -> Any:
     return ThreadPoolTaskRunner(max_workers=max_workers())
 
 
+def run_key_for(runbook: str, params: dict[str, Any]) -> str:
+    """The run key when the user gives none: a deployment run (scheduled, UI, API) includes its
+    schedule slot or submit time; an in-process run (`golive run`) is keyed by its parameters."""
+    if deployment.id is not None:
+        return slot_run_key(runbook, params, flow_run.scheduled_start_time)
+    return default_run_key(runbook, params)
+
+
 def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key: str | None = None,
                 decisions: dict[str, Any] | None = None, org: str | None = None) -> Any:
     """The body of every golive flow: validate, then run the steps; a failed run returns a Failed state."""
     book = loaded.runbook(resolve_runbook(runbook))
     params = check_parameters(book, parameters or {})
-    key = run_key or default_run_key(book.name, params)
+    key = run_key or run_key_for(book.name, params)
     store = Store.open()
     run_id = str(flow_run.id)
     started = store.first_started(key) or now()  # a resumed run keeps its due dates
     rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=load_org(org),
                     decisions=Decisions.from_json(decisions), out_dir=paths.out_dir(), started=started,
                     in_deployment=deployment.id is not None, org_digest=org_digest(org))
+    try:
+        store.audit.check_key()  # a worker with another installation's audit key writes nothing
+    except BaseException:
+        store.dispose()
+        raise
     store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params)
     store.audit.append("run.start", {"runbook": book.name, "run_key": key}, run_id=run_id)
     state = "failed"
