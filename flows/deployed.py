@@ -2,7 +2,8 @@
 
 Each flow's signature is built from the runbook's `parameters`, so the Prefect UI shows a typed
 form (strings, numbers, booleans, enums as dropdowns, defaults filled in) plus `run_key`, `org`
-and `decisions`. The flows share the entry flow's body (`golive.flows.engine.entry.run_runbook`).
+and `decisions`. The flows share the entry flow's body (`golive.flows.engine.entry.run_runbook`),
+inside a per-location concurrency slot for runbooks that change locations (`flows/engine/locks.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Literal
 from prefect import Flow, flow
 
 from golive.flows.engine.entry import run_runbook, thread_pool
+from golive.flows.engine.locks import location_lock
 from golive.flows.engine.model import Runbook
 from golive.flows.engine.validate import validate_paths
 from golive.tasks.foundation import paths
@@ -33,12 +35,20 @@ def _annotation(schema: dict[str, Any]) -> Any:
     return _TYPES.get(kind, Any) if isinstance(kind, str) else Any
 
 
+def _defaults(book: Runbook) -> dict[str, Any]:
+    return {k: v["default"] for k, v in book.parameters.items() if "default" in v}
+
+
 def flow_for(book: Runbook) -> Flow[..., Any]:
     names = list(book.parameters)
 
     def body(**kwargs: Any) -> Any:
         params = {k: kwargs[k] for k in names if k in kwargs}
-        return run_runbook(str(book.source), params, kwargs.get("run_key"), kwargs.get("decisions"), kwargs.get("org"))
+        # Runs that change a location take its global concurrency slot first (flows/engine/locks.py):
+        # two of them never overlap on one location, on any worker; read-only runs take none.
+        with location_lock(book, {**_defaults(book), **params}):
+            return run_runbook(str(book.source), params, kwargs.get("run_key"), kwargs.get("decisions"),
+                               kwargs.get("org"))
 
     params, annotations, doc_args = [], {}, []
     for name, schema in book.parameters.items():
