@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench lint clean cluster cluster-down cluster-status
+.PHONY: demo test test-slow bench lint clean cluster cluster-down cluster-status scale-test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,6 +37,11 @@ cluster-status: $(STAMP)
 
 cluster-down: $(STAMP)
 	$(BIN)/python deploy/cluster.py down
+
+# Start the topology, deploy, 24 runs with one API server stopped mid-load, report, stop (deploy/scale_test.py).
+scale-test: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[cluster]"
+	$(BIN)/python deploy/scale_test.py $(SCALE_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check flows tasks tests bench

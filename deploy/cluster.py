@@ -133,6 +133,8 @@ def up(workers: int, limit: int) -> dict[str, Any]:
     if shutil.which("nginx") is None or shutil.which("redis-server") is None:
         raise SystemExit("make cluster needs nginx and redis-server on PATH (apt: nginx redis-server)")
     STATE.mkdir(parents=True, exist_ok=True)
+    for old_log in STATE.glob("*.log"):  # counts (runs per worker, proxy errors) are per cluster
+        old_log.unlink()
     for sub in ("nginx-tmp", "prefect-home", "worker-home", "golive-home", "out"):
         (STATE / sub).mkdir(exist_ok=True)
     tag = secrets.token_hex(4)
