@@ -152,9 +152,12 @@ def up(workers: int, limit: int) -> dict[str, Any]:
     env = prefect_env(state)
     run([str(BIN / "prefect"), "server", "database", "upgrade", "-y"], env)
     state["timings_s"]["migrate"] = round(time.monotonic() - t0, 1)
+    # One after the other: each API server registers Prefect's block types at start-up, and two
+    # doing it at once collide on `uq_block_type__slug` (seen here: the second one exits).
     for name in ("api-1", "api-2"):
         spawn(state, name, [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
                             str(ports[name]), "--no-services"], env)
+        wait_http(f"http://127.0.0.1:{ports[name]}/api/health")
     spawn(state, "services", [str(BIN / "prefect"), "server", "services", "start"], env)
     upstreams = "\n".join(f"        server 127.0.0.1:{ports[n]} max_fails=2 fail_timeout=5s;" for n in ("api-1", "api-2"))
     conf = (Path(__file__).parent / "nginx.conf.template").read_text()
@@ -163,8 +166,6 @@ def up(workers: int, limit: int) -> dict[str, Any]:
     spawn(state, "nginx", ["nginx", "-p", str(STATE), "-e", str(STATE / "nginx-error.log"), "-c",
                             str(STATE / "nginx.conf"), "-g", "daemon off;"],
           dict(os.environ))
-    for name in ("api-1", "api-2"):
-        wait_http(f"http://127.0.0.1:{ports[name]}/api/health")
     wait_http(f"{state['proxy']}/api/health")
     state["timings_s"]["api_ready"] = round(time.monotonic() - t0, 1)
     wenv = worker_env(state)

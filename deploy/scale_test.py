@@ -101,7 +101,13 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the cluster up afterwards")
     args = parser.parse_args()
 
-    state = cluster.load() or cluster.up(args.workers, args.limit)
+    state = cluster.load()
+    if state is None:
+        try:
+            state = cluster.up(args.workers, args.limit)
+        except BaseException:
+            cluster.down()
+            raise
     env = cluster.worker_env(state)
     os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
     os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
