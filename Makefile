@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow soak bench lint clean
+.PHONY: demo test test-slow soak bench lint clean cluster cluster-down cluster-status scale-test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,23 @@ soak: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The shared-installation topology as plain processes (deploy/cluster.py; README "Shared installation"):
+# PostgreSQL, Redis, 2 Prefect API servers + 1 background-services process, nginx, N workers.
+cluster: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[cluster]"
+	$(BIN)/python deploy/cluster.py up
+
+cluster-status: $(STAMP)
+	$(BIN)/python deploy/cluster.py status
+
+cluster-down: $(STAMP)
+	$(BIN)/python deploy/cluster.py down
+
+# Start the topology, deploy, 24 runs with one API server stopped mid-load, report, stop (deploy/scale_test.py).
+scale-test: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[cluster]"
+	$(BIN)/python deploy/scale_test.py $(SCALE_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check flows tasks tests bench

@@ -2,7 +2,9 @@
 
 Each flow's signature is built from the runbook's `parameters`, so the Prefect UI shows a typed
 form (strings, numbers with their minimums, date pickers, enums as dropdowns, the organization's
-locations as a multi-select, defaults filled in) plus `run_key`, `org` and `decisions`. The flows share the entry flow's body (`golive.flows.engine.entry.run_runbook`).
+locations as a multi-select, defaults filled in) plus `run_key`, `org` and `decisions`. The flows
+share the entry flow's body (`golive.flows.engine.entry.run_runbook`), inside a per-location
+concurrency slot for runbooks that change locations (`flows/engine/locks.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from golive.flows.engine.entry import run_runbook, thread_pool
+from golive.flows.engine.locks import location_lock
 from golive.flows.engine.model import Runbook
 from golive.flows.engine.org import load_org
 from golive.flows.engine.validate import LOCATION_PARAMETERS, validate_paths
@@ -66,6 +69,10 @@ def _annotation(name: str, schema: dict[str, Any], locations: tuple[str, ...]) -
     return _TYPES.get(kind, Any) if isinstance(kind, str) else Any
 
 
+def _defaults(book: Runbook) -> dict[str, Any]:
+    return {k: v["default"] for k, v in book.parameters.items() if "default" in v}
+
+
 def _default(schema: dict[str, Any], description: str) -> Any:
     """A pydantic Field as the signature default: Prefect merges its schema keywords into the form."""
     extra = {k: schema[k] for k in _KEYWORDS if k in schema}
@@ -103,8 +110,11 @@ def flow_for(book: Runbook, locations: tuple[str, ...] = ()) -> Flow[..., Any]:
     def body(**kwargs: Any) -> Any:
         given = {k: _plain(v) for k, v in kwargs.items()}
         params = {k: given[k] for k in names if k in given and given[k] is not PydanticUndefined}
-        return run_runbook(str(book.source), params, given.get("run_key") or None, given.get("decisions") or None,
-                           given.get("org") or None)
+        # Runs that change a location take its global concurrency slot first (flows/engine/locks.py):
+        # two of them never overlap on one location, on any worker; read-only runs take none.
+        with location_lock(book, {**_defaults(book), **params}):
+            return run_runbook(str(book.source), params, given.get("run_key") or None, given.get("decisions") or None,
+                               given.get("org") or None)
 
     params, annotations, doc_args = [], {}, []
     for name, schema in book.parameters.items():

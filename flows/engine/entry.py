@@ -20,7 +20,7 @@ from golive.flows.engine.executor import RunContext, now, run_steps
 from golive.flows.engine.inputs import Decisions
 from golive.flows.engine.org import load_org, org_digest
 from golive.flows.engine.preflight import check_decisions
-from golive.flows.engine.scope import default_run_key
+from golive.flows.engine.scope import default_run_key, slot_run_key
 from golive.flows.engine.validate import check_locations, check_parameters
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import UserInputError
@@ -35,6 +35,14 @@ def max_workers() -> int:
 def thread_pool() -> Any:
     """Steps run in threads: most wait on I/O (HTTP, DICOM, the database), and share the process."""
     return ThreadPoolTaskRunner(max_workers=max_workers())
+
+
+def run_key_for(runbook: str, params: dict[str, Any]) -> str:
+    """The run key when the user gives none: a deployment run (scheduled, UI, API) includes its
+    schedule slot or submit time; an in-process run (`golive run`) is keyed by its parameters."""
+    if deployment.id is not None:
+        return slot_run_key(runbook, params, flow_run.scheduled_start_time)
+    return default_run_key(runbook, params)
 
 
 class RunbookFailed(Exception):
@@ -58,7 +66,7 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     except UserInputError as exc:
         get_run_logger().error("refused before the first step: %s", exc)
         return Failed(message=f"refused before the first step: {exc}", data=RunbookFailed(str(exc)))
-    key = run_key or default_run_key(book.name, params)
+    key = run_key or run_key_for(book.name, params)
     store = Store.open()
     run_id = str(flow_run.id)
     # One live run per run key: `golive run` took the lease already (this process); a deployment
@@ -77,6 +85,11 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=organization,
                     decisions=given, out_dir=paths.out_dir(), started=started,
                     in_deployment=deployment.id is not None, org_digest=org_digest(org))
+    try:
+        store.audit.check_key()  # a worker with another installation's audit key writes nothing
+    except BaseException:
+        store.dispose()
+        raise
     store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params,
                     audit=("run.start", {"runbook": book.name, "run_key": key}))
     state = "failed"

@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +56,16 @@ def default_run_key(runbook: str, params: Mapping[str, Any]) -> str:
     """`<runbook>-<first 12 hex of the parameters' hash>`: same runbook and parameters, same key."""
     digest = hashlib.sha256(json.dumps(jsonable(params), sort_keys=True).encode()).hexdigest()[:12]
     return f"{runbook}-{digest}"
+
+
+def slot_run_key(runbook: str, params: Mapping[str, Any], slot: datetime) -> str:
+    """A deployment run's key: the parameters' key plus its schedule slot (`YYYYMMDDTHHMMSSZ`, UTC).
+
+    `slot` is the flow run's expected start time: the schedule's slot for a scheduled run, the
+    submit time for a run started from the UI or the API. Prefect sets it once, so a retry of the
+    same flow run gets the same key (and reuses its completed steps), while the same parameters
+    on another day, or submitted again later, are another run. Two submits within one second are
+    one run (a double click).
+    """
+    return f"{default_run_key(runbook, params)}-{slot.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+

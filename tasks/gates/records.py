@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from golive.tasks.store.base import Base
@@ -73,7 +73,12 @@ class RollbackRow(Base):
     """A rollback started for one location by a trigger (or by hand), with its deadline clock."""
 
     __tablename__ = "rollbacks"
-    __table_args__ = (Index("ix_rollbacks_location_state", "location_id", "state"),)
+    __table_args__ = (
+        Index("ix_rollbacks_location_state", "location_id", "state"),
+        # At most one open rollback per location, even with two watch runs at once (0012_scale).
+        Index("uq_rollbacks_open_location", "location_id", unique=True,
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     location_id: Mapped[str] = mapped_column(String(64))

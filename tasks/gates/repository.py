@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 
 from golive.tasks.gates.observations import Observations, Sample
 from golive.tasks.gates.records import (
@@ -22,6 +22,9 @@ from golive.tasks.gates.records import (
     RollbackRow,
 )
 from golive.tasks.gates.verdict import Verdict
+from golive.tasks.store.upsert import upsert, upsert_statement
+
+SAMPLE_KEY = ("location_id", "metric", "day", "source")  # uq_gate_daily_metrics_key
 
 
 def _now() -> datetime:
@@ -29,25 +32,28 @@ def _now() -> datetime:
 
 
 def save_samples(store: Any, samples: Iterable[Sample], source: str) -> int:
-    """Replace the stored days of each (location, metric) given, for `source`; returns rows written."""
+    """Replace the stored days of each (location, metric) given, for `source`; returns rows written.
+
+    One upsert on the (location, metric, day, source) key, so concurrent writers for one location
+    (two metric runs, two workers) never fail on the unique index and never duplicate a day; days
+    inside a given span that the new samples leave out are deleted, as before.
+    """
     rows = list(samples)
     if not rows:
         return 0
-    spans: dict[tuple[str, str], tuple[date, date]] = {}
+    days: dict[tuple[str, str], set[date]] = {}
     for s in rows:
-        lo, hi = spans.get((s.location, s.metric), (s.day, s.day))
-        spans[(s.location, s.metric)] = (min(lo, s.day), max(hi, s.day))
+        days.setdefault((s.location, s.metric), set()).add(s.day)
+    values = [{"location_id": s.location, "metric": s.metric, "day": s.day, "value": s.value,
+               "numerator": s.numerator, "denominator": s.denominator, "source": source} for s in rows]
+    table = cast(Table, DailyMetricRow.__table__)
     with store.session() as session:
-        for (loc, metric), (lo, hi) in spans.items():
+        for (loc, metric), given in sorted(days.items()):
             session.execute(delete(DailyMetricRow).where(
                 DailyMetricRow.location_id == loc, DailyMetricRow.metric == metric,
-                DailyMetricRow.source == source, DailyMetricRow.day >= lo, DailyMetricRow.day <= hi))
-        session.add_all(
-            DailyMetricRow(location_id=s.location, metric=s.metric, day=s.day, value=s.value,
-                           numerator=s.numerator, denominator=s.denominator, source=source)
-            for s in rows
-        )
-    return len(rows)
+                DailyMetricRow.source == source, DailyMetricRow.day >= min(given),
+                DailyMetricRow.day <= max(given), DailyMetricRow.day.not_in(sorted(given))))
+        return upsert(session, store.dialect, table, values, SAMPLE_KEY)
 
 
 def load_observations(store: Any, *, locations: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
@@ -158,17 +164,23 @@ def daily_availability(samples: Iterable[ProbeSample]) -> list[Sample]:
 
 def open_rollback(store: Any, *, location: str, reason: str, triggers: Sequence[str], triggered_at: datetime,
                   run_id: str | None) -> tuple[int, bool]:
-    """(id, created): an already open rollback for the location is returned, not duplicated."""
+    """(id, created): an already open rollback for the location is returned, not duplicated.
+
+    The partial unique index `uq_rollbacks_open_location` settles two concurrent watch runs:
+    the insert does nothing when an open rollback exists, and the open one is returned.
+    """
+    table = cast(Table, RollbackRow.__table__)
+    stmt = upsert_statement(store.dialect, table, ["location_id"], [], where=table.c.state == "open")
     with store.session() as session:
-        existing = session.scalars(select(RollbackRow).where(
-            RollbackRow.location_id == location, RollbackRow.state == "open")).first()
-        if existing is not None:
-            return int(existing.id), False
-        row = RollbackRow(location_id=location, reason=reason, triggers=list(triggers), triggered_at=triggered_at,
-                          state="open", run_id=run_id)
-        session.add(row)
-        session.flush()
-        return int(row.id), True
+        result = session.execute(stmt.returning(table.c.id), {
+            "location_id": location, "reason": reason, "triggers": list(triggers), "triggered_at": triggered_at,
+            "state": "open", "run_id": run_id})
+        new_id = result.scalar()
+        if new_id is not None:
+            return int(new_id), True
+        existing = session.scalars(select(RollbackRow.id).where(
+            RollbackRow.location_id == location, RollbackRow.state == "open")).one()
+        return int(existing), False
 
 
 def open_rollbacks(store: Any) -> dict[str, dict[str, Any]]:
@@ -190,19 +202,27 @@ def close_rollback(store: Any, location: str) -> bool:
 
 def set_rollout(store: Any, location: str, *, status: str, workflow: str, reason: str | None = None,
                 wave: str | None = None) -> dict[str, Any]:
-    """Set one location's rollout status; returns the previous one (for undo)."""
+    """Set one location's rollout status; returns the previous one (for undo).
+
+    Concurrent writers: the row is created with `ON CONFLICT DO NOTHING`, then read locked
+    (`FOR UPDATE` on PostgreSQL; SQLite writers are serialised), so none fails on the key.
+    """
+    table = cast(Table, LocationRolloutRow.__table__)
     with store.session() as session:
-        row = session.get(LocationRolloutRow, location)
-        before = {"status": None, "workflow": None, "reason": None} if row is None else {
-            "status": row.status, "workflow": row.workflow, "reason": row.reason}
+        row = session.scalars(select(LocationRolloutRow).where(
+            LocationRolloutRow.location_id == location).with_for_update()).first()
         if row is None:
-            row = LocationRolloutRow(location_id=location, wave=wave, status=status, workflow=workflow,
-                                     reason=reason, updated_at=_now())
-            session.add(row)
-        else:
-            row.status, row.workflow, row.reason, row.updated_at = status, workflow, reason, _now()
-            if wave is not None:
-                row.wave = wave
+            inserted = session.execute(upsert_statement(store.dialect, table, ["location_id"], []).returning(
+                table.c.location_id), {"location_id": location, "wave": wave, "status": status,
+                                       "workflow": workflow, "reason": reason, "updated_at": _now()}).scalar()
+            if inserted is not None:
+                return {"status": None, "workflow": None, "reason": None}
+            row = session.scalars(select(LocationRolloutRow).where(
+                LocationRolloutRow.location_id == location).with_for_update()).one()
+        before = {"status": row.status, "workflow": row.workflow, "reason": row.reason}
+        row.status, row.workflow, row.reason, row.updated_at = status, workflow, reason, _now()
+        if wave is not None:
+            row.wave = wave
         return before
 
 

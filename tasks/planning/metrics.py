@@ -33,20 +33,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from golive.tasks.foundation.errors import UserInputError
 from golive.tasks.foundation.issues import ValidationIssue
 from golive.tasks.foundation.schema_check import load_schema
 from golive.tasks.planning.metric_store import BaselineMetricRow
 from golive.tasks.planning.organization import Organization
+from golive.tasks.store.upsert import upsert
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("location", "metric", "value", "period_start", "period_end", "sample_size")
+BASELINE_KEY = ("location_id", "metric", "period_start", "period_end")  # uq_baseline_metrics_key
 REQUIRED_COLUMNS = ("location", "metric", "value", "period_start", "period_end")
 MAX_BYTES = 50 << 20
 MAD_THRESHOLD = 3.5  # modified z-score (Iglewicz and Hoaglin) above which a value is an outlier
@@ -360,21 +362,18 @@ def import_metrics_csv(
                 )
             )
         } if measurements else {}
+        changed = []
         for m in measurements:
             row = existing.get(m.key)
-            if row is None:
-                s.add(BaselineMetricRow(
-                    location_id=m.location_id, metric=m.metric, period_start=m.period_start,
-                    period_end=m.period_end, value=m.value, sample_size=m.sample_size, source=src,
-                    file_sha256=sha, line=m.line, imported_at=stamp,
-                ))
-                inserted += 1
-            elif row.value == m.value and row.sample_size == m.sample_size:
+            if row is not None and row.value == m.value and row.sample_size == m.sample_size:
                 unchanged += 1
-            else:
-                row.value, row.sample_size = m.value, m.sample_size
-                row.source, row.file_sha256, row.line, row.imported_at = src, sha, m.line, stamp
-                updated += 1
+                continue
+            inserted, updated = (inserted + 1, updated) if row is None else (inserted, updated + 1)
+            changed.append({"location_id": m.location_id, "metric": m.metric, "period_start": m.period_start,
+                            "period_end": m.period_end, "value": m.value, "sample_size": m.sample_size,
+                            "source": src, "file_sha256": sha, "line": m.line, "imported_at": stamp})
+        # An upsert on the natural key: a concurrent import of the same rows updates, never fails.
+        upsert(s, store.dialect, cast(Table, BaselineMetricRow.__table__), changed, BASELINE_KEY)
     bad_lines = {i.line for i in issues}
     result = ImportResult(name, src, sha, rows, inserted, updated, unchanged, blank, len(bad_lines), tuple(issues))
     log.info("baseline import %s", result.summary())

@@ -16,13 +16,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from golive.tasks.pms.protocol import PmsConfigError, PmsConnector, PmsNotSupported, TreatmentPlan
 from golive.tasks.pms.records import PmsWritebackRow
 from golive.tasks.pms.retry import RetryPolicy, write_once
+from golive.tasks.store.upsert import upsert_statement
 
 log = logging.getLogger(__name__)
 MARKER_PREFIX = "golive-idem:"
@@ -66,18 +67,21 @@ def _now() -> datetime:
 
 
 def _record_pending(store: Any, key: WritebackKey, system: str) -> PmsWritebackRow | None:
-    """Insert the key as pending (committed before any PMS call); return an existing finished row."""
+    """Insert the key as pending (committed before any PMS call); return an existing finished row.
+
+    `ON CONFLICT DO NOTHING`: a second worker recording the same key at once finds the row
+    instead of failing on the primary key.
+    """
+    now = _now()
+    stmt = upsert_statement(store.dialect, cast(Table, PmsWritebackRow.__table__), ["idem_key"], [])
     with store.session() as s:
+        s.execute(stmt, {
+            "idem_key": key.digest, "runbook": key.runbook, "location": key.location, "step": key.step,
+            "patient_pseudonym": key.patient_pseudonym, "plan_version": key.plan_version, "system": system,
+            "state": "pending", "remote_plan_id": None, "attached": 0, "detail": "", "created_at": now,
+            "updated_at": now})
         row = s.get(PmsWritebackRow, key.digest)
-        if row is not None:
-            return row if row.state == "written" and row.remote_plan_id else None
-        now = _now()
-        s.add(PmsWritebackRow(
-            idem_key=key.digest, runbook=key.runbook, location=key.location, step=key.step,
-            patient_pseudonym=key.patient_pseudonym, plan_version=key.plan_version, system=system,
-            state="pending", remote_plan_id=None, attached=0, detail="", created_at=now, updated_at=now,
-        ))
-    return None
+        return row if row is not None and row.state == "written" and row.remote_plan_id else None
 
 
 def _update(store: Any, key: WritebackKey, **values: Any) -> None:

@@ -40,6 +40,7 @@ from sqlalchemy.sql.expression import Executable
 
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import AuditTampered, StoreError
+from golive.tasks.foundation.secrets import is_reference, resolve
 from golive.tasks.store.models import AuditEntryRow, AuditHeadRow
 
 if TYPE_CHECKING:
@@ -121,9 +122,31 @@ def key_check(key: bytes) -> str:
     return hmac.new(key, _KEY_CHECK_MSG, hashlib.sha256).hexdigest()
 
 
+def fingerprint(key: bytes) -> str:
+    """A short public name for a key (the start of its key check): safe to print and compare."""
+    return key_check(key)[:16]
+
+
+def key_source(state_dir: Path | None = None) -> str:
+    """Where `load_key` takes the key from, in words (for messages; never the key itself)."""
+    env = os.environ.get(ENV_KEY, "").strip()
+    if is_reference(env):
+        return f"{ENV_KEY}={env}"
+    if env:
+        return f"the value of {ENV_KEY}"
+    return f"the key file {(state_dir or paths.state_dir()) / KEY_FILE}"
+
+
 def load_key(state_dir: Path | None = None) -> bytes:
-    """`GOLIVE_AUDIT_KEY`, else `<state dir>/audit.key` (32 random bytes, hex, created 0600 once)."""
+    """The installation's audit key.
+
+    `GOLIVE_AUDIT_KEY` holds a secret reference (`env:NAME` or `prefect-secret:NAME`: one key
+    for every worker of a shared installation) or, for compatibility, the key itself; unset, the
+    single-user default `<state dir>/audit.key` (32 random bytes, hex, created 0600 once).
+    """
     env = os.environ.get(ENV_KEY, "")
+    if is_reference(env.strip()):
+        return resolve(env.strip(), f"the audit key ({ENV_KEY})").reveal().strip().encode()
     if env.strip():
         return env.strip().encode()
     path = (state_dir or paths.state_dir()) / KEY_FILE
@@ -154,6 +177,14 @@ def existing_key(state_dir: Path | None = None) -> bytes:
         raise StoreError(f"the audit key is missing: no {ENV_KEY} and no key file {path}; "
                          "restore the key file (verification never creates one)")
     return _read_key_file(path)
+
+
+def key_mismatch(mine: bytes, recorded_check: str, source: str) -> str:
+    """The message for a worker whose key is not the one the store's audit log was written with."""
+    return (f"this worker's audit key (fingerprint {fingerprint(mine)}, from {source}) is not the key this "
+            f"store's audit log was written with (fingerprint {recorded_check[:16]}); refusing to write. "
+            f"Every worker of a shared installation needs the same key: set {ENV_KEY}=prefect-secret:NAME "
+            f"(or env:NAME) on each one")
 
 
 def _read_key_file(path: Path) -> bytes:
@@ -192,6 +223,7 @@ class AuditLog:
     def __init__(self, store: Transactions, *, key: str | bytes | None = None) -> None:
         self._store = store
         self._key: bytes | None = key.encode() if isinstance(key, str) else key
+        self.key_source = "the key given to the store"
         self._key_lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._writer_lock = threading.Lock()
@@ -200,8 +232,26 @@ class AuditLog:
     def _get_key(self) -> bytes:
         with self._key_lock:
             if self._key is None:
+                self.key_source = key_source()
                 self._key = load_key()
             return self._key
+
+    def fingerprint(self) -> str:
+        """This process's key fingerprint (what `golive audit key` prints)."""
+        return fingerprint(self._get_key())
+
+    def recorded_fingerprint(self) -> str | None:
+        """The fingerprint of the key the store's audit log was written with (None: no entry yet)."""
+        with self._store.connection(readonly=True) as conn:
+            head = conn.execute(_SELECT_HEAD).first()
+        return None if head is None else str(head.key_check)[:16]
+
+    def check_key(self) -> None:
+        """Refuse (AuditTampered, a clear message) when this process's key is not the store's."""
+        key = self._get_key()
+        recorded = self.recorded_fingerprint()
+        if recorded is not None and recorded != fingerprint(key):
+            raise AuditTampered(key_mismatch(key, recorded, self.key_source))
 
     def append(self, event: str, data: Mapping[str, Any], *, run_id: str | None = None) -> int:
         """Append one entry and return its seq once it is committed. `data`: JSON-able, no PHI."""
@@ -281,7 +331,7 @@ class AuditLog:
                 conn.execute(_PG_LOCK, {"k": APPEND_LOCK})
             head = conn.execute(_SELECT_HEAD).first()
             if head is not None and not hmac.compare_digest(head.key_check, check):
-                raise AuditTampered("the audit key does not match the key this audit log was written with")
+                raise AuditTampered(key_mismatch(key, head.key_check, self.key_source))
             seq = 0 if head is None else head.seq
             prev = GENESIS if head is None else head.hash
             rows = []

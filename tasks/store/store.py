@@ -35,6 +35,7 @@ from golive.tasks.store.database import (
 from golive.tasks.store.models import ApprovalRow, RunRow, StepResultRow
 from golive.tasks.store.records import ApprovalRecord, RunRecord, StepRecord
 from golive.tasks.store.unit import StepUnit
+from golive.tasks.store.upsert import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATE_LOCK = 0x676F6C6976_01  # pg_advisory_xact_lock key for migrations ("golive" 01)
 RESUMABLE_STATES = ("completed", "cached")
 _INSERT_STEP = insert(cast(Table, StepResultRow.__table__))
+_RUNS = cast(Table, RunRow.__table__)
 
 
 def _now() -> datetime:
@@ -252,12 +254,24 @@ class Store:
         values = {"run_id": run_id, "run_key": run_key, "runbook": runbook,
                   "parameters": _jsonable(dict(parameters), "run parameters"), "state": state,
                   "started_at": _now(), "finished_at": None}
+        # A retry of the same Prefect flow run (same id, same run key) starts the same run again:
+        # the row is reopened, its first start kept, not inserted twice. Another key is an error.
+        stmt = dialect_insert(self.dialect, _RUNS)
+        stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=["run_id"], set_={"state": stmt.excluded.state, "finished_at": None},
+            where=(_RUNS.c.run_key == stmt.excluded.run_key) & (_RUNS.c.runbook == stmt.excluded.runbook))
         if audit is not None:
-            self.audit.append_group([audit], run_id=run_id, also=[(insert(cast(Table, RunRow.__table__)), values)])
+            self.audit.append_group([audit], run_id=run_id, also=[(stmt, values)])
         else:
             with self.connection() as conn:
-                conn.execute(insert(cast(Table, RunRow.__table__)), values)
-        return RunRecord(**values)  # type: ignore[arg-type]
+                conn.execute(stmt, values)
+        with self.connection() as conn:
+            row = conn.execute(select(_RUNS).where(_RUNS.c.run_id == run_id)).one()
+        if (row.run_key, row.runbook) != (run_key, runbook):
+            raise StoreError(f"run {run_id!r} is already in the store under another run key or runbook")
+        return RunRecord(run_id=row.run_id, run_key=row.run_key, runbook=row.runbook,
+                         parameters=dict(row.parameters or {}), state=row.state, started_at=row.started_at,
+                         finished_at=row.finished_at)
 
     def finish_run(self, run_id: str, state: str) -> None:
         with self.session() as s:

@@ -75,10 +75,17 @@ def test_run_lifecycle(store: Store) -> None:
         store.finish_run("nope", "failed")
 
 
-def test_duplicate_run_id_is_a_store_error(store: Store) -> None:
+def test_duplicate_run_id_under_another_key_is_a_store_error(store: Store) -> None:
     _run(store)
-    with pytest.raises(StoreError):
-        _run(store)
+    with pytest.raises(StoreError, match="another run key"):
+        _run(store, run_key="key-2")
+
+
+def test_a_retry_of_the_same_run_reopens_it(store: Store) -> None:
+    first = _run(store)
+    store.finish_run("r1", "failed")
+    again = _run(store)  # Prefect retried the same flow run: same id, same key
+    assert (again.state, again.finished_at, again.started_at) == ("running", None, first.started_at)
 
 
 def test_steps_and_resume_lookup(store: Store) -> None:

@@ -1,0 +1,137 @@
+"""`make scale-test`: start the topology, deploy, put load on it, disturb it, report, stop it.
+
+    python deploy/scale_test.py [--runs 24] [--locations 12] [--workers 2] [--limit 2]
+                                [--stop-api-at 15] [--kill-worker-at 0]
+
+Load: `simulate-metrics` deployment runs for the example group's locations (the first
+`--locations` of its 25), every third run for two locations at once, so runs share locations (the
+case that failed with UniqueViolation) and take their location slots in turn.
+Disturbances: one API server is stopped (SIGTERM) `--stop-api-at` seconds into the load (the
+workers must carry on through nginx); with `--kill-worker-at`, worker 2's process is SIGKILLed
+(its flow-run subprocesses are left running, as when a worker host loses only the worker).
+Reported (JSON): wall time, throughput, final states, runs per worker and the fairness bound
+(±25% of an even split), 502/503s served by nginx, and duplicated metric keys in the store.
+Exit status 1 when a run did not complete or a key was duplicated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import cluster  # noqa: E402 - the sibling script
+import load  # noqa: E402
+
+TERMINAL = load.TERMINAL
+
+
+async def run_load(params: list[dict[str, Any]], disturb: list[tuple[float, str]], timeout: float) -> dict[str, Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    state = cluster.load()
+    assert state is not None
+    start = time.monotonic()
+    ids = [(await run_deployment("simulate-metrics/simulate-metrics", parameters=p, timeout=0)).id  # type: ignore[misc]
+           for p in params]
+    done_events: list[str] = []
+    pending = sorted(disturb)
+    async with get_client() as client:
+        while True:
+            now = time.monotonic() - start
+            while pending and pending[0][0] <= now:
+                _at, what = pending.pop(0)
+                done_events.append(f"{what} at {now:.1f} s")
+                if what == "stop api-1":
+                    os.killpg(state["pids"]["api-1"], signal.SIGTERM)
+                elif what == "kill worker-2":
+                    os.kill(state["pids"]["worker-2"], signal.SIGKILL)  # the worker only, not its runs
+            runs = [await client.read_flow_run(i) for i in ids]
+            if all(r.state and r.state.type.value in TERMINAL for r in runs) or now > timeout:
+                break
+            await asyncio.sleep(2)
+    wall = time.monotonic() - start
+    split = load.per_worker([str(i) for i in ids])
+    fair = len(ids) / max(1, state["workers"])
+    return {
+        "runs": len(ids),
+        "wall_s": round(wall, 1),
+        "runs_per_min": round(len(ids) / wall * 60, 1),
+        "states": dict(Counter(r.state.type.value if r.state else "NONE" for r in runs)),
+        "per_worker": split,
+        "fair_share": fair,
+        "within_25pct_of_fair": all(abs(n - fair) <= 0.25 * fair for n in split.values()) and len(split) == state["workers"],
+        "disturbances": done_events,
+    }
+
+
+def example_locations() -> list[str]:
+    """The bundled example group's location ids (the workers' organization file; 25 of them)."""
+    from ruamel.yaml import YAML
+
+    org = YAML(typ="safe").load((cluster.ROOT / "examples/acme-dental/organization.yaml").read_text())
+    return [str(loc["id"]) for loc in org["locations"]]
+
+
+def nginx_errors() -> int:
+    log = cluster.STATE / "nginx-access.log"
+    return sum(1 for line in log.read_text().splitlines() if '" 502 ' in line or '" 503 ' in line or '" 504 ' in line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=24)
+    parser.add_argument("--locations", type=int, default=12)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=2)
+    parser.add_argument("--stop-api-at", type=float, default=15.0)
+    parser.add_argument("--kill-worker-at", type=float, default=0.0)
+    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--keep", action="store_true", help="leave the cluster up afterwards")
+    args = parser.parse_args()
+
+    state = cluster.load()
+    if state is None:
+        try:
+            state = cluster.up(args.workers, args.limit)
+        except BaseException:
+            cluster.down()
+            raise
+    env = cluster.worker_env(state)
+    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
+    os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
+    try:
+        subprocess.run([str(cluster.BIN / "prefect"), "--no-prompt", "deploy", "--name", "simulate-metrics",
+                        "--pool", cluster.POOL], env=env, cwd=cluster.ROOT, check=True, stdout=subprocess.DEVNULL)
+        locations = example_locations()[:args.locations]
+        params = [{"locations": [locations[i % len(locations)], locations[(i + 1) % len(locations)]]} if i % 3 == 0
+                  else {"locations": [locations[i % len(locations)]]} for i in range(args.runs)]
+        disturb = []
+        if args.stop_api_at > 0:
+            disturb.append((args.stop_api_at, "stop api-1"))
+        if args.kill_worker_at > 0:
+            disturb.append((args.kill_worker_at, "kill worker-2"))
+        report = asyncio.run(run_load(params, disturb, args.timeout))
+        report["nginx_5xx"] = nginx_errors()
+        report["duplicate_metric_keys"] = load.duplicates()
+        print(json.dumps(report, indent=2))
+        ok = report["states"] == {"COMPLETED": len(params)} and report["duplicate_metric_keys"] == 0
+    finally:
+        if not args.keep:
+            cluster.down()
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The shared-installation topology of deploy/ (issue 18).
+
+The nginx configuration is checked by nginx itself (fast, in `make test`); starting the whole
+topology (PostgreSQL databases, Redis, 2 API servers, services, nginx, 2 workers) takes about a
+minute on 2 cores, so that test is `slow` (`make test-slow`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLUSTER = ROOT / "deploy" / "cluster.py"
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx not installed")
+def test_nginx_configuration_is_valid(tmp_path: Path) -> None:
+    conf = (ROOT / "deploy" / "nginx.conf.template").read_text()
+    upstreams = "        server 127.0.0.1:9;\n        server 127.0.0.1:10;"
+    conf = conf.replace("@STATE@", str(tmp_path)).replace("@UPSTREAMS@", upstreams).replace("@PORT@", "1")
+    (tmp_path / "nginx.conf").write_text(conf)
+    (tmp_path / "nginx-tmp").mkdir()
+    result = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-e", str(tmp_path / "err.log"), "-c",
+                             str(tmp_path / "nginx.conf")], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def _cluster(home: Path, *args: str) -> str:
+    env = {**os.environ, "GOLIVE_HOME": str(home)}
+    result = subprocess.run([sys.executable, str(CLUSTER), *args], env=env, capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.skipif(shutil.which("nginx") is None or shutil.which("redis-server") is None,
+                    reason="nginx and redis-server needed")
+def test_cluster_starts_serves_through_nginx_and_stops(tmp_path: Path, pg_admin_url: str) -> None:
+    pytest.importorskip("prefect_redis")
+    home = tmp_path / "home"
+    try:
+        up = json.loads(_cluster(home, "up", "--workers", "2", "--limit", "1"))
+        status = json.loads(_cluster(home, "status"))
+        assert all(status["processes"].values()), status
+        assert status["health"] == {"proxy": 200, "api-1": 200, "api-2": 200}
+        for _ in range(8):
+            with urllib.request.urlopen(f"{up['api']}/health", timeout=10) as resp:
+                assert resp.status == 200
+        served_by = {line.split("upstream=")[1].split()[0]
+                     for line in (home / "cluster" / "nginx-access.log").read_text().splitlines() if "upstream=" in line}
+        assert len(served_by) == 2  # both API servers answered through the proxy
+        state = json.loads((home / "cluster" / "state.json").read_text())
+    finally:
+        _cluster(home, "down")
+    assert not (home / "cluster" / "state.json").exists()
+    import psycopg
+
+    with psycopg.connect(pg_admin_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        names = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+    assert state["prefect_db"] not in names and state["store_db"] not in names
