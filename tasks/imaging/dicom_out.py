@@ -35,11 +35,30 @@ def _algorithm(name: str, version: str) -> hd.AlgorithmIdentificationSequence:
         name=name[:64], version=version or "0", family=codes.cid7162.ArtificialIntelligence)
 
 
+# Type 2 attributes of the Patient, General Study and General Series modules (PS3.3 C.7.1.1, C.7.2.1,
+# C.7.3.1) that highdicom copies from the sources into SEG and SR: real exports often leave them out.
+TYPE2_COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+                "StudyID", "AccessionNumber", "ReferringPhysicianName")
+
+
 def source_datasets(volume: Volume) -> list[pydicom.Dataset]:
-    """Headers of the source instances in slice order k (pixel data not loaded)."""
+    """Headers of the source instances in slice order k (pixel data not loaded), made complete enough to
+    derive from: absent type 2 attributes become present-but-empty (what type 2 allows), and a series
+    without a Frame of Reference UID gets the one ingest derived for it (see `ingest.read_series`)."""
     if not volume.files:
         raise ValueError("the volume has no source files to reference")
-    return [pydicom.dcmread(f, stop_before_pixels=True) for f in volume.files]
+    out: list[pydicom.Dataset] = []
+    for f in volume.files:
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        for kw in TYPE2_COPIED:
+            if kw not in ds:
+                setattr(ds, kw, "")
+        if ds.get("SliceThickness") in (None, ""):  # type 2 in the CT Image module; SEG's pixel measures need it
+            ds.SliceThickness = round(float(volume.spacing[0]), 6)
+        if not str(ds.get("FrameOfReferenceUID", "")) and volume.ids is not None:
+            ds.FrameOfReferenceUID = volume.ids.frame_of_reference_uid
+        out.append(ds)
+    return out
 
 
 def _to_source_layout(labels: np.ndarray, first: pydicom.Dataset) -> np.ndarray:

@@ -95,6 +95,21 @@ def _load(root: str) -> Bundle:
                   str(meta.get("name", path.name)), str(meta.get("version", "")))
 
 
+UNMEASURED_UNCERTAINTY_MM = 1.0  # a bundle that ships no measured canal error gets this margin
+
+
+def canal_uncertainty_mm(bundle: Bundle) -> float:
+    """The model's measured canal-clearance error (95th percentile, mm) from the bundle's
+    docs/metrics.json; implant plans keep this much on top of the 2 mm rule."""
+    import json
+
+    try:
+        m = json.loads((bundle.root / "docs" / "metrics.json").read_text())
+        return float(m["canal_clearance_abs_error_mm"]["p95"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return UNMEASURED_UNCERTAINTY_MM
+
+
 def load_bundle(path: Path | str | None = None) -> Bundle:
     return _load(str(Path(path or DEFAULT_BUNDLE).resolve()))
 
