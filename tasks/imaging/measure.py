@@ -302,11 +302,7 @@ def measure(seg: Segmentation, *, confidence_threshold: float = 0.85,
     np.logical_or.at(present, bin_of[sel & tooth_at_crest], True)
     valid = ndimage.binary_closing(valid, structure=np.ones(3, bool)) | valid  # bins the grid skipped
 
-    wall = np.zeros(labels.shape, np.float32)  # in-plane distance to non-bone, per axial slice
-    for k in range(nk):
-        if bone[k].any():
-            wall[k] = ndimage.distance_transform_edt(bone[k], sampling=seg.spacing[1:])
-    wall = np.maximum(wall - 0.5 * min(seg.spacing[1:]), 0)  # voxel centre -> surface
+    wall = _walls(bone, seg)
 
     sites: list[SiteFinding] = []
     for side, sign in (("right", -1.0), ("left", 1.0)):
@@ -344,6 +340,31 @@ def measure(seg: Segmentation, *, confidence_threshold: float = 0.85,
                                                "recommended": s.recommended})
     sites.sort(key=lambda x: x.arch_position_mm)
     return Findings(canals, tuple(sites), seg.label_confidence, tuple(warnings))
+
+
+WALL_UPSAMPLE = 4  # in-plane sub-voxel factor for wall thickness from the model's bone probability
+
+
+def _walls(bone: np.ndarray, seg: Segmentation) -> np.ndarray:
+    """In-plane distance (mm) from each voxel to the bone surface, per axial slice.
+
+    With the model's bone probability the surface is its 0.5 level found on a grid WALL_UPSAMPLE times
+    finer in-plane (a 1 mm label grid puts the surface up to half a voxel off on each side, which alone
+    can eat a 1.5 mm wall); from labels alone it is the voxel-centre distance less half a voxel."""
+    wall = np.zeros(bone.shape, np.float32)
+    sp = np.array(seg.spacing[1:], float)
+    up = WALL_UPSAMPLE
+    prob = seg.bone_probability
+    for k in range(bone.shape[0]):
+        if not bone[k].any():
+            continue
+        if prob is None:
+            wall[k] = np.maximum(ndimage.distance_transform_edt(bone[k], sampling=sp) - 0.5 * sp.min(), 0)
+            continue
+        fine = ndimage.zoom(prob[k], up, order=1, grid_mode=True, mode="nearest") > 0.5
+        d = ndimage.distance_transform_edt(fine, sampling=sp / up) - 0.5 * sp.min() / up
+        wall[k] = np.maximum(d[up // 2::up, up // 2::up][: bone.shape[1], : bone.shape[2]], 0)
+    return wall
 
 
 def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, top, wall,
