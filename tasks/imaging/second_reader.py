@@ -28,9 +28,9 @@ from golive.tasks.imaging.volume import Volume
 
 log = logging.getLogger(__name__)
 STRUCTURES = {"mandible": 1, "maxilla": 2, "teeth": 3, "canal": 4}
-# SNOMED CT codes a platform may use for segmented property types (see dicom_out.STRUCTURE_CODES)
-_CODES = {"91609006": "mandible", "70925003": "maxilla", "38199008": "teeth", "244516007": "canal",
-          "CANAL": "canal"}
+# SNOMED CT codes a platform may use for segmented property types (see dicom_out._STRUCTURES); other
+# segments are matched by their label
+_CODES = {"91609006": "mandible", "70925003": "maxilla", "38199008": "teeth", "CANAL": "canal"}
 _WORDS = (("mandib", "mandible"), ("maxill", "maxilla"), ("tooth", "teeth"), ("teeth", "teeth"),
           ("canal", "canal"), ("nerve", "canal"), ("ian", "canal"))
 

@@ -24,7 +24,7 @@ from golive.tasks.imaging.ingest import read_series
 pytestmark = pytest.mark.integration
 
 # a vendor's own naming: other labels, another order, SNOMED codes for the property types
-VENDOR = (("Inferior alveolar nerve canal", 4, hd.sr.CodedConcept("244516007", "SCT", "Mandibular canal")),
+VENDOR = (("Inferior alveolar nerve canal", 4, hd.sr.CodedConcept("IAN", "99VENDOR", "Mandibular canal")),
           ("Dentition", 3, codes.SCT.Tooth),
           ("Mandibular bone", 1, codes.SCT.Mandible),
           ("Upper jaw", 2, codes.SCT.Maxilla))
