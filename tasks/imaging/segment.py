@@ -59,27 +59,40 @@ class Segmentation:
     def on_source_grid(self) -> np.ndarray:
         """Labels back on the source volume's grid (the inverse of the resampling to the model's spacing,
         MONAI `Invertd`'s job): each class probability is interpolated linearly onto the finer grid and the
-        argmax taken there, so edges fall between model voxels instead of on a 1 mm staircase. One class
-        at a time keeps the memory at two source-sized float32 arrays. Without probabilities: nearest."""
+        argmax taken there, so edges fall between model voxels instead of on a 1 mm staircase. A slab of
+        source slices at a time keeps the memory small. Without probabilities: nearest."""
         if self.labels.shape == self.source_shape and np.allclose(self.spacing, self.source_spacing):
             return self.labels
         scale = np.array(self.source_spacing) / np.array(self.spacing)
         if self.probabilities is None:
             return ndimage.affine_transform(self.labels, scale, output_shape=self.source_shape, order=0,
                                             mode="nearest")
-        best = np.zeros(self.source_shape, np.uint8)
-        best_p = None
-        for c in range(self.probabilities.shape[0]):
-            p = ndimage.affine_transform(self.probabilities[c].astype(np.float32), scale,
-                                         output_shape=self.source_shape, order=1, mode="nearest")
-            if best_p is None:
-                best_p = p
-                continue
-            better = p > best_p
-            best[better] = c
-            np.maximum(best_p, p, out=best_p)
-            del p, better
-        return best
+        return _upsample_argmax(self.probabilities, scale, self.source_shape)
+
+
+def _taps(n_out: int, size: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two neighbours and the weight of the second, for 1-D linear interpolation at model coordinates
+    index * scale (clamped to the border, like mode="nearest")."""
+    m = np.clip(np.arange(n_out) * scale, 0, size - 1)
+    i0 = np.floor(m).astype(int)
+    return i0, np.minimum(i0 + 1, size - 1), (m - i0).astype(np.float32)
+
+
+def _upsample_argmax(probs: np.ndarray, scale: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Argmax of the class probabilities (C, k, i, j on the model grid) interpolated trilinearly at the
+    source voxels, whose model-grid coordinate is index * scale (first voxel centres coincide, as in
+    `resample`). Trilinear interpolation on an axis-aligned grid is separable: along j, then i (two
+    gathers), then slice by slice along k, so memory stays at one in-plane-upsampled copy."""
+    p = probs.astype(np.float32)
+    j0, j1, wj = _taps(shape[2], p.shape[3], scale[2])
+    p = p[..., j0] * (1 - wj) + p[..., j1] * wj  # (C, k, i, J)
+    i0, i1, wi = _taps(shape[1], p.shape[2], scale[1])
+    p = p[:, :, i0, :] * (1 - wi)[:, None] + p[:, :, i1, :] * wi[:, None]  # (C, k, I, J)
+    k0, k1, wk = _taps(shape[0], p.shape[1], scale[0])
+    out = np.empty(shape, np.uint8)
+    for n in range(shape[0]):
+        out[n] = np.argmax((1 - wk[n]) * p[:, k0[n]] + wk[n] * p[:, k1[n]], axis=0)
+    return out
 
 
 @lru_cache(maxsize=4)
