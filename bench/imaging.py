@@ -6,8 +6,10 @@
     PydicomReader, EnsureChannelFirst, Spacing, ScaleIntensityRange,
     sliding_window_inference) with the same weights, plus their label agreement;
 (c) peak memory (max RSS) of each pipeline, each in a fresh process;
-(d) DICOM received -> SEG + SR + measurements, the issue's 60 s target.
-The volume is a phantom at 0.5 mm (120 x 144 x 160 voxels, a small-FOV dental CBCT).
+(d) DICOM received -> SEG + SR + measurements in a fresh process: time and peak RSS against the
+    issue-17 targets (15 s, 1.5 GB on 2 cores).
+The volume is a phantom at 0.2 mm (300 x 360 x 400 voxels, a clinical small-FOV dental CBCT); the model
+runs at its 1 mm spacing and the labels return to 0.2 mm (probability interpolation).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-SPACING = 0.5
+SPACING = 0.2
+TARGET_S = 15.0
+TARGET_RSS_MB = 1536.0
 
 
 def _ours(series: str, q) -> None:
@@ -76,6 +80,23 @@ def _monai(series: str, q) -> None:
            "labels": back[0].numpy().astype("uint8")})
 
 
+def _analyze(series: str, q) -> None:
+    import resource
+    import tempfile
+
+    import torch
+
+    torch.set_num_threads(2)
+    from golive.tasks.imaging.analysis import analyze
+
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        summary = analyze(series, out)
+        dt = time.perf_counter() - t0
+    q.put({"s": dt, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "timings": summary["timings_s"]})
+
+
 def _child(fn, series: str) -> dict:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -90,7 +111,6 @@ def main() -> list[str]:
     import numpy as np
     import pydicom
 
-    from golive.tasks.imaging.analysis import analyze
     from golive.tasks.imaging.ingest import read_series
     from golive.tasks.imaging.phantom import write_phantom
 
@@ -121,12 +141,13 @@ def main() -> list[str]:
                      f"voxel agreement {agree:.3f}")
         lines.append(f"peak memory (max RSS, fresh process): ours {ours['rss_mb']:.0f} MB vs MONAI "
                      f"{base['rss_mb']:.0f} MB; ratio = {ours['rss_mb'] / base['rss_mb']:.2f}")
-        t0 = time.perf_counter()
-        summary = analyze(series, Path(tmp) / "out")
-        total = time.perf_counter() - t0
-        lines.append(f"received series -> SEG + SR + measurements: {total:.1f} s vs the 60 s target; "
-                     f"ratio = {total / 60:.2f} (segment {summary['timings_s']['segment']:.1f} s, "
-                     f"dicom out {summary['timings_s']['dicom_out']:.1f} s)")
+        full = _child(_analyze, str(series))  # cold process: imports and model load included
+        t = full["timings"]
+        lines.append(f"received series -> SEG + SR + measurements ({vol.shape} at {SPACING} mm, fresh process): "
+                     f"{full['s']:.1f} s vs the {TARGET_S:.0f} s target, ratio = {full['s'] / TARGET_S:.2f}; "
+                     f"peak RSS {full['rss_mb']:.0f} MB vs {TARGET_RSS_MB:.0f} MB, ratio = "
+                     f"{full['rss_mb'] / TARGET_RSS_MB:.2f} (read {t['read']:.1f} s, segment {t['segment']:.1f} s, "
+                     f"measure {t['measure']:.1f} s, dicom out {t['dicom_out']:.1f} s)")
         del np
     return lines
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from golive.tasks.imaging.phantom import write_phantom
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +28,49 @@ def series_copy(phantom_dir: Path, tmp_path: Path) -> Path:
     dst = tmp_path / "series"
     shutil.copytree(phantom_dir / "series", dst)
     return dst
+
+
+def write_foreign_series(hu: np.ndarray, spacing: tuple[float, float, float], out: Path, *,
+                         frame_of_reference: bool = True, syntax: str | None = None,
+                         series_uid: str | None = None, origin: tuple[float, float, float] = (-40.0, -36.0, -30.0),
+                         lossy_cr: int = 20) -> Path:
+    """A CT series written the way another vendor's exporter might, by plain pydicom (not golive's writer):
+    signed 16-bit values, implicit VR, patient-feet-first slice order, and none of the type 2 attributes
+    AccessionNumber, StudyID, StudyTime, ReferringPhysicianName, PatientBirthDate, PatientSex; optionally
+    no Frame of Reference UID and a compressed transfer syntax (`syntax`, encoded by pydicom's plugins)."""
+    import numpy as np
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import JPEG2000, CTImageStorage, ImplicitVRLittleEndian, generate_uid
+
+    out.mkdir(parents=True, exist_ok=True)
+    study, series = generate_uid(), series_uid or generate_uid()
+    frame = generate_uid()
+    nk = hu.shape[0]
+    for n, k in enumerate(range(nk - 1, -1, -1)):  # written top slice first, numbered from 1
+        ds = Dataset()
+        ds.SOPClassUID = CTImageStorage
+        ds.SOPInstanceUID = generate_uid()
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
+        if frame_of_reference:
+            ds.FrameOfReferenceUID = frame
+        ds.Modality = "CT"
+        ds.PatientID = "OTHER-VENDOR-1"
+        ds.PatientName = "Test^Foreign"
+        ds.InstanceNumber = n + 1
+        ds.ImagePositionPatient = [origin[0], origin[1], origin[2] + k * spacing[0]]
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing = [spacing[1], spacing[2]]
+        ds.Rows, ds.Columns = int(hu.shape[1]), int(hu.shape[2])
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+        ds.RescaleIntercept, ds.RescaleSlope = 0, 1
+        ds.PixelData = np.ascontiguousarray(hu[k].astype(np.int16)).tobytes()
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, ds.SOPInstanceUID
+        meta.TransferSyntaxUID = ImplicitVRLittleEndian
+        ds.file_meta = meta
+        if syntax is not None:
+            kwargs = {"j2k_cr": [lossy_cr]} if syntax == JPEG2000 else {}
+            ds.compress(syntax, **kwargs)
+        ds.save_as(out / f"IMG{n:05d}", enforce_file_format=True)
+    return out

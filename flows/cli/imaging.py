@@ -19,8 +19,13 @@ from golive.tasks.foundation.errors import GoliveError, UserInputError
 app = typer.Typer(no_args_is_help=True, help="CBCT imaging: phantoms, inspection, AI analysis, DICOM receiver.")
 
 
-def _fail(exc: Exception) -> typer.Exit:
+def _fail(exc: Exception, as_json: bool = False) -> typer.Exit:
+    """Exit 2 with one line on stderr; under --json also one JSON error object on stdout."""
     typer.echo(f"error: {exc}", err=True)
+    if as_json:
+        path = getattr(exc, "path", None)
+        typer.echo(json.dumps({"error": {"reason": getattr(exc, "reason", type(exc).__name__), "message": str(exc),
+                                         "file": None if path is None else str(path), "exit_code": 2}}))
     return typer.Exit(2)
 
 
@@ -32,16 +37,17 @@ def phantom(out_dir: Path, seed: int = 0, spacing: float = 1.0) -> dict:
             "truth": str(Path(out_dir) / "truth.json"), "slices": len(list(series.glob("*.dcm")))}
 
 
-def inspect(directory: Path) -> dict:
+def inspect(directory: Path, series_uid: str | None = None) -> dict:
     from golive.tasks.imaging.ingest import inspect as _inspect
 
-    return _inspect(directory)
+    return _inspect(directory, series_uid=series_uid)
 
 
-def analyze(directory: Path, out_dir: Path, bundle: Path | None = None, reference: Path | None = None) -> dict:
+def analyze(directory: Path, out_dir: Path, bundle: Path | None = None, reference: Path | None = None,
+            series_uid: str | None = None) -> dict:
     from golive.tasks.imaging.analysis import analyze as _analyze
 
-    return _analyze(directory, out_dir, bundle=bundle, reference=reference)
+    return _analyze(directory, out_dir, bundle=bundle, reference=reference, series_uid=series_uid)
 
 
 def receiver_policy(location: str | None, loopback: bool, org: Path | None, bind: str | None) -> Any:
@@ -100,12 +106,13 @@ def phantom_cmd(out: Path = typer.Option(..., "--out", help="Folder for series/,
 
 @app.command("inspect")
 def inspect_cmd(directory: Path = typer.Argument(..., help="Folder of one DICOM series"),
+                series: str | None = typer.Option(None, "--series", help="Series Instance UID, when the folder holds several"),
                 as_json: bool = typer.Option(False, "--json", help="Print one JSON object")) -> None:
-    """Read a series and print its shape, spacing (column, row, slice) and HU range."""
+    """Read a series and print its shape, spacing (column, row, slice), HU range and lossy flag."""
     try:
-        info = inspect(directory)
+        info = inspect(directory, series)
     except UserInputError as exc:
-        raise _fail(exc) from None
+        raise _fail(exc, as_json) from None
     if as_json:
         typer.echo(json.dumps(info))
     else:
@@ -118,12 +125,13 @@ def analyze_cmd(directory: Path = typer.Argument(..., help="Folder of one CBCT s
                 out: Path = typer.Option(..., "--out", help="Output folder (SEG, SR, summary.json, previews)"),
                 bundle: Path | None = typer.Option(None, "--bundle", help="MONAI bundle (default models/cbct-seg)"),
                 reference: Path | None = typer.Option(None, "--reference", help="Reference DICOM SEG or labels .npy"),
+                series: str | None = typer.Option(None, "--series", help="Series Instance UID, when the folder holds several"),
                 as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object")) -> None:
     """Segment, measure and write DICOM SEG + SR, a JSON summary and previews."""
     try:
-        summary = analyze(directory, out, bundle, reference)
+        summary = analyze(directory, out, bundle, reference, series)
     except UserInputError as exc:
-        raise _fail(exc) from None
+        raise _fail(exc, as_json) from None
     if as_json:
         typer.echo(json.dumps(summary))
         return

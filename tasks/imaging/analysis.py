@@ -19,8 +19,9 @@ from scipy import ndimage
 from golive.tasks.imaging.dicom_out import source_datasets, write_seg, write_sr
 from golive.tasks.imaging.errors import ImagingError
 from golive.tasks.imaging.ingest import quarantine, read_series
-from golive.tasks.imaging.measure import Findings, _fit_arch, _Grid, _largest, measure
-from golive.tasks.imaging.segment import Bundle, Segmentation, load_bundle, segment
+from golive.tasks.imaging.measure import CANAL_CLEARANCE_MM, Findings, _fit_arch, _Grid, _largest, measure
+from golive.tasks.imaging.plausibility import check_anatomy, check_field_of_view
+from golive.tasks.imaging.segment import Bundle, Segmentation, canal_uncertainty_mm, load_bundle, segment
 from golive.tasks.imaging.volume import Volume
 
 log = logging.getLogger(__name__)
@@ -153,20 +154,26 @@ def previews(seg: Segmentation, findings: Findings, out_dir: Path) -> dict[str, 
 
 
 def analyze(series_dir: Path | str, out_dir: Path | str, bundle: Path | str | Bundle | None = None,
-            reference: Path | str | None = None, confidence_threshold: float = 0.85) -> dict:
-    """Run the full analysis and write SEG, SR, summary.json and previews into `out_dir`."""
+            reference: Path | str | None = None, confidence_threshold: float = 0.85,
+            series_uid: str | None = None) -> dict:
+    """Run the full analysis and write SEG, SR, summary.json and previews into `out_dir`.
+
+    Refusals (unreadable series, not a dental CBCT) happen before `out_dir` is created or touched."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    ing = read_series(series_dir)
+    ing = read_series(series_dir, series_uid=series_uid)
     vol = ing.volume
-    set_aside_dir = quarantine(ing.set_aside, out / "set-aside")
+    check_field_of_view(vol, series_dir)
     t_read = time.perf_counter()
     b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
     seg = segment(vol, b)
+    anatomy = check_anatomy(seg.labels, seg.affine, seg.spacing, series_dir)
     t_seg = time.perf_counter()
-    findings = measure(seg, confidence_threshold=confidence_threshold)
+    margin = canal_uncertainty_mm(b)
+    findings = measure(seg, confidence_threshold=confidence_threshold, canal_uncertainty_mm=margin)
     t_meas = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    set_aside_dir = quarantine(ing.set_aside, out / "set-aside")
     labels_src = seg.on_source_grid()
     files: dict[str, str] = {}
     if vol.files:
@@ -183,12 +190,18 @@ def analyze(series_dir: Path | str, out_dir: Path | str, bundle: Path | str | Bu
         "model": {"name": b.name, "version": b.version, "trained_on": "synthetic phantoms only"},
         "files": files,
         "set_aside": [{"file": str(s.path.name), "reason": s.reason} for s in ing.set_aside],
+        "notes": list(ing.notes),
+        "lossy_compression": ing.lossy is not None,
+        "anatomy": anatomy.as_dict(),
+        "implant_rule": {"canal_clearance_mm": CANAL_CLEARANCE_MM, "model_uncertainty_mm": round(margin, 2),
+                         "required_clearance_mm": round(CANAL_CLEARANCE_MM + margin, 2)},
         "label_confidence": {k: round(v, 3) for k, v in findings.label_confidence.items()},
         "canals": [{k: v for k, v in asdict(c).items() if k != "centreline_lps"} | {
             "centreline_points": len(c.centreline_lps)} for c in findings.canals],
         "sites": [asdict(s) for s in findings.sites],
-        "warnings": list(findings.warnings) + [w for s in findings.sites for w in
-                                               (f"{s.name}: {x}" for x in s.warnings)],
+        "warnings": ([f"lossy compression ({ing.lossy}): grey values and edges are altered; "
+                      "measurements are less reliable"] if ing.lossy else [])
+        + list(findings.warnings) + [w for s in findings.sites for w in (f"{s.name}: {x}" for x in s.warnings)],
         "density_note": "Misch class is an estimate from CBCT grey values, which are not calibrated HU",
         "confidence_threshold": confidence_threshold,
         "timings_s": {"read": round(t_read - t0, 3), "segment": round(t_seg - t_read, 3),

@@ -21,13 +21,24 @@ from golive.tasks.imaging.volume import Volume
 
 log = logging.getLogger(__name__)
 
-_LOCAL = "99GOLIVE"  # private coding scheme for concepts without a standard code
+# Coding. Structures: SNOMED CT as DICOM PS3.16 lists them (pydicom's codes.SCT is generated from PS3.16;
+# CID 4016 "Anatomic Region for Intra-oral Radiography" gives Mandible 91609006 and Maxilla 70925003;
+# Tooth is 38199008). Bone density: DCM 112031 "Attenuation Coefficient" (PS3.16 CID 218 quantitative
+# image features) with derivation SCT 373098007 "Mean", in UCUM [hnsf'U] -- a mean CT number over the
+# implant's bone, not "Mean" as the concept. The inferior alveolar canal and the candidate implant site
+# have no code we could verify in PS3.16 or the references at hand, so they stay in the private scheme
+# 99GOLIVE below (PS3.16 8.2 allows private schemes with a "99" prefix); the codes are:
+#   CANAL    Inferior alveolar canal (mandibular canal), segmented structure and SR finding type
+#   IMPLSITE Candidate implant site (an SR finding type; its SCOORD3D POINT is the ridge crest)
+#   plus the measurement names written by `_num` without a standard code (upper-cased, <= 16 chars).
+_LOCAL = "99GOLIVE"
 _STRUCTURES = {
     "mandible": codes.SCT.Mandible,
     "maxilla": codes.SCT.Maxilla,
     "teeth": codes.SCT.Tooth,
     "canal": hd.sr.CodedConcept("CANAL", _LOCAL, "Inferior alveolar canal"),
 }
+_DENSITY = hd.sr.CodedConcept("112031", "DCM", "Attenuation Coefficient")
 
 
 def _algorithm(name: str, version: str) -> hd.AlgorithmIdentificationSequence:
@@ -35,11 +46,30 @@ def _algorithm(name: str, version: str) -> hd.AlgorithmIdentificationSequence:
         name=name[:64], version=version or "0", family=codes.cid7162.ArtificialIntelligence)
 
 
+# Type 2 attributes of the Patient, General Study and General Series modules (PS3.3 C.7.1.1, C.7.2.1,
+# C.7.3.1) that highdicom copies from the sources into SEG and SR: real exports often leave them out.
+TYPE2_COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+                "StudyID", "AccessionNumber", "ReferringPhysicianName")
+
+
 def source_datasets(volume: Volume) -> list[pydicom.Dataset]:
-    """Headers of the source instances in slice order k (pixel data not loaded)."""
+    """Headers of the source instances in slice order k (pixel data not loaded), made complete enough to
+    derive from: absent type 2 attributes become present-but-empty (what type 2 allows), and a series
+    without a Frame of Reference UID gets the one ingest derived for it (see `ingest.read_series`)."""
     if not volume.files:
         raise ValueError("the volume has no source files to reference")
-    return [pydicom.dcmread(f, stop_before_pixels=True) for f in volume.files]
+    out: list[pydicom.Dataset] = []
+    for f in volume.files:
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        for kw in TYPE2_COPIED:
+            if kw not in ds:
+                setattr(ds, kw, "")
+        if ds.get("SliceThickness") in (None, ""):  # type 2 in the CT Image module; SEG's pixel measures need it
+            ds.SliceThickness = round(float(volume.spacing[0]), 6)
+        if not str(ds.get("FrameOfReferenceUID", "")) and volume.ids is not None:
+            ds.FrameOfReferenceUID = volume.ids.frame_of_reference_uid
+        out.append(ds)
+    return out
 
 
 def _to_source_layout(labels: np.ndarray, first: pydicom.Dataset) -> np.ndarray:
@@ -90,9 +120,10 @@ def write_seg(volume: Volume, labels: np.ndarray, label_names: dict[int, str], o
     return out_path
 
 
-def _num(name: str, value: float, unit: hd.sr.CodedConcept, code: hd.sr.CodedConcept | None = None) -> hd.sr.Measurement:
+def _num(name: str, value: float, unit: hd.sr.CodedConcept, code: hd.sr.CodedConcept | None = None,
+         derivation: hd.sr.CodedConcept | None = None) -> hd.sr.Measurement:
     concept = code or hd.sr.CodedConcept(name.upper().replace(" ", "-")[:16], _LOCAL, name)
-    return hd.sr.Measurement(name=concept, value=float(value), unit=unit)
+    return hd.sr.Measurement(name=concept, value=float(value), unit=unit, derivation=derivation)
 
 
 _MM = hd.sr.CodedConcept("mm", "UCUM", "millimeter")
@@ -128,7 +159,7 @@ def write_sr(volume: Volume, seg_path: Path, findings: Findings, out_path: Path,
     for site in findings.sites:
         ms = [_num("Site confidence", site.confidence, _RATIO)]
         if site.density_hu is not None:
-            ms.append(_num("Bone density estimate", site.density_hu, _HU, codes.SCT.Mean))
+            ms.append(_num("Bone density estimate", site.density_hu, _HU, _DENSITY, codes.SCT.Mean))
         if site.reference_clearance_mm is not None:
             ms.append(_num("Reference implant canal clearance", site.reference_clearance_mm, _MM, codes.DCM.Distance))
         if site.bone_height_to_canal_mm is not None:
@@ -136,10 +167,18 @@ def write_sr(volume: Volume, seg_path: Path, findings: Findings, out_path: Path,
         if site.recommended is not None:
             ms.append(_num("Implant diameter", site.recommended.diameter_mm, _MM, codes.SCT.Diameter))
             ms.append(_num("Implant length", site.recommended.length_mm, _MM))
-        groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
-            tracking_identifier=hd.sr.TrackingIdentifier(identifier=f"implant {site.name} ({site.side})"),
-            finding_type=hd.sr.CodedConcept("IMPLSITE", _LOCAL, "Candidate implant site"),
-            algorithm_id=algo, measurements=ms))
+        tracking = hd.sr.TrackingIdentifier(identifier=f"implant {site.name} ({site.side})", uid=hd.UID())
+        site_type = hd.sr.CodedConcept("IMPLSITE", _LOCAL, "Candidate implant site")
+        if any(site.crest_lps):  # the ridge crest in patient coordinates (SCOORD3D POINT, LPS mm)
+            groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+                tracking_identifier=tracking, finding_type=site_type, algorithm_id=algo, measurements=ms,
+                referenced_region=hd.sr.ImageRegion3D(
+                    graphic_type=hd.sr.GraphicTypeValues3D.POINT,
+                    graphic_data=np.array([site.crest_lps], dtype=float),
+                    frame_of_reference_uid=str(src[0].FrameOfReferenceUID))))
+        else:
+            groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
+                tracking_identifier=tracking, finding_type=site_type, algorithm_id=algo, measurements=ms))
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(
             observer_device_context=hd.sr.ObserverContext(

@@ -18,20 +18,27 @@ from golive.tasks.imaging.volume import Volume
 _PREFIX = "1.2.826.0.1.3680043.8.498."  # pydicom's documented example root for generated UIDs
 
 
-def _uid(seed: int, *parts: object) -> str:
+def _uid(seed: int | str, *parts: object) -> str:
     return generate_uid(_PREFIX, entropy_srcs=["golive-phantom", str(seed), *map(str, parts)])
+
+
+def _key(seed: int, volume: Volume) -> str:
+    """What the UIDs derive from: the seed and the voxel size, so that one seed at two spacings gives two
+    studies (a PACS would otherwise merge them, or reject the second as a conflicting duplicate)."""
+    return f"{seed}@" + "x".join(f"{s:g}" for s in volume.spacing)
 
 
 def base_dataset(volume: Volume, seed: int, description: str) -> Dataset:
     """Patient/study/series attributes shared by every slice (synthetic identifiers only)."""
+    key = _key(seed, volume)
     ds = Dataset()
     ds.PatientName = f"Phantom^{seed}"
     ds.PatientID = f"PHANTOM-{seed:06d}"
     ds.PatientBirthDate = ""
     ds.PatientSex = "O"
-    ds.StudyInstanceUID = _uid(seed, "study")
-    ds.SeriesInstanceUID = _uid(seed, "series")
-    ds.FrameOfReferenceUID = _uid(seed, "for")
+    ds.StudyInstanceUID = _uid(key, "study")
+    ds.SeriesInstanceUID = _uid(key, "series")
+    ds.FrameOfReferenceUID = _uid(key, "for")
     ds.StudyDate = dt.date(2026, 1, 1).strftime("%Y%m%d")
     ds.StudyTime = "090000"
     ds.StudyID = "1"
@@ -63,7 +70,7 @@ def write_series(volume: Volume, out_dir: Path | str, seed: int = 0,
         ds = Dataset()
         ds.update(base)
         ds.SOPClassUID = CTImageStorage
-        ds.SOPInstanceUID = _uid(seed, "sop", k, description)
+        ds.SOPInstanceUID = _uid(_key(seed, volume), "sop", k, description)
         ds.InstanceNumber = k + 1
         ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
         pos = aff[:3, 3] + aff[:3, 0] * k

@@ -113,3 +113,12 @@ class TransferCheckFailed(StepFailed):
 
 class ModelBundleError(UserInputError):
     """A MONAI bundle folder is missing files or its configuration cannot be parsed."""
+
+
+class NotDentalCBCT(ImagingError):
+    """The series is not a dental CBCT (field of view or anatomy): refused before anything is written."""
+
+    reason = "not-dental-cbct"
+
+    def __init__(self, path: Path | str | None, detail: str) -> None:
+        super().__init__(path, f"not a dental CBCT: {detail}")

@@ -5,8 +5,15 @@ Policy (stated once):
   undecodable compression) are *set aside* with their reason in `Ingested.set_aside`; ingest carries on
   only when none of them claims to belong to the series being read (otherwise the series is incomplete
   and that file's error is raised).
-* More than one series in the folder is an error (`MixedSeries`) unless `series_uid` picks one; the
-  others are then set aside as "other-series".
+* More than one series in the folder is an error (`MixedSeries`, listing the series UIDs) unless
+  `series_uid` (the CLI's `--series UID`) picks one; the others are then set aside as "other-series".
+* An exact duplicate file (same bytes as one already read, e.g. an export copied twice) is ignored with
+  a note (set aside as "duplicate"); a different file at the same position is still an error.
+* Absent type 2 attributes (AccessionNumber, StudyID, StudyTime, ReferringPhysicianName...) are not an
+  error: derived objects get them empty. A series without a Frame of Reference UID gets one derived
+  from its series UID, with a note (`Ingested.notes`), so SEG and SR can still reference it.
+* Compressed transfer syntaxes decode through pydicom's pixel plugins (pylibjpeg, openjpeg); lossy
+  compression (a lossy syntax, or LossyImageCompression "01") is reported in `Ingested.lossy`.
 * Slices are ordered by ImagePositionPatient projected on the slice normal; spacing comes from those
   positions (SliceThickness is ignored). Duplicate positions, gaps, uneven steps are errors.
 * Oblique orientations (> 1 degree off the patient axes) and tilted (sheared) stacks are **refused**
@@ -16,18 +23,19 @@ Policy (stated once):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import UID
+from pydicom.uid import UID, generate_uid
 
 from golive.tasks.imaging import errors as E
 from golive.tasks.imaging.volume import SourceIds, Volume, make_affine
@@ -64,6 +72,8 @@ class SetAside:
 class Ingested:
     volume: Volume
     set_aside: tuple[SetAside, ...]
+    notes: tuple[str, ...] = ()
+    lossy: str | None = None  # why the pixels are lossy-compressed (transfer syntax or header), else None
 
 
 @dataclass(frozen=True)
@@ -183,7 +193,13 @@ def _pixels(s: _Slice) -> np.ndarray:
 def scan(source: Path | str | Iterable[Path | str]) -> tuple[list[_Slice], list[SetAside]]:
     good: list[_Slice] = []
     bad: list[SetAside] = []
+    seen: dict[str, Path] = {}
     for f in _files(source):
+        digest = hashlib.sha256(f.read_bytes()).hexdigest()
+        if digest in seen:  # an exact copy (an export written twice): ignored, with a note
+            bad.append(SetAside(f, "duplicate", f"exact duplicate of {seen[digest].name}; ignored"))
+            continue
+        seen[digest] = f
         try:
             good.append(_Slice(f, read_instance(f)))
         except E.ImagingError as exc:
@@ -205,19 +221,45 @@ def read_series(source: Path | str | Iterable[Path | str], *, series_uid: str | 
             raise cls(first.path, f"{first.detail} (no usable CT instance; {len(bad)} file(s) set aside)")
         raise E.EmptySeries(where, "no DICOM files found")
     if series_uid is None and len(by_series) > 1:
-        examples = ", ".join(str(v[0].path) for v in by_series.values())
-        raise E.MixedSeries(where, f"{len(by_series)} series found (e.g. {examples}); choose one")
+        listing = "; ".join(f"{uid or '(no UID)'} ({len(v)} file(s))" for uid, v in by_series.items())
+        raise E.MixedSeries(where, f"{len(by_series)} series found: {listing}; choose one with --series UID")
     chosen = series_uid if series_uid is not None else next(iter(by_series))
     if chosen not in by_series:
-        raise E.EmptySeries(where, "the requested series is not in this folder")
+        raise E.EmptySeries(where, f"series {chosen} is not in this folder (found: {', '.join(by_series)})")
     for uid, slices in by_series.items():
         if uid != chosen:
             bad.extend(SetAside(s.path, "other-series", "belongs to another series") for s in slices)
     _fail_on_bad_member(bad, chosen)
     volume = _assemble(by_series[chosen])
+    notes = [f"{sum(b.reason == 'duplicate' for b in bad)} exact duplicate file(s) ignored"] \
+        if any(b.reason == "duplicate" for b in bad) else []
+    if volume.ids is not None and not volume.ids.frame_of_reference_uid:
+        derived = generate_uid(_DERIVED_ROOT, entropy_srcs=["golive-derived-for", volume.ids.series_instance_uid])
+        volume = Volume(volume.array, volume.spacing, volume.affine,
+                        replace(volume.ids, frame_of_reference_uid=derived), volume.files)
+        notes.append("the series has no Frame of Reference UID; SEG and SR use one derived from its series "
+                     "UID (spatial registration with other series of the study is not possible)")
+    lossy = _lossy_reason(by_series[chosen])
     if bad:
         log.warning("set aside %d file(s) while reading a series of %d slices", len(bad), volume.shape[0])
-    return Ingested(volume, tuple(bad))
+    return Ingested(volume, tuple(bad), tuple(notes), lossy)
+
+
+_DERIVED_ROOT = "1.2.826.0.1.3680043.8.498."  # pydicom's documented root for generated UIDs
+
+
+def _lossy_reason(slices: list[_Slice]) -> str | None:
+    """Why the series' pixels are lossy-compressed, or None: the transfer syntax, or the header's own
+    LossyImageCompression "01" (a lossy step earlier in the chain, even if stored uncompressed now)."""
+    for s in slices:
+        ts = UID(str(s.ds.file_meta.get("TransferSyntaxUID", "1.2.840.10008.1.2")))
+        if is_lossy(ts):
+            return f"lossy transfer syntax {ts.name}"
+    for s in slices:
+        if str(s.ds.get("LossyImageCompression", "")).strip() == "01":
+            methods = s.ds.get("LossyImageCompressionMethod", "")
+            return "LossyImageCompression 01 in the header" + (f" ({methods})" if methods else "")
+    return None
 
 
 _ERRORS: tuple[type[E.ImagingError], ...] = (
@@ -229,7 +271,7 @@ _ERRORS: tuple[type[E.ImagingError], ...] = (
 def _fail_on_bad_member(bad: list[SetAside], chosen: str) -> None:
     """A set-aside file that claims the chosen series means the series is incomplete: raise its error."""
     for b in bad:
-        if b.reason in ("not-dicom", "other-series"):
+        if b.reason in ("not-dicom", "other-series", "duplicate"):
             continue
         try:
             hdr = pydicom.dcmread(b.path, stop_before_pixels=True, specific_tags=["SeriesInstanceUID"])
@@ -336,8 +378,6 @@ def canonical(vol: Volume) -> Volume:
     if 0 in flips:  # slice order reversed: keep file and instance lists in step with k
         files = tuple(reversed(files))
         if ids is not None:
-            from dataclasses import replace
-
             ids = replace(ids, sop_instance_uids=tuple(reversed(ids.sop_instance_uids)))
     return Volume(np.ascontiguousarray(arr), spacing, aff, ids, files)  # type: ignore[arg-type]
 
@@ -358,9 +398,10 @@ def quarantine(set_aside: Iterable[SetAside], dest: Path | str) -> Path | None:
     return out
 
 
-def inspect(directory: Path | str) -> dict[str, object]:
-    """Summary of a series for the CLI: shape, spacing (column, row, slice) and the HU range."""
-    vol = read_series(directory).volume
+def inspect(directory: Path | str, series_uid: str | None = None) -> dict[str, object]:
+    """Summary of a series for the CLI: shape, spacing (column, row, slice), HU range, lossy flag, notes."""
+    ing = read_series(directory, series_uid=series_uid)
+    vol = ing.volume
     ids = vol.ids
     return {
         "series_instance_uid": ids.series_instance_uid if ids else "",
@@ -370,4 +411,8 @@ def inspect(directory: Path | str) -> dict[str, object]:
         "columns": vol.shape[2],
         "spacing_mm": [round(v, 4) for v in vol.spacing_xyz],
         "hu_range": [float(vol.array.min()), float(vol.array.max())],
+        "lossy_compression": ing.lossy is not None,
+        "warnings": [f"lossy compression: {ing.lossy}; measurements on lossy images are less reliable"]
+        if ing.lossy else [],
+        "notes": list(ing.notes),
     }

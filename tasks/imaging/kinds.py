@@ -14,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from golive.tasks.context import StepContext
 from golive.tasks.foundation.durations import parse_duration
 from golive.tasks.foundation.errors import StepFailed
@@ -199,7 +201,8 @@ def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     out_dir = _evidence_dir(ctx) / "imaging" / f"analysis-{ctx.step_key}".replace("/", "-")
     try:
         summary = analyze(series, out_dir, bundle=params.get("bundle"), reference=reference,
-                          confidence_threshold=_confidence_threshold(ctx, params))
+                          confidence_threshold=_confidence_threshold(ctx, params),
+                          series_uid=params.get("series_uid"))
     except ImagingError as exc:
         raise AiValidationFailed(f"analysis could not run: {exc}") from None
     checks = [
@@ -211,9 +214,14 @@ def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         ("bone density available", all(s["density_hu"] is not None for s in summary["sites"]),
          f"{sum(s['density_hu'] is not None for s in summary['sites'])} of {len(summary['sites'])} site(s)"),
         ("implant recommendations generated",
-         bool(summary["sites"]) and all(s["recommended"] is not None or s["warnings"] for s in summary["sites"]),
+         any(s["recommended"] is not None for s in summary["sites"])
+         and all(s["recommended"] is not None or s["warnings"] for s in summary["sites"]),
          f"{sum(s['recommended'] is not None for s in summary['sites'])} of {len(summary['sites'])} site(s) "
-         "with an implant; the rest explain why"),
+         f"with an implant (clearance >= {summary['implant_rule']['required_clearance_mm']} mm: 2 mm plus the "
+         "model's measured error); the rest explain why"),
+        ("lossless source images", not summary["lossy_compression"],
+         "lossy-compressed series: " + next((w for w in summary["warnings"] if w.startswith("lossy")), "")
+         if summary["lossy_compression"] else "lossless"),
     ]
     agreement = summary.get("agreement")
     if agreement:
@@ -225,6 +233,12 @@ def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         h = agreement["canal"]["hd95_mm"]
         checks.append((f"canal HD95 <= {thr['hd95_canal_mm']} mm", h is not None and h <= thr["hd95_canal_mm"],
                        "n/a" if h is None else f"{h:.2f} mm"))
+    second = None
+    if params.get("platform_output") is not None:  # golive as the second reader of the platform's output
+        second = _second_reading(ctx, series, out_dir, summary, params)
+        checks.append(("platform output agrees with golive's reading", second["verdict"] == "agrees",
+                       f"{second['verdict']}: {len(second['review_items'])} review item(s) for the Clinical Lead"
+                       + (f" ({second['reason']})" if second.get("reason") else "")))
     rows = [{"check": n, "passed": bool(ok), "evidence": ev} for n, ok, ev in checks]
     ctx.artifacts.table("imaging-ai-checks", rows, description="AI analysis checklist (phantom-trained model)")
     ctx.artifacts.table("imaging-sites", [
@@ -236,12 +250,43 @@ def run_validate_ai(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx.artifacts.link("imaging-analysis", str(out_dir), description="SEG, SR, summary and previews")
     out = {"passed": all(r["passed"] for r in rows), "checks": rows, "out_dir": str(out_dir),
            "files": summary["files"], "timings_s": summary["timings_s"], "warnings": summary["warnings"],
-           "sites": len(summary["sites"]), "agreement": agreement, "series": summary["series"]}
+           "sites": len(summary["sites"]), "agreement": agreement, "series": summary["series"],
+           "lossy_compression": summary["lossy_compression"], "notes": summary["notes"]}
+    if second is not None:
+        out["second_reading"] = second
     ctx.audit("imaging.validate_ai", {"passed": out["passed"], "series": summary["series"]})
     if not out["passed"]:
         raise AiValidationFailed("AI analysis checks failed: " + "; ".join(
             f"{r['check']} ({r['evidence']})" for r in rows if not r["passed"]))
     return out
+
+
+def _second_reading(ctx: StepContext, series: Path, out_dir: Path, summary: dict, params: dict[str, Any]) -> dict:
+    """Compare the platform's SEG/SR (`platform_output`: a folder or a file) with golive's reading."""
+    import json
+
+    from golive.tasks.imaging import second_reader as sr
+    from golive.tasks.imaging.ingest import read_series
+
+    vol = read_series(series, series_uid=params.get("series_uid")).volume
+    try:
+        platform = sr.read_platform(Path(str(params["platform_output"])), vol)
+        ours = sr._seg_labels(out_dir / summary["files"]["seg"], vol)
+    except ImagingError as exc:
+        raise AiValidationFailed(f"second reading could not run: {exc}") from None
+    tol = sr.Tolerances(**{k: v for k, v in (params.get("tolerances") or {}).items()})
+    result = sr.compare(platform, ours if ours is not None else np.zeros(vol.shape, np.uint8), summary["sites"],
+                        vol, tol)
+    (out_dir / "second-reading.json").write_text(json.dumps(result, indent=1))
+    ctx.artifacts.table("imaging-second-reading", [{"structure": k, **v} for k, v in result["structures"].items()]
+                        + [dict(r) for r in result["sites"]],
+                        description="Platform vs golive: agreement per structure and per implant site")
+    ctx.artifacts.table("imaging-review-items", result["review_items"] or [
+        {"kind": "none", "detail": result.get("reason") or "no disagreement beyond tolerance",
+         "assignee": "Clinical Lead"}], description=f"Second reading: {result['verdict']}")
+    ctx.audit("imaging.second_reading", {"verdict": result["verdict"], "items": len(result["review_items"]),
+                                         "series": summary["series"]})
+    return result
 
 
 def run_validate_ios(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:

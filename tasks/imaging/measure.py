@@ -31,6 +31,7 @@ WALL_MM = 1.5
 FLAG_MARGIN_MM = 0.5  # flag a site when clearance < 2 mm + margin: the measurement's own uncertainty
 FREE_END_LIMIT_MM = 48.0  # a gap starting further from the midline is retromolar
 DENTITION_END_MM = 56.0  # distal end of a full lower dentition (second molar), phantom and adult average
+TYPICAL_WIDTHS_MM = (5.4, 5.9, 6.9, 7.0, 7.2, 11.0, 10.5)  # lower crowns, incisor -> 2nd molar (adult mean)
 REFERENCE_IMPLANT = (4.0, 10.0)  # diameter, length (mm) used for the proximity flag
 DIAMETERS = (3.0, 3.3, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0)
 LENGTHS = (6.0, 7.0, 8.0, 8.5, 10.0, 11.5, 13.0, 15.0)
@@ -243,7 +244,20 @@ def _gaps(present: np.ndarray, valid: np.ndarray, centres: np.ndarray) -> list[t
     return out
 
 
-def measure(seg: Segmentation, *, confidence_threshold: float = 0.85) -> Findings:
+def expected_teeth(a: float, b: float, length: float) -> int:
+    """How many teeth a gap from `a` to `b` mm from the midline (`length` mm long) held: its length over
+    the average adult width of the teeth at that place in the arch. Two adjacent missing incisors or
+    premolars are two sites even when the gap is short; one wide molar gap stays one site."""
+    widths = np.array(TYPICAL_WIDTHS_MM)
+    edges = np.concatenate([[0.0], np.cumsum(widths)])
+    at = np.clip(np.searchsorted(edges, np.linspace(a, b, 25), side="right") - 1, 0, len(widths) - 1)
+    return max(1, int(round(length / float(widths[at].mean()))))
+
+
+def measure(seg: Segmentation, *, confidence_threshold: float = 0.85,
+            canal_uncertainty_mm: float = 0.0) -> Findings:
+    """Canals, gaps and implant plans. An implant is recommended only where its clearance to the canal
+    is at least CANAL_CLEARANCE_MM plus `canal_uncertainty_mm` (the model's measured canal error)."""
     g = _Grid(seg)
     labels = seg.labels
     warnings: list[str] = []
@@ -288,11 +302,7 @@ def measure(seg: Segmentation, *, confidence_threshold: float = 0.85) -> Finding
     np.logical_or.at(present, bin_of[sel & tooth_at_crest], True)
     valid = ndimage.binary_closing(valid, structure=np.ones(3, bool)) | valid  # bins the grid skipped
 
-    wall = np.zeros(labels.shape, np.float32)  # in-plane distance to non-bone, per axial slice
-    for k in range(nk):
-        if bone[k].any():
-            wall[k] = ndimage.distance_transform_edt(bone[k], sampling=seg.spacing[1:])
-    wall = np.maximum(wall - 0.5 * min(seg.spacing[1:]), 0)  # voxel centre -> surface
+    wall = _walls(bone, seg)
 
     sites: list[SiteFinding] = []
     for side, sign in (("right", -1.0), ("left", 1.0)):
@@ -319,12 +329,12 @@ def measure(seg: Segmentation, *, confidence_threshold: float = 0.85) -> Finding
                     centres_s.append(centres_s[-1] + 10.5)
                 gap = min(length, 11.0)
             else:
-                n = max(1, int(round(length / 9.0)))
+                n = expected_teeth(a, b, length)
                 centres_s = [a + (m + 0.5) * length / n for m in range(n)]
                 gap = length / n
             for s_abs in centres_s:
                 sites.append(_site(side, sign * s_abs, gap, arch, s_map, d_map, mand, top, wall, seg, g,
-                                   canal, canal_pl, confidence_threshold))
+                                   canal, canal_pl, confidence_threshold, canal_uncertainty_mm))
     for n, s in enumerate(sorted(sites, key=lambda x: x.arch_position_mm)):
         sites[sites.index(s)] = SiteFinding(**{**asdict(s), "name": f"site-{n + 1}",
                                                "recommended": s.recommended})
@@ -332,8 +342,34 @@ def measure(seg: Segmentation, *, confidence_threshold: float = 0.85) -> Finding
     return Findings(canals, tuple(sites), seg.label_confidence, tuple(warnings))
 
 
+WALL_UPSAMPLE = 4  # in-plane sub-voxel factor for wall thickness from the model's bone probability
+
+
+def _walls(bone: np.ndarray, seg: Segmentation) -> np.ndarray:
+    """In-plane distance (mm) from each voxel to the bone surface, per axial slice.
+
+    With the model's bone probability the surface is its 0.5 level found on a grid WALL_UPSAMPLE times
+    finer in-plane (a 1 mm label grid puts the surface up to half a voxel off on each side, which alone
+    can eat a 1.5 mm wall); from labels alone it is the voxel-centre distance less half a voxel."""
+    wall = np.zeros(bone.shape, np.float32)
+    sp = np.array(seg.spacing[1:], float)
+    up = WALL_UPSAMPLE
+    prob = seg.bone_probability
+    for k in range(bone.shape[0]):
+        if not bone[k].any():
+            continue
+        if prob is None:
+            wall[k] = np.maximum(ndimage.distance_transform_edt(bone[k], sampling=sp) - 0.5 * sp.min(), 0)
+            continue
+        fine = ndimage.zoom(prob[k], up, order=1, grid_mode=True, mode="nearest") > 0.5
+        d = ndimage.distance_transform_edt(fine, sampling=sp / up) - 0.5 * sp.min() / up
+        wall[k] = np.maximum(d[up // 2::up, up // 2::up][: bone.shape[1], : bone.shape[2]], 0)
+    return wall
+
+
 def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, top, wall,
-          seg: Segmentation, g: _Grid, canal: Canal, canal_pl: np.ndarray, thr: float) -> SiteFinding:
+          seg: Segmentation, g: _Grid, canal: Canal, canal_pl: np.ndarray, thr: float,
+          uncertainty: float = 0.0) -> SiteFinding:
     warnings: list[str] = []
     band = (np.abs(s_map - s_pos) <= 1.0) & (top >= 0)
     if not band.any():
@@ -373,7 +409,7 @@ def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, 
     for length in sorted(LENGTHS, reverse=True):
         for d in sorted(DIAMETERS, reverse=True):
             c = clearance(d, length)
-            if c is not None and c < CANAL_CLEARANCE_MM:
+            if c is not None and c < CANAL_CLEARANCE_MM + uncertainty:
                 continue
             w = walls(d, length)
             if w < WALL_MM or d + 2 * TOOTH_CLEARANCE_MM > gap + 1e-6:

@@ -54,14 +54,45 @@ class Segmentation:
     source_shape: tuple[int, ...]
     source_spacing: tuple[float, ...]
     bone_probability: np.ndarray | None = None  # float32 [k, i, j]: P(mandible) + P(canal), sub-voxel edges
+    probabilities: np.ndarray | None = None  # float16 [C, k, i, j]: softmax on the model grid
 
     def on_source_grid(self) -> np.ndarray:
-        """Labels resampled (nearest) back onto the source volume's grid."""
+        """Labels back on the source volume's grid (the inverse of the resampling to the model's spacing,
+        MONAI `Invertd`'s job): each class probability is interpolated linearly onto the finer grid and the
+        argmax taken there, so edges fall between model voxels instead of on a 1 mm staircase. A slab of
+        source slices at a time keeps the memory small. Without probabilities: nearest."""
         if self.labels.shape == self.source_shape and np.allclose(self.spacing, self.source_spacing):
             return self.labels
         scale = np.array(self.source_spacing) / np.array(self.spacing)
-        return ndimage.affine_transform(self.labels, scale, output_shape=self.source_shape, order=0,
-                                        mode="nearest")
+        if self.probabilities is None:
+            return ndimage.affine_transform(self.labels, scale, output_shape=self.source_shape, order=0,
+                                            mode="nearest")
+        return _upsample_argmax(self.probabilities, scale, self.source_shape)
+
+
+def _taps(n_out: int, size: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two neighbours and the weight of the second, for 1-D linear interpolation at model coordinates
+    index * scale (clamped to the border, like mode="nearest")."""
+    m = np.clip(np.arange(n_out) * scale, 0, size - 1)
+    i0 = np.floor(m).astype(int)
+    return i0, np.minimum(i0 + 1, size - 1), (m - i0).astype(np.float32)
+
+
+def _upsample_argmax(probs: np.ndarray, scale: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Argmax of the class probabilities (C, k, i, j on the model grid) interpolated trilinearly at the
+    source voxels, whose model-grid coordinate is index * scale (first voxel centres coincide, as in
+    `resample`). Trilinear interpolation on an axis-aligned grid is separable: along j, then i (two
+    gathers), then slice by slice along k, so memory stays at one in-plane-upsampled copy."""
+    p = probs.astype(np.float32)
+    j0, j1, wj = _taps(shape[2], p.shape[3], scale[2])
+    p = p[..., j0] * (1 - wj) + p[..., j1] * wj  # (C, k, i, J)
+    i0, i1, wi = _taps(shape[1], p.shape[2], scale[1])
+    p = p[:, :, i0, :] * (1 - wi)[:, None] + p[:, :, i1, :] * wi[:, None]  # (C, k, I, J)
+    k0, k1, wk = _taps(shape[0], p.shape[1], scale[0])
+    out = np.empty(shape, np.uint8)
+    for n in range(shape[0]):
+        out[n] = np.argmax((1 - wk[n]) * p[:, k0[n]] + wk[n] * p[:, k1[n]], axis=0)
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -93,6 +124,21 @@ def _load(root: str) -> Bundle:
     return Bundle(path, net, tuple(float(v) for v in sp), tuple(parser.get("hu_window", [-1000, 3000])),
                   labels, tuple(int(v) for v in parser.get("roi_size", [64, 64, 48])),
                   str(meta.get("name", path.name)), str(meta.get("version", "")))
+
+
+UNMEASURED_UNCERTAINTY_MM = 1.0  # a bundle that ships no measured canal error gets this margin
+
+
+def canal_uncertainty_mm(bundle: Bundle) -> float:
+    """The model's measured canal-clearance error (95th percentile, mm) from the bundle's
+    docs/metrics.json; implant plans keep this much on top of the 2 mm rule."""
+    import json
+
+    try:
+        m = json.loads((bundle.root / "docs" / "metrics.json").read_text())
+        return float(m["canal_clearance_abs_error_mm"]["p95"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return UNMEASURED_UNCERTAINTY_MM
 
 
 def load_bundle(path: Path | str | None = None) -> Bundle:
@@ -155,4 +201,6 @@ def segment(volume: Volume, bundle: Bundle | None = None) -> Segmentation:
     for a in range(3):
         aff[:3, a] = aff[:3, a] / volume.spacing[a] * target[a]
     log.info("segmented a volume of shape %s in %.2fs", volume.shape, dt)
-    return Segmentation(labels, np.asarray(hu, dtype=np.float32), conf, aff, target, names, label_conf, dt, volume.shape, volume.spacing, bone_p)
+    probs_kij = probs.numpy().astype(np.float16).transpose(0, 3, 2, 1).copy()
+    return Segmentation(labels, np.asarray(hu, dtype=np.float32), conf, aff, target, names, label_conf, dt,
+                        volume.shape, volume.spacing, bone_p, probs_kij)

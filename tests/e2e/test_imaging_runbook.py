@@ -46,9 +46,17 @@ def test_integration_validation_imaging_steps(run_book: Any, golive_env: Path, m
                 "cbct-ai-analysis", "cbct-render-signoff", "cbct-case-types", "cbct-case-signoff",
                 "ios-document", "ios-export", "ios-scan", "ios-alignment"}
     assert expected <= set(steps)
-    assert {s["state"] for s in result["steps"]} == {"completed"}, {k: (v["state"], v.get("error")) for k, v in steps.items()}
+    # issue 17: "implant recommendations generated" no longer passes with 0 of N sites planned. The
+    # phantom-trained model under-segments the ridge crest, so no catalogue implant keeps its 1.5 mm walls
+    # at this phantom's sites: the AI step fails on exactly that check (a known defect of the stand-in
+    # model, stated in the model card) and the steps that need it are skipped, never passed.
+    ai = steps["cbct-ai-analysis"]
+    assert ai["state"] == "failed" and "implant recommendations generated" in str(ai.get("error")), ai
+    assert "Dice" not in str(ai.get("error")) and "canals identified" not in str(ai.get("error"))
+    others = {k: v["state"] for k, v in steps.items() if k != "cbct-ai-analysis"}
+    assert set(others.values()) <= {"completed", "skipped"}, others  # skipped: steps that need the AI step
+    assert all(others[k] == "completed" for k in ("cbct-send", "cbct-arrival", "ios-scan")), others
     assert steps["cbct-send"]["outputs"]["arrived"] == 60
-    assert steps["cbct-ai-analysis"]["outputs"]["passed"] is True
     assert steps["ios-scan"]["outputs"]["alignment"]["aligned"] is True
     with get_client(sync_client=True) as client:
         logs = "\n".join(log.message for log in client.read_logs(limit=200))

@@ -76,6 +76,27 @@ def test_sr_reads_back_with_measurements(analysed: tuple[Path, dict]) -> None:
             assert groups[f"{c['side']} canal"]["Length"] == pytest.approx(c["length_mm"])
 
 
+def test_sr_codes_density_and_site_coordinates(analysed: tuple[Path, dict]) -> None:
+    """SNOMED CT for the structures, Attenuation Coefficient (derivation Mean) for density, and one
+    SCOORD3D POINT per site at its crest, which the second reader reads back."""
+    import pydicom
+
+    from golive.tasks.imaging.second_reader import _sr_sites
+
+    out, summary = analysed
+    seg = pydicom.dcmread(out / summary["files"]["seg"])
+    typ = {str(d.SegmentLabel): d.SegmentedPropertyTypeCodeSequence[0] for d in seg.SegmentSequence}
+    assert (typ["mandible"].CodingSchemeDesignator, typ["mandible"].CodeValue) == ("SCT", "91609006")
+    assert (typ["maxilla"].CodeValue, typ["teeth"].CodeValue) == ("70925003", "38199008")
+    assert typ["canal"].CodingSchemeDesignator == "99GOLIVE"  # no verified SNOMED code: documented private
+    text = str(pydicom.dcmread(out / summary["files"]["sr"]))
+    assert "Attenuation Coefficient" in text and "373098007" in text
+    points = _sr_sites(out / summary["files"]["sr"])
+    assert points is not None and len(points) == len(summary["sites"])
+    for p, s in zip(sorted(points), sorted(tuple(x["crest_lps"]) for x in summary["sites"]), strict=True):
+        assert p == pytest.approx(s, abs=0.01)
+
+
 def test_a_missing_bundle_is_a_typed_error(tmp_path: Path) -> None:
     with pytest.raises(ModelBundleError, match="inference.json"):
         load_bundle(tmp_path)

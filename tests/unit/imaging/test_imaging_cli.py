@@ -14,7 +14,8 @@ def test_inspect_json_has_the_documented_keys(phantom_dir: Path) -> None:
     res = runner.invoke(app, ["inspect", str(phantom_dir / "series"), "--json"])
     assert res.exit_code == 0, res.output
     info = json.loads(res.output)
-    assert set(info) == {"series_instance_uid", "modality", "slices", "rows", "columns", "spacing_mm", "hu_range"}
+    assert set(info) == {"series_instance_uid", "modality", "slices", "rows", "columns", "spacing_mm", "hu_range",
+                         "lossy_compression", "warnings", "notes"}
     assert info["spacing_mm"] == [1.0, 1.0, 1.0]
 
 
