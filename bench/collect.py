@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -55,7 +56,10 @@ def main() -> Iterator[str]:
             clients = {c.source: c.client for c in paced if hasattr(c, "client")}
             before = (od.requests, {k: v.requests for k, v in clients.items()})
             early0 = sum(f.stats.throttled for f in rig.farm.faults.values()) + rig.zendesk.rate_limited
+            cpu0 = time.process_time()
             wall = timed(lambda: collect_day(store, paced, DAY, locs))
+            cpu = time.process_time() - cpu0
+            load = os.getloadavg()[0]
             early = sum(f.stats.throttled for f in rig.farm.faults.values()) + rig.zendesk.rate_limited - early0
             od_req = od.requests - before[0]
             zd_req = clients["zendesk"].requests - before[1]["zendesk"]
@@ -76,5 +80,7 @@ def main() -> Iterator[str]:
     measured = Samples((*ours.seconds, wall))
     yield (f"pacing-bound time at 1/{SCALE} pacing: {scaled:.2f} s computed, {measured.median:.2f} s measured; "
            f"ratio {measured.median / scaled:.2f}")
+    yield (f"CPU time of that collection, golive and the in-process simulators together: {cpu:.2f} s of "
+           f"{wall:.2f} s wall (load average {load:.1f} on {os.cpu_count()} cores: the rest is waiting)")
     yield (f"at the documented pacing (Open Dental 1 request / {READ_ALL_INTERVAL_S:g} s per key, {od.workers} offices "
            f"side by side; Zendesk 200/min; LRS 10/s): {duration(real)} for the day's collection")

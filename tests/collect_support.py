@@ -25,8 +25,9 @@ class Ctx:
 
 
 def open_rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, locations: list[str], days: int,
-             **kw: Any) -> tuple[Store, Rig]:
-    store = Store.open(f"sqlite:///{tmp_path / 'golive.db'}")
+             store: Any = None, **kw: Any) -> tuple[Store, Rig]:
+    """The rig on `store` (e.g. the SQLite/PostgreSQL `store` fixture), else on a SQLite file."""
+    store = store or Store.open(f"sqlite:///{tmp_path / 'golive.db'}")
     rig = start_rig(tmp_path, locations, START, days, store, **kw)
     for k, v in rig.env().items():
         monkeypatch.setenv(k, v)

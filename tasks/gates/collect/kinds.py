@@ -139,6 +139,8 @@ def run_collect(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(sources, Mapping) or not sources:
         raise UserInputError("metrics.collect: sources must name at least one source: " + ", ".join(SOURCES))
     locations = _locations(ctx, params, store)
+    if not locations:  # said plainly: an empty collection must not look like a quiet success
+        ctx.logger.warning("metrics.collect: no locations to collect%s", " (none is live)" if params.get("live_only") else "")
     collectors = build(ctx, sources, store)
     written, missing, errors = 0, [], {}
     try:
@@ -164,7 +166,8 @@ def run_collect(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                                     "sources": [c.source for c in collectors], "errors": errors})
     out = {"first": period[0].isoformat(), "last": period[-1].isoformat(), "days": len(period),
            "locations": locations, "written": written, "missing": len(missing), "missing_keys": missing[:100],
-           "errors": errors, "sources": [c.source for c in collectors]}
+           "errors": errors, "sources": [c.source for c in collectors],
+           "note": "" if locations else "no locations to collect" + (" (none is live)" if params.get("live_only") else "")}
     if missing and params.get("fail_on_missing"):
         raise MissingMetrics(f"{len(missing)} metric-day(s) missing: " + "; ".join(
             f"{m['location']} {m['metric']} {m['day']} ({m['reason']})" for m in missing[:5]))

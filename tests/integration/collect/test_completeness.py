@@ -71,8 +71,10 @@ class Crash(Exception):
     pass
 
 
-def test_crash_mid_collection_then_rerun_leaves_no_duplicates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store, rig = open_rig(tmp_path, monkeypatch, LOCS, DAYS)
+def test_crash_mid_collection_then_rerun_leaves_no_duplicates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              store: Any) -> None:
+    """On SQLite and PostgreSQL (the `store` fixture)."""
+    store, rig = open_rig(tmp_path, monkeypatch, LOCS, DAYS, store)
     try:
         cs = collectors(rig, store)
         day = START + timedelta(days=1)

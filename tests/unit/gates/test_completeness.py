@@ -67,3 +67,30 @@ def test_bad_source_configuration_is_a_clear_input_error(sources: dict[str, Any]
     with pytest.raises(UserInputError, match=message) as err:
         build(_Ctx(), sources, None)  # type: ignore[arg-type]
     assert "plain-token" not in str(err.value)
+
+
+def _step(store: Any, audit: list[Any]) -> Any:
+    import logging
+
+    from golive.tasks.context import NullArtifacts, StepContext
+
+    return StepContext(run_id="run-1", run_key="key-1", runbook="test", step_id="collect", step_key="collect",
+                       store=store, logger=logging.getLogger("test"), artifacts=NullArtifacts(),
+                       audit=lambda event, data: audit.append((event, data)))
+
+
+def test_live_only_with_nothing_live_says_so_and_probe_days_without_probes_are_missing(
+        sqlite_store: Any, tmp_path: Any) -> None:
+    from golive.tasks.gates import collected, repository
+    from golive.tasks.gates.collect.kinds import run_collect
+
+    audit: list[Any] = []
+    out = run_collect(_step(sqlite_store, audit), {"sources": {"probe": {}}, "day": "2026-10-01",
+                                                   "locations": ["a"], "live_only": True})
+    assert out["locations"] == [] and out["note"] == "no locations to collect (none is live)"
+    repository.set_rollout(sqlite_store, "a", status="live", workflow="platform")
+    out = run_collect(_step(sqlite_store, audit), {"sources": {"probe": {}}, "day": "2026-10-01",
+                                                   "locations": ["a", "b"], "live_only": True})
+    assert out["locations"] == ["a"] and out["missing"] == 1
+    assert collected.gaps(sqlite_store) == [("a", "uptime_pct", D0, "probe", "no probe results that day")]
+    assert audit[-1][0] == "metrics.collected"
