@@ -31,7 +31,9 @@ class KindSpec:
     live endpoint), so its result is never reused on resume. `expression_fields`: keys of `with:`
     that hold bare expressions, evaluated by the kind through `ctx.evaluate`. `atomic`: every store
     write the kind makes on its step's thread commits in one transaction with the step's result and
-    audit entries (effects that live in the store; see `golive.tasks.store.unit`).
+    audit entries (effects that live in the store; see `golive.tasks.store.unit`). `decided_by`:
+    the kind of human decision (`--approve` / `--confirm`, `approvals:` / `confirmations:`) the step
+    takes, checked before the run starts.
     """
 
     name: str
@@ -41,6 +43,7 @@ class KindSpec:
     observes: bool = False
     expression_fields: frozenset[str] = frozenset()
     atomic: bool = False
+    decided_by: str | None = None  # "approval" or "checklist": the decision a person may give it up front
     # Tests may register a kind whose code is given directly instead of imported from `module`.
     code: StepKind | None = field(default=None, compare=False, repr=False)
 
@@ -78,11 +81,11 @@ _PROGRAM = "golive.tasks.program.kinds"
 _KINDS: tuple[KindSpec, ...] = (
     # core
     KindSpec("checklist", f"{_CORE}.checklist", "Items checked by an expression or confirmed by a person",
-             side_effects=True, expression_fields=frozenset({"check"}), atomic=True),
+             side_effects=True, expression_fields=frozenset({"check"}), atomic=True, decided_by="checklist"),
     KindSpec("expect", f"{_CORE}.expect", "Fail with a message when the expression `that` is false",
              expression_fields=frozenset({"that"})),
     KindSpec("approval", f"{_CORE}.approval", "Pause for a typed decision by one of the named roles",
-             side_effects=True, atomic=True),
+             side_effects=True, atomic=True, decided_by="approval"),
     # Not atomic: its delivery ledger row is the intent, committed before the hand-over (de-duplicates it).
     KindSpec("notify", f"{_CORE}.notify",
              "Deliver a message (and documents) to roles: SMTP email, Teams/Slack webhooks, or the outbox",
@@ -174,7 +177,7 @@ _KINDS: tuple[KindSpec, ...] = (
     # reads the evidence each time (never reused) and records an override once per run key
     KindSpec("compliance.phi_guard", _COMPLIANCE,
              "No PHI to the vendor until the BAA and PHI prerequisites are complete; override by recorded approval",
-             side_effects=True, observes=True),
+             side_effects=True, observes=True, decided_by="approval"),
     KindSpec("compliance.credential_handover", _COMPLIANCE,
              "Hand the location's PMS credentials to the vendor as secret references (checked, never shown)",
              side_effects=True),
@@ -189,7 +192,7 @@ _KINDS: tuple[KindSpec, ...] = (
     KindSpec("program.check", _PROGRAM, "Which playbook hard rules block a lifecycle change (from the store)",
              observes=True),
     KindSpec("program.override", _PROGRAM, "Set blocking hard rules aside by a recorded approval with a reason",
-             side_effects=True),
+             side_effects=True, decided_by="approval"),
     KindSpec("program.plan", _PROGRAM,
              "Record the wave plan: assessed, scheduled per wave, deferred with a remediation plan",
              side_effects=True),

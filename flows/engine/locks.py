@@ -35,7 +35,8 @@ LEASE_S = 300.0  # renewed while the run lives; how long a dead worker's slots o
 # Kinds whose side effects are messages or records about the run itself (a notification, a
 # recorded approval or checklist item, a verdict, a probe sample), not a change to a location.
 RECORDS_ONLY = frozenset({"notify", "approval", "checklist", "gate", "deadline.check", "probe.http",
-                          "compliance.evidence", "compliance.phi_guard", "compliance.vendor_request"})
+                          "compliance.evidence", "compliance.phi_guard", "compliance.vendor_request",
+                          "program.override", "register.update"})
 
 
 def changes_locations(book: Runbook) -> bool:

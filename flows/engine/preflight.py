@@ -1,6 +1,6 @@
 """Pre-flight: every decision given before a run is checked against the runbook before any step runs.
 
-A decision for a step that does not exist, that is not an approval (or checklist), by a role the
+A decision for a step that does not exist, whose kind takes no such decision, by a role the
 step's `approvers` do not list, or confirming an item the checklist does not have, is refused with
 exit 2 and nothing run; an `--inputs` file of the wrong shape is refused at its line and column.
 Before this, a wrong role surfaced only when the approval step ran, after notifications went out.
@@ -19,6 +19,7 @@ from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 from golive.tasks.foundation.issues import ValidationIssue
 from golive.tasks.foundation.schema_check import load_schema, schema_issues
 from golive.tasks.foundation.yamlsafe import load_yaml, position
+from golive.tasks.registry import STEP_KINDS
 
 
 def load_inputs(path: Path) -> tuple[dict[str, Any], Any]:
@@ -59,10 +60,10 @@ def check_decisions(book: Runbook, decisions: Decisions, *, inputs: Path | None 
             if step is None:
                 refuse(section, key, f"unknown step {key!r} in runbook {book.name} (steps: {', '.join(sorted(steps))})")
                 continue
-            if step.uses != kind:
+            spec = STEP_KINDS.get(step.uses)
+            if spec is None or spec.decided_by != kind:
                 article = "an" if step.uses[0] in "aeiou" else "a"
-                wanted = "an approval" if kind == "approval" else "a checklist"
-                refuse(section, key, f"step {step.id} is {article} {step.uses} step, not {wanted}")
+                refuse(section, key, f"step {step.id} is {article} {step.uses} step, which takes no {kind}")
                 continue
             if kind == "approval":
                 approvers = _literal_list(step.body.with_.get("approvers"))

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from golive.flows.cli.main import app
+from golive.flows.engine.validate import validate_file
+from golive.tasks.foundation.paths import RUNBOOKS
 
-STEPS = ("approve-board, approve-budget, approve-clinical, approve-technical, approve-timeline, "
-         "baseline-capture, baseline-metrics-plan, brief, configuration-standards, data-access, "
-         "enterprise-standards, inform-stakeholders, key-contacts, technical-checks, "
-         "tell-rollout-lead, vendor-onboarding")
+_BOOK = validate_file(RUNBOOKS / "pre-implementation.yaml")
+STEPS = ", ".join(sorted(s.id for s in (*_BOOK.steps, *_BOOK.on_failure)))  # as the refusal lists them
 
 
 def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
@@ -35,11 +35,11 @@ GOLDEN_FLAGS = [
     (["--approve", "no-such-step=A:CFO"],
      f"error: --approve no-such-step: unknown step 'no-such-step' in runbook pre-implementation (steps: {STEPS})"),
     (["--approve", "vendor-onboarding=Val:VP of Ops"],
-     "error: --approve vendor-onboarding: step vendor-onboarding is a checklist step, not an approval"),
+     "error: --approve vendor-onboarding: step vendor-onboarding is a checklist step, which takes no approval"),
     (["--approve", "approve-budget=Dana:CDO"],
      "error: --approve approve-budget: role 'CDO' may not decide approve-budget; approvers: CFO"),
     (["--confirm", "approve-budget"],
-     "error: --confirm approve-budget: step approve-budget is an approval step, not a checklist"),
+     "error: --confirm approve-budget: step approve-budget is an approval step, which takes no checklist"),
 ]
 
 
@@ -57,7 +57,7 @@ GOLDEN_FILES = [
     ("confirmations:\n  vendor-onboarding: [msa-baa, no-such-item]\n",
      "{path}:2:3: error: checklist vendor-onboarding has no item 'no-such-item' (items: account-hierarchy, "
      "csm-assigned, msa-baa, sandbox-access, technical-kickoff)"),
-    ("confirmations:\n  brief: all\n", "{path}:2:3: error: step brief is a report.render step, not a checklist"),
+    ("confirmations:\n  brief: all\n", "{path}:2:3: error: step brief is a report.render step, which takes no checklist"),
 ]
 
 
