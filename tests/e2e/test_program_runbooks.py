@@ -158,6 +158,7 @@ def test_the_plan_enters_the_program_an_oversized_wave_needs_a_decision_and_defe
     assert done["state"] == "completed", done
     plan = steps_by_key(done)["record-plan"]["outputs"]
     assert {k: len(v) for k, v in plan["scheduled"].items()} == {"1": 3, "2": 12, "3": 6}
+    assert plan["duration"] == {"weeks": 18, "locations": 25, "playbook": "16–20", "within": True}
     deferred = {d["location"]: d for d in plan["deferred"]}
     assert set(deferred) == {"meadowbrook", "valley-view", "old-town", "bayview"}
     items = deferred["old-town"]["remediation"]

@@ -162,8 +162,10 @@ def test_the_plan_is_recorded_once_and_an_oversized_wave_blocks(store: Any, acme
     assert plan["bayview"][0]["factor"] == "data"
     where = repository.locations(store)
     assert where["rural-clinic"].state.value == "assessed" and where["old-town"].reason == "tier 5"
-    again = K["program.plan"](ctx(store, acme), {"waves": waves, "start": "2027-01-04"})
+    assert out["duration"] is None  # no calendar given
+    again = K["program.plan"](ctx(store, acme), {"waves": waves, "start": "2027-01-04", "weeks": 22})
     assert again["assessed"] == []  # a re-run moves nothing the program already tracks
+    assert again["duration"] == {"weeks": 22, "locations": 25, "playbook": "16–20", "within": False}
 
 
 def test_invariants_find_what_bypassed_the_guards(store: Any, acme: Organization) -> None:
