@@ -26,7 +26,8 @@ SENDER_TLS = {"ca": "env:GOLIVE_DEMO_DICOM_CA", "certificate": "env:GOLIVE_DEMO_
 def prepare(found: dict[str, Any]) -> None:
     from golive.tasks.imaging.pki import issue_test_pki
 
-    pki = issue_test_pki(paths.state_dir() / "demo-pki")
+    # its own folder: the compliance demo's platform simulator already serves a leaf of the CA in demo-pki
+    pki = issue_test_pki(paths.state_dir() / "demo-pki-dicom")
     os.environ.update({
         "ACME_EASTSIDE_DICOM_CERT": str(pki.receiver.certificate), "ACME_EASTSIDE_DICOM_KEY": str(pki.receiver.key),
         "ACME_IMAGING_CA": str(pki.ca), "GOLIVE_DEMO_DICOM_CA": str(pki.ca),

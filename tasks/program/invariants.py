@@ -5,7 +5,9 @@ validation and override), whoever wrote it: a runbook, a schedule or a hand-made
 - go-live-needs-go: a wave N >= 2 go-live came after a stored GO for wave N-1, or relied on an override;
 - go-live-validated: a go-live came after a passed integration validation, or relied on an override;
 - slots: at most 3 go-lives a day, at most 5 a week in wave 3;
-- one-go-live: no location went live twice without a rollback (or pause) between.
+- one-go-live: no location went live twice without a rollback (or pause) between;
+- baselines-before-pilot: a pilot (wave 1) location entered configuration with every baseline
+  metric imported before that moment, or relied on an override.
 Each returns how often it was checked and what broke.
 """
 
@@ -45,6 +47,8 @@ def check(store: Any) -> list[Result]:
     gos = [(int(v["wave"]), v) for v in verdicts(store) if v["wave"] and str(v["wave"]).isdigit() and v["verdict"] == "go"]
     legal, needs_go, validated, slots, once = (Result("lifecycle"), Result("go-live-needs-go"),
                                                Result("go-live-validated"), Result("slots"), Result("one-go-live"))
+    baselines = Result("baselines-before-pilot")
+    imported = _baseline_imports(store)
     state: dict[str, tuple[State | None, State | None]] = {}
     live_since: dict[str, bool] = {}
     per_day: Counter[Any] = Counter()
@@ -58,6 +62,15 @@ def check(store: Any) -> list[Result]:
         except lifecycle.IllegalTransition as exc:
             legal.broken.append(f"event #{e['id']}: {exc}")
         state[loc] = (target, current if target is State.PAUSED else None)
+        if target is State.CONFIGURING and e["wave"] == 1:
+            baselines.checked += 1
+            used_here = {overrides[i]["guard"] for i in e["overrides"] if i in overrides}
+            at = datetime.fromisoformat(e["at"])
+            have = {m for m, when in imported.get(loc, {}).items() if when <= at}
+            missing = imported.get("*wanted*", {}).keys() - have
+            if missing and "baselines" not in used_here:
+                baselines.broken.append(f"{loc} entered the pilot on {e['on']} with {len(missing)} baseline metric(s) "
+                                        "missing and no override")
         if target is not State.LIVE:
             if target in (State.ROLLED_BACK, State.PAUSED):
                 live_since[loc] = False
@@ -86,4 +99,20 @@ def check(store: Any) -> list[Result]:
         if live_since.get(loc):
             once.broken.append(f"{loc} went live again on {e['on']} without a rollback or pause between")
         live_since[loc] = True
-    return [legal, needs_go, validated, slots, once]
+    return [legal, needs_go, validated, slots, once, baselines]
+
+
+def _baseline_imports(store: Any) -> dict[str, dict[str, datetime]]:
+    """{location: {metric: first import time}}, plus the catalogue under "*wanted*"."""
+    from sqlalchemy import select
+
+    from golive.tasks.planning.metric_store import BaselineMetricRow
+    from golive.tasks.planning.metrics import catalog
+
+    out: dict[str, dict[str, datetime]] = {"*wanted*": {m: datetime.min for m in catalog()}}
+    with store.session(readonly=True) as session:
+        for r in session.scalars(select(BaselineMetricRow)):
+            seen = out.setdefault(r.location_id, {})
+            if r.metric not in seen or r.imported_at < seen[r.metric]:
+                seen[r.metric] = r.imported_at
+    return out

@@ -251,7 +251,8 @@ def run_plan(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     fresh = [loc.id for loc in getattr(ctx.org, "locations", ())] or sorted({i for ids in plan.values() for i in ids})
     fresh = [loc for loc in fresh if loc not in where]
     if not fresh:
-        return {"assessed": [], "scheduled": {}, "deferred": [], "left": sorted(where)}
+        return {"assessed": [], "scheduled": {}, "deferred": [], "left": sorted(where),
+                "duration": _duration(ctx, params, len(getattr(ctx.org, "locations", ()) or where))}
     blocks = [b for n, ids in plan.items() for b in guards.wave_size(n, ids)]
     still, used = guards.lifted(blocks, store)
     if still:
@@ -284,7 +285,24 @@ def run_plan(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         ctx.artifacts.table("remediation-plan", [{"location": d["location"], **i} for d in out_deferred
                                                  for i in d["remediation"]],
                             description=f"{len(out_deferred)} deferred location(s): remediation before re-assessment")
-    return {"assessed": fresh, "scheduled": scheduled, "deferred": out_deferred, "left": sorted(where)}
+    return {"assessed": fresh, "scheduled": scheduled, "deferred": out_deferred, "left": sorted(where),
+            "duration": _duration(ctx, params, len(getattr(ctx.org, "locations", ()) or fresh))}
+
+
+def _duration(ctx: StepContext, params: dict[str, Any], locations: int) -> dict[str, Any] | None:
+    """The plan's weeks to full deployment against the playbook: 16–20 weeks for about 25
+    locations, 20–28 for about 50 (flagged and audited when outside; the calendar decides)."""
+    if not params.get("weeks"):
+        return None
+    weeks = int(params["weeks"])
+    span = (16, 20) if locations <= 25 else (20, 28) if locations <= 50 else None
+    within = None if span is None else span[0] <= weeks <= span[1]
+    out = {"weeks": weeks, "locations": locations, "playbook": None if span is None else f"{span[0]}–{span[1]}",
+           "within": within}
+    if within is False:
+        ctx.audit("program.duration", {"step": ctx.step_key, **out})
+        ctx.logger.warning("plan takes %d weeks for %d locations; the playbook says %s", weeks, locations, out["playbook"])
+    return out
 
 
 # -- program.validation -----------------------------------------------------------------------

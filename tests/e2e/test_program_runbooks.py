@@ -158,6 +158,7 @@ def test_the_plan_enters_the_program_an_oversized_wave_needs_a_decision_and_defe
     assert done["state"] == "completed", done
     plan = steps_by_key(done)["record-plan"]["outputs"]
     assert {k: len(v) for k, v in plan["scheduled"].items()} == {"1": 3, "2": 12, "3": 6}
+    assert plan["duration"] == {"weeks": 18, "locations": 25, "playbook": "16–20", "within": True}
     deferred = {d["location"]: d for d in plan["deferred"]}
     assert set(deferred) == {"meadowbrook", "valley-view", "old-town", "bayview"}
     items = deferred["old-town"]["remediation"]
@@ -198,3 +199,40 @@ def test_weekly_status_reminds_the_owner_of_an_overdue_remediation(run_book: Any
     assert "old-town: overdue remediation: bandwidth upgrade to 50 Mbps (due 2026-01-05, VP of IT)" in \
         reminder["outputs"]["message"]
     assert "| old-town | deferred |" in Path(s["board"]["outputs"]["file"]).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # readiness scoring through Prefect, ~6 s here: kept out of the default budget
+def test_a_remediated_location_is_reassessed_into_a_later_wave(run_book: Any, golive_env: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    # Bayview was deferred for missing data; the organization file now has its staff and champion.
+    text = DEFAULT_ORG.read_text(encoding="utf-8")
+    fixed = text.replace("    name: Bayview\n", "    name: Bayview\n"
+                         "    staff: {annual_turnover: 0.14, adoption_history: neutral, training_completion: 0.90}\n"
+                         "    champion: {provider: committed, office_manager: committed, previous_experience: false}\n", 1)
+    assert fixed != text
+    org_file = golive_env / "organization.yaml"
+    org_file.write_text(fixed, encoding="utf-8")
+    monkeypatch.setenv("GOLIVE_ORG", str(org_file))
+    store = Store.open()
+    try:
+        store.start_run(run_id="seed", run_key="seed", runbook="readiness-assessment", parameters={})
+        repository.apply(store, [repository.Change("bayview", repository.State.DEFERRED, None, date(2027, 1, 4),
+                                                   "not scored (data missing)",
+                                                   [{"factor": "data", "action": "collect data", "owner": "VP of Ops",
+                                                     "due": "2027-03-01"}])], run_id="seed", step_key="seed")
+    finally:
+        store.dispose()
+    result = run_book(RUNBOOKS / "reassess-location.yaml", {"location": "bayview", "wave": 3},
+                      decisions={"confirmations": {"remediation": "all"}})
+    assert result["state"] == "completed", result
+    (change,) = steps_by_key(result)["reschedule"]["outputs"]["changes"]
+    assert (change["from"], change["to"], change["wave"]) == ("deferred", "scheduled", 3)
+    store = Store.open()
+    try:
+        where = repository.locations(store)["bayview"]
+        assert where.state.value == "scheduled" and where.wave == 3
+        assert (where.reason or "").startswith("re-assessed after remediation: tier ")
+    finally:
+        store.dispose()

@@ -119,10 +119,19 @@ def test_pilot_needs_baselines_and_wave_size(store: Any, acme: Organization, tmp
     K["program.override"](ctx(store, acme, decision=ok), {"blocked": check["blocked"], "approvers": ["CEO"]})
     K["program.transition"](ctx(store, acme), {"locations": pilot, "to": "scheduled", "wave": 1})
     K["program.transition"](ctx(store, acme), {"locations": pilot, "to": "configuring"})
+    checks = {r["invariant"]: r for r in K["program.invariants"](ctx(store, acme), {})["results"]}
+    assert checks["baselines-before-pilot"]["checked"] == 4 and checks["baselines-before-pilot"]["broken"] == 0
+    # The same pilot entering configuration by a write around the guard: the invariant names it.
+    repository.apply(store, [repository.Change("downtown-metro", State.SCHEDULED, 1, date(2026, 6, 1)),
+                             repository.Change("downtown-metro", State.CONFIGURING, 1, date(2026, 6, 1))],
+                     run_id="run-1", step_key="sql")
+    bad = K["program.invariants"](ctx(store, acme), {"fail_on_broken": False})["results"]
+    assert [r["details"] for r in bad if r["invariant"] == "baselines-before-pilot"] == [
+        ["downtown-metro entered the pilot on 2026-06-01 with 14 baseline metric(s) missing and no override"]]
     board = K["program.board"](ctx(store, acme, out=tmp_path), {})
     text = Path(board["file"]).read_text(encoding="utf-8")
     assert "overridden by Dana Whitfield (CEO)" in text and "fourth site shares" in text
-    assert board["waves"] == [{"wave": 1, "locations": 4, "live": 0, "progress_pct": 0.0, "last_gate": None,
+    assert board["waves"] == [{"wave": 1, "locations": 5, "live": 0, "progress_pct": 0.0, "last_gate": None,
                                "rag": "amber"}]
 
 
@@ -162,8 +171,10 @@ def test_the_plan_is_recorded_once_and_an_oversized_wave_blocks(store: Any, acme
     assert plan["bayview"][0]["factor"] == "data"
     where = repository.locations(store)
     assert where["rural-clinic"].state.value == "assessed" and where["old-town"].reason == "tier 5"
-    again = K["program.plan"](ctx(store, acme), {"waves": waves, "start": "2027-01-04"})
+    assert out["duration"] is None  # no calendar given
+    again = K["program.plan"](ctx(store, acme), {"waves": waves, "start": "2027-01-04", "weeks": 22})
     assert again["assessed"] == []  # a re-run moves nothing the program already tracks
+    assert again["duration"] == {"weeks": 22, "locations": 25, "playbook": "16–20", "within": False}
 
 
 def test_invariants_find_what_bypassed_the_guards(store: Any, acme: Organization) -> None:
