@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-AREAS = ("engine", "store", "planning", "gates", "imaging", "pms", "dicom", "compliance")
+AREAS = ("engine", "store", "planning", "gates", "imaging", "pms", "dicom", "compliance", "scale")
 
 
 def main(argv: list[str]) -> int:
