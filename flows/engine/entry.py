@@ -72,7 +72,10 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     if state != "completed":
         # A Failed state (not an exception): the UI shows the run failed, without a traceback.
         failed = ", ".join(r.key for r in results if r.state == "failed")
-        return Failed(message=f"runbook {book.name} {state.replace('_', ' ')}; failed steps: {failed}", data=summary)
+        # The message is the whole result: the summary is in the store (`golive run` reads it there).
+        # A dict as a Failed state's data cannot be turned into an exception, so Prefect's engine
+        # logged a TypeError traceback after every failed deployment run.
+        return Failed(message=f"runbook {book.name} {state.replace('_', ' ')}; failed steps: {failed}")
     return summary
 
 
