@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-AREAS = ("engine", "store", "planning", "gates", "imaging", "pms", "dicom", "compliance", "program", "collect", "documents")
+AREAS = ("engine", "store", "planning", "gates", "imaging", "pms", "dicom", "compliance", "program", "collect", "documents", "scale")
 
 
 def main(argv: list[str]) -> int:

@@ -158,6 +158,29 @@ def audit_verify() -> None:
     raise typer.Exit(code)
 
 
+@audit_app.command("key")
+def audit_key() -> None:
+    """This worker's audit key fingerprint and where it comes from, against the store's; exit 1 when
+    they differ (every worker of a shared installation needs the same key)."""
+    from golive.tasks.foundation.errors import StoreError
+    from golive.tasks.store import Store
+
+    try:
+        store = Store.open()
+        try:
+            mine, recorded, source = store.audit.fingerprint(), store.audit.recorded_fingerprint(), store.audit.key_source
+        finally:
+            store.dispose()
+    except (StoreError, UserInputError) as exc:
+        raise fail_input(f"error: {exc}") from None
+    typer.echo(f"this worker's key: {mine} (from {source})")
+    typer.echo(f"the store's key:   {recorded or 'none yet (no audit entry)'}")
+    if recorded is not None and recorded != mine:
+        typer.echo("error: the keys differ; set GOLIVE_AUDIT_KEY=prefect-secret:NAME (or env:NAME) on every worker",
+                   err=True)
+        raise typer.Exit(1)
+
+
 @org_app.command("check")
 def org_check(path: Path | None = typer.Argument(None, help="Organization file (default: GOLIVE_ORG or the example)")) -> None:
     """Validate an organization file; print every problem as PATH:LINE:COL: error: MESSAGE."""

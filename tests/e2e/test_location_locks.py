@@ -94,3 +94,24 @@ def test_audit_key_from_a_prefect_secret_block(monkeypatch: pytest.MonkeyPatch) 
     Secret(value="installation-key-from-prefect").save("golive-audit-key-test", overwrite=True)
     monkeypatch.setenv("GOLIVE_AUDIT_KEY", "prefect-secret:golive-audit-key-test")
     assert load_key() == b"installation-key-from-prefect"
+
+
+@pytest.mark.usefixtures("golive_env")
+def test_a_retried_flow_run_keeps_its_slot_key() -> None:
+    """Prefect sets a flow run's expected start once: its second attempt gets the same slot key."""
+    from prefect import flow
+    from prefect.runtime import flow_run
+
+    from golive.flows.engine.scope import slot_run_key
+
+    keys: list[str] = []
+
+    @flow(retries=1, retry_delay_seconds=0, persist_result=False)
+    def flaky() -> list[str]:
+        keys.append(slot_run_key("go-no-go-wave1", {"locations": ["lakeview"]}, flow_run.scheduled_start_time))
+        if len(keys) == 1:
+            raise RuntimeError("first attempt fails")
+        return keys
+
+    assert flaky() == keys and len(keys) == 2
+    assert keys[0] == keys[1]
