@@ -4,6 +4,7 @@ Prefect artifacts show the refusal a receiver recorded earlier (calling AE, sour
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ locations:
       min_free_disk_mb: 1
       tls: {certificate: "env:RX_CERT", key: "env:RX_KEY", client_ca: "env:RX_CA"}
 """
-STEPS = ("cbct-endpoint", "cbct-send", "dicom-transport")
+STEPS = ("cbct-endpoint", "cbct-send", "dicom-transport", "validation-report")
 
 
 def _transport_part(dest: Path) -> Path:
@@ -44,6 +45,8 @@ def _transport_part(dest: Path) -> Path:
     doc["steps"] = [s for s in doc["steps"] if s["id"] in STEPS]
     for step in doc["steps"]:
         step["needs"] = [n for n in step.get("needs", []) if n in STEPS]
+        if step["id"] == "validation-report":  # the per-location report, after the transport check
+            step["needs"] = ["dicom-transport"]
     doc["parameters"] = {k: v for k, v in doc["parameters"].items() if k in ("location", "imaging_endpoint",
                                                                                  "cbct_sample")}
     with dest.open("w") as f:
@@ -61,6 +64,7 @@ def test_dicom_steps_over_tls_and_the_refusals_in_the_report(run_book: Any, goli
     from golive.tasks.planning.organization import load_organization
     from golive.tasks.store import Store
 
+    monkeypatch.setenv("GOLIVE_PDF", "off")  # the report's PDF is another test's subject
     org = golive_env / "org.yaml"
     org.write_text(ORG)
     monkeypatch.setenv("GOLIVE_ORG", str(org))
@@ -87,3 +91,8 @@ def test_dicom_steps_over_tls_and_the_refusals_in_the_report(run_book: Any, goli
     checks = next(v for k, v in artifacts.items() if k.endswith("imaging-transport"))
     assert "tls-required" in refusals and "127.0.0.1" in refusals and "GOLIVE" in refusals
     assert "TLS only" in checks
+    # ... and in the per-location integration-validation report the VP of IT signs
+    report = next(Path(p) for p in result["reports"] if p.endswith(".md"))
+    text = report.read_text(encoding="utf-8")
+    assert "## DICOM transport security" in text and "| TLS required (encryption in transit, TLS 1.2+) | yes |" in text
+    assert re.search(r"\| [^|]*127\.0\.0\.1[^|]* \| GOLIVE \| tls-required \|", text), text
