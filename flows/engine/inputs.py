@@ -153,9 +153,18 @@ def enum_of(values: list[str]) -> dict[str, Any]:
 
 
 def _publish(key: str, note: str) -> None:
+    """The `waiting-<step>` artifact, and a log line with the run's address for whoever must answer."""
     from prefect.artifacts import create_markdown_artifact
+    from prefect.context import FlowRunContext
+    from prefect.logging import get_run_logger
+    from prefect.utilities.urls import url_for
 
-    create_markdown_artifact(key=f"waiting-{key}"[:100], markdown=note, description="What this run waits for")
+    context = FlowRunContext.get()
+    url = url_for(context.flow_run) if context is not None and context.flow_run is not None else None
+    text = note + (f"\n\nAnswer with **Resume** at {url}" if url else "")
+    create_markdown_artifact(key=f"waiting-{key}"[:100], markdown=text, description="What this run waits for")
+    flat = " ".join(line.strip() for line in note.splitlines() if line.strip()).replace("**", "")
+    get_run_logger().info("%s%s", flat, f" (answer at {url})" if url else "")
 
 
 def approval_form(request: InputRequest) -> Any:
