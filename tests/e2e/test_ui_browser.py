@@ -160,6 +160,11 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     task_runs = ui.api(stack, "POST", "/task_runs/filter", {"flow_runs": {"id": {"any_": [refused_id]}}})
     assert task_runs == []  # refused before any step or pause
 
+    # The form itself refuses an id that is not one of the organization's locations.
+    text = ui.refused_by_form(page, stack, deployment["id"], {"locations": ["nowhere"], "start_date": "2026-12-07"},
+                              out=OUT, name="10-form-refuses-location")
+    assert "'nowhere' is not one of ['loc-a', 'loc-b']" in text
+
 
 def _create_run(stack: Stack, deployment_id: str, parameters: dict[str, Any]) -> str:
     run = ui.api(stack, "POST", f"/deployments/{deployment_id}/create_flow_run", {"parameters": parameters})

@@ -71,6 +71,21 @@ def wait_state(stack: Stack, run_id: str, states: set[str], *, pause_key: str | 
     raise AssertionError(f"run {run_id} not in {states} (pause {pause_key}) after {timeout:.0f} s: {run.get('state')}")
 
 
+def refused_by_form(page: Any, stack: Stack, deployment_id: str, params: dict[str, Any], *, out: Path,
+                    name: str) -> str:
+    """Submit the Run form with `params` as JSON input and expect no flow run; returns the page text."""
+    page.goto(f"{stack.ui_url}/deployments/deployment/{deployment_id}/run")
+    page.locator(".flow-run-create-form-v2__header button").click()
+    page.get_by_text("Use JSON input").click()
+    page.locator("textarea.p-code-input__textarea").fill(json.dumps(params))
+    before = len(api(stack, "POST", "/flow_runs/filter", {}))
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_timeout(5000)
+    shot(page, out, name)
+    assert len(api(stack, "POST", "/flow_runs/filter", {})) == before, "the form created a run with a bad value"
+    return str(page.inner_text("body"))
+
+
 def start_from_form(page: Any, stack: Stack, deployment_id: str, params: dict[str, Any], *, out: Path,
                     name: str, locations: list[str] | None = None) -> str:
     """The deployment's Run form: locations picked from the multi-select, the rest as JSON input."""
