@@ -282,6 +282,8 @@ def server_status() -> None:
         typer.echo("no local Prefect server is running (golive run uses a temporary one)")
         raise typer.Exit(1)
     typer.echo(f"Prefect UI: {info.ui_url}  (API {info.url}, pid {info.pid})")
+    if info.reports_url:
+        typer.echo(f"Reports:    {info.reports_url}/")
 
 
 def main() -> None:

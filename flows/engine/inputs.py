@@ -99,6 +99,12 @@ def _due_note(due: str | None, started: datetime | None) -> str:
     return f"{(started + timedelta(days=parse_due(due).days)).date().isoformat()} ({due})"
 
 
+def _item_note(request: InputRequest, n: int, started: datetime | None) -> str:
+    owner = request.owners[n] if n < len(request.owners) else None
+    due = _due_note(request.dues[n] if n < len(request.dues) else None, started)
+    return "; ".join(x for x in (f"owner: {owner}" if owner else "", f"due: {due}" if due else "") if x)
+
+
 def waiting_note(request: InputRequest, started: datetime | None = None) -> str:
     """Markdown that names the step, its question and who may answer (state message, artifact, form)."""
     if request.kind == "approval":
@@ -106,9 +112,7 @@ def waiting_note(request: InputRequest, started: datetime | None = None) -> str:
                 f"Roles that may decide: {', '.join(request.approvers)}")
     lines = [f"**{request.step_key}** waits for a checklist: {request.question}", ""]
     for n, (item_id, text) in enumerate(request.items):
-        owner = request.owners[n] if n < len(request.owners) else None
-        due = _due_note(request.dues[n] if n < len(request.dues) else None, started)
-        extra = "; ".join(x for x in (f"owner: {owner}" if owner else "", f"due: {due}" if due else "") if x)
+        extra = _item_note(request, n, started)
         lines.append(f"- {item_id}: {text}" + (f" ({extra})" if extra else ""))
     return "\n".join(lines)
 
@@ -153,9 +157,18 @@ def enum_of(values: list[str]) -> dict[str, Any]:
 
 
 def _publish(key: str, note: str) -> None:
+    """The `waiting-<step>` artifact, and a log line with the run's address for whoever must answer."""
     from prefect.artifacts import create_markdown_artifact
+    from prefect.context import FlowRunContext
+    from prefect.logging import get_run_logger
+    from prefect.utilities.urls import url_for
 
-    create_markdown_artifact(key=f"waiting-{key}"[:100], markdown=note, description="What this run waits for")
+    context = FlowRunContext.get()
+    url = url_for(context.flow_run) if context is not None and context.flow_run is not None else None
+    text = note + (f"\n\nAnswer with **Resume** at {url}" if url else "")
+    create_markdown_artifact(key=f"waiting-{key}"[:100], markdown=text, description="What this run waits for")
+    flat = " ".join(line.strip() for line in note.splitlines() if line.strip()).replace("**", "")
+    get_run_logger().info("%s%s", flat, f" (answer at {url})" if url else "")
 
 
 def approval_form(request: InputRequest) -> Any:
@@ -174,7 +187,8 @@ def approval_form(request: InputRequest) -> Any:
     return create_model("ApprovalForm", __base__=RunInput, **fields)
 
 
-def checklist_form(request: InputRequest, confirmed: set[str]) -> tuple[Any, dict[str, str]]:
+def checklist_form(request: InputRequest, confirmed: set[str],
+                   started: datetime | None = None) -> tuple[Any, dict[str, str]]:
     """The checklist's RunInput for the items not yet confirmed, and its field name → item id map.
 
     Item ids contain dashes, so each checkbox gets a positional field name and the item text as title.
@@ -187,8 +201,10 @@ def checklist_form(request: InputRequest, confirmed: set[str]) -> tuple[Any, dic
 
     positions = {f"item_{n}": item_id for n, (item_id, _) in enumerate(request.items) if item_id not in confirmed}
     texts = dict(request.items)
+    notes = {item_id: _item_note(request, n, started) for n, (item_id, _) in enumerate(request.items)}
     items: dict[str, Any] = {
-        field_name: (bool, Field(False, title=f"{item_id}: {texts[item_id]}")) for field_name, item_id in positions.items()
+        field_name: (bool, Field(False, title=f"{item_id}: {texts[item_id]}", description=notes[item_id] or None))
+        for field_name, item_id in positions.items()
     }
     name = (str, Field(..., min_length=1, description="Your name."))
     return create_model("ChecklistForm", __base__=ChecklistBase, name=name, **items), positions
@@ -217,7 +233,7 @@ def pause_for_input(request: InputRequest, timeout_s: float | None, started: dat
     names: list[str] = []
     attempt = 0
     while True:
-        checklist_model, positions = checklist_form(request, confirmed)
+        checklist_model, positions = checklist_form(request, confirmed, started)
         pending = InputRequest(kind="confirm", step_key=request.step_key, question=request.question,
                                items=tuple(i for i in request.items if i[0] not in confirmed),
                                owners=_kept(request, confirmed, request.owners),

@@ -77,6 +77,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.mark.slow
 def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: Any, tmp_path: Path) -> None:
+    for old in OUT.glob("[0-9]*.png"):
+        if not old.name.startswith("00-"):  # this run's screenshots only (00 is the server check's)
+            old.unlink()
 
     deployment = ui.api(stack, "POST", "/deployments/filter", {})[0]
     assert deployment["name"] == "ui-check"
@@ -88,6 +91,10 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     page.get_by_text("ui-check").first.wait_for()
     ui.shot(page, OUT, "01-deployments")
 
+    run_id = ui.start_from_form(page, stack, deployment["id"], {"start_date": "2026-12-07"}, out=OUT, name="02-run",
+                                locations=["loc-a", "loc-b"])
+    assert ui.flow_run(stack, run_id)["parameters"]["locations"] == ["loc-a", "loc-b"]
+
     # Started by the API beside the walk-through: a step that fails, and a location the run's
     # organization lacks (the form's dropdown only offers the deployment's organization's ids).
     fail_id = _create_run(stack, deployment["id"], {"locations": ["loc-a"], "start_date": "2026-12-07", "fail_step": True})
@@ -96,10 +103,6 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
         "  - {id: loc-b, name: Beta, region: north}\n", ""))
     refused_id = _create_run(stack, deployment["id"], {"locations": ["loc-b"], "start_date": "2026-12-07",
                                                         "org": str(one_location)})
-
-    run_id = ui.start_from_form(page, stack, deployment["id"], {"start_date": "2026-12-07"}, out=OUT, name="02-run",
-                                locations=["loc-a", "loc-b"])
-    assert ui.flow_run(stack, run_id)["parameters"]["locations"] == ["loc-a", "loc-b"]
 
     paused = ui.wait_state(stack, run_id, {"PAUSED"}, pause_key="budget")
     assert paused["name"].startswith("ui-check · loc-a, loc-b · ")  # named at submit, not "beta"
@@ -130,7 +133,7 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     assert docx.startswith("[ui-check-debrief.docx](http://127.0.0.1:") or docx.startswith("http://127.0.0.1:"), docx
     url = docx.split("(", 1)[1].rstrip(")") if docx.startswith("[") else docx
     page.get_by_text("Artifacts", exact=True).first.click()
-    page.get_by_text("ui-check-debrief.docx").first.wait_for()
+    page.get_by_text("debrief-docx").first.wait_for()
     ui.shot(page, OUT, "07b-artifacts")
     fetched = page.request.get(url)  # what a click on the link downloads
     assert fetched.status == 200 and fetched.body()[:2] == b"PK"
@@ -156,6 +159,11 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     ui.shot(page, OUT, "09-refused-location")
     task_runs = ui.api(stack, "POST", "/task_runs/filter", {"flow_runs": {"id": {"any_": [refused_id]}}})
     assert task_runs == []  # refused before any step or pause
+
+    # The form itself refuses an id that is not one of the organization's locations.
+    text = ui.refused_by_form(page, stack, deployment["id"], {"locations": ["nowhere"], "start_date": "2026-12-07"},
+                              out=OUT, name="10-form-refuses-location")
+    assert "'nowhere' is not one of ['loc-a', 'loc-b']" in text
 
 
 def _create_run(stack: Stack, deployment_id: str, parameters: dict[str, Any]) -> str:

@@ -38,7 +38,13 @@ def choose(page: Any, field: Any, option: str) -> None:
 
 
 def api(stack: Stack, method: str, path: str, body: Any = None) -> Any:
-    response = httpx.request(method, f"{stack.api_url}{path}", json=body, timeout=10)
+    """One API call; a 503 (Prefect's answer to SQLite's SQLITE_BUSY under concurrent writes) is
+    retried, as Prefect's own client does."""
+    for attempt in range(5):
+        response = httpx.request(method, f"{stack.api_url}{path}", json=body, timeout=30)
+        if response.status_code != 503:
+            break
+        time.sleep(0.5 * (attempt + 1))
     response.raise_for_status()
     return response.json() if response.content else None
 
@@ -65,6 +71,21 @@ def wait_state(stack: Stack, run_id: str, states: set[str], *, pause_key: str | 
     raise AssertionError(f"run {run_id} not in {states} (pause {pause_key}) after {timeout:.0f} s: {run.get('state')}")
 
 
+def refused_by_form(page: Any, stack: Stack, deployment_id: str, params: dict[str, Any], *, out: Path,
+                    name: str) -> str:
+    """Submit the Run form with `params` as JSON input and expect no flow run; returns the page text."""
+    page.goto(f"{stack.ui_url}/deployments/deployment/{deployment_id}/run")
+    page.locator(".flow-run-create-form-v2__header button").click()
+    page.get_by_text("Use JSON input").click()
+    page.locator("textarea.p-code-input__textarea").fill(json.dumps(params))
+    before = len(api(stack, "POST", "/flow_runs/filter", {}))
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_timeout(5000)
+    shot(page, out, name)
+    assert len(api(stack, "POST", "/flow_runs/filter", {})) == before, "the form created a run with a bad value"
+    return str(page.inner_text("body"))
+
+
 def start_from_form(page: Any, stack: Stack, deployment_id: str, params: dict[str, Any], *, out: Path,
                     name: str, locations: list[str] | None = None) -> str:
     """The deployment's Run form: locations picked from the multi-select, the rest as JSON input."""
@@ -80,15 +101,21 @@ def start_from_form(page: Any, stack: Stack, deployment_id: str, params: dict[st
     current = json.loads(editor.input_value() or "{}")
     editor.fill(json.dumps({**current, **params}))
     before = {r["id"] for r in api(stack, "POST", "/flow_runs/filter", {})}
-    page.get_by_role("button", name="Submit").click()
-    end = time.monotonic() + 30
-    while time.monotonic() < end:
-        new = [r["id"] for r in api(stack, "POST", "/flow_runs/filter", {}) if r["id"] not in before]
-        if new:
-            return str(new[0])
-        time.sleep(0.3)
-    shot(page, out, f"{name}-not-submitted")
-    raise AssertionError("the run form did not create a flow run")
+    failures: list[str] = []
+    page.on("response", lambda r: failures.append(f"{r.request.method} {r.url} -> {r.status} {r.text()[:300]}")
+            if r.status >= 400 else None)
+    for attempt in range(2):  # the issue saw "Something went wrong" once, and a second submit work
+        page.get_by_role("button", name="Submit").click()
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            new = [r["id"] for r in api(stack, "POST", "/flow_runs/filter", {}) if r["id"] not in before]
+            if new:
+                if attempt:
+                    print(f"the run form needed a second submit; failed requests: {failures}")
+                return str(new[0])
+            time.sleep(0.3)
+        shot(page, out, f"{name}-not-submitted-{attempt}")
+    raise AssertionError(f"the run form did not create a flow run; failed requests: {failures}")
 
 
 def open_resume(page: Any, stack: Stack, run_id: str) -> Any:
@@ -99,9 +126,14 @@ def open_resume(page: Any, stack: Stack, run_id: str) -> Any:
     return dialog
 
 
-def submit_resume(page: Any, dialog: Any) -> None:
+def submit_resume(page: Any, dialog: Any, out: Path, name: str) -> None:
     dialog.get_by_role("button", name="Submit").click()
-    dialog.wait_for(state="detached", timeout=15000)
+    try:
+        dialog.wait_for(state="detached", timeout=20000)
+    except Exception:  # a busy machine: the click can land before the form is ready; say so, then retry once
+        shot(page, out, f"{name}-submit-retry")
+        dialog.get_by_role("button", name="Submit").click()
+        dialog.wait_for(state="detached", timeout=30000)
 
 
 def approve(page: Any, stack: Stack, run_id: str, *, name: str, role: str | None, out: Path, shot_name: str) -> str:
@@ -113,7 +145,7 @@ def approve(page: Any, stack: Stack, run_id: str, *, name: str, role: str | None
         choose(page, prop(page, dialog, "Role"), role)
     text = str(dialog.inner_text())
     shot(page, out, shot_name)
-    submit_resume(page, dialog)
+    submit_resume(page, dialog, out, shot_name)
     return text
 
 
@@ -130,5 +162,5 @@ def confirm(page: Any, stack: Stack, run_id: str, *, name: str, tick: list[str],
             raise AssertionError(f"the checkbox of {item} did not tick")
     text = str(dialog.inner_text())
     shot(page, out, shot_name)
-    submit_resume(page, dialog)
+    submit_resume(page, dialog, out, shot_name)
     return text

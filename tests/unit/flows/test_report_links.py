@@ -56,3 +56,29 @@ def test_without_a_report_server_links_stay_file_uris(tmp_path: Path, monkeypatc
     monkeypatch.setenv("GOLIVE_HOME", str(tmp_path / ".golive"))
     monkeypatch.delenv("GOLIVE_REPORTS_URL", raising=False)
     assert public_url(str(tmp_path / "a.docx")).startswith("file://")
+
+
+def test_a_rendered_report_publishes_document_links_and_a_chart_the_ui_can_load(served, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """report.render's artifacts, through the engine's link rewriting, point at the report server."""
+    from golive.flows.engine.expressions import evaluate
+    from golive.tasks.context import NullArtifacts, StepContext
+    from golive.tasks.reports import charts, render
+
+    out, base = served
+    templates = out.parent / "templates"
+    templates.mkdir()
+    (templates / "c.md.j2").write_text("# Scores\n\n![scores](scores.png)\n")
+    original = render.render_markdown
+    monkeypatch.setattr(render, "render_markdown", lambda name, values: original(name, values, templates))
+    charts.horizontal_bars(out / "k" / "scores.png", ["a", "b"], [21.0, 14.0], title="t", xlabel="x", marks=[])
+    sink = NullArtifacts()
+    scope: dict = {"params": {}}
+    ctx = StepContext(run_id="r", run_key="k", runbook="b", step_id="s", step_key="s", scope=scope, out_dir=out,
+                      evaluate=lambda e: evaluate(e, scope), audit=lambda ev, d: None, artifacts=sink)
+    render.run(ctx, {"template": "c", "title": "Scores"})
+    links = {key: public_url(target) for kind, key, target in sink.published if kind == "link"}
+    assert links == {"c-md": f"{base}/k/c.md", "c-docx": f"{base}/k/c.docx"}
+    assert httpx.get(links["c-docx"]).content[:2] == b"PK"
+    markdown = next(text for kind, _key, text in sink.published if kind == "markdown")
+    assert link_markdown(markdown) == f"# Scores\n\n![scores]({base}/k/scores.png)\n"
+    assert httpx.get(f"{base}/k/scores.png").content[:8] == b"\x89PNG\r\n\x1a\n"

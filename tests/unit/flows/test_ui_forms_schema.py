@@ -44,8 +44,9 @@ def test_checklist_items_are_required_and_unticked_and_only_the_open_ones_are_as
     request = InputRequest(kind="confirm", step_key="prep", question="Go-live preparation",
                            items=(("kickoff", "Kickoff held"), ("sandbox", "Sandbox access")),
                            owners=("CDO", None), dues=("week 1 day 2", None))
-    model, positions = checklist_form(request, set())
+    model, positions = checklist_form(request, set(), datetime(2026, 12, 7, tzinfo=UTC))
     schema = _schema(model)
+    assert schema["properties"]["item_0"]["description"] == "owner: CDO; due: 2026-12-08 (week 1 day 2)"
     assert set(schema["required"]) == {"name", "item_0", "item_1"}  # no "(Optional)" on a checklist item
     assert schema["properties"]["item_0"]["default"] is False
     model, positions = checklist_form(request, {"kickoff"})
