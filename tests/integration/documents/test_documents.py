@@ -195,3 +195,26 @@ def test_a_report_without_investment_is_a_clear_error(tmp_path: Path, sqlite_sto
     scope = {"steps": {"measure": {"outputs": {"criteria": [], "as_of": "2026-04-26"}}}}
     with pytest.raises(StepFailed, match="no `investment:` block"):
         render.run(ctx(acme, sqlite_store, tmp_path, "roi", scope), roi_params("roi-report"))
+
+
+def test_go_live_pack_and_provider_one_pager_fit_one_page(tmp_path: Path) -> None:
+    acme = load_organization(DEFAULT_ORG)
+    context = {"start_date": "2026-03-16", "wave": 1,
+               "schedule": {"champion_training": 4, "staff_training": 9, "parallel_run": 11, "go_live": 14}}
+    pack_ctx = dataclasses.replace(ctx(acme, None, tmp_path, "go-live-packs[1]"), item="riverside-ortho")
+    pack = render.run(pack_ctx, {"template": "go-live-pack", "assemble": "go-live-pack", "name": "go-live-pack",
+                                 "audience": "Office manager", "formats": ["md", "docx"], "context": context})
+    one = render.run(ctx(acme, None, tmp_path, "provider-one-pager"), {
+        "template": "provider-one-pager", "assemble": "provider-one-pager", "name": "provider-one-pager",
+        "title": "The AI platform in your practice", "audience": "Providers", "formats": ["md", "docx"],
+        "context": context})
+    docs = [Path(pack["reports"][1]), Path(one["reports"][1])]
+    assert docs[0].name == "go-live-pack-riverside-ortho.docx"
+    for d in docs:
+        check_frame(d, "Acme Dental Partners AI Rollout Office")
+    pack_pdf, one_pdf = pdf.to_pdf(docs)
+    text, pages = pdf_text(pack_pdf)
+    assert pages == 1 and "Riverside Orthodontics & Family goes live on 30 March 2026" in text
+    assert "Tasha Reed (Office Manager)" in text and "+1 800 555 0199" in text  # whom to call, with the desk's line
+    text, pages = pdf_text(one_pdf)
+    assert pages == 1 and "From 30 March 2026, AI analysis" in text and "85% confidence" in text
