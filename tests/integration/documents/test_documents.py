@@ -137,7 +137,10 @@ def test_generated_group_no_go_memo_roi_brief_and_weekly_status(tmp_path: Path, 
     assert f"**Programme status: RED. {failing} of {n} live location(s) red, {2 * failing} open item(s), " \
            f"{2 * failing} overdue" in md
     check_frame(Path(weekly["reports"][1]), "Rollout Office")
-    memo_pdf, roi_pdf, brief_pdf, weekly_pdf = pdf.to_pdf([*docs, Path(weekly["reports"][1])])  # one LibreOffice start
+    packs = acme_packs(tmp_path / "acme")  # the example group's go-live pack and provider one-pager
+    memo_pdf, roi_pdf, brief_pdf, weekly_pdf, pack_pdf, one_pdf = pdf.to_pdf(
+        [*docs, Path(weekly["reports"][1]), *packs])  # one LibreOffice start for all six
+    check_packs(pack_pdf, one_pdf)
     assert "Programme status: RED" in pdf_text(weekly_pdf)[0]
 
     text, pages = pdf_text(memo_pdf)
@@ -197,7 +200,9 @@ def test_a_report_without_investment_is_a_clear_error(tmp_path: Path, sqlite_sto
         render.run(ctx(acme, sqlite_store, tmp_path, "roi", scope), roi_params("roi-report"))
 
 
-def test_go_live_pack_and_provider_one_pager_fit_one_page(tmp_path: Path) -> None:
+
+def acme_packs(tmp_path: Path) -> list[Path]:
+    """The go-live pack for one Acme location and the provider one-pager (DOCX, framed)."""
     acme = load_organization(DEFAULT_ORG)
     context = {"start_date": "2026-03-16", "wave": 1,
                "schedule": {"champion_training": 4, "staff_training": 9, "parallel_run": 11, "go_live": 14}}
@@ -212,7 +217,10 @@ def test_go_live_pack_and_provider_one_pager_fit_one_page(tmp_path: Path) -> Non
     assert docs[0].name == "go-live-pack-riverside-ortho.docx"
     for d in docs:
         check_frame(d, "Acme Dental Partners AI Rollout Office")
-    pack_pdf, one_pdf = pdf.to_pdf(docs)
+    return docs
+
+
+def check_packs(pack_pdf: Path, one_pdf: Path) -> None:
     text, pages = pdf_text(pack_pdf)
     assert pages == 1 and "Riverside Orthodontics & Family goes live on 30 March 2026" in text
     assert "Tasha Reed (Office Manager)" in text and "+1 800 555 0199" in text  # whom to call, with the desk's line
