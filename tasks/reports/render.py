@@ -18,7 +18,7 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
-from golive.tasks.reports import memo, packs, pdf, roi, weekly
+from golive.tasks.reports import incident, memo, packs, pdf, roi, weekly
 from golive.tasks.reports.display import day
 from golive.tasks.reports.docx_writer import markdown_to_docx
 from golive.tasks.reports.frame import Cover, branding_for
@@ -29,6 +29,7 @@ ASSEMBLERS: dict[str, Any] = {
     "weekly": weekly.assemble,  # reads the register in the store
     "go-live-pack": packs.go_live_pack,  # one per location (for_each), named by the location
     "provider-one-pager": packs.provider_one_pager,
+    "rollback-incident": incident.assemble,  # its communication log comes from the delivery ledger
 }
 
 

@@ -128,6 +128,11 @@ def test_outage_is_no_go_and_the_watch_rolls_back_only_that_location(run_book: A
     rs = steps_by_key(rollback)
     assert rs["deadline-2h"]["outputs"]["overdue"] is True  # this rehearsal runs long after the trigger
     assert rs["deadline-2h"]["outputs"]["escalated_to"] == ["COO", "VP of Ops"]
+    incident = next(Path(p) for p in rollback["reports"] if p.endswith("rollback-incident.md")).read_text()
+    assert "**Riverside Orthodontics & Family went back to the previous workflow" in incident
+    assert "Late against the playbook's deadlines: Immediate steps (2 hours)" in incident
+    assert "approved by Raj Patel (CEO)" in incident
+    assert "| notify-central | outbox | sent |" in incident and "| communicate | outbox | sent |" in incident
     store = Store.open()
     try:
         state = repository.rollout(store)
