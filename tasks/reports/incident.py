@@ -37,7 +37,7 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
                        ("deadline-1w", "Remediation and revised timeline (1 week)")):
         state, out = _step(scope, sid)
         verdict = "not reached" if not out else ("LATE" if out.get("overdue") else "on time")
-        timeline.append({"phase": label, "due": _when(out.get("due")), "checked": _when(out.get("checked_at")),
+        timeline.append({"phase": label, "due": _when(out.get("due_at")), "checked": _when(out.get("checked_at")),
                          "result": verdict})
     _, impact = _step(scope, "impact")
     others = [display.location_name(org, x) for x in impact.get("locations") or [] if x not in (p.get("locations") or [])]
