@@ -247,3 +247,10 @@ def test_webhook_through_apprise_and_outbox_without_channels(tmp_path: Path, sql
 def test_messages_refuse_patient_identifiers(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="PHI"):
         notify.run(make_ctx(ACME, tmp_path, None), {"to": ["CDO"], "message": "Review case, DOB: 1970-01-01"})
+
+
+def test_only_documents_this_run_wrote_can_be_attached(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.pdf"
+    outside.write_bytes(b"%PDF-1.4\n")
+    with pytest.raises(UserInputError, match="not a document this run wrote"):
+        notify.run(make_ctx(ACME, tmp_path / "out", None), {"to": ["CFO"], "message": "hi", "attach": [str(outside)]})
