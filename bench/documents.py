@@ -52,11 +52,9 @@ def main() -> list[str]:
         def plain() -> None:
             doc = Document()
             table = doc.add_table(rows=ROWS + 1, cols=len(HEADER))
-            for c, h in enumerate(HEADER):
-                table.cell(0, c).text = h
-            for r, row in enumerate(rows, start=1):
-                for c, v in enumerate(row):
-                    table.cell(r, c).text = v
+            for tr, values in zip(table.rows, [HEADER, *rows], strict=True):
+                for cell, v in zip(tr.cells, values, strict=True):
+                    cell.text = v
             doc.save(str(folder / "plain.docx"))
 
         ours, base = interleaved(framed, plain, REPEAT)

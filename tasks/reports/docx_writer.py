@@ -31,7 +31,10 @@ def _add_inline(paragraph, token: Token, base_dir: Path) -> None:  # type: ignor
             italic = False
         elif child.type in ("text", "code_inline"):
             run = paragraph.add_run(child.content)
-            run.bold, run.italic = bold, italic
+            if bold:  # set only when on: each property write inserts XML in schema order (slow)
+                run.bold = True
+            if italic:
+                run.italic = True
             if child.type == "code_inline":
                 run.font.name = "Consolas"
         elif child.type in ("softbreak", "hardbreak"):
@@ -99,9 +102,9 @@ def _add_table(doc, tokens: list[Token], start: int, base_dir: Path, width: int,
     if rows:
         table = doc.add_table(rows=len(rows), cols=max(len(r) for r in rows))
         table.style = "Table Grid"
-        for r, cells in enumerate(rows):
-            for c, cell in enumerate(cells):
-                para = table.cell(r, c).paragraphs[0]
-                _add_inline(para, cell, base_dir)
+        # Row by row: python-docx's table.cell(r, c) walks the whole grid on each call (quadratic).
+        for row, cells in zip(table.rows, rows, strict=False):
+            for target, cell in zip(row.cells, cells, strict=False):
+                _add_inline(target.paragraphs[0], cell, base_dir)
         format_table(table, [[c.content for c in r] for r in rows], width, brand)
     return i + 1

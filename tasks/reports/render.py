@@ -19,15 +19,19 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
-from golive.tasks.reports import memo, pdf, roi, weekly
+from golive.tasks.reports import display, incident, memo, packs, pdf, roi, weekly
 from golive.tasks.reports.display import day
 from golive.tasks.reports.docx_writer import markdown_to_docx
 from golive.tasks.reports.frame import Cover, branding_for
 
 ASSEMBLERS: dict[str, Any] = {
     "go-no-go": lambda ctx, params: memo.assemble(dict(ctx.scope), params, ctx.org),
-    "roi": lambda ctx, params: roi.assemble(dict(ctx.scope), params, ctx.org),
+    "roi": lambda ctx, params: roi.assemble(dict(ctx.scope), params, ctx.org,
+                                            chart_dir=(ctx.out_dir / ctx.run_key) if params["template"] == "roi-report" else None),
     "weekly": weekly.assemble,  # reads the register in the store
+    "go-live-pack": packs.go_live_pack,  # one per location (for_each), named by the location
+    "provider-one-pager": packs.provider_one_pager,
+    "rollback-incident": incident.assemble,  # its communication log comes from the delivery ledger
 }
 
 _IMAGE = re.compile(r"(!\[[^\]]*\]\()([^)\s/:]+)(\))")  # ![alt](chart.png): a file beside the report
@@ -41,8 +45,12 @@ def environment(template_dir: Path = paths.TEMPLATES) -> SandboxedEnvironment:
 
 
 def render_markdown(template: str, values: dict[str, Any], template_dir: Path = paths.TEMPLATES) -> str:
+    env = environment(template_dir)
+    org = values.get("org")
+    env.filters["place"] = lambda location_id: display.location_name(org, str(location_id))  # id -> name
+    env.filters["day"] = display.day
     try:
-        return environment(template_dir).get_template(f"{template}.md.j2").render(**values)
+        return env.get_template(f"{template}.md.j2").render(**values)
     except TemplateNotFound:
         raise StepFailed(f"no report template {template!r} in {template_dir}") from None
     except UndefinedError as exc:

@@ -9,6 +9,7 @@ otherwise the report says "no measurable change yet" and counts nothing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from golive.tasks.foundation.errors import StepFailed
@@ -37,7 +38,24 @@ def money(v: float | None, currency: str) -> str:
     return f"{sign}{symbol}{abs(v):,.0f}"
 
 
-def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[str, Any]:
+CHART_MAX = 20  # bars in the change chart: the weakest locations when there are more
+
+
+def _chart(folder: Path, labels: list[str], effects: list[float]) -> str:
+    """Case-acceptance change per location (points), weakest first; the PNG's file name."""
+    from golive.tasks.reports.charts import horizontal_bars  # matplotlib only when a chart is drawn
+
+    pairs = sorted(zip(effects, labels, strict=True))[:CHART_MAX]
+    shown = len(pairs)
+    title = "Case acceptance change against baseline, points" + (
+        f" (the {shown} lowest of {len(labels)})" if shown < len(labels) else "")
+    colours = ["#C0504D" if e < 0 else "#4C72B0" for e, _ in pairs]
+    horizontal_bars(folder / "roi-acceptance-change.png", [n for _, n in pairs], [e for e, _ in pairs],
+                    title=title, xlabel="percentage points", colors=colours, marks=[(0.0, "baseline")])
+    return "roi-acceptance-change.png"
+
+
+def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any, chart_dir: Path | None = None) -> dict[str, Any]:
     context = params.get("context") or {}
     inv = getattr(org, "investment", None)
     if inv is None:
@@ -83,6 +101,9 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
             "uptime": display.value("uptime_pct", (uptime.get(loc) or {}).get("value")),
             "value": money(value, cur) + "/month" if value else "no measurable change yet",
         })
+    measured = [(display.location_name(org, loc), float(((change.get(loc) or {}).get("evidence") or {})["effect"]))
+                for loc in locations if ((change.get(loc) or {}).get("evidence") or {}).get("effect") is not None]
+    chart = _chart(chart_dir, [n for n, _ in measured], [e for _, e in measured]) if chart_dir and measured else ""
     wave_ev = ((criteria.get("acceptance-change-wave") or {}).get("results") or [{}])[0].get("evidence") or {}
     n = len(locations)
     trained_hours = sum(float((hours.get(loc) or {}).get("value") or 0) for loc in locations)
@@ -121,7 +142,7 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any) -> dict[st
         "date": display.day(out.get("as_of")),
         "question": context.get("question") or f"What has the rollout returned so far at {wave}?",
         "doc": {
-            "roi_line": roi_line, "rag": rag, "rows": rows, "wave": wave, "wave_change": wave_change,
+            "roi_line": roi_line, "rag": rag, "chart": chart, "rows": rows, "wave": wave, "wave_change": wave_change,
             "period": f"{display.day(first)} to {display.day(last)}",
             "baseline_period": " to ".join(display.day(d) for d in _period(
                 (criteria.get("baseline-acceptance") or {}).get("window", "")) if d),

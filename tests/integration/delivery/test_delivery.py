@@ -100,7 +100,7 @@ def documents(out_dir: Path) -> list[Path]:
     return files
 
 
-def test_email_with_attachments_scoped_to_a_location_recorded_once(tmp_path: Path, sqlite_store: Any,
+def test_email_with_attachments_scoped_to_a_location_recorded_once(tmp_path: Path, store: Any,
                                                                    smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
     org = org_with(Delivery(email=EmailChannel(host="127.0.0.1", port=port, sender="rollout@acme-dental.example",
@@ -108,7 +108,7 @@ def test_email_with_attachments_scoped_to_a_location_recorded_once(tmp_path: Pat
     files = documents(tmp_path / "out")
     params = {"to": ["Office Manager", "Regional Manager", "VP of IT"], "location": "lakeview-implant",
               "message": "Wave 1 gate: no-go as of 2026-04-26.", "attach": [str(f) for f in files]}
-    out = notify.run(make_ctx(org, tmp_path / "out", sqlite_store), params)
+    out = notify.run(make_ctx(org, tmp_path / "out", store), params)
 
     region = ACME.location("lakeview-implant").region
     expected = sorted(p.email for p in ACME.people if p.email and (
@@ -126,9 +126,9 @@ def test_email_with_attachments_scoped_to_a_location_recorded_once(tmp_path: Pat
     outbox = next(d for d in out["deliveries"] if d["channel"] == "outbox")
     assert outbox["recipients"] == ["Erin Callahan"] and Path(outbox["path"]).is_file()
 
-    again = notify.run(make_ctx(org, tmp_path / "out", sqlite_store), params)  # a resume runs the step again
+    again = notify.run(make_ctx(org, tmp_path / "out", store), params)  # a resume runs the step again
     assert len(inbox.messages) == 1 and all(not d["new"] for d in again["deliveries"])
-    ledger = send.history(sqlite_store, "go-no-go-wave1-abc")
+    ledger = send.history(store, "go-no-go-wave1-abc")
     assert sorted(r["channel"] for r in ledger) == ["email", "outbox"] and {r["state"] for r in ledger} == {"sent"}
 
 
@@ -247,3 +247,10 @@ def test_webhook_through_apprise_and_outbox_without_channels(tmp_path: Path, sql
 def test_messages_refuse_patient_identifiers(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="PHI"):
         notify.run(make_ctx(ACME, tmp_path, None), {"to": ["CDO"], "message": "Review case, DOB: 1970-01-01"})
+
+
+def test_only_documents_this_run_wrote_can_be_attached(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.pdf"
+    outside.write_bytes(b"%PDF-1.4\n")
+    with pytest.raises(UserInputError, match="not a document this run wrote"):
+        notify.run(make_ctx(ACME, tmp_path / "out", None), {"to": ["CFO"], "message": "hi", "attach": [str(outside)]})
