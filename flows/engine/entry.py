@@ -22,6 +22,7 @@ from golive.flows.engine.preflight import check_decisions
 from golive.flows.engine.scope import default_run_key
 from golive.flows.engine.validate import check_parameters
 from golive.tasks.foundation import paths
+from golive.tasks.foundation.errors import UserInputError
 from golive.tasks.foundation.paths import resolve_runbook
 from golive.tasks.store import Store, leases
 
@@ -41,7 +42,10 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     book = loaded.runbook(resolve_runbook(runbook))
     params = check_parameters(book, parameters or {})
     given = Decisions.from_json(decisions)
-    check_decisions(book, given)  # a deployment's `decisions` parameter gets the CLI's pre-flight too
+    try:
+        check_decisions(book, given)  # a deployment's `decisions` parameter gets the CLI's pre-flight too
+    except UserInputError as exc:  # refused before anything runs: a Failed state, no traceback
+        return Failed(message=f"refused before the first step: {exc}", data={"state": "refused", "steps": {}})
     key = run_key or default_run_key(book.name, params)
     store = Store.open()
     run_id = str(flow_run.id)
