@@ -67,13 +67,16 @@ def test_seeded_kills_resume_exactly_once(harness: Harness, request: pytest.Fixt
 
 @pytest.mark.slow
 def test_soak_every_point_and_random_kills(harness: Harness) -> None:
-    """Every (kind, point) in its own chain, then random-instant kills each on a fresh key: >= 25
+    """Every (kind, point) in its own chain, then 8 random-instant kills each on a fresh key: 26
     kills per backend. The log says which kills landed after the run had started (`crashed` runs)."""
     rng = random.Random(SEED)
     for i, point in enumerate(ALL_POINTS):
         harness.chain(f"soak-{i}", [point])
-    for i in range(8):
+    point_kills = harness.kills
+    for i in range(16):  # until 8 random-instant kills have landed (a late one finds the run done)
+        if harness.kills - point_kills >= 8:
+            break
         harness.chain(f"soak-random-{i}", [], rng=rng, random_kills=1)
     print("\n".join(harness.log))
     print(f"{harness.kills} kills; {harness.crashed_runs()} of them after the run had started")
-    assert harness.kills >= 25, harness.log
+    assert harness.kills >= 26, harness.log
