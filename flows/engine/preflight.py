@@ -19,6 +19,7 @@ from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 from golive.tasks.foundation.issues import ValidationIssue
 from golive.tasks.foundation.schema_check import load_schema, schema_issues
 from golive.tasks.foundation.yamlsafe import load_yaml, position
+from golive.tasks.registry import STEP_KINDS
 
 
 def load_inputs(path: Path) -> tuple[dict[str, Any], Any]:
@@ -35,6 +36,17 @@ def _literal_list(value: Any) -> list[str] | None:
     if not isinstance(value, list) or any(not isinstance(v, str) or "{{" in v for v in value):
         return None
     return [str(v) for v in value]
+
+
+def _accepts(step: Step, kind: str) -> bool:
+    """Whether the step takes this kind of decision: an `approval` / `checklist` step, or another
+    kind that asks for one (`compliance.phi_guard` takes an approval from its `approvers`)."""
+    if step.uses == kind:
+        return True
+    spec = STEP_KINDS.get(step.uses)
+    if spec is None or spec.request_input is None:
+        return False
+    return ("approvers" in step.body.with_) == (kind == "approval")
 
 
 def check_decisions(book: Runbook, decisions: Decisions, *, inputs: Path | None = None, doc: Any = None,
@@ -59,13 +71,13 @@ def check_decisions(book: Runbook, decisions: Decisions, *, inputs: Path | None 
             if step is None:
                 refuse(section, key, f"unknown step {key!r} in runbook {book.name} (steps: {', '.join(sorted(steps))})")
                 continue
-            if step.uses != kind:
+            if not _accepts(step, kind):
                 article = "an" if step.uses[0] in "aeiou" else "a"
                 wanted = "an approval" if kind == "approval" else "a checklist"
                 refuse(section, key, f"step {step.id} is {article} {step.uses} step, not {wanted}")
                 continue
             if kind == "approval":
-                approvers = _literal_list(step.body.with_.get("approvers"))
+                approvers = _literal_list(step.body.with_.get("approvers"))  # approval, compliance.phi_guard
                 role = getattr(value, "role", "")
                 if approvers is not None and role.casefold() not in {a.casefold() for a in approvers}:
                     refuse(section, key, f"role {role!r} may not decide {step.id}; approvers: {', '.join(approvers)}",
