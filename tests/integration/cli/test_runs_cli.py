@@ -55,6 +55,9 @@ def test_dead_holder_is_taken_over_and_its_run_marked_crashed(home: Path) -> Non
     with store.session() as s:
         s.execute(insert(RunLeaseRow), {"run_key": "k1", "token": "t", "run_id": "r-dead", "host": socket.gethostname(),
                                         "pid": dead_pid, "acquired_at": now, "heartbeat_at": now})
+    running = CliRunner().invoke(app, ["runs", "--state", "running"])
+    assert "running     k1  every-store-kind  r-dead  (no live process: crashed; the next run of the key marks it)" \
+        in running.output, running.output
     holder = leases.Holder.take(store, "k1", "r-new")
     holder.close()
     assert store.get_run("r-dead").state == "crashed"  # type: ignore[union-attr]
