@@ -63,6 +63,7 @@ class Harness:
     workdir: Path
     kills: int = 0
     log: list[str] = field(default_factory=list)
+    full_run_s: float = 2.0  # how long the latest uninterrupted run took: random kills land inside it
 
     def start(self, run_key: str, crash_at: str | None = None) -> Any:
         env = dict(self.env)
@@ -94,7 +95,8 @@ class Harness:
                             f"({time.monotonic() - t0:.1f} s)")
             return "killed"
         assert proc.exitcode == 0, f"run {run_key} exited {proc.exitcode}"
-        self.log.append(f"{run_key}: ran to the end ({time.monotonic() - t0:.1f} s)")
+        self.full_run_s = time.monotonic() - t0
+        self.log.append(f"{run_key}: ran to the end ({self.full_run_s:.1f} s)")
         return str(json.loads(Path(proc.result_path).read_text())["type"])
 
     def chain(self, run_key: str, crash_points: list[str], rng: random.Random | None = None,
@@ -109,7 +111,7 @@ class Harness:
                 break
         for _ in range(random_kills):
             assert rng is not None
-            state = self.run(run_key, kill_after_s=rng.uniform(0.3, 3.0))
+            state = self.run(run_key, kill_after_s=rng.uniform(0.1, 0.95) * self.full_run_s)
             check_exactly_once(self.env, run_key, complete=False)
         final = self.run(run_key)
         assert final == "COMPLETED", f"resumed run of {run_key} ended {final}"

@@ -29,16 +29,23 @@ def runs(ctx: typer.Context, state: str | None = typer.Option(None, "--state", h
     if state is not None and state not in STATES:
         typer.echo(f"error: --state {state!r}: expected one of {', '.join(STATES)}", err=True)
         raise typer.Exit(2)
+    from golive.tasks.store import leases
+
     store = _store()
     try:
         rows = store.list_runs(state)
+        if not rows:
+            typer.echo("no runs" + (f" in state {state}" if state else ""))
+            return
+        for r in rows:
+            note = ""
+            if r.state == "running":  # a run whose holder died shows as such before the next run marks it crashed
+                lease = leases.current(store, r.run_key)
+                if lease is None or lease.run_id not in (None, r.run_id) or not leases.is_alive(lease):
+                    note = "  (no live process: crashed; the next run of the key marks it)"
+            typer.echo(f"{r.started_at:%Y-%m-%d %H:%M:%S}  {r.state:<11} {r.run_key}  {r.runbook}  {r.run_id}{note}")
     finally:
         store.dispose()
-    if not rows:
-        typer.echo("no runs" + (f" in state {state}" if state else ""))
-        return
-    for r in rows:
-        typer.echo(f"{r.started_at:%Y-%m-%d %H:%M:%S}  {r.state:<11} {r.run_key}  {r.runbook}  {r.run_id}")
 
 
 @app.command("show")

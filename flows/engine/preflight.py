@@ -66,7 +66,7 @@ def check_decisions(book: Runbook, decisions: Decisions, *, inputs: Path | None 
                 refuse(section, key, f"step {step.id} is {article} {step.uses} step, which takes no {kind}")
                 continue
             if kind == "approval":
-                approvers = _literal_list(step.body.with_.get("approvers"))
+                approvers = _literal_list(step.body.with_.get("approvers"))  # approval, compliance.phi_guard
                 role = getattr(value, "role", "")
                 if approvers is not None and role.casefold() not in {a.casefold() for a in approvers}:
                     refuse(section, key, f"role {role!r} may not decide {step.id}; approvers: {', '.join(approvers)}",

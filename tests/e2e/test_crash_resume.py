@@ -2,7 +2,7 @@
 it and before its commit, after the commit) and at random instants, resume with the same run key,
 and check every effect exists once, the audit log verifies and no run is left `running`.
 
-`make test` runs a seeded subset (>= 10 kills, SQLite and PostgreSQL); `make soak` runs every
+`make test` runs a fixed subset (11 kills, SQLite and PostgreSQL); `make soak` runs every
 point of every kind on both backends plus random-delay kills (>= 50 kills).
 """
 
@@ -46,36 +46,37 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path, api_url: str) -> Ite
     yield Harness(api_url, _env(tmp_path, db_url), tmp_path)
 
 
-# The default subset: the points where the old engine duplicated (after the effect, before the
-# step's result) for every kind on one backend or the other. In each chain a later point's step
-# depends on the earlier one, so every point fires (deterministic kill count); then one
-# random-instant kill (seeded) before the final resume.
+# The default subset (11 kills, seeded and fixed): the points where the old engine duplicated
+# (after the effect, before the step's result) for every store kind on one backend or the other.
+# In each chain a later point's step depends on the earlier one, so every point fires; random
+# instants are left to `make soak`.
 SEEDED = {
     "sqlite": [["checklist:effect", "approval:effect", "rollout.set:effect"], ["notify:after"],
                ["metrics.simulate:before", "gate:effect"]],
-    "postgres": [["checklist:after", "approval:after", "rollout.set:after"], ["notify:effect"],
-                 ["metrics.simulate:effect", "gate:after"]],
+    "postgres": [["checklist:after", "approval:after", "rollout.set:after"], ["metrics.simulate:effect", "gate:after"]],
 }
 
 
 def test_seeded_kills_resume_exactly_once(harness: Harness, request: pytest.FixtureRequest) -> None:
     backend = request.node.callspec.params["harness"]
-    rng = random.Random(SEED)
     for i, chain in enumerate(SEEDED[backend]):
-        harness.chain(f"crash-seeded-{i}", chain, rng=rng, random_kills=1 if i == 0 else 0)
+        harness.chain(f"crash-seeded-{i}", chain)
     print("\n".join(harness.log))
-    assert harness.kills >= 6, harness.log
+    assert harness.kills == sum(map(len, SEEDED[backend])), harness.log
 
 
 @pytest.mark.slow
 def test_soak_every_point_and_random_kills(harness: Harness) -> None:
-    """Every (kind, point) in its own chain, then random-instant kills each on a fresh key: >= 25
+    """Every (kind, point) in its own chain, then 8 random-instant kills each on a fresh key: 26
     kills per backend. The log says which kills landed after the run had started (`crashed` runs)."""
     rng = random.Random(SEED)
     for i, point in enumerate(ALL_POINTS):
         harness.chain(f"soak-{i}", [point])
-    for i in range(8):
+    point_kills = harness.kills
+    for i in range(16):  # until 8 random-instant kills have landed (a late one finds the run done)
+        if harness.kills - point_kills >= 8:
+            break
         harness.chain(f"soak-random-{i}", [], rng=rng, random_kills=1)
     print("\n".join(harness.log))
     print(f"{harness.kills} kills; {harness.crashed_runs()} of them after the run had started")
-    assert harness.kills >= 25, harness.log
+    assert harness.kills >= 26, harness.log

@@ -55,6 +55,9 @@ def test_dead_holder_is_taken_over_and_its_run_marked_crashed(home: Path) -> Non
     with store.session() as s:
         s.execute(insert(RunLeaseRow), {"run_key": "k1", "token": "t", "run_id": "r-dead", "host": socket.gethostname(),
                                         "pid": dead_pid, "acquired_at": now, "heartbeat_at": now})
+    running = CliRunner().invoke(app, ["runs", "--state", "running"])
+    assert "running     k1  every-store-kind  r-dead  (no live process: crashed; the next run of the key marks it)" \
+        in running.output, running.output
     holder = leases.Holder.take(store, "k1", "r-new")
     holder.close()
     assert store.get_run("r-dead").state == "crashed"  # type: ignore[union-attr]
@@ -66,3 +69,23 @@ def test_dead_holder_is_taken_over_and_its_run_marked_crashed(home: Path) -> Non
     assert shown.exit_code == 0 and shown.output.startswith("run key k1: no live run\nrun r-dead"), shown.output
     bad = CliRunner().invoke(app, ["runs", "--state", "sleeping"])
     assert bad.exit_code == 2 and "expected one of" in bad.output
+
+
+@pytest.mark.parametrize(("age_s", "busy"), [(5, True), (120, False)], ids=["live-other-host", "expired"])
+def test_lease_of_another_host_expires_by_heartbeat(home: Path, age_s: int, busy: bool) -> None:
+    from datetime import timedelta
+
+    store = Store.open()
+    beat = datetime.now(UTC) - timedelta(seconds=age_s)
+    with store.session() as s:
+        s.execute(insert(RunLeaseRow), {"run_key": "k2", "token": "t", "run_id": None, "host": "other-host",
+                                        "pid": 1, "acquired_at": beat, "heartbeat_at": beat})
+    try:
+        if busy:
+            with pytest.raises(leases.RunKeyBusy, match=r"^run key k2 is running \(pid 1 on host other-host since "):
+                leases.acquire(store, "k2")
+        else:
+            lease = leases.acquire(store, "k2")  # the TTL (30 s) has passed: taken over
+            assert leases.current(store, "k2").token == lease.token
+    finally:
+        store.dispose()
