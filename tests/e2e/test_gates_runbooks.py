@@ -134,7 +134,8 @@ def test_outage_is_no_go_and_the_watch_rolls_back_only_that_location(run_book: A
     incident = next(Path(p) for p in rollback["reports"] if p.endswith("rollback-incident.md")).read_text()
     assert "**Riverside Orthodontics & Family went back to the previous workflow" in incident
     assert "Late against the playbook's deadlines: Immediate steps (2 hours)" in incident
-    assert "| Immediate steps (2 hours) | 10 April 2026 11:00 UTC |" in incident
+    due = datetime.fromisoformat(triggered_at) + timedelta(hours=2)
+    assert f"| Immediate steps (2 hours) | {due.day} {due:%B %Y %H:%M} UTC |" in incident
     assert "approved by Raj Patel (CEO)" in incident
     assert "| notify-central | outbox | sent |" in incident and "| communicate | outbox | sent |" in incident
     store = Store.open()

@@ -123,11 +123,13 @@ def test_a_paced_client_is_never_throttled_an_unpaced_one_is(clean_sim: SimProce
     for _ in range(6):
         paced.procedure_codes()
     assert clean_sim.status()["stats"]["throttled"] == 0
-    clean_sim.configure(throttle_s=0.05)  # resets the counters
+    # The control, with a window (0.5 s) that back-to-back requests fall inside however loaded the
+    # machine is: the counter does count, and the unpaced client is throttled (then retries).
+    clean_sim.configure(throttle_s=0.5)  # resets the counters
     bare = od_connector(clean_sim, interval_s=0.0)
-    for _ in range(6):
+    for _ in range(3):
         bare.procedure_codes()
-    assert clean_sim.status()["stats"]["throttled"] >= 3  # the control: the counter does count
+    assert clean_sim.status()["stats"]["throttled"] >= 1
     paced.close()
     bare.close()
 

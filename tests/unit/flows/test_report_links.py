@@ -75,7 +75,7 @@ def test_a_rendered_report_publishes_document_links_and_a_chart_the_ui_can_load(
     scope: dict = {"params": {}}
     ctx = StepContext(run_id="r", run_key="k", runbook="b", step_id="s", step_key="s", scope=scope, out_dir=out,
                       evaluate=lambda e: evaluate(e, scope), audit=lambda ev, d: None, artifacts=sink)
-    render.run(ctx, {"template": "c", "title": "Scores"})
+    render.run(ctx, {"template": "c", "title": "Scores", "formats": ["md", "docx"]})  # a PDF link is one more of these
     links = {key: public_url(target) for kind, key, target in sink.published if kind == "link"}
     assert links == {"c-md": f"{base}/k/c.md", "c-docx": f"{base}/k/c.docx"}
     assert httpx.get(links["c-docx"]).content[:2] == b"PK"
