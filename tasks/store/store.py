@@ -50,6 +50,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+
+def _finish_session(s: Session, readonly: bool) -> Iterator[Session]:
+    """Yield the session to the caller's block; roll back on an error or when read-only, else commit."""
+    try:
+        yield s
+    except BaseException:
+        s.rollback()
+        raise
+    if readonly:
+        s.rollback()
+    else:
+        s.commit()
+
 class Store:
     """Runs, step results, approvals and the hash-chained audit log (`store.audit`).
 
@@ -197,28 +210,12 @@ class Store:
             # A joined step: a savepoint in its transaction (reads see the step's own writes).
             with translate_errors("a store transaction", self.url), Session(
                     bind=unit.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
-                try:
-                    yield s
-                except BaseException:
-                    s.rollback()
-                    raise
-                if readonly:
-                    s.rollback()
-                else:
-                    s.commit()
+                yield from _finish_session(s, readonly)
             return
         with self._transaction_guard(readonly):
             engine = self._ro_engine if readonly else self._engine
             with Session(engine, expire_on_commit=False) as s:
-                try:
-                    yield s
-                except BaseException:
-                    s.rollback()
-                    raise
-                if readonly:
-                    s.rollback()
-                else:
-                    s.commit()
+                yield from _finish_session(s, readonly)
 
     @contextmanager
     def connection(self, *, readonly: bool = False) -> Iterator[Connection]:
