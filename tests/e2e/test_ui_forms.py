@@ -34,20 +34,20 @@ steps:
 """
 
 
-def _paused_run_id(deadline_s: float = 90) -> Any:
+def _paused(run_name: str, after_state: Any = None, deadline_s: float = 90) -> tuple[Any, Any]:
+    """(flow run id, state id) once this test's own run (named after its runbook path; the server is
+    shared by the session) is paused in a state other than `after_state`."""
     from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
-    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
     with get_client(sync_client=True) as client:
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
-            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
-            if runs:
-                return runs[0].id
-            time.sleep(0.5)
-    raise AssertionError("the flow run never paused for input")
+            for run in client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[run_name]))):
+                if run.state is not None and run.state.is_paused() and run.state.id != after_state:
+                    return run.id, run.state.id
+            time.sleep(0.2)
+    raise AssertionError(f"flow run {run_name!r} did not pause for input within {deadline_s} s")
 
 
 def test_deployment_run_pauses_for_typed_forms_and_resumes(tmp_path: Path, run_book: Any,
@@ -63,11 +63,10 @@ def test_deployment_run_pauses_for_typed_forms_and_resumes(tmp_path: Path, run_b
     worker = threading.Thread(target=lambda: holder.update(result=run_book(book)), daemon=True)
     worker.start()
 
-    first = _paused_run_id()
-    resume_flow_run(first, run_input={"decision": "approve", "name": "Dana Lee", "role": "CDO", "comment": "ok"})
-    time.sleep(1.0)  # the run continues to the checklist and pauses again
-    second = _paused_run_id()
-    resume_flow_run(second, run_input={"name": "Ira", "item_0": True, "item_1": True})
+    run_id, first = _paused(str(book))
+    resume_flow_run(run_id, run_input={"decision": "approve", "name": "Dana Lee", "role": "CDO", "comment": "ok"})
+    run_id, _ = _paused(str(book), after_state=first)  # the run continues to the checklist and pauses again
+    resume_flow_run(run_id, run_input={"name": "Ira", "item_0": True, "item_1": True})
     worker.join(timeout=120)
 
     steps = steps_by_key(holder["result"])
