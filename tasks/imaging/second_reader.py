@@ -180,12 +180,12 @@ def compare(platform: PlatformReading, ours: np.ndarray, our_sites: list[dict], 
     for name, v in STRUCTURES.items():
         a, b = platform.labels == v, ours == v
         h = hd95(a, b, volume.spacing)
-        row = {"dice": round(dice(a, b), 4), "hd95_mm": None if h is None else round(h, 2),
-               "platform_voxels": int(a.sum()), "golive_voxels": int(b.sum())}
-        structures[name] = row
-        if name in tol.dice and row["dice"] < tol.dice[name]:
+        d = round(dice(a, b), 4)
+        structures[name] = {"dice": d, "hd95_mm": None if h is None else round(h, 2),
+                            "platform_voxels": int(a.sum()), "golive_voxels": int(b.sum())}
+        if name in tol.dice and d < tol.dice[name]:
             items.append({"kind": "structure", "structure": name,
-                          "detail": f"{name}: Dice {row['dice']:.3f} between the readers, below {tol.dice[name]}"})
+                          "detail": f"{name}: Dice {d:.3f} between the readers, below {tol.dice[name]}"})
         elif name in tol.hd95_mm and h is not None and h > tol.hd95_mm[name]:
             items.append({"kind": "structure", "structure": name,
                           "detail": f"{name}: HD95 {h:.2f} mm between the readers, above {tol.hd95_mm[name]} mm"})
@@ -202,9 +202,9 @@ def compare(platform: PlatformReading, ours: np.ndarray, our_sites: list[dict], 
         diff = None if c_o is None or c_p is None else round(abs(c_o - c_p), 2)
         near = None
         if platform_sites:
-            d = [float(np.linalg.norm(np.array(p)[:2] - crest[:2])) for p in platform_sites]
-            n = int(np.argmin(d))
-            if d[n] <= tol.site_match_mm:
+            dist = [float(np.linalg.norm(np.array(p)[:2] - crest[:2])) for p in platform_sites]
+            n = int(np.argmin(dist))
+            if dist[n] <= tol.site_match_mm:
                 near = n
                 matched.add(n)
         rows.append({"site": s["name"], "golive_clearance_mm": None if c_o is None else round(c_o, 2),

@@ -56,17 +56,20 @@ def body_ct(spacing: float = 2.0, fov_mm: float = 340.0, slices: int = 50) -> np
     return hu
 
 
-def test_another_exporters_plain_ct_is_analysed(phantom7: np.ndarray, tmp_path: Path) -> None:
-    """No AccessionNumber, StudyID, StudyTime, ReferringPhysicianName (type 2) and no Frame of Reference:
-    SEG and SR are written, with those attributes present-but-empty and a derived frame, and a note."""
-    series = write_foreign_series(phantom7, (1.0, 1.0, 1.0), tmp_path / "foreign", frame_of_reference=False)
-    assert "AccessionNumber" not in pydicom.dcmread(next(series.iterdir()))
+def test_another_exporters_lossy_ct_is_analysed(phantom7: np.ndarray, tmp_path: Path) -> None:
+    """Lossy JPEG 2000, no AccessionNumber, StudyID, StudyTime, ReferringPhysicianName (type 2) and no
+    Frame of Reference: the pixels decode, SEG and SR are written with those attributes present-but-empty
+    and a derived frame, with a note, and the lossy compression is flagged first among the warnings."""
+    series = write_foreign_series(phantom7, (1.0, 1.0, 1.0), tmp_path / "foreign", frame_of_reference=False,
+                                  syntax=JPEG2000)
+    first = pydicom.dcmread(next(series.iterdir()))
+    assert "AccessionNumber" not in first and "FrameOfReferenceUID" not in first
     out = tmp_path / "out"
     res = _cli("analyze", str(series), "--out", str(out), "--json")
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert any("Frame of Reference" in n for n in summary["notes"])
-    assert summary["lossy_compression"] is False
+    assert summary["lossy_compression"] is True and summary["warnings"][0].startswith("lossy compression")
     seg = pydicom.dcmread(out / "segmentation.dcm")
     assert seg.AccessionNumber == "" and seg.StudyID == "" and seg.ReferringPhysicianName == ""
     sr = pydicom.dcmread(out / "measurements-sr.dcm")
@@ -75,20 +78,27 @@ def test_another_exporters_plain_ct_is_analysed(phantom7: np.ndarray, tmp_path: 
     assert len(summary["sites"]) >= 1 and summary["anatomy"]["arch_fit_share"] > 0.9
 
 
-def test_lossy_jpeg2000_decodes_and_is_flagged(phantom7: np.ndarray, tmp_path: Path) -> None:
-    series = write_foreign_series(phantom7, (1.0, 1.0, 1.0), tmp_path / "j2k", syntax=JPEG2000,
-                                  frame_of_reference=False)
+def test_inspect_flags_lossy_jpeg2000(phantom7: np.ndarray, tmp_path: Path) -> None:
+    series = write_foreign_series(phantom7[20:28], (1.0, 1.0, 1.0), tmp_path / "j2k", syntax=JPEG2000)
     res = _cli("inspect", str(series), "--json")
     assert res.exit_code == 0, res.output
     info = json.loads(res.stdout)
     assert info["lossy_compression"] is True and "JPEG 2000" in info["warnings"][0]
-    out = tmp_path / "out"
-    res = _cli("analyze", str(series), "--out", str(out), "--json")
-    assert res.exit_code == 0, res.output
-    summary = json.loads(res.stdout)
-    assert summary["lossy_compression"] is True
-    assert summary["warnings"][0].startswith("lossy compression")
-    assert (out / "segmentation.dcm").is_file()
+    plain = _cli("inspect", str(write_foreign_series(phantom7[20:28], (1.0, 1.0, 1.0), tmp_path / "p")), "--json")
+    assert json.loads(plain.stdout)["lossy_compression"] is False
+
+
+def test_phantom_uids_derive_from_seed_and_spacing() -> None:
+    from golive.tasks.imaging.dicom_write import base_dataset
+    from golive.tasks.imaging.volume import Volume, make_affine
+
+    def uids(spacing: float) -> tuple[str, str, str]:
+        sp = (spacing,) * 3
+        ds = base_dataset(Volume(np.zeros((2, 2, 2)), sp, make_affine((0, 0, 0), (1, 0, 0), (0, 1, 0), sp)), 5, "x")
+        return ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID
+
+    assert uids(0.3) == uids(0.3)
+    assert not set(uids(0.3)) & set(uids(1.0))
 
 
 def test_rle_lossless_decodes_to_the_same_values(phantom7: np.ndarray, tmp_path: Path) -> None:

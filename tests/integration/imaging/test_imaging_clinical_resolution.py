@@ -1,0 +1,39 @@
+"""Clinical voxel sizes (issue 17), slow: one held-out phantom per spacing through the shipped bundle.
+
+Floors, not the issue's targets (those are reported, per spacing, by models/cbct-seg/evaluate.py and
+the model card): the inverse resampling keeps structures whole, adjacent gaps stay separate sites,
+and no recommended implant comes within 2 mm of the true canal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from golive.tasks.imaging.analysis import dice
+from golive.tasks.imaging.measure import cylinder_to_polyline, measure
+from golive.tasks.imaging.phantom import generate
+from golive.tasks.imaging.segment import canal_uncertainty_mm, load_bundle, segment
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("spacing", [0.4, 0.3, 0.2])
+def test_phantom_at_clinical_spacing(spacing: float) -> None:
+    ph = generate(1, spacing)
+    bundle = load_bundle()
+    seg = segment(ph.volume(), bundle)
+    labels = seg.on_source_grid()
+    assert labels.shape == ph.labels.shape
+    assert dice(labels == 1, ph.labels == 1) > 0.93
+    assert dice(labels == 4, ph.labels == 4) > 0.80
+    f = measure(seg, canal_uncertainty_mm=canal_uncertainty_mm(bundle))
+    assert len(f.sites) == len(ph.sites)  # adjacent gaps are not merged
+    axis = np.array([0.0, 0.0, -1.0])
+    for s in f.sites:
+        if s.recommended is None:
+            continue
+        path = ph.canals[0] if s.side == "right" else ph.canals[1]
+        true = cylinder_to_polyline(np.array(s.crest_lps), axis, s.recommended.length_mm,
+                                    s.recommended.diameter_mm / 2, path) - ph.canal_radius_mm
+        assert true >= 2.0, (s.name, true)
