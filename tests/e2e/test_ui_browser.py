@@ -75,7 +75,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-@pytest.mark.slow
 def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: Any, tmp_path: Path) -> None:
     for old in OUT.glob("[0-9]*.png"):
         if not old.name.startswith("00-"):  # this run's screenshots only (00 is the server check's)
