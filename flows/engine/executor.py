@@ -15,6 +15,7 @@ from typing import Any
 from prefect.futures import PrefectConcurrentFuture, PrefectFuture
 from prefect.utilities.annotations import quote
 
+from golive.flows.engine.decider_message import tell_deciders
 from golive.flows.engine.expressions import evaluate, render_value
 from golive.flows.engine.hooks import HOOKS
 from golive.flows.engine.inputs import Decisions, pause_for_input
@@ -233,8 +234,13 @@ class Executor:
         if HOOKS.ask is not None:
             return HOOKS.ask(request)
         if self.rc.in_deployment:
-            return pause_for_input(request, step.timeout_s, self.rc.started)
+            return pause_for_input(request, step.timeout_s, self.rc.started, on_pause=self._tell_deciders)
         return None
+
+    def _tell_deciders(self, request: InputRequest, pause_key: str, note: str, url: str | None) -> None:
+        from prefect.logging import get_run_logger
+
+        tell_deciders(self.rc, request, pause_key, note, url, get_run_logger())
 
     def _finish(self, future: PrefectFuture[Any]) -> None:
         st, result, call = self.running.pop(future)

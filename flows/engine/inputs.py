@@ -156,8 +156,9 @@ def enum_of(values: list[str]) -> dict[str, Any]:
     return {"enum": values}
 
 
-def _publish(key: str, note: str) -> None:
-    """The `waiting-<step>` artifact, and a log line with the run's address for whoever must answer."""
+def _publish(key: str, note: str) -> str | None:
+    """The `waiting-<step>` artifact, and a log line with the run's address for whoever must answer;
+    returns that address (None when the Prefect UI's URL is unknown)."""
     from prefect.artifacts import create_markdown_artifact
     from prefect.context import FlowRunContext
     from prefect.logging import get_run_logger
@@ -169,6 +170,7 @@ def _publish(key: str, note: str) -> None:
     create_markdown_artifact(key=f"waiting-{key}"[:100], markdown=text, description="What this run waits for")
     flat = " ".join(line.strip() for line in note.splitlines() if line.strip()).replace("**", "")
     get_run_logger().info("%s%s", flat, f" (answer at {url})" if url else "")
+    return url
 
 
 def approval_form(request: InputRequest) -> Any:
@@ -210,12 +212,17 @@ def checklist_form(request: InputRequest, confirmed: set[str],
     return create_model("ChecklistForm", __base__=ChecklistBase, name=name, **items), positions
 
 
-def pause_for_input(request: InputRequest, timeout_s: float | None, started: datetime | None = None) -> HumanInput:
+OnPause = Callable[[InputRequest, str, str, "str | None"], None]
+
+
+def pause_for_input(request: InputRequest, timeout_s: float | None, started: datetime | None = None,
+                    on_pause: OnPause | None = None) -> HumanInput:
     """Pause the flow run until someone submits the typed form in the Prefect UI.
 
     An approval's role is an enum of the step's approvers (one role: preselected; Prefect's UI
     greys out a JSON-schema `const`, which a one-value Literal would give). A checklist with items
-    left open pauses again for those items; the run never fails for an unticked box.
+    left open pauses again for those items; the run never fails for an unticked box. `on_pause`
+    (request, pause key, note, run URL) runs before each pause: it tells the people it waits for.
     """
     from prefect.logging import get_run_logger
 
@@ -224,7 +231,9 @@ def pause_for_input(request: InputRequest, timeout_s: float | None, started: dat
     timeout = int(timeout_s or 7 * 86400)
     if request.kind == "approval":
         note = waiting_note(request, started)
-        _publish(key, note)
+        url = _publish(key, note)
+        if on_pause is not None:
+            on_pause(request, key, note, url)
         form: Any = _pause(approval_form(request).with_initial_data(description=note), key, timeout, note)
         logger.info("%s: %s decided %s as %s", request.step_key, form.name, form.decision, form.role)
         return Approval(decision=form.decision, name=form.name, role=form.role, comment=form.comment)
@@ -239,8 +248,10 @@ def pause_for_input(request: InputRequest, timeout_s: float | None, started: dat
                                owners=_kept(request, confirmed, request.owners),
                                dues=_kept(request, confirmed, request.dues))
         pending_note = waiting_note(pending, started)
-        _publish(key, pending_note)
+        url = _publish(key, pending_note)
         pause_key = key if attempt == 0 else f"{key}-{attempt}"
+        if on_pause is not None:
+            on_pause(pending, pause_key, pending_note, url)
         answer: Any = _pause(checklist_model.with_initial_data(description=pending_note), pause_key, timeout,
                              pending_note)
         ticked = {item_id for field_name, item_id in positions.items() if getattr(answer, field_name)}

@@ -124,6 +124,15 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     page.get_by_text("Casey Fox decided approve as CFO").first.wait_for()
     page.get_by_text("Ira Vogt decided approve as VP of IT").first.wait_for()
     ui.shot(page, OUT, "07-completed")
+    # One message per pause (outbox: the test organization has no channel), each linking to this run.
+    from email import policy
+    from email.parser import BytesParser
+
+    mails = [BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+             for p in (stack.home / "out" / "outbox").rglob("*.eml")]
+    assert sorted(m["Subject"] for m in mails) == ["Decision needed: budget", "Decision needed: prep",
+                                                   "Decision needed: prep", "Decision needed: sign-off"], mails
+    assert all(f"{stack.ui_url}/runs/flow-run/{run_id}" in m.get_content() for m in mails)
 
     # The debrief's documents, linked over http from golive's report server (not file://).
     links = {a["key"]: a["data"] for a in ui.api(stack, "POST", "/artifacts/filter",
