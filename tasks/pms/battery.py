@@ -42,7 +42,6 @@ from golive.tasks.pms.writeback import (
     mark_removed,
     mark_removing,
     recorded,
-    recorded_facts,
     write_back,
 )
 
@@ -229,8 +228,8 @@ def writeback_check(conn: PmsConnector, store: Any, key: WritebackKey, patient_i
             return limited("writeback", conn, caps.limit("treatment_plan_roundtrip"),
                            {"system": conn.system, "route": caps.route, "created": False})
         prior = recorded(store, key)
-        if prior is not None and prior.state in ("removing", "removed"):  # resumed after the write: never write again
-            facts = recorded_facts(prior)
+        if prior is not None and prior[0] in ("removing", "removed"):  # resumed after the write: never write again
+            facts = prior[1]
             facts["ev"] = {**facts.get("ev", {}), "resumed": True}
             found = find_plan(conn, patient_id, key.marker)  # read before delete: removed already, or not yet
             return _finish_removal(conn, store, key, patient_id, facts, found.plan_id if found else None)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 
 from golive.tasks.pms.protocol import PmsConfigError, PmsConnector, PmsNotSupported, TreatmentPlan
 from golive.tasks.pms.records import PmsWritebackRow
@@ -144,12 +144,14 @@ def write_back(
     return WritebackResult(key.digest, plan.plan_id, created, attached, supported, reason)
 
 
-def recorded(store: Any, key: WritebackKey) -> PmsWritebackRow | None:
-    """The key's row as committed (None: never recorded, or no store)."""
+def recorded(store: Any, key: WritebackKey) -> tuple[str, dict[str, Any]] | None:
+    """The key's committed state and the evidence `mark_removing` recorded (None: never recorded,
+    or no store)."""
     if store is None:
         return None
     with store.session(readonly=True) as s:
-        return s.get(PmsWritebackRow, key.digest)
+        row = s.get(PmsWritebackRow, key.digest)
+        return None if row is None else (row.state, _facts(row.detail))
 
 
 def mark_removing(store: Any, key: WritebackKey, facts: dict[str, Any]) -> None:
@@ -164,15 +166,9 @@ def mark_removed(store: Any, key: WritebackKey, facts: dict[str, Any] | None = N
     _update(store, key, **values)
 
 
-def recorded_facts(row: PmsWritebackRow) -> dict[str, Any]:
-    """The evidence `mark_removing` recorded ({} when the detail is not a JSON object)."""
+def _facts(detail: str | None) -> dict[str, Any]:
     try:
-        facts = json.loads(row.detail or "{}")
-    except ValueError:
+        facts = json.loads(detail or "{}")
+    except ValueError:  # a `failed` row's detail is plain text
         return {}
     return facts if isinstance(facts, dict) else {}
-
-
-def rows_for_location(store: Any, location: str) -> list[PmsWritebackRow]:
-    with store.session(readonly=True) as s:
-        return list(s.scalars(select(PmsWritebackRow).where(PmsWritebackRow.location == location)))
