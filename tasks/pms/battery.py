@@ -227,8 +227,10 @@ def writeback_check(conn: PmsConnector, store: Any, key: WritebackKey, patient_i
         if not caps.treatment_plan_roundtrip:  # never write what cannot be removed again
             return limited("writeback", conn, caps.limit("treatment_plan_roundtrip"),
                            {"system": conn.system, "route": caps.route, "created": False})
-        prior = recorded(store, key)
-        if prior is not None and prior[0] in ("removing", "removed"):  # resumed after the write: never write again
+        # A resume of the same run after the write (the key holds the run key): finish or report the
+        # removal, never write again. Without a run key (`golive pms check`) each call is a new check.
+        prior = recorded(store, key) if key.run_key else None
+        if prior is not None and prior[0] in ("removing", "removed"):
             facts = prior[1]
             facts["ev"] = {**facts.get("ev", {}), "resumed": True}
             found = find_plan(conn, patient_id, key.marker)  # read before delete: removed already, or not yet

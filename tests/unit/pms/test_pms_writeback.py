@@ -112,3 +112,14 @@ def test_check_resumed_between_removing_and_the_delete_finishes_the_removal(stor
     assert pms.creates == 1 and not pms.plans
     state = recorded(store, key)
     assert state is not None and state[0] == "removed"
+
+
+def test_check_without_a_run_key_checks_again(store: Store) -> None:
+    from golive.tasks.pms.battery import Status, writeback_check
+
+    pms = FakePms()
+    pms.add_patients(1)
+    assert writeback_check(pms, store, KEY, "1").status is Status.PASSED  # `golive pms check`: no run key
+    again = writeback_check(pms, store, KEY, "1")
+    assert again.status is Status.PASSED and "resumed" not in again.evidence
+    assert pms.creates == 2 and not pms.plans  # a genuine re-validation, not a resume
