@@ -15,6 +15,7 @@ import random
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,10 @@ KINDS = ("checklist", "approval", "notify", "metrics.simulate", "gate", "rollout
 POINTS = ("before", "effect", "after")
 ALL_POINTS = [f"{k}:{p}" for k in KINDS for p in POINTS]
 PRELOAD = ["golive.flows.engine.entry", "golive.tasks.core.approval", "golive.tasks.core.checklist",
-           "golive.tasks.core.notify", "golive.tasks.gates.kinds", "golive.flows.engine.step_task"]
+           "golive.tasks.core.notify", "golive.tasks.gates.kinds", "golive.flows.engine.step_task",
+           "golive.tasks.pms.kinds"]
+PMS_RUNBOOK = FIXTURES / "runbooks" / "pms-writeback.yaml"
+PMS_POINTS = [f"pms.writeback:{p}" for p in POINTS]
 
 _CTX: Any = None
 
@@ -48,11 +52,13 @@ def _context(api_url: str, workdir: Path) -> Any:
     return _CTX
 
 
-def _child(env: dict[str, str], runbook: str, run_key: str, decisions: dict[str, Any], out: str) -> None:
+def _child(env: dict[str, str], runbook: str, run_key: str, decisions: dict[str, Any], out: str,
+           parameters: dict[str, Any] | None = None) -> None:
     os.environ.update(env)
     from golive.flows.engine.entry import golive_runbook
 
-    state = golive_runbook(runbook=runbook, parameters={}, run_key=run_key, decisions=decisions, return_state=True)
+    state = golive_runbook(runbook=runbook, parameters=parameters or {}, run_key=run_key, decisions=decisions,
+                           return_state=True)
     Path(out).write_text(json.dumps({"type": state.type.value, "message": state.message}))
 
 
@@ -64,12 +70,24 @@ class Harness:
     kills: int = 0
     log: list[str] = field(default_factory=list)
     full_run_s: float = 2.0  # how long the latest uninterrupted run took: random kills land inside it
+    runbook: Path = RUNBOOK
+    parameters: dict[str, Any] = field(default_factory=dict)
+    decisions: dict[str, Any] = field(default_factory=lambda: DECISIONS)
+    # (env, run key, complete) -> None: asserts the key's effects exist at most / exactly once
+    check: Callable[[dict[str, str], str, bool], None] | None = None
+
+    def _check(self, run_key: str, complete: bool) -> None:
+        if self.check is not None:
+            self.check(self.env, run_key, complete)
+        else:
+            check_exactly_once(self.env, run_key, complete=complete)
 
     def start(self, run_key: str, crash_at: str | None = None) -> Any:
         env = dict(self.env)
         env["GOLIVE_CRASH_AT"] = crash_at or ""
         out = self.workdir / f"result-{run_key}-{time.monotonic_ns()}.json"
-        proc = _context(self.api_url, self.workdir).Process(target=_child, args=(env, str(RUNBOOK), run_key, DECISIONS, str(out)))
+        proc = _context(self.api_url, self.workdir).Process(target=_child, args=(env, str(self.runbook), run_key, self.decisions, str(out),
+                                                                       self.parameters))
         proc.start()
         proc.result_path = out  # type: ignore[attr-defined]
         return proc
@@ -97,7 +115,10 @@ class Harness:
         assert proc.exitcode == 0, f"run {run_key} exited {proc.exitcode}"
         self.full_run_s = time.monotonic() - t0
         self.log.append(f"{run_key}: ran to the end ({self.full_run_s:.1f} s)")
-        return str(json.loads(Path(proc.result_path).read_text())["type"])
+        result = json.loads(Path(proc.result_path).read_text())
+        if result["type"] != "COMPLETED":
+            self.log.append(f"{run_key}: {result['type']}: {result['message']}")
+        return str(result["type"])
 
     def chain(self, run_key: str, crash_points: list[str], rng: random.Random | None = None,
               random_kills: int = 0) -> None:
@@ -105,17 +126,17 @@ class Harness:
         on), then random-delay kills, then resume to completion; check invariants after each."""
         for point in crash_points:
             state = self.run(run_key, crash_at=point)
-            check_exactly_once(self.env, run_key, complete=False)
+            self._check(run_key, False)
             if state != "killed":
-                assert state == "COMPLETED", f"{run_key} ended {state}"
+                assert state == "COMPLETED", f"{run_key} ended {state}: {self.log[-1]}"
                 break
         for _ in range(random_kills):
             assert rng is not None
             state = self.run(run_key, kill_after_s=rng.uniform(0.1, 0.95) * self.full_run_s)
-            check_exactly_once(self.env, run_key, complete=False)
+            self._check(run_key, False)
         final = self.run(run_key)
-        assert final == "COMPLETED", f"resumed run of {run_key} ended {final}"
-        check_exactly_once(self.env, run_key, complete=True)
+        assert final == "COMPLETED", f"resumed run of {run_key} ended {final}: {self.log[-1]}"
+        self._check(run_key, True)
 
 
     def crashed_runs(self) -> int:
@@ -154,6 +175,93 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid and fields[0] != "Z":
             found.append(int(entry.name))
     return found
+
+
+def _store_facts(env: dict[str, str], run_key: str) -> tuple[dict[str, str], Counter[str], Counter[str], Counter[str]]:
+    """(run states, audit events, step.end per step, completed results per step) of the key's runs;
+    asserts `golive audit verify` passes."""
+    from sqlalchemy import select
+
+    from golive.tasks.store import Store, verify_report
+    from golive.tasks.store.models import AuditEntryRow, RunRow, StepResultRow
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    store = Store.open()
+    try:
+        code, message = verify_report(store)
+        assert code == 0, f"audit verify: {message}"
+        with store.session(readonly=True) as s:
+            runs = {r.run_id: r.state for r in s.scalars(select(RunRow).where(RunRow.run_key == run_key))}
+            events: Counter[str] = Counter()
+            step_ends: Counter[str] = Counter()
+            for e in s.scalars(select(AuditEntryRow).where(AuditEntryRow.run_id.in_(list(runs)))):
+                events[e.event] += 1
+                if e.event == "step.end":
+                    step_ends[json.loads(e.data)["step"]] += 1
+            completed = Counter(r.step_key for r in s.scalars(select(StepResultRow).where(
+                StepResultRow.run_key == run_key, StepResultRow.state == "completed")))
+    finally:
+        store.dispose()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return runs, events, step_ends, completed
+
+
+def count_treatplan_creates(sim_db: Path) -> None:
+    """Make the simulator's database count every treatment plan it creates (a trigger into a side
+    table), so creates that a later DELETE removed still show; counted per idempotency marker."""
+    import sqlite3
+
+    con = sqlite3.connect(sim_db, timeout=30)
+    con.executescript("""
+        CREATE TABLE IF NOT EXISTS test_treatplan_creates (TreatPlanNum INTEGER, Note TEXT);
+        CREATE TRIGGER IF NOT EXISTS test_count_treatplan_creates AFTER INSERT ON treatplan
+        BEGIN INSERT INTO test_treatplan_creates VALUES (NEW.TreatPlanNum, NEW.Note); END;
+    """)
+    con.close()
+
+
+def pms_checker(sim_db: Path, location: str, test_patient: str, step: str = "pms-writeback") -> Callable[[dict[str, str], str, bool], None]:
+    """The exactly-once check for the write-back runbook: one create per run key (at most one while
+    the key's run is incomplete), no test plan of the key left once done, one result, audit verifies."""
+    import sqlite3
+
+    from ruamel.yaml import YAML
+
+    runbook = str(YAML(typ="safe").load(PMS_RUNBOOK.read_text())["metadata"]["name"])
+
+    def check(env: dict[str, str], run_key: str, complete: bool) -> None:
+        from golive.tasks.pms.pseudonym import pseudonym
+        from golive.tasks.pms.writeback import WritebackKey
+
+        saved = os.environ.get("GOLIVE_PSEUDONYM_KEY")
+        os.environ["GOLIVE_PSEUDONYM_KEY"] = env["GOLIVE_PSEUDONYM_KEY"]
+        try:
+            pseudo = pseudonym("opendental", location, test_patient)
+        finally:
+            if saved is None:
+                os.environ.pop("GOLIVE_PSEUDONYM_KEY", None)
+            else:
+                os.environ["GOLIVE_PSEUDONYM_KEY"] = saved
+        marker = WritebackKey(runbook, location, step, pseudo, "1", run_key).marker
+        con = sqlite3.connect(sim_db, timeout=30)
+        creates = con.execute("SELECT COUNT(*) FROM test_treatplan_creates WHERE Note LIKE ?", (f"%{marker}%",)).fetchone()[0]
+        left = con.execute("SELECT COUNT(*) FROM treatplan WHERE Note LIKE '%golive-idem:%'").fetchone()[0]
+        con.close()
+        runs, events, step_ends, completed = _store_facts(env, run_key)
+        assert creates <= 1, f"{creates} test plans created for run key {run_key}"
+        assert completed[step] <= 1 and step_ends[step] == completed[step], (completed, step_ends)
+        if complete:
+            assert creates == 1, f"{creates} test plans created for run key {run_key} (want 1)"
+            assert left == 0, f"{left} golive test plans left in the PMS"
+            assert completed[step] == 1 and events["pms.check"] == 1, (completed, events)
+            assert "running" not in runs.values(), f"runs left running: {runs}"
+
+    return check
 
 
 def check_exactly_once(env: dict[str, str], run_key: str, *, complete: bool) -> None:

@@ -36,7 +36,14 @@ from golive.tasks.pms.protocol import (
     PmsVersionTooLow,
     Version,
 )
-from golive.tasks.pms.writeback import WritebackKey, find_plan, mark_removed, write_back
+from golive.tasks.pms.writeback import (
+    WritebackKey,
+    find_plan,
+    mark_removed,
+    mark_removing,
+    recorded,
+    write_back,
+)
 
 log = logging.getLogger(__name__)
 Pseudo = Callable[[str], str]
@@ -220,6 +227,14 @@ def writeback_check(conn: PmsConnector, store: Any, key: WritebackKey, patient_i
         if not caps.treatment_plan_roundtrip:  # never write what cannot be removed again
             return limited("writeback", conn, caps.limit("treatment_plan_roundtrip"),
                            {"system": conn.system, "route": caps.route, "created": False})
+        # A resume of the same run after the write (the key holds the run key): finish or report the
+        # removal, never write again. Without a run key (`golive pms check`) each call is a new check.
+        prior = recorded(store, key) if key.run_key else None
+        if prior is not None and prior[0] in ("removing", "removed"):
+            facts = prior[1]
+            facts["ev"] = {**facts.get("ev", {}), "resumed": True}
+            found = find_plan(conn, patient_id, key.marker)  # read before delete: removed already, or not yet
+            return _finish_removal(conn, store, key, patient_id, facts, found.plan_id if found else None)
         planned = [p.procedure_id for p in conn.procedures(patient_id) if p.status in ("TP", "TPi")][:3]
         res = write_back(conn, store, key, patient_id, "golive integration test", planned)
         back = find_plan(conn, patient_id, key.marker)
@@ -227,28 +242,42 @@ def writeback_check(conn: PmsConnector, store: Any, key: WritebackKey, patient_i
         ev: dict[str, Any] = {"patient": key.patient_pseudonym, "plan_id": res.plan_id, "created": res.created,
                               "read_back": back is not None, "procedures_attached": len(attached_back),
                               "procedures_planned": len(planned), "idem_key": key.digest[:16]}
-        try:
-            conn.delete_treatment_plan(res.plan_id)
-        except PmsError as exc:
-            return CheckResult("writeback", Status.FAILED, f"the test plan {res.plan_id} was written but could not be "
-                               f"removed; remove it by hand ({type(exc).__name__}: {exc})", {**ev, "removed": False})
-        mark_removed(store, key)
-        ev["removed"] = find_plan(conn, patient_id, key.marker) is None
-        if back is None or not ev["removed"]:
-            return CheckResult("writeback", Status.FAILED, "the plan was not read back or not removed", ev)
-        if not res.attach_supported:
-            return CheckResult("writeback", Status.NOT_SUPPORTED,
-                               f"plan written, read back and removed; {not_supported(res.attach_reason)}", ev)
-        if planned and len(set(attached_back)) != len(planned):
-            return CheckResult("writeback", Status.FAILED, "attached procedures did not read back", ev)
-        if not planned:
-            return CheckResult("writeback", Status.NOT_VERIFIED,
-                               "plan written, read back and removed, but the test patient has no "
-                               "treatment-planned procedures to attach", ev)
-        return CheckResult("writeback", Status.PASSED,
-                           f"plan written with {len(planned)} procedures, read back and removed", ev)
+        facts = {"ev": ev, "attach_supported": res.attach_supported, "attach_reason": res.attach_reason[:150],
+                 "attached_ok": not planned or len(set(attached_back)) == len(planned)}
+        mark_removing(store, key, facts)  # committed before the delete: a resume finishes it, never rewrites
+        return _finish_removal(conn, store, key, patient_id, facts, res.plan_id)
 
     return _run("writeback", conn, body)
+
+
+def _finish_removal(conn: PmsConnector, store: Any, key: WritebackKey, patient_id: str,
+                    facts: dict[str, Any], plan_id: str | None) -> CheckResult:
+    """Delete the key's test plan `plan_id` (None: already gone), record `removed`, and judge the
+    check from the recorded evidence (the same verdict on a first run and on a resume)."""
+    ev = dict(facts.get("ev", {}))
+    if plan_id is not None:
+        try:
+            conn.delete_treatment_plan(plan_id)
+        except PmsError as exc:
+            return CheckResult("writeback", Status.FAILED, f"the test plan {plan_id} was written but could not "
+                               f"be removed; remove it by hand ({type(exc).__name__}: {exc})", {**ev, "removed": False})
+    mark_removed(store, key, facts)
+    ev["removed"] = find_plan(conn, patient_id, key.marker) is None
+    planned = int(ev.get("procedures_planned", 0))
+    if not ev.get("read_back") or not ev["removed"]:
+        return CheckResult("writeback", Status.FAILED, "the plan was not read back or not removed", ev)
+    if not facts.get("attach_supported", True):
+        return CheckResult("writeback", Status.NOT_SUPPORTED,
+                           f"plan written, read back and removed; {not_supported(str(facts.get('attach_reason', '')))}",
+                           ev)
+    if not facts.get("attached_ok", True):
+        return CheckResult("writeback", Status.FAILED, "attached procedures did not read back", ev)
+    if not planned:
+        return CheckResult("writeback", Status.NOT_VERIFIED,
+                           "plan written, read back and removed, but the test patient has no "
+                           "treatment-planned procedures to attach", ev)
+    return CheckResult("writeback", Status.PASSED,
+                       f"plan written with {planned} procedures, read back and removed", ev)
 
 
 # -- 5. procedure-code mapping ---------------------------------------------------------------------

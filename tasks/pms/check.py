@@ -65,6 +65,7 @@ def run_checks(
     runbook: str = "pms-check",
     step: str = "pms-check",
     plan_version: str = "1",
+    run_key: str = "",
     minimum_version: str | None = None,
     custom_mappings: Mapping[str, str] | None = None,
     emitted_codes: Sequence[str] | None = None,
@@ -84,7 +85,7 @@ def run_checks(
         "auth": lambda: battery.auth_check(conn),
         "patient_read": lambda: battery.patient_read_check(conn, tp, pseudo, allow_empty),
         "writeback": lambda: battery.writeback_check(
-            conn, store, WritebackKey(runbook, location, step, pseudo(tp), plan_version), tp),
+            conn, store, WritebackKey(runbook, location, step, pseudo(tp), plan_version, run_key), tp),
         "code_mapping": lambda: battery.code_mapping_check(conn, emitted_codes or cdt.PLATFORM_CODES,
                                                            custom_mappings),
         "nondestructive": lambda: battery.nondestructive_check(conn, pseudo, sample, patient_ids,

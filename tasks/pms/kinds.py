@@ -39,7 +39,7 @@ def _runner(check: str) -> RunFn:
             result = run_checks(
                 conn, location=location_id, store=ctx.store, test_patient=params.get("test_patient"),
                 checks=[check], runbook=ctx.runbook, step=ctx.step_key,
-                plan_version=str(params.get("plan_version", "1")),
+                plan_version=str(params.get("plan_version", "1")), run_key=ctx.run_key,
                 minimum_version=params.get("minimum_version"),
                 custom_mappings=params.get("custom_mappings"), emitted_codes=params.get("emitted_codes"),
                 sample=int(params.get("sample", 10)), patient_ids=[str(p) for p in params.get("patients", [])],

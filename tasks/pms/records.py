@@ -26,7 +26,7 @@ class PmsWritebackRow(Base):
     patient_pseudonym: Mapped[str] = mapped_column(String(64))
     plan_version: Mapped[str] = mapped_column(String(64))
     system: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16))  # pending | written | removed | failed
+    state: Mapped[str] = mapped_column(String(16))  # pending | written | removing | removed | failed
     remote_plan_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attached: Mapped[int] = mapped_column(default=0)
     detail: Mapped[str] = mapped_column(String(500), default="")

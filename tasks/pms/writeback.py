@@ -6,11 +6,16 @@
    a plan that an earlier attempt created (its response lost) is found instead of duplicated.
 3. Procedures are attached the same way (read, then attach what is missing).
 4. The row becomes `written` with the plan number; later calls with the same key return it.
+5. The write-back check then records `removing` (with its evidence) before it deletes the test plan
+   and `removed` after; a resumed run finds the row and finishes or reports the removal instead of
+   writing a second plan (battery.writeback_check). The run key is part of the key, so another run
+   does its own check.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 
 from golive.tasks.pms.protocol import PmsConfigError, PmsConnector, PmsNotSupported, TreatmentPlan
 from golive.tasks.pms.records import PmsWritebackRow
@@ -36,10 +41,13 @@ class WritebackKey:
     step: str
     patient_pseudonym: str
     plan_version: str
+    run_key: str = ""  # empty: the key of a write outside a run (digest as before run keys were added)
 
     @property
     def digest(self) -> str:
-        parts = (self.runbook, self.location, self.step, self.patient_pseudonym, self.plan_version)
+        parts: tuple[str, ...] = (self.runbook, self.location, self.step, self.patient_pseudonym, self.plan_version)
+        if self.run_key:
+            parts += (self.run_key,)
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
     @property
@@ -136,10 +144,31 @@ def write_back(
     return WritebackResult(key.digest, plan.plan_id, created, attached, supported, reason)
 
 
-def mark_removed(store: Any, key: WritebackKey) -> None:
-    _update(store, key, state="removed")
-
-
-def rows_for_location(store: Any, location: str) -> list[PmsWritebackRow]:
+def recorded(store: Any, key: WritebackKey) -> tuple[str, dict[str, Any]] | None:
+    """The key's committed state and the evidence `mark_removing` recorded (None: never recorded,
+    or no store)."""
+    if store is None:
+        return None
     with store.session(readonly=True) as s:
-        return list(s.scalars(select(PmsWritebackRow).where(PmsWritebackRow.location == location)))
+        row = s.get(PmsWritebackRow, key.digest)
+        return None if row is None else (row.state, _facts(row.detail))
+
+
+def mark_removing(store: Any, key: WritebackKey, facts: dict[str, Any]) -> None:
+    """Committed before the test plan is deleted: a resume finishes the removal, never writes again."""
+    _update(store, key, state="removing", detail=json.dumps(facts, sort_keys=True)[:500])
+
+
+def mark_removed(store: Any, key: WritebackKey, facts: dict[str, Any] | None = None) -> None:
+    values: dict[str, Any] = {"state": "removed"}
+    if facts is not None:
+        values["detail"] = json.dumps(facts, sort_keys=True)[:500]
+    _update(store, key, **values)
+
+
+def _facts(detail: str | None) -> dict[str, Any]:
+    try:
+        facts = json.loads(detail or "{}")
+    except ValueError:  # a `failed` row's detail is plain text
+        return {}
+    return facts if isinstance(facts, dict) else {}

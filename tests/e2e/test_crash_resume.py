@@ -2,8 +2,9 @@
 it and before its commit, after the commit) and at random instants, resume with the same run key,
 and check every effect exists once, the audit log verifies and no run is left `running`.
 
-`make test` runs a fixed subset (11 kills, SQLite and PostgreSQL); `make soak` runs every
-point of every kind on both backends plus random-delay kills (>= 50 kills).
+`make test` runs a fixed subset (11 kills, SQLite and PostgreSQL, plus the 3 points of the PMS
+write-back check against the Open Dental simulator on SQLite); `make soak` runs every point of every
+kind on both backends plus random-delay kills (>= 50 kills), and the PMS points on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from crash_support import ALL_POINTS, FIXTURES, Harness
+from crash_support import (
+    ALL_POINTS,
+    FIXTURES,
+    PMS_POINTS,
+    PMS_RUNBOOK,
+    Harness,
+    count_treatplan_creates,
+    pms_checker,
+)
+from pms_support import CLIENT_INTERVAL_S, SIM_THROTTLE_S
 
 SEED = 10
 
@@ -80,3 +90,42 @@ def test_soak_every_point_and_random_kills(harness: Harness) -> None:
     print("\n".join(harness.log))
     print(f"{harness.kills} kills; {harness.crashed_runs()} of them after the run had started")
     assert harness.kills >= 26, harness.log
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])])
+def pms_harness(request: pytest.FixtureRequest, tmp_path: Path, api_url: str) -> Iterator[Harness]:
+    """The harness on the PMS write-back runbook, against an Open Dental simulator process whose
+    database counts every treatment-plan create (deleted plans included)."""
+    from golive.tasks.foundation.paths import DEFAULT_ORG
+    from golive.tasks.pms.simulator.process import start_simulator
+
+    db_url = None
+    if request.param == "postgres":
+        from store_fixtures import _reset_pg_schema
+
+        db_url = request.getfixturevalue("pg_database")
+        _reset_pg_schema(db_url)
+    sim = start_simulator(tmp_path / "sim.db", patients=30, seed=9, throttle_s=SIM_THROTTLE_S,
+                          log_file=tmp_path / "sim.log")
+    try:
+        count_treatplan_creates(sim.db)
+        env = _env(tmp_path, db_url) | {"GOLIVE_ORG": str(DEFAULT_ORG), "GOLIVE_PSEUDONYM_KEY": "crash-pms-key",
+                                        "E2E_OD_CUSTOMER": sim.customer_key, "E2E_OD_DEVELOPER": sim.developer_key}
+        params = {"location": "eastside-specialty", "test_patient": 1,
+                  "pms_connection": {"base_url": sim.url, "secret": "env:E2E_OD_CUSTOMER",
+                                     "developer_secret": "env:E2E_OD_DEVELOPER", "allow_insecure_local": True,
+                                     "request_interval_s": CLIENT_INTERVAL_S}}
+        yield Harness(api_url, env, tmp_path, runbook=PMS_RUNBOOK, parameters=params, decisions={},
+                      check=pms_checker(sim.db, "eastside-specialty", "1"))
+    finally:
+        sim.stop()
+
+
+def test_pms_writeback_kills_resume_with_one_create_per_run_key(pms_harness: Harness) -> None:
+    """Kill the write-back check before it runs, after it wrote, read back and removed its test plan
+    (before the step's result committed: the resume must not write a second plan), and after the
+    commit; then a second run key, which does its own check (one create of its own)."""
+    pms_harness.chain("crash-pms-0", PMS_POINTS)
+    pms_harness.chain("crash-pms-1", [])
+    print("\n".join(pms_harness.log))
+    assert pms_harness.kills == len(PMS_POINTS), pms_harness.log

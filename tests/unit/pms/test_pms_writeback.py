@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
@@ -68,3 +70,56 @@ def test_key_digest_covers_every_part() -> None:
         changed = list(parts)
         changed[i] += "x"
         assert WritebackKey(*changed).digest != base
+
+
+def test_run_key_is_part_of_the_key_and_empty_keeps_the_old_digest() -> None:
+    run_a = replace(KEY, run_key="run-a")
+    assert run_a.digest != KEY.digest != replace(KEY, run_key="run-b").digest != run_a.digest
+    assert KEY.digest == WritebackKey(KEY.runbook, KEY.location, KEY.step, KEY.patient_pseudonym, KEY.plan_version,
+                                      "").digest
+
+
+def test_check_resumed_after_the_removal_does_not_write_again(store: Store) -> None:
+    from golive.tasks.pms.battery import Status, writeback_check
+
+    pms = FakePms()
+    pms.add_patients(1)
+    key = WritebackKey(KEY.runbook, KEY.location, KEY.step, KEY.patient_pseudonym, "1", "run-a")
+    first = writeback_check(pms, store, key, "1")
+    again = writeback_check(pms, store, key, "1")  # a kill after the removal, before the step committed
+    assert first.status is again.status is Status.PASSED, (first.summary, again.summary)
+    assert pms.creates == 1 and not pms.plans
+    assert again.evidence["resumed"] is True and again.evidence["removed"] is True
+    assert again.evidence["plan_id"] == first.evidence["plan_id"]
+    other = writeback_check(pms, store, WritebackKey(*list(key.__dict__.values())[:5], "run-b"), "1")  # type: ignore[misc]
+    assert other.status is Status.PASSED and pms.creates == 2 and not pms.plans  # another run: its own check
+
+
+def test_check_resumed_between_removing_and_the_delete_finishes_the_removal(store: Store) -> None:
+    from golive.tasks.pms.battery import Status, writeback_check
+    from golive.tasks.pms.writeback import mark_removing, recorded
+
+    pms = FakePms()
+    pms.add_patients(1)
+    key = WritebackKey(KEY.runbook, KEY.location, KEY.step, KEY.patient_pseudonym, "1", "run-a")
+    res = write_back(pms, store, key, "1", "h", ["100"], policy=FAST)
+    ev = {"patient": key.patient_pseudonym, "plan_id": res.plan_id, "created": True, "read_back": True,
+          "procedures_attached": 1, "procedures_planned": 1, "idem_key": key.digest[:16]}
+    mark_removing(store, key, {"ev": ev, "attach_supported": True, "attach_reason": "", "attached_ok": True})
+    # killed here: `removing` committed, the plan not yet deleted
+    result = writeback_check(pms, store, key, "1")
+    assert result.status is Status.PASSED and result.evidence["removed"] is True, result.summary
+    assert pms.creates == 1 and not pms.plans
+    state = recorded(store, key)
+    assert state is not None and state[0] == "removed"
+
+
+def test_check_without_a_run_key_checks_again(store: Store) -> None:
+    from golive.tasks.pms.battery import Status, writeback_check
+
+    pms = FakePms()
+    pms.add_patients(1)
+    assert writeback_check(pms, store, KEY, "1").status is Status.PASSED  # `golive pms check`: no run key
+    again = writeback_check(pms, store, KEY, "1")
+    assert again.status is Status.PASSED and "resumed" not in again.evidence
+    assert pms.creates == 2 and not pms.plans  # a genuine re-validation, not a resume
