@@ -343,16 +343,7 @@ def _lease_child(env: dict[str, str], keys: list[str], barrier: Any, out: str) -
 
 def lease_race(api_url: str, workdir: Path, env: dict[str, str], keys: list[str]) -> list[list[str]]:
     """Two processes race for each key's lease; returns each process's outcome per key."""
-    ctx = _context(api_url, workdir)
-    barrier = ctx.Barrier(2)
-    outs = [workdir / f"lease-{i}.json" for i in range(2)]
-    procs = [ctx.Process(target=_lease_child, args=(env, keys, barrier, str(o))) for o in outs]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0, f"lease child exited {p.exitcode}"
-    return [json.loads(o.read_text()) for o in outs]
+    return _behind_barrier(api_url, workdir, _lease_child, (env, keys), "lease", 120)
 
 
 def _run_child(env: dict[str, str], run_key: str, barrier: Any, out: str) -> None:
@@ -370,13 +361,19 @@ def _run_child(env: dict[str, str], run_key: str, barrier: Any, out: str) -> Non
 
 def run_race(api_url: str, workdir: Path, env: dict[str, str], run_key: str) -> list[dict[str, Any]]:
     """Two whole runs of one key started behind a barrier; returns both final states."""
+    return _behind_barrier(api_url, workdir, _run_child, (env, run_key), f"race-{run_key}", 180)
+
+
+def _behind_barrier(api_url: str, workdir: Path, target: Any, args: tuple[Any, ...], name: str,
+                    timeout_s: float) -> list[Any]:
+    """Two forked children run `target(*args, barrier, out)` released together; their JSON outputs."""
     ctx = _context(api_url, workdir)
     barrier = ctx.Barrier(2)
-    outs = [workdir / f"race-{run_key}-{i}.json" for i in range(2)]
-    procs = [ctx.Process(target=_run_child, args=(env, run_key, barrier, str(o))) for o in outs]
+    outs = [workdir / f"{name}-{i}.json" for i in range(2)]
+    procs = [ctx.Process(target=target, args=(*args, barrier, str(o))) for o in outs]
     for p in procs:
         p.start()
     for p in procs:
-        p.join(180)
-        assert p.exitcode == 0, f"run child exited {p.exitcode}"
+        p.join(timeout_s)
+        assert p.exitcode == 0, f"{name} child exited {p.exitcode}"
     return [json.loads(o.read_text()) for o in outs]

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from golive.tasks.compliance.simulators import SIMULATOR_HEADER
+from golive.tasks.foundation.processes import stop_process
 
 
 @dataclass
@@ -36,13 +37,7 @@ class SimulatorProcess:
         return dict(r.json())
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 

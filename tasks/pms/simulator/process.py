@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from golive.tasks.foundation.processes import stop_process
 from golive.tasks.pms.simulator import SIMULATOR_HEADER
 
 
@@ -53,13 +54,7 @@ class SimProcess:
         return dict(self.status()["counts"])
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
 
 
 def start_simulator(db: Path, *, version: str = "25.3.20.0", seed: int = 1, patients: int = 50,

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from golive.tasks.gates.collect.sim import SIMULATOR_HEADER
+from golive.tasks.gates.collect.sim.app import marked_app
 
 
 def _ts(text: str) -> datetime:
@@ -38,14 +38,8 @@ class LrsState:
 
 
 def create_app(state: LrsState, prefix: str = "/xapi") -> FastAPI:
-    app = FastAPI(title="xAPI LRS SIMULATOR")
+    app = marked_app("xAPI LRS SIMULATOR", "xapi-lrs")
     expected = "Basic " + base64.b64encode(f"{state.username}:{state.password}".encode()).decode()
-
-    @app.middleware("http")
-    async def mark(request: Request, call_next: Any) -> Any:
-        resp = await call_next(request)
-        resp.headers[SIMULATOR_HEADER] = "xapi-lrs"
-        return resp
 
     def page(rows: list[dict[str, Any]], start: int, limit: int) -> dict[str, Any]:
         chunk = rows[start:start + limit]

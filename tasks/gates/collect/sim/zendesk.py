@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from golive.tasks.gates.collect.sim import SIMULATOR_HEADER
+from golive.tasks.gates.collect.sim.app import marked_app
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 _TERM = re.compile(r"^(\w+)(:|<|>)(.+)$")
@@ -85,14 +85,8 @@ def _match(t: Ticket, term: str) -> bool | None:
 
 
 def create_app(state: ZendeskState) -> FastAPI:
-    app = FastAPI(title="Zendesk Search API SIMULATOR")
+    app = marked_app("Zendesk Search API SIMULATOR", "zendesk")
     expected = "Basic " + base64.b64encode(f"{state.email}/token:{state.token}".encode()).decode()
-
-    @app.middleware("http")
-    async def mark(request: Request, call_next: Any) -> Any:
-        resp = await call_next(request)
-        resp.headers[SIMULATOR_HEADER] = "zendesk"
-        return resp
 
     @app.get("/api/v2/search.json")
     def search(request: Request, query: str = "", page: int = 1, per_page: int = 100) -> Any:
