@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 
 from golive.tasks.gates.observations import Sample
 from golive.tasks.gates.records import DailyMetricRow, MetricCollectionRow
+from golive.tasks.gates.repository import where_daily
 
 OK, MISSING = "ok", "missing"
 
@@ -79,15 +80,8 @@ def write_day(store: Any, outcomes: Sequence[Outcome], *, run_id: str | None = N
 def gaps(store: Any, *, locations: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
          start: date | None = None, end: date | None = None) -> list[tuple[str, str, date, str, str]]:
     """(location, metric, day, source, reason) of every key recorded missing."""
-    q = select(MetricCollectionRow).where(MetricCollectionRow.status == MISSING)
-    if locations is not None:
-        q = q.where(MetricCollectionRow.location_id.in_(list(locations)))
-    if metrics is not None:
-        q = q.where(MetricCollectionRow.metric.in_(list(metrics)))
-    if start is not None:
-        q = q.where(MetricCollectionRow.day >= start)
-    if end is not None:
-        q = q.where(MetricCollectionRow.day <= end)
+    q = where_daily(select(MetricCollectionRow).where(MetricCollectionRow.status == MISSING), MetricCollectionRow,
+                    locations, metrics, start, end)
     with store.session(readonly=True) as session:
         return [(r.location_id, r.metric, r.day, r.source, r.reason or "")
                 for r in session.scalars(q.order_by(MetricCollectionRow.day, MetricCollectionRow.location_id))]

@@ -56,19 +56,25 @@ def save_samples(store: Any, samples: Iterable[Sample], source: str) -> int:
         return upsert(session, store.dialect, table, values, SAMPLE_KEY)
 
 
+def where_daily(q: Any, row: Any, locations: Sequence[str] | None, metrics: Sequence[str] | None,
+                start: date | None, end: date | None) -> Any:
+    """`q` narrowed to the given locations, metrics and day range (None: no bound) on a per-day row."""
+    if locations is not None:
+        q = q.where(row.location_id.in_(list(locations)))
+    if metrics is not None:
+        q = q.where(row.metric.in_(list(metrics)))
+    if start is not None:
+        q = q.where(row.day >= start)
+    if end is not None:
+        q = q.where(row.day <= end)
+    return q
+
+
 def load_observations(store: Any, *, locations: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
                       start: date | None = None, end: date | None = None,
                       extra: Sequence[Sample] = ()) -> Observations:
     """Stored daily metrics as dense arrays (a later source in name order wins on the same day)."""
-    q = select(DailyMetricRow)
-    if locations is not None:
-        q = q.where(DailyMetricRow.location_id.in_(list(locations)))
-    if metrics is not None:
-        q = q.where(DailyMetricRow.metric.in_(list(metrics)))
-    if start is not None:
-        q = q.where(DailyMetricRow.day >= start)
-    if end is not None:
-        q = q.where(DailyMetricRow.day <= end)
+    q = where_daily(select(DailyMetricRow), DailyMetricRow, locations, metrics, start, end)
     q = q.order_by(DailyMetricRow.source, DailyMetricRow.id)
     with store.session(readonly=True) as session:
         samples = [Sample(r.location_id, r.metric, r.day, r.value, r.numerator, r.denominator, r.source)
