@@ -174,7 +174,8 @@ def run_calendar(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     org = _org(ctx)
     plan = _waves_param(params["waves"], org) if params.get("waves") else _plan(ctx, params)[0]
     start = _date(params["start"], "start") if params.get("start") else _next_monday(_today(ctx))
-    holidays = [_date(h, "holidays") for h in params.get("holidays", [])]
+    # the organization's holidays, and any a run adds
+    holidays = sorted(org.holiday_days | {_date(h, "holidays") for h in params.get("holidays") or []})
     r = params.get("rules") or {}
     try:
         rules = cal.CalendarRules(**{k: int(v) for k, v in r.items()})

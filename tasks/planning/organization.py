@@ -17,9 +17,11 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 from golive.tasks.foundation.issues import ValidationIssue
@@ -298,6 +300,12 @@ class Investment:
 
 
 @dataclass(frozen=True)
+class Holiday:
+    day: date
+    name: str
+
+
+@dataclass(frozen=True)
 class Organization:
     name: str
     timezone: str
@@ -316,6 +324,12 @@ class Organization:
     documents: DocumentStyle | None = None
     delivery: Delivery | None = None
     investment: Investment | None = None
+    holidays: tuple[Holiday, ...] = ()
+
+    @property
+    def holiday_days(self) -> frozenset[date]:
+        """The group's holidays as days (no go-live, check-in or due date falls on one)."""
+        return frozenset(h.day for h in self.holidays)
 
     def location(self, location_id: str) -> Location:
         for loc in self.locations:
@@ -384,6 +398,7 @@ def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
         label = json_path(where)[1:].lstrip(".")
         issues.append(ValidationIssue(path, line, column, f"{label}: {message}", json_path(where), hint=hint))
 
+    _calendar_issues(doc, issue)
     region_ids = _unique(doc.get("regions"), ("regions",), "region", issue)
     location_ids = _unique(doc.get("locations"), ("locations",), "location", issue)
 
@@ -436,6 +451,39 @@ def semantic_issues(doc: Any, path: str) -> list[ValidationIssue]:
             contacts.setdefault(contact, i)
     _frame_and_delivery_issues(doc, path, issue)
     return issues
+
+
+def _known_zone(name: Any) -> bool:
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _calendar_issues(doc: Any, issue: Any) -> None:
+    """Time zones that exist in the IANA database (the pattern alone passes 'America/Chikago'), and
+    holidays that are real, distinct days."""
+    zone = doc.get("timezone")
+    if isinstance(zone, str) and not _known_zone(zone):
+        issue(("timezone",), f"unknown IANA time zone '{zone}'", "e.g. 'America/Chicago' (see the tz database)")
+    for i, loc in _mappings(doc.get("locations")):
+        if isinstance(loc.get("timezone"), str) and not _known_zone(loc["timezone"]):
+            issue(("locations", i, "timezone"), f"unknown IANA time zone '{loc['timezone']}'",
+                  "e.g. 'America/Denver' (see the tz database)")
+    seen: dict[date, int] = {}
+    for i, h in _mappings(doc.get("holidays")):
+        text = h.get("date")
+        if not isinstance(text, str):
+            continue
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            issue(("holidays", i, "date"), f"'{text}' is not a calendar day")
+            continue
+        if day in seen:
+            issue(("holidays", i, "date"), f"{text} is listed twice", f"first at holidays[{seen[day]}]")
+        seen.setdefault(day, i)
 
 
 def _frame_and_delivery_issues(doc: Any, path: str, issue: Any) -> None:
@@ -548,6 +596,8 @@ def build_organization(doc: Any, source: str = "") -> Organization:
         sso_protocol=doc.get("sso_protocol"),
         provisioning=doc.get("provisioning"),
         hosting=Hosting(doc.get("hosting", "cloud")),
+        holidays=tuple(sorted((Holiday(date.fromisoformat(str(h["date"])), str(h["name"]))
+                               for h in doc.get("holidays") or ()), key=lambda h: h.day)),
         hosting_reason=doc.get("hosting_reason"),
         standards=standards,
         vendor=_vendor(doc.get("vendor")),

@@ -57,6 +57,15 @@ def today(ctx: StepContext) -> date:
     return started.astimezone(ZoneInfo(tz)).date() if tz else started.date()
 
 
+def holidays(ctx: StepContext, params: Mapping[str, Any]) -> frozenset[date]:
+    """The organization's holidays and any the step adds (`holidays:`, YYYY-MM-DD)."""
+    try:
+        extra = frozenset(date.fromisoformat(str(d)) for d in params.get("holidays") or ())
+    except ValueError:
+        raise UserInputError(f"{ctx.step_key}: holidays must be dates (YYYY-MM-DD)") from None
+    return frozenset(getattr(ctx.org, "holiday_days", frozenset())) | extra
+
+
 def _wave(value: Any) -> int | None:
     if value is None or value == "":
         return None
@@ -208,11 +217,7 @@ def run_transition(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                            + " (a program.override step records an approved override)")
     on = date.fromisoformat(str(params["on"])) if params.get("on") else today(ctx)
     changes = []
-    try:
-        holidays = frozenset(date.fromisoformat(str(d)) for d in params.get("holidays") or ())
-    except ValueError:
-        raise UserInputError(f"{ctx.step_key}: holidays must be dates (YYYY-MM-DD)") from None
-    book = SlotBook.of(repository.go_live_days(store), holidays)
+    book = SlotBook.of(repository.go_live_days(store), holidays(ctx, params))
     when_full = str(params.get("when_full", "next"))
     for loc in locations:
         day = on
@@ -275,7 +280,7 @@ def run_plan(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             continue
         fixes = list(d.get("fix") or []) if isinstance(d, Mapping) else []
         tier = d.get("tier") if isinstance(d, Mapping) else None
-        items = remediation.plan(fixes, start)
+        items = remediation.plan(fixes, start, holidays(ctx, params))
         reason = f"tier {tier}" if tier else "not scored (data missing)"
         changes.append(repository.Change(loc, State.DEFERRED, None, start, reason, items))
         out_deferred.append({"location": loc, "reason": reason, "remediation": items})

@@ -3,6 +3,7 @@ recorded overrides, go-live slots and the board."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from golive.tasks.context import Approval, NullArtifacts, StepContext
 from golive.tasks.foundation.errors import ApprovalRejected
 from golive.tasks.gates.records import GateVerdictRow
-from golive.tasks.planning.organization import Organization
+from golive.tasks.planning.organization import Holiday, Organization
 from golive.tasks.program import repository
 from golive.tasks.program.kinds import KINDS, GuardBlocked, InvariantBroken, SlotFull
 from golive.tasks.program.lifecycle import IllegalTransition, State
@@ -104,6 +105,11 @@ def test_a_full_day_fails_naming_the_next_free_slot(store: Any, acme: Organizati
     with pytest.raises(SlotFull, match=r"next free slot 2026-06-11"):
         K["program.transition"](ctx(store, acme), {"locations": W2[3:], "to": "live", "on": "2026-06-10",
                                                    "when_full": "fail"})
+    # the organization file's holidays count as well, with nothing passed to the step
+    closed = dataclasses.replace(acme, holidays=(Holiday(date(2026, 6, 11), "closed"),))
+    with pytest.raises(SlotFull, match=r"next free slot 2026-06-12"):
+        K["program.transition"](ctx(store, closed), {"locations": W2[3:], "to": "live", "on": "2026-06-10",
+                                                     "when_full": "fail"})
 
 
 def test_pilot_needs_baselines_and_wave_size(store: Any, acme: Organization, tmp_path: Path) -> None:

@@ -95,3 +95,21 @@ def test_wave_rows_carry_technical_prerequisites(acme: Organization, tmp_path: P
     rows = {r["id"]: r for r in kinds.run_waves(ctx(acme, tmp_path), {})["rows"]}
     assert rows["northside-family"]["notes"] == "prerequisite: bandwidth: 45 Mbps (upgrade before rollout)"
     assert rows["lakeview-implant"]["notes"] == ""
+
+
+def test_calendar_kind_keeps_go_lives_off_the_organizations_holidays(acme: Organization, tmp_path: Path) -> None:
+    import dataclasses
+    from datetime import date
+
+    from golive.tasks.planning.organization import Holiday
+
+    waves = kinds.run_waves(ctx(acme, tmp_path), {})["waves"]
+    plain = kinds.run_calendar(ctx(acme, tmp_path), {"start": "2027-01-04", "waves": waves})
+    days = sorted({g["date"] for g in plain["go_lives"]})
+    # declare two go-live days of the plain plan holidays in the organization file alone
+    off = (days[0], days[len(days) // 2])
+    org = dataclasses.replace(acme, holidays=tuple(Holiday(date.fromisoformat(d), "closed") for d in off))
+    out = kinds.run_calendar(ctx(org, tmp_path), {"start": "2027-01-04", "waves": waves})
+    assert not set(off) & {g["date"] for g in out["go_lives"]}
+    assert {f"{d} is a holiday: no go-lives or check-ins" for d in off} <= set(out["notes"])
+    assert not set(off) & {c["date"] for c in out["check_ins"]}

@@ -171,3 +171,51 @@ def test_refused_credentials_are_never_echoed(tmp_path: Path) -> None:
     for bad, leaked in ((url, "hunter2"), (key, "8f2c1e9a77b4")):
         (line,) = errors(tmp_path, bad)
         assert leaked not in line
+
+
+def test_holidays_load_sorted_and_feed_the_calendar(tmp_path: Path) -> None:
+    org = load_organization(write(tmp_path, MINIMAL.replace(
+        "regions:", 'holidays:\n  - {date: "2027-07-05", name: Independence Day (observed)}\n'
+                    '  - {date: "2027-01-18", name: MLK Day}\nregions:')))
+    assert [(h.day.isoformat(), h.name) for h in org.holidays] == [("2027-01-18", "MLK Day"),
+                                                                   ("2027-07-05", "Independence Day (observed)")]
+    assert {d.isoformat() for d in org.holiday_days} == {"2027-01-18", "2027-07-05"}
+
+
+def test_example_group_names_its_holidays(acme: Organization) -> None:
+    assert {h.day.isoformat() for h in acme.holidays} >= {"2027-01-18", "2027-05-31", "2027-11-25"}
+    assert all(h.day.weekday() < 5 and h.name for h in acme.holidays)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("regions:", 'holidays:\n  - {date: "2027-02-30", name: Nope}\nregions:',
+         "organization.yaml:6:12: error: holidays[0].date: '2027-02-30' is not a calendar day"),
+        ("regions:", 'holidays:\n  - {date: "July 4", name: Fourth}\nregions:',
+         "organization.yaml:6:12: error: holidays[0].date: 'July 4' is not a date (YYYY-MM-DD)"),
+        ("regions:", 'holidays:\n  - {date: "2027-07-05"}\nregions:',
+         "organization.yaml:6:5: error: holidays[0]: missing required key 'name'"),
+        ("regions:", 'holidays:\n  - {date: "2027-07-05", name: A}\n  - {date: "2027-07-05", name: B}\nregions:',
+         "organization.yaml:7:12: error: holidays[1].date: 2027-07-05 is listed twice"),
+        ("timezone: America/Denver", "timezone: America/Chikago",
+         "organization.yaml:4:11: error: timezone: unknown IANA time zone 'America/Chikago'"),
+        ("    region: west\n", "    region: west\n    timezone: Europe/Atlantis\n",
+         "organization.yaml:13:15: error: locations[0].timezone: unknown IANA time zone 'Europe/Atlantis'"),
+    ],
+)
+def test_holiday_and_time_zone_mistakes_name_line_and_field(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    lines = errors(tmp_path, MINIMAL.replace(old, new, 1))
+    assert lines and lines[0].startswith(expected), lines
+
+
+def test_cli_check_exits_2_on_an_unknown_time_zone(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from golive.flows.cli.main import app
+
+    path = write(tmp_path, MINIMAL.replace("timezone: America/Denver", "timezone: America/Chikago"))
+    result = CliRunner().invoke(app, ["org", "check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "organization.yaml:4:11: error: timezone: unknown IANA time zone 'America/Chikago'" in result.output
+    assert "Traceback" not in result.output
