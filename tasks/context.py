@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from golive.tasks.foundation.dues import DueCalendar
+
 
 class ArtifactSink(Protocol):
     """Where a kind publishes things for people to see (Prefect artifacts in a flow run)."""
@@ -88,6 +90,7 @@ class StepContext:
     out_dir: Path = Path("out")
     human_input: HumanInput | None = None
     run_started: datetime | None = None
+    dues: DueCalendar | None = None  # what `due:` dates count from (the run's start, or its wave's plan)
     scope: Mapping[str, Any] = field(default_factory=dict)  # the expression scope, for templates
     artifacts: ArtifactSink = field(default_factory=NullArtifacts)
     evaluate: Callable[[str], Any] = lambda expr: (_ for _ in ()).throw(  # noqa: E731

@@ -16,6 +16,7 @@ from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from golive.flows.engine import loaded
+from golive.flows.engine.dues import for_run as due_calendar
 from golive.flows.engine.executor import RunContext, now, run_steps
 from golive.flows.engine.inputs import Decisions
 from golive.flows.engine.org import load_org, org_digest
@@ -84,6 +85,7 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     started = store.first_started(key) or now()  # a resumed run keeps its due dates
     rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=organization,
                     decisions=given, out_dir=paths.out_dir(), started=started,
+                    dues=due_calendar(book, params, store, organization, started),
                     in_deployment=deployment.id is not None, org_digest=org_digest(org))
     try:
         store.audit.check_key()  # a worker with another installation's audit key writes nothing

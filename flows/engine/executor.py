@@ -24,6 +24,7 @@ from golive.flows.engine.rendered import check_rendered
 from golive.flows.engine.scope import input_hash, item_label, jsonable
 from golive.flows.engine.step_task import StepCall, failed_before_start, run_step, start_entry
 from golive.tasks.context import HumanInput, InputRequest
+from golive.tasks.foundation.dues import DueCalendar
 from golive.tasks.foundation.errors import ExpressionError, GoliveError
 from golive.tasks.registry import STEP_KINDS
 
@@ -68,6 +69,7 @@ class RunContext:
     out_dir: Path
     started: datetime
     in_deployment: bool = False
+    dues: DueCalendar | None = None  # what `due:` dates count from (flows/engine/dues.py)
     org_digest: str = ""  # the organization file's hash: pure steps recompute when it changes
 
 
@@ -225,7 +227,8 @@ class Executor:
         return StepCall(run_id=self.rc.run_id, run_key=self.rc.run_key, runbook=self.rc.runbook.name,
                         step_id=st.step.id, key=key, uses=body.uses, params=params, scope=scope, input_hash=digest,
                         item=item, owner=st.step.owner, store=self.rc.store, org=self.rc.org,
-                        out_dir=self.rc.out_dir, run_started=self.rc.started)
+                        out_dir=self.rc.out_dir, run_started=self.rc.started, dues=self.rc.dues,
+                        due_on=self.rc.dues.day(st.step.due).isoformat() if (self.rc.dues and st.step.due) else None)
 
     def _ask(self, request: InputRequest, step: Step) -> HumanInput | None:
         supplied = self.rc.decisions.for_request(request)
@@ -234,7 +237,8 @@ class Executor:
         if HOOKS.ask is not None:
             return HOOKS.ask(request)
         if self.rc.in_deployment:
-            return pause_for_input(request, step.timeout_s, self.rc.started, on_pause=self._tell_deciders)
+            return pause_for_input(request, step.timeout_s, self.rc.dues or self.rc.started,
+                                   on_pause=self._tell_deciders)
         return None
 
     def _tell_deciders(self, request: InputRequest, pause_key: str, note: str, url: str | None) -> None:

@@ -11,13 +11,15 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, TypeAlias
 
 from golive.tasks.context import Approval, Confirmation, HumanInput, InputRequest
+from golive.tasks.foundation.dues import DueCalendar
 from golive.tasks.foundation.errors import UserInputError
 
 Asker = Callable[[InputRequest], HumanInput | None]
+Started: TypeAlias = "DueCalendar | datetime | None"  # what due dates count from: a run's calendar, or its start
 _APPROVE = re.compile(r"^(?P<step>[^=]+)=(?P<name>[^:]+):(?P<role>[^:]+)(?::(?P<decision>approve|reject))?$")
 
 
@@ -89,23 +91,22 @@ def _required_all(schema: dict[str, Any]) -> None:
     schema["required"] = list(schema.get("properties", {}))
 
 
-def _due_note(due: str | None, started: datetime | None) -> str:
+def _due_note(due: str | None, started: Started) -> str:
     if not due:
         return ""
     if started is None:
         return due
-    from golive.tasks.foundation.durations import parse_due
+    calendar = started if isinstance(started, DueCalendar) else DueCalendar(started.date())
+    return f"{calendar.day(due).isoformat()} ({due})"
 
-    return f"{(started + timedelta(days=parse_due(due).days)).date().isoformat()} ({due})"
 
-
-def _item_note(request: InputRequest, n: int, started: datetime | None) -> str:
+def _item_note(request: InputRequest, n: int, started: Started) -> str:
     owner = request.owners[n] if n < len(request.owners) else None
     due = _due_note(request.dues[n] if n < len(request.dues) else None, started)
     return "; ".join(x for x in (f"owner: {owner}" if owner else "", f"due: {due}" if due else "") if x)
 
 
-def waiting_note(request: InputRequest, started: datetime | None = None) -> str:
+def waiting_note(request: InputRequest, started: Started = None) -> str:
     """Markdown that names the step, its question and who may answer (state message, artifact, form)."""
     if request.kind == "approval":
         return (f"**{request.step_key}** waits for an approval: {request.question}\n\n"
@@ -190,7 +191,7 @@ def approval_form(request: InputRequest) -> Any:
 
 
 def checklist_form(request: InputRequest, confirmed: set[str],
-                   started: datetime | None = None) -> tuple[Any, dict[str, str]]:
+                   started: Started = None) -> tuple[Any, dict[str, str]]:
     """The checklist's RunInput for the items not yet confirmed, and its field name → item id map.
 
     Item ids contain dashes, so each checkbox gets a positional field name and the item text as title.
@@ -215,7 +216,7 @@ def checklist_form(request: InputRequest, confirmed: set[str],
 OnPause = Callable[[InputRequest, str, str, "str | None"], None]
 
 
-def pause_for_input(request: InputRequest, timeout_s: float | None, started: datetime | None = None,
+def pause_for_input(request: InputRequest, timeout_s: float | None, started: Started = None,
                     on_pause: OnPause | None = None) -> HumanInput:
     """Pause the flow run until someone submits the typed form in the Prefect UI.
 

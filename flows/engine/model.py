@@ -61,6 +61,7 @@ class Metadata:
     phase: str | None = None
     owner: str | None = None
     description: str | None = None
+    due_calendar: str = "run"  # run: due dates count from the run start; wave: from the wave's stored plan
 
 
 @dataclass(frozen=True)

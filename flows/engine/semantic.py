@@ -458,6 +458,10 @@ class _Checker:
     # -- parameters --------------------------------------------------------------------------
 
     def check_parameters(self) -> Iterator[ValidationIssue]:
+        meta = self.doc.get("metadata")
+        if isinstance(meta, dict) and meta.get("due_calendar") == "wave" and "wave" not in self.params:
+            yield self.issue(("metadata", "due_calendar"), "'wave' counts due dates from a wave's plan, "
+                             "but the runbook has no 'wave' parameter", hint="add a 'wave' integer parameter")
         for name, prop in self.params.items():
             if not isinstance(prop, dict):
                 continue

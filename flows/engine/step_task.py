@@ -26,6 +26,7 @@ from golive.flows.engine.report_links import link_markdown, public_url
 from golive.flows.engine.scope import jsonable
 from golive.tasks.context import HumanInput, StepContext
 from golive.tasks.foundation import crash
+from golive.tasks.foundation.dues import DueCalendar
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.registry import STEP_KINDS
 
@@ -73,6 +74,8 @@ class StepCall:
     org: Any = None
     out_dir: Path = Path("out")
     run_started: datetime | None = None
+    dues: DueCalendar | None = None
+    due_on: str | None = None  # the step's `due:` as a day of the run's calendar
     record: bool = True  # undo bodies are audited but not recorded as step results
     extra_audit: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] | None = None  # set by `execute`; read back without an API round trip
@@ -80,7 +83,8 @@ class StepCall:
 
 def start_entry(call: StepCall) -> dict[str, Any]:
     """The audit data of a step's start (the executor writes it as it hands the step to Prefect)."""
-    return dict(jsonable({"step": call.key, "uses": call.uses, "owner": call.owner, **call.extra_audit}))
+    due = {"due": call.due_on} if call.due_on else {}
+    return dict(jsonable({"step": call.key, "uses": call.uses, "owner": call.owner, **due, **call.extra_audit}))
 
 
 def execute(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any]) -> dict[str, Any]:
@@ -120,6 +124,7 @@ def _run_kind(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any
         run_id=call.run_id, run_key=call.run_key, runbook=call.runbook, step_id=call.step_id,
         step_key=call.key, params=call.scope.get("params", {}), org=call.org, item=call.item,
         store=call.store, out_dir=call.out_dir, human_input=call.human_input, run_started=call.run_started,
+        dues=call.dues,
         scope=call.scope, artifacts=PrefectArtifacts(f"{call.runbook}-{call.key}"),
         evaluate=lambda expr: evaluate(expr, call.scope),
         audit=audit,

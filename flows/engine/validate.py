@@ -173,6 +173,7 @@ def build_runbook(doc: Any, source: Path) -> Runbook:
             phase=_opt_str(meta.get("phase")),
             owner=_opt_str(meta.get("owner")),
             description=_opt_str(meta.get("description")),
+            due_calendar=str(meta.get("due_calendar") or "run"),
         ),
         parameters={str(k): to_plain(v) for k, v in params.items()},
         steps=tuple(_step(doc, "steps", i, s) for i, s in enumerate(doc["steps"])),

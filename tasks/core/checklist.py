@@ -6,10 +6,10 @@ with one checkbox per item in the Prefect UI, `--confirm STEP` or an inputs file
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from golive.tasks.context import Confirmation, InputRequest, StepContext
+from golive.tasks.foundation.dues import DueCalendar
 from golive.tasks.foundation.durations import parse_due
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
@@ -45,8 +45,9 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         else:
             state = "confirmed" if item["id"] in confirmed else "unconfirmed"
         due_date = None
-        if item.get("due") and ctx.run_started is not None:
-            due_date = (ctx.run_started + timedelta(days=parse_due(item["due"]).days)).date().isoformat()
+        calendar = ctx.dues or (DueCalendar(ctx.run_started.date()) if ctx.run_started is not None else None)
+        if item.get("due") and calendar is not None:
+            due_date = calendar.day(parse_due(item["due"])).isoformat()
         results.append(
             {"id": item["id"], "text": item["text"], "state": state, "owner": item.get("owner"),
              "due": item.get("due"), "due_date": due_date}

@@ -134,6 +134,20 @@ class Calendar:
             for g in self.go_lives
         ]
 
+    def plan_phases(self) -> list[dict[str, object]]:
+        """Pre-implementation and each wave with its start, first go-live and end: what the
+        program stores as the plan (each wave's due dates count from its own start)."""
+        out: list[dict[str, object]] = []
+        for p in self.phases:
+            wave = next((n for n, name in WAVE_NAMES.items() if name == p.name), None)
+            if wave is None and p.name != "Pre-implementation":
+                continue  # the buffers belong to the gates, not to a phase with due dates
+            first = min((g.day for g in self.go_lives if g.wave == wave), default=None) if wave else None
+            out.append({"phase": f"wave-{wave}" if wave else "pre-implementation", "wave": wave,
+                        "starts_on": p.start.isoformat(), "first_go_live": first.isoformat() if first else None,
+                        "ends_on": p.end.isoformat()})
+        return out
+
     def phase_rows(self) -> list[dict[str, object]]:
         return [
             {"phase": p.name, "weeks": f"{p.start_week}–{p.end_week}" if p.end_week != p.start_week else str(p.start_week),

@@ -197,6 +197,7 @@ def run_calendar(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         "end": calendar.end.isoformat(),
         "weeks": calendar.weeks,
         "phases": calendar.phase_rows(),
+        "plan_phases": calendar.plan_phases(),
         "go_lives": rows,
         "check_ins": [
             {"id": c.location_id, "location": c.name, "date": c.day.isoformat(), "day": c.day_number, "cadence": c.cadence}

@@ -252,11 +252,12 @@ def run_plan(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     start = date.fromisoformat(str(params["start"])[:10]) if params.get("start") else today(ctx)
     plan = {int(n): _ids(ids) for n, ids in dict(params.get("waves") or {}).items() if ids}
     deferred = list(params.get("deferred") or [])
+    stored_phases = _record_phases(ctx, store, params.get("phases"))
     where = repository.locations(store)
     fresh = [loc.id for loc in getattr(ctx.org, "locations", ())] or sorted({i for ids in plan.values() for i in ids})
     fresh = [loc for loc in fresh if loc not in where]
     if not fresh:
-        return {"assessed": [], "scheduled": {}, "deferred": [], "left": sorted(where),
+        return {"assessed": [], "scheduled": {}, "deferred": [], "left": sorted(where), "phases": stored_phases,
                 "duration": _duration(ctx, params, len(getattr(ctx.org, "locations", ()) or where))}
     blocks = [b for n, ids in plan.items() for b in guards.wave_size(n, ids)]
     still, used = guards.lifted(blocks, store)
@@ -291,7 +292,32 @@ def run_plan(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                                                  for i in d["remediation"]],
                             description=f"{len(out_deferred)} deferred location(s): remediation before re-assessment")
     return {"assessed": fresh, "scheduled": scheduled, "deferred": out_deferred, "left": sorted(where),
+            "phases": stored_phases,
             "duration": _duration(ctx, params, len(getattr(ctx.org, "locations", ()) or fresh))}
+
+
+def _record_phases(ctx: StepContext, store: Any, value: Any) -> list[dict[str, Any]]:
+    """Store the calendar's phases as the plan (each wave's own calendar for its due dates)."""
+    if not value:
+        return []
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise UserInputError(f"{ctx.step_key}: phases must be the calendar's plan_phases list")
+    try:
+        planned = [repository.PlannedPhase(
+            str(p["phase"]), int(p["wave"]) if p.get("wave") is not None else None,
+            date.fromisoformat(str(p["starts_on"])[:10]),
+            date.fromisoformat(str(p["first_go_live"])[:10]) if p.get("first_go_live") else None,
+            date.fromisoformat(str(p["ends_on"])[:10])) for p in value]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UserInputError(f"{ctx.step_key}: phases: each needs phase, starts_on and ends_on as "
+                             f"YYYY-MM-DD ({exc})") from None
+    backwards = [p.phase for p in planned if p.ends_on < p.starts_on]
+    if backwards:
+        raise UserInputError(f"{ctx.step_key}: phases end before they start: {', '.join(backwards)}")
+    repository.record_phases(store, planned, run_id=ctx.run_id)
+    out = [p.to_dict() for p in planned]
+    ctx.audit("program.plan_phases", {"step": ctx.step_key, "phases": out})
+    return out
 
 
 def _duration(ctx: StepContext, params: dict[str, Any], locations: int) -> dict[str, Any] | None:

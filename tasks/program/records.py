@@ -81,3 +81,19 @@ class ValidationResultRow(Base):
     evidence: Mapped[str | None] = mapped_column(Text, nullable=True)
     run_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProgramPhaseRow(Base):
+    """One phase of the stored plan (the readiness assessment's calendar): pre-implementation and
+    each wave, with its planned start, first go-live and end. Each wave's due dates count from here,
+    and deadline reminders run while a phase does (migration 0013_phases)."""
+
+    __tablename__ = "program_phases"
+
+    phase: Mapped[str] = mapped_column(String(64), primary_key=True)  # pre-implementation, wave-1, ...
+    wave: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    first_go_live: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ends_on: Mapped[date] = mapped_column(Date)
+    run_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -15,6 +15,7 @@ from golive.tasks.program.records import (
     GuardOverrideRow,
     ProgramEventRow,
     ProgramLocationRow,
+    ProgramPhaseRow,
     ValidationResultRow,
 )
 
@@ -150,6 +151,42 @@ def forget_runs(store: Any, run_ids: set[str]) -> int:
         session.execute(delete(ProgramEventRow).where(ProgramEventRow.run_id.in_(run_ids)))
         session.execute(delete(GuardOverrideRow).where(GuardOverrideRow.run_id.in_(run_ids)))
         session.execute(delete(ValidationResultRow).where(ValidationResultRow.run_id.in_(run_ids)))
+        session.execute(delete(ProgramPhaseRow).where(ProgramPhaseRow.run_id.in_(run_ids)))
         if gone:
             session.execute(delete(ProgramLocationRow).where(ProgramLocationRow.location_id.in_(gone)))
         return len(gone)
+
+
+@dataclass(frozen=True)
+class PlannedPhase:
+    """A phase of the stored plan: `pre-implementation`, or `wave-N` with its wave."""
+
+    phase: str
+    wave: int | None
+    starts_on: date
+    first_go_live: date | None
+    ends_on: date
+
+    def running(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"phase": self.phase, "wave": self.wave, "starts_on": self.starts_on.isoformat(),
+                "first_go_live": self.first_go_live.isoformat() if self.first_go_live else None,
+                "ends_on": self.ends_on.isoformat()}
+
+
+def record_phases(store: Any, phases: Sequence[PlannedPhase], *, run_id: str) -> None:
+    """Store the plan's phases; a later plan replaces a phase of the same name."""
+    with store.session() as session:
+        for p in phases:
+            row = session.get(ProgramPhaseRow, p.phase) or ProgramPhaseRow(phase=p.phase)
+            row.wave, row.starts_on, row.first_go_live, row.ends_on = p.wave, p.starts_on, p.first_go_live, p.ends_on
+            row.run_id, row.at = run_id, _now()
+            session.add(row)
+
+
+def phases(store: Any) -> dict[str, PlannedPhase]:
+    with store.session(readonly=True) as session:
+        rows = session.scalars(select(ProgramPhaseRow).order_by(ProgramPhaseRow.starts_on))
+        return {r.phase: PlannedPhase(r.phase, r.wave, r.starts_on, r.first_go_live, r.ends_on) for r in rows}
