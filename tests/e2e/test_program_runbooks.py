@@ -4,8 +4,10 @@ override with a reason is recorded; go-lives take slots (3 a day); the board sho
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -78,6 +80,7 @@ def test_a_stored_no_go_stops_wave_2_until_an_override_and_slots_stagger_it(run_
     assert steps_by_key(gate)["gate"]["outputs"]["verdict"] == "no-go"
 
     params = {"wave": 2, "start_date": "2026-05-04", "locations": WAVE2, "config_exports": str(ACME / "platform-config")}
+    run_day = datetime.now(ZoneInfo("America/Chicago")).date()  # the example's time zone
     wave = decisions("wave1-inputs.yaml")
     del wave["approvals"]["go-live-override"]  # the example's pilot override
     wave["confirmations"]["earlier-wave-learnings"] = "all"  # waves 2-3 only
@@ -118,6 +121,14 @@ def test_a_stored_no_go_stops_wave_2_until_an_override_and_slots_stagger_it(run_
         assert {w.state.value for w in repository.locations(store).values()} == {"stabilised"}
         events = [e.event for e in store.audit.entries()]
         assert events.count("program.transition") >= 6 and "program.override" in events
+        # Due dates on wave 2's own weeks (no stored plan here: its start_date, or the run's day when
+        # later): `week 3 day 1` of the pilot timeline is wave 2's go-live week, its fourth.
+        start = max(date(2026, 5, 4), run_day)
+        due = next(e.data["due"] for e in store.audit.entries() if e.event == "step.start" and e.data["step"] == "go-live-slots")
+        expected = start + timedelta(weeks=3)
+        while expected.weekday() >= 5:
+            expected += timedelta(days=1)
+        assert due == expected.isoformat()
     finally:
         store.dispose()
 
@@ -159,6 +170,7 @@ def test_the_plan_enters_the_program_an_oversized_wave_needs_a_decision_and_defe
     plan = steps_by_key(done)["record-plan"]["outputs"]
     assert {k: len(v) for k, v in plan["scheduled"].items()} == {"1": 3, "2": 12, "3": 6}
     assert plan["duration"] == {"weeks": 18, "locations": 25, "playbook": "16–20", "within": True}
+    assert [p["phase"] for p in plan["phases"]] == ["pre-implementation", "wave-1", "wave-2", "wave-3"]
     deferred = {d["location"]: d for d in plan["deferred"]}
     assert set(deferred) == {"meadowbrook", "valley-view", "old-town", "bayview"}
     items = deferred["old-town"]["remediation"]
