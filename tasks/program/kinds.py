@@ -6,7 +6,7 @@ sets them aside), `program.validation` (an integration validation's outcome) and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -363,6 +363,38 @@ def run_board(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             "overrides": len(b["overrides"]), "reminders": reminders}
 
 
+# -- program.deadlines --------------------------------------------------------------------------
+
+def run_deadlines(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Rollback deadlines and overdue steps checked while a phase runs (tasks/program/deadlines.py);
+    each reminder once (an hourly schedule does not repeat itself)."""
+    from golive.tasks.foundation.durations import parse_duration
+    from golive.tasks.gates.deadline import parse_instant
+    from golive.tasks.program import deadlines
+
+    store = _store(ctx)
+    now = parse_instant(params["now"], "now") if params.get("now") else datetime.now(UTC)
+    try:
+        phases = [deadlines.RollbackPhase(str(p["step"]), str(p.get("phase") or p["step"]),
+                                          timedelta(seconds=parse_duration(p["within"])),
+                                          tuple(str(r) for r in p.get("escalate_to") or ("VP of Ops",)))
+                  for p in params.get("rollback_phases") or ()]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserInputError(f"{ctx.step_key}: rollback_phases: each needs step and within ({exc})") from None
+    tz = getattr(ctx.org, "timezone", None)
+    day = now.astimezone(ZoneInfo(tz)).date() if tz else now.date()
+    rows, overdue = deadlines.rollback_checks(store, phases, now)
+    overdue += deadlines.step_checks(store, day)
+    new = deadlines.fresh(overdue, deadlines.given(store))
+    for r in new:
+        ctx.audit(deadlines.REMINDER_EVENT, {"step": ctx.step_key, **r.to_dict()})
+        ctx.logger.warning("deadline reminder to %s: %s", ", ".join(r.to), r.message)
+    if rows:
+        ctx.artifacts.table("rollback-deadlines", rows, description="Open rollbacks: each phase's deadline")
+    return {"checked_at": now.isoformat(), "rollbacks": rows, "overdue": [r.to_dict() for r in overdue],
+            "reminders": [r.to_dict() for r in new]}
+
+
 # -- program.invariants -------------------------------------------------------------------------
 
 class InvariantBroken(StepFailed):
@@ -389,6 +421,7 @@ KINDS: tuple[StepKind, ...] = (
     StepKind("program.check", run_check),
     StepKind("program.override", run_override, request_input=override_request),
     StepKind("program.plan", run_plan),
+    StepKind("program.deadlines", run_deadlines),
     StepKind("program.validation", run_validation),
     StepKind("program.board", run_board),
     StepKind("program.invariants", run_invariants),

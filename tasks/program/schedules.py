@@ -2,8 +2,13 @@
 
 - Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live until its
   latest stored verdict is GO, then pauses. A wave with no go-live yet has no gate schedule.
+  Wave 3's gate (the last wave: GO declares full deployment) is scheduled the same way.
 - The rollback watch runs hourly over the locations that are live (or stabilised).
 - The program status (board and overdue reminders) runs weekly, Mondays 08:00.
+- Deadline reminders (`deadline-reminders`: rollback deadlines, overdue steps) run hourly while a
+  phase of the stored plan is running (its start to its end, in the organization's time zone) or
+  a rollback is open, and pause when neither is: sync again as phases end (the weekly status and
+  the plan's dates say when).
 Schedules are identified by a slug (`golive-plan-...`), so a sync updates its own schedules and
 leaves any other schedule on the deployment alone. Plain data: no Prefect import here.
 """
@@ -11,13 +16,14 @@ leaves any other schedule on the deployment alone. Plain data: no Prefect import
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from golive.tasks.program import repository
 from golive.tasks.program.lifecycle import State
 
-GATES = {1: "go-no-go-wave1", 2: "go-no-go-wave2"}  # wave 3 has no gate runbook in runbooks/
+GATES = {1: "go-no-go-wave1", 2: "go-no-go-wave2", 3: "go-no-go-wave3"}
 GATE_HOUR = 7  # the gate reads yesterday's metrics each morning
 LIVE = (State.LIVE, State.STABILISED)
 
@@ -45,8 +51,8 @@ def _first(events: list[dict[str, Any]], to: State, locations: set[str]) -> date
     return min(days) if days else None
 
 
-def desired(store: Any, timezone: str) -> list[Desired]:
-    from golive.tasks.gates.repository import verdicts
+def desired(store: Any, timezone: str, today: date | None = None) -> list[Desired]:
+    from golive.tasks.gates.repository import open_rollbacks, verdicts
 
     where = repository.locations(store)
     events = repository.events(store)
@@ -70,7 +76,7 @@ def desired(store: Any, timezone: str) -> list[Desired]:
                                   "pilot_end": (go_live + timedelta(days=27)).isoformat(),
                                   "baseline_start": (go_live - timedelta(days=28)).isoformat(),
                                   "baseline_end": (go_live - timedelta(days=1)).isoformat()}
-        if n == 2:
+        if n == 2:  # wave 2's gate compares training time with wave 1's (wave 3's does not)
             w1 = waves.get(1, set())
             t1 = _first(events, State.TRAINING, w1) or go_live
             p1 = _first(events, State.PARALLEL_RUN, w1) or t1
@@ -88,6 +94,7 @@ def desired(store: Any, timezone: str) -> list[Desired]:
         monday = first + timedelta(days=(7 - first.weekday()) % 7)
         out.append(Desired("program-status/program-status", "golive-plan-weekly-status", timedelta(weeks=1), monday,
                            8, timezone, True, f"{len(where)} location(s) in the program", {}))
+    out.extend(_deadline_reminders(store, timezone, today, open_rollbacks(store)))
     live = sorted(loc for loc, w in where.items() if w.state in LIVE)
     first_live = _first(events, State.LIVE, set(live))
     out.append(Desired("rollback-watch/rollback-watch", "golive-plan-rollback-watch", timedelta(hours=1),
@@ -95,3 +102,24 @@ def desired(store: Any, timezone: str) -> list[Desired]:
                        f"{len(live)} live location(s)" if live else "no live location: paused",
                        {"locations": live}))
     return out
+
+
+def _deadline_reminders(store: Any, timezone: str, today: date | None,
+                        rollbacks: dict[str, dict[str, Any]]) -> list[Desired]:
+    """Hourly while a stored phase runs or a rollback is open; paused otherwise (none at all
+    before there is a plan or a rollback)."""
+    phases = repository.phases(store)
+    if not phases and not rollbacks:
+        return []
+    day = today or datetime.now(UTC).astimezone(ZoneInfo(timezone)).date()
+    running = [p for p in phases.values() if p.running(day)]
+    why = []
+    if running:
+        why.append(", ".join(f"{p.phase} runs {p.starts_on.isoformat()}–{p.ends_on.isoformat()}" for p in running))
+    if rollbacks:
+        why.append(f"{len(rollbacks)} open rollback(s): {', '.join(sorted(rollbacks))}")
+    anchor = min([p.starts_on for p in running], default=day)
+    return [Desired("deadline-reminders/deadline-reminders", "golive-plan-deadline-reminders", timedelta(hours=1),
+                    anchor, 0, timezone, bool(why),
+                    "; ".join(why) if why else f"no phase running on {day.isoformat()} and no open rollback: paused",
+                    {})]
