@@ -248,3 +248,23 @@ def test_a_remediated_location_is_reassessed_into_a_later_wave(run_book: Any, go
         assert (where.reason or "").startswith("re-assessed after remediation: tier ")
     finally:
         store.dispose()
+
+
+def test_deadline_reminders_escalate_an_open_rollbacks_missed_deadlines_once(run_book: Any, golive_env: Path,
+                                                                             org: None) -> None:
+    from datetime import UTC
+
+    store = Store.open()
+    try:  # a rollback triggered 30 hours ago whose run never got going: 2 h and 24 h are missed
+        gates.open_rollback(store, location="oak-park", reason="availability below 95% for 3 days", triggers=[],
+                            triggered_at=datetime.now(UTC) - timedelta(hours=30), run_id="watch")
+    finally:
+        store.dispose()
+    first = run_book(RUNBOOKS / "deadline-reminders.yaml", {}, run_key="reminders-1")
+    assert first["state"] == "completed", first
+    s = steps_by_key(first)
+    sent = [r["message"] for r in s["deadlines"]["outputs"]["reminders"]]
+    assert len(sent) == 2 and all(m.startswith("Rollback oak-park: ") for m in sent)
+    assert sorted(k for k in s if k.startswith("remind")) == ["remind[0]", "remind[1]"]
+    again = run_book(RUNBOOKS / "deadline-reminders.yaml", {}, run_key="reminders-2")  # the next hour
+    assert again["state"] == "completed" and steps_by_key(again)["deadlines"]["outputs"]["reminders"] == []

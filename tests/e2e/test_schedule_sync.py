@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from golive.flows.cli.main import app
 from golive.flows.cli.program import apply_schedules
+from golive.tasks.gates import repository as gates
 from golive.tasks.gates.records import GateVerdictRow
 from golive.tasks.program import repository
 from golive.tasks.program.lifecycle import State
@@ -25,7 +26,8 @@ PILOT = ["lakeview-implant", "riverside-ortho", "harbor-point"]
 
 def deployments(client: Any) -> dict[str, Any]:
     ids = {}
-    for name in ("go-no-go-wave1", "go-no-go-wave2", "rollback-watch", "program-status"):
+    for name in ("go-no-go-wave1", "go-no-go-wave2", "go-no-go-wave3", "rollback-watch", "program-status",
+                 "deadline-reminders"):
         flow_id = client.create_flow_from_name(name)
         ids[name] = client.create_deployment(flow_id=flow_id, name=name)
     return ids
@@ -78,3 +80,49 @@ def test_sync_creates_the_plan_schedules_and_a_go_pauses_the_gate(golive_env: Pa
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     refused = CliRunner().invoke(app, ["schedule", "sync"])
     assert refused.exit_code == 2 and "PREFECT_API_URL is not set" in refused.output
+
+
+WAVE3 = ["westfield", "rural-clinic", "kingsbridge"]
+
+
+def test_deadline_reminders_run_while_a_phase_runs_and_wave_3_has_its_gate(golive_env: Path) -> None:
+    from prefect import get_client
+
+    store = Store.open()
+    store.start_run(run_id="r", run_key="k", runbook="wave-go-live", parameters={})
+    start, first = date(2027, 4, 5), date(2027, 4, 12)
+    repository.record_phases(store, [repository.PlannedPhase("wave-3", 3, start, first, date(2027, 4, 30))],
+                             run_id="plan")
+    for to, day in ((State.SCHEDULED, start), (State.CONFIGURING, start), (State.TRAINING, start),
+                    (State.PARALLEL_RUN, start), (State.LIVE, first)):
+        repository.apply(store, [repository.Change(loc, to, 3, day) for loc in WAVE3], run_id="r", step_key=to.value)
+    with get_client(sync_client=True) as client:
+        ids = deployments(client)
+        during = {r["slug"]: r for r in apply_schedules(desired(store, "America/Chicago", today=date(2027, 4, 14)))}
+        assert during["golive-plan-deadline-reminders"]["action"] == "created"
+        assert "wave-3 runs 2027-04-05–2027-04-30" in during["golive-plan-deadline-reminders"]["why"]
+        reminders = schedules(client, ids["deadline-reminders"])["golive-plan-deadline-reminders"]
+        assert reminders.active and reminders.schedule.interval == timedelta(hours=1)
+        gate = schedules(client, ids["go-no-go-wave3"])["golive-plan-wave3-gate"]
+        assert gate.active and gate.schedule.interval == timedelta(days=1)
+        assert gate.schedule.anchor_date.date() == first and gate.parameters["locations"] == sorted(WAVE3)
+        assert set(gate.parameters) == {"locations", "pilot_start", "pilot_end", "baseline_start", "baseline_end"}
+
+        with store.session() as s:  # wave 3's daily gate stores a GO
+            s.add(GateVerdictRow(gate="go-no-go-wave3", runbook="go-no-go-wave3", run_id="g", step_key="gate",
+                                 wave="3", as_of=date(2027, 5, 10), verdict="go", score=1.0, evidence={},
+                                 decided_at=datetime.now(UTC)))
+        after = {r["slug"]: r for r in apply_schedules(desired(store, "America/Chicago", today=date(2027, 5, 11)))}
+        assert after["golive-plan-wave3-gate"]["action"] == "paused"
+        assert after["golive-plan-deadline-reminders"]["action"] == "paused"  # the phase ended on 2027-04-30
+        assert not schedules(client, ids["go-no-go-wave3"])["golive-plan-wave3-gate"].active
+        assert not schedules(client, ids["deadline-reminders"])["golive-plan-deadline-reminders"].active
+
+        # a rollback opened after the phase: the reminders run again while it is open
+        gates.open_rollback(store, location="westfield", reason="uptime", triggers=[], triggered_at=datetime.now(UTC),
+                            run_id="watch")
+        rb = {r["slug"]: r for r in apply_schedules(desired(store, "America/Chicago", today=date(2027, 5, 12)))}
+        assert rb["golive-plan-deadline-reminders"]["action"] == "updated"
+        assert "1 open rollback(s): westfield" in rb["golive-plan-deadline-reminders"]["why"]
+        assert schedules(client, ids["deadline-reminders"])["golive-plan-deadline-reminders"].active
+    store.dispose()
