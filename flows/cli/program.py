@@ -97,8 +97,9 @@ def apply_schedules(wanted: list[Any]) -> list[dict[str, Any]]:
 def schedule_sync(dry_run: bool = typer.Option(False, "--dry-run", help="Show the schedules without touching Prefect"),
                   as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON"),
                   org: Path | None = typer.Option(None, "--org", envvar="GOLIVE_ORG", help="Organization file")) -> None:
-    """Create, update and pause deployment schedules from the stored plan: each wave's gate daily from
-    its go-live until GO; the rollback watch hourly for live locations."""
+    """Create, update and pause deployment schedules from the stored plan: each wave's gate (1-3) daily
+    from its go-live until GO; the rollback watch hourly for live locations; the weekly program status;
+    deadline reminders hourly while a phase runs or a rollback is open."""
     import os
 
     from golive.flows.engine.org import load_org
