@@ -86,3 +86,15 @@ def test_wave2_scenario_passes_all_nine() -> None:
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_scenario_file_loads(path: Any) -> None:
     assert load_scenario(path).days >= 1
+
+
+def test_wave3_gate_holds_the_wave1_criteria_plus_consistency_and_tickets() -> None:
+    params = {**WAVE1, "locations": WAVE2, "pilot_start": "2026-05-11", "pilot_end": "2026-06-07",
+              "baseline_start": "2026-04-13", "baseline_end": "2026-05-10"}
+    w3 = gate_with("go-no-go-wave3.yaml", params)
+    assert w3["name"] == "go-no-go-wave3" and w3["wave"] == 3
+    assert [c["id"] for c in w3["criteria"]] == ["uptime", "critical-bugs", "training", "adoption", "case-acceptance",
+                                                 "champion", "consistency", "support-tickets"]
+    assert all(c.get("critical", True) for c in w3["criteria"])
+    ok = run_gate("go-no-go-wave3.yaml", params, simulate(load_scenario(SCENARIOS / "wave2-ok.yaml"), WAVE2))
+    assert ok.decision is Decision.GO, ok.reasons
