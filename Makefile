@@ -26,7 +26,7 @@ test-slow: $(STAMP)
 # Exactly-once soak: >= 50 SIGKILLs at every instrumented point and at random instants, each
 # resumed with its run key, on SQLite and PostgreSQL (README "Exactly-once runs").
 soak: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/e2e/test_crash_resume.py -s
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/e2e/test_crash_resume.py tests/e2e/test_deployment_lease.py -s
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

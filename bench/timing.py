@@ -32,13 +32,20 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def interleaved(ours: Callable[[], object], baseline: Callable[[], object], repeat: int) -> tuple[Samples, Samples]:
-    """Run ours and the baseline alternately `repeat` times each (after one warm-up of each)."""
+    """Run ours and the baseline alternately `repeat` times each (after one warm-up of each), in
+    ABBA order (ours first in even pairs, the baseline first in odd ones), so neither side always
+    runs right after the other (warm caches, a just-finished server flush) and a drift in the
+    machine's load hits both alike."""
     ours()
     baseline()
     a, b = [], []
-    for _ in range(repeat):
-        a.append(timed(ours))
-        b.append(timed(baseline))
+    for i in range(repeat):
+        if i % 2 == 0:
+            a.append(timed(ours))
+            b.append(timed(baseline))
+        else:
+            b.append(timed(baseline))
+            a.append(timed(ours))
     return Samples(tuple(a)), Samples(tuple(b))
 
 
@@ -48,4 +55,5 @@ def ratio_line(what: str, ours: Samples, base_name: str, base: Samples, goal: st
     pairs = [x / y for x, y in zip(ours.seconds, base.seconds, strict=True)]
     goal_text = f" ({goal})" if goal else ""
     return (f"{what}: {ours.describe()}{goal_text}; baseline {base_name}: {base.describe()}; "
-            f"ratio {ours.median / base.median:.2f} (per-run {min(pairs):.2f}–{max(pairs):.2f})")
+            f"ratio {ours.median / base.median:.2f} (per-pair median {statistics.median(pairs):.2f}, "
+            f"{min(pairs):.2f}–{max(pairs):.2f})")

@@ -32,7 +32,13 @@ PRELOAD = ["golive.flows.engine.entry", "golive.tasks.core.approval", "golive.ta
            "golive.tasks.core.notify", "golive.tasks.gates.kinds", "golive.flows.engine.step_task",
            "golive.tasks.pms.kinds"]
 PMS_RUNBOOK = FIXTURES / "runbooks" / "pms-writeback.yaml"
-PMS_POINTS = [f"pms.writeback:{p}" for p in POINTS]
+# `removing`: the test plan was written and read back, `removing` is committed, the delete not yet made.
+PMS_POINTS = ["pms.writeback:before", "pms.writeback:removing", "pms.writeback:effect", "pms.writeback:after"]
+ATTACH_RUNBOOK = FIXTURES / "runbooks" / "pms-attachment.yaml"
+# `intent`: the upload's intent is committed, the upload not yet made; `removing`: uploaded, read
+# back, `removing` committed, the delete not yet made.
+ATTACH_POINTS = ["pms.attachment:intent", "pms.attachment:removing", "pms.attachment:effect",
+                 "pms.attachment:after"]
 
 _CTX: Any = None
 
@@ -223,6 +229,173 @@ def count_treatplan_creates(sim_db: Path) -> None:
         BEGIN INSERT INTO test_treatplan_creates VALUES (NEW.TreatPlanNum, NEW.Note); END;
     """)
     con.close()
+
+
+def count_document_creates(sim_db: Path) -> None:
+    """Like `count_treatplan_creates` for the simulator's uploaded documents (images)."""
+    import sqlite3
+
+    con = sqlite3.connect(sim_db, timeout=30)
+    con.executescript("""
+        CREATE TABLE IF NOT EXISTS test_document_creates (DocNum INTEGER, Description TEXT);
+        CREATE TRIGGER IF NOT EXISTS test_count_document_creates AFTER INSERT ON document
+        BEGIN INSERT INTO test_document_creates VALUES (NEW.DocNum, NEW.Description); END;
+    """)
+    con.close()
+
+
+def attachment_checker(sim_db: Path, location: str, test_patient: str,
+                       step: str = "pms-attachment") -> Callable[[dict[str, str], str, bool], None]:
+    """The exactly-once check for the attachment runbook: one upload per run key (found by the
+    intent's marker, deleted images included), no test image left once done, one result, one
+    `done` intent, audit verifies."""
+    import sqlite3
+
+    from ruamel.yaml import YAML
+
+    runbook = str(YAML(typ="safe").load(ATTACH_RUNBOOK.read_text())["metadata"]["name"])
+
+    def check(env: dict[str, str], run_key: str, complete: bool) -> None:
+        from golive.tasks.pms.writeback import MARKER_PREFIX
+        from golive.tasks.store.intents import intent_key
+
+        key = intent_key(run_key, step, "pms.attachment", runbook, location, _pseudo(env, location, test_patient), "1")
+        marker = MARKER_PREFIX + key[:32]
+        con = sqlite3.connect(sim_db, timeout=30)
+        creates = con.execute("SELECT COUNT(*) FROM test_document_creates WHERE Description = ?", (marker,)).fetchone()[0]
+        left = con.execute("SELECT COUNT(*) FROM document WHERE Description LIKE 'golive-idem:%'").fetchone()[0]
+        con.close()
+        runs, events, step_ends, completed = _store_facts(env, run_key)
+        assert creates <= 1, f"{creates} test images uploaded for run key {run_key}"
+        assert completed[step] <= 1 and step_ends[step] == completed[step], (completed, step_ends)
+        if complete:
+            assert creates == 1, f"{creates} test images uploaded for run key {run_key} (want 1)"
+            assert left == 0, f"{left} golive test images left in the PMS"
+            assert completed[step] == 1 and events["pms.check"] == 1, (completed, events)
+            assert _intent_states(env, run_key) == ["done"], _intent_states(env, run_key)
+            assert "running" not in runs.values(), f"runs left running: {runs}"
+
+    return check
+
+
+def _pseudo(env: dict[str, str], location: str, patient: str) -> str:
+    from golive.tasks.pms.pseudonym import pseudonym
+
+    saved = os.environ.get("GOLIVE_PSEUDONYM_KEY")
+    os.environ["GOLIVE_PSEUDONYM_KEY"] = env["GOLIVE_PSEUDONYM_KEY"]
+    try:
+        return pseudonym("opendental", location, patient)
+    finally:
+        if saved is None:
+            os.environ.pop("GOLIVE_PSEUDONYM_KEY", None)
+        else:
+            os.environ["GOLIVE_PSEUDONYM_KEY"] = saved
+
+
+def _intent_states(env: dict[str, str], run_key: str) -> list[str]:
+    """The states of the key's intents (tasks/store/intents.py)."""
+    from sqlalchemy import select
+
+    from golive.tasks.store import Store
+    from golive.tasks.store.intents import IntentRow
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    store = Store.open()
+    try:
+        with store.session(readonly=True) as s:
+            return sorted(r.state for r in s.scalars(select(IntentRow).where(IntentRow.run_key == run_key)))
+    finally:
+        store.dispose()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+DICOM_RUNBOOK = FIXTURES / "runbooks" / "dicom-send.yaml"
+# `intent`: committed, nothing sent; `sent`: every instance sent, the intent not yet `done`.
+DICOM_POINTS = ["imaging.dicom_send:intent", "imaging.dicom_send:sent", "imaging.dicom_send:effect",
+                "imaging.dicom_send:after"]
+# Orthanc calls this Lua function for every instance it receives, a repeat of a stored one included,
+# before it stores it (Orthanc Book, "Server-side scripting with Lua", filtering incoming DICOM
+# instances: `ReceivedInstanceFilter`, true = keep). Checked on Orthanc 1.10.1: two sends of 3
+# instances log 6 lines and store 3.
+COUNT_LUA = """
+function ReceivedInstanceFilter(dicom, origin, info)
+  local f = io.open(COUNT_FILE, "a")
+  f:write(dicom["SOPInstanceUID"] .. "\\n")
+  f:close()
+  return true
+end
+"""
+
+
+def start_counting_orthanc(folder: Path) -> tuple[Any, Path, Any]:
+    """An Orthanc PACS on free ports that appends every C-STOREd SOP Instance UID to a file:
+    (peer, that file, the process). Skips the test when Orthanc is not installed."""
+    import shutil
+    import subprocess
+
+    import pytest
+    from net_support import PortTaken, start_on_free_ports
+
+    from golive.tasks.imaging.errors import DicomNetworkError
+    from golive.tasks.imaging.network import Peer, echo
+
+    exe = shutil.which("Orthanc")
+    if exe is None:
+        pytest.skip("Orthanc is not installed (apt-get install orthanc)")
+    counts = folder / "orthanc-received.txt"
+    lua = folder / "count.lua"
+    lua.write_text(f"COUNT_FILE = {json.dumps(str(counts))}\n" + COUNT_LUA)
+    procs: list[Any] = []
+
+    def start(ports: tuple[int, ...]) -> Any:
+        dicom_port, http_port = ports
+        cfg = folder / "orthanc.json"
+        cfg.write_text(json.dumps({
+            "Name": "golive-crash", "StorageDirectory": str(folder / "orthanc-db"),
+            "IndexDirectory": str(folder / "orthanc-db"), "DicomAet": "ORTHANC", "DicomPort": dicom_port,
+            "HttpPort": http_port, "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
+            "DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True, "DicomAlwaysAllowFind": True,
+            "DicomAlwaysAllowGet": True, "DicomCheckCalledAet": False, "Plugins": [], "LuaScripts": [str(lua)]}))
+        proc = subprocess.Popen([exe, str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder)
+        procs.append(proc)
+        peer = Peer("127.0.0.1", dicom_port, "ORTHANC", timeout_s=5)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                echo(peer)
+                return peer
+            except DicomNetworkError:
+                if proc.poll() is not None:
+                    raise PortTaken from None
+                time.sleep(0.1)
+        raise AssertionError("Orthanc did not answer C-ECHO within 30 s")
+
+    peer = start_on_free_ports(start, count=2)
+    return peer, counts, procs[-1]
+
+
+def dicom_checker(counts: Path, sop_uids: set[str], step: str = "cbct-send") -> Callable[[dict[str, str], str, bool], None]:
+    """One C-STORE per instance at the peer (at most one while incomplete), one result, audit verifies."""
+
+    def check(env: dict[str, str], run_key: str, complete: bool) -> None:
+        received = Counter(counts.read_text().split()) if counts.exists() else Counter()
+        repeated = {uid: n for uid, n in received.items() if n > 1}
+        assert not repeated, f"{len(repeated)} instance(s) C-STOREd more than once: {sorted(repeated.values())}"
+        assert set(received) <= sop_uids, "the peer received instances not in the series"
+        runs, events, step_ends, completed = _store_facts(env, run_key)
+        assert completed[step] <= 1 and step_ends[step] == completed[step], (completed, step_ends)
+        if complete:
+            assert set(received) == sop_uids, f"{len(sop_uids - set(received))} instance(s) never arrived"
+            assert completed[step] == 1 and events["imaging.dicom_send"] == 1, (completed, events)
+            assert _intent_states(env, run_key) == ["done"], _intent_states(env, run_key)
+            assert "running" not in runs.values(), f"runs left running: {runs}"
+
+    return check
 
 
 def pms_checker(sim_db: Path, location: str, test_patient: str, step: str = "pms-writeback") -> Callable[[dict[str, str], str, bool], None]:

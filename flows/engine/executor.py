@@ -86,11 +86,16 @@ class Executor:
         self.rollback = False
         self.failed = False
         self.resumable = rc.store.completed_steps(rc.run_key)  # one query, not one per step
+        # The `steps` part of every scope, rebuilt only when a step settles (not once per launch:
+        # 200 ready steps would otherwise build 200 x 200 entries). Never mutated once built.
+        self._steps_scope: dict[str, Any] | None = None
 
     # -- scope ---------------------------------------------------------------------------------
     def scope(self, item: Any = None, has_item: bool = False) -> dict[str, Any]:
-        steps = {sid: st.scope_entry() for sid, st in {**self.prior, **self.status}.items()
-                 if st.state not in ("pending", "running")}
+        if self._steps_scope is None:
+            self._steps_scope = {sid: st.scope_entry() for sid, st in {**self.prior, **self.status}.items()
+                                 if st.state not in ("pending", "running")}
+        steps = self._steps_scope
         scope = {"params": self.rc.params, "org": self.rc.org, "steps": steps,
                  "run": {"id": self.rc.run_id, "key": self.rc.run_key, "runbook": self.rc.runbook.name,
                          "started": self.rc.started.isoformat()}}
@@ -130,6 +135,7 @@ class Executor:
 
     def _resolve(self, st: StepStatus, state: str, note: str | None = None) -> None:
         st.state = state
+        self._steps_scope = None
         if not st.items:
             st.items.append(ItemResult(key=st.step.id, state=state, error=note))
         HOOKS.emit("step", {"key": st.step.id, "state": state, "note": note})
@@ -270,6 +276,7 @@ class Executor:
     def _settle(self, st: StepStatus) -> None:
         if st.state != "running" or any(r.state == "running" for r in st.items):
             return
+        self._steps_scope = None  # it enters the scope of the steps launched after it
         if any(r.state == "failed" for r in st.items):
             st.state = "failed"
         elif st.items and all(r.state == "skipped" for r in st.items):

@@ -50,6 +50,12 @@ class DeletionResult:
         return {"passed": self.passed, "request_id": self.request_id, "remaining": list(self.remaining),
                 "steps": [{"step": s.name, "ok": s.ok, "detail": s.detail} for s in self.steps]}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DeletionResult:
+        """The result `to_dict` recorded (a resume reports it instead of calling the platform again)."""
+        return cls(tuple(Step(str(s["step"]), bool(s["ok"]), str(s["detail"])) for s in d.get("steps", [])),
+                   d.get("request_id"), tuple(d.get("remaining", [])))
+
 
 class PlatformClient:
     """The few platform API calls the workflow makes (bearer token; explicit timeouts)."""
@@ -86,17 +92,34 @@ def _shape(path: str) -> str:
 
 
 def run_deletion(client: PlatformClient, test_patient: str, *, max_wait_s: float = 60.0, poll_s: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> DeletionResult:
-    """Seed, erase, wait, verify; every step recorded, the first hard failure ends the run."""
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 key: str | None = None, resumed: bool = False) -> DeletionResult:
+    """Seed, erase, wait, verify; every step recorded, the first hard failure ends the run.
+
+    `key`: the erasure request's `Idempotency-Key` (a run's intent key; default one per call).
+    `resumed`: an earlier attempt with this key may have seeded and requested already: ask for the
+    erasure first (the platform answers a known key with the earlier request, without erasing
+    again) and seed only when the test patient is not there (the attempt died before seeding)."""
     ref = quote(test_patient, safe="")
     steps: list[Step] = []
-    client.call("PUT", f"/patients/{ref}", json={"test": True})
-    client.call("POST", f"/patients/{ref}/studies", json={"modality": "CT", "synthetic": True})
-    before = client.call("GET", f"/patients/{ref}/studies").json().get("items", [])
-    steps.append(Step("seed", bool(before), f"the test patient has {len(before)} synthetic study(ies) before erasure"))
-    key = secrets.token_hex(16)  # one key per attempt: a retried POST is the same request
-    created = client.call("POST", "/deletion-requests", json={"patient": test_patient},
-                          headers={"Idempotency-Key": key}).json()
+    key = key or secrets.token_hex(16)  # a retried POST with one key is the same request
+
+    def request() -> Any:
+        return client.call("POST", "/deletion-requests", json={"patient": test_patient},
+                           headers={"Idempotency-Key": key}, ok=(200, 201, 202, 404))
+
+    answer = request() if resumed else None
+    if answer is not None and answer.status_code != 404:
+        steps.append(Step("seed", True, "seeded by an earlier attempt of this run; its erasure request resumed"))
+    else:
+        client.call("PUT", f"/patients/{ref}", json={"test": True})
+        client.call("POST", f"/patients/{ref}/studies", json={"modality": "CT", "synthetic": True})
+        before = client.call("GET", f"/patients/{ref}/studies").json().get("items", [])
+        steps.append(Step("seed", bool(before), f"the test patient has {len(before)} synthetic study(ies) before erasure"))
+        answer = request()
+        if answer.status_code == 404:
+            raise PlatformError("POST /deletion-requests answered 404 for the test patient just seeded")
+    created = answer.json()
     request_id = str(created.get("id") or "")
     steps.append(Step("request", bool(request_id), f"erasure request {request_id or '(no id)'} accepted"))
     deadline = clock() + max_wait_s

@@ -16,7 +16,7 @@ from typing import Any
 from golive.tasks.compliance import evidence, migration
 from golive.tasks.compliance.access import MATRIX_ROLES, AccessMatrix, check_access
 from golive.tasks.compliance.audit_export import export_audit
-from golive.tasks.compliance.deletion import PlatformClient, run_deletion
+from golive.tasks.compliance.deletion import DeletionResult, PlatformClient, run_deletion
 from golive.tasks.compliance.directory import Directory, Vocabulary, read_csv
 from golive.tasks.compliance.endpoint import host_port
 from golive.tasks.compliance.manifest import load_manifest
@@ -26,12 +26,13 @@ from golive.tasks.compliance.standards import check_standards
 from golive.tasks.compliance.status import NOTICE_DAYS, OVERRIDE_EVENT, compliance_status, reminders
 from golive.tasks.compliance.tls import check_tls
 from golive.tasks.context import Approval, InputRequest, StepContext
-from golive.tasks.foundation import paths
+from golive.tasks.foundation import crash, paths
 from golive.tasks.foundation.durations import parse_duration
 from golive.tasks.foundation.errors import ApprovalRejected, StepFailed, UserInputError
 from golive.tasks.foundation.secrets import check_reference, resolve
 from golive.tasks.kind import StepKind
-from golive.tasks.store import Store
+from golive.tasks.store import Store, intents
+from golive.tasks.store.intents import IntentState, intent_key
 
 
 class ComplianceCheckFailed(StepFailed):
@@ -139,9 +140,25 @@ def run_deletion_test(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any
     store = _store(ctx)
     token = resolve(check_reference(params["token"], "token"), "platform API token")
     ca_file = str(paths.data_file(params["ca_file"])) if params.get("ca_file") else None
-    with PlatformClient(str(params["base_url"]), token, ca_file=ca_file) as client:
-        result = run_deletion(client, str(params["test_patient"]), max_wait_s=parse_duration(params.get("max_wait", "2m")),
-                              poll_s=parse_duration(params.get("poll", "1s")))
+    # Within a run the erasure request is an intent keyed by the run key (tasks/store/intents.py):
+    # its Idempotency-Key is the intent's, so the platform de-duplicates a resumed request, and a
+    # resume after the outcome was recorded reports it without calling the platform.
+    intent = None
+    if ctx.run_key:
+        key = intent_key(ctx.run_key, ctx.step_key, "compliance.deletion_test", str(params["base_url"]))
+        intent = intents.begin(store, key, run_key=ctx.run_key, step_key=ctx.step_key,
+                               kind="compliance.deletion_test")
+    if intent is not None and intent.state is IntentState.DONE:
+        result = DeletionResult.from_dict(intent.evidence["out"])
+    else:
+        crash.point("compliance.deletion_test", "intent", ctx.step_key)
+        with PlatformClient(str(params["base_url"]), token, ca_file=ca_file) as client:
+            result = run_deletion(client, str(params["test_patient"]),
+                                  max_wait_s=parse_duration(params.get("max_wait", "2m")),
+                                  poll_s=parse_duration(params.get("poll", "1s")),
+                                  key=intent.short if intent else None, resumed=bool(intent and intent.resumed))
+        if intent is not None and result.passed:  # a failed test stays `intended`: a retry re-checks the same request
+            intents.advance(store, intent.key, IntentState.DONE, {"out": result.to_dict()})
     out = result.to_dict()
     req = requirement_for(Check.DELETION)
     evidence.record_check(store, subject=req.id, passed=result.passed, report=out, run_id=ctx.run_id,

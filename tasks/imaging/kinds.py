@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from golive.tasks.context import StepContext
+from golive.tasks.foundation import crash
 from golive.tasks.foundation.durations import parse_duration
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.imaging import network as net
@@ -25,6 +26,8 @@ from golive.tasks.imaging.receiver import short_hash
 from golive.tasks.imaging.tls import client_tls
 from golive.tasks.imaging.transport_kinds import admit_scan, refusal_note, stand_in
 from golive.tasks.kind import StepKind
+from golive.tasks.store import intents
+from golive.tasks.store.intents import Intent, IntentState, intent_key
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +108,25 @@ def run_send(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     except ImagingError as exc:
         raise TransferCheckFailed(f"the sample series is not valid: {exc}") from None
     files = list(vol.files)
+    series_key = "series-" + short_hash(vol.ids.series_instance_uid if vol.ids else "")
+    intent = None
     try:
         if params.get("host"):
             peer = _peer(params)
-            report = net.send_series(files, peer)
+            intent = _send_intent(ctx, peer, vol)
+            if intent is not None and intent.state is IntentState.DONE:  # sent and verified before a kill
+                return _send_outcome(ctx, {**intent.evidence["out"], "resumed": True}, None)
+            held: set[str] = set()
+            if intent is not None and intent.resumed and vol.ids:  # an earlier attempt may have sent some: read first
+                held = set(net.query_instances(peer, vol.ids.study_instance_uid, vol.ids.series_instance_uid))
+            crash.point("imaging.dicom_send", "intent", ctx.step_key)
+            report = net.send_series(files, peer, held)
+            crash.point("imaging.dicom_send", "sent", ctx.step_key)
             verdict, endpoint = _verify_by_query(peer, report, vol, budget, float(params.get("poll_s", 2.0)),
                                                  bool(params.get("verify_pixels", True)))
+            if held:
+                endpoint += f"; {len(held & {s.sop_instance_uid for s in report.instances})} instance(s) held " \
+                            "by the peer from an earlier attempt were not sent again"
         else:
             with stand_in(ctx, params, "received") as (r, peer):
                 try:
@@ -126,15 +142,31 @@ def run_send(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             endpoint = "bundled receiver (stand-in endpoint)"
     except DicomNetworkError as exc:
         raise TransferCheckFailed(f"sending failed: {exc}") from None
-    out = verdict.as_dict() | {"series": "series-" + short_hash(vol.ids.series_instance_uid if vol.ids else ""),
+    out = verdict.as_dict() | {"series": series_key,
                                "endpoint": endpoint, "transport": peer.over, "send_s": round(report.elapsed_s, 3)}
-    ctx.artifacts.table("imaging-transfer", [{"check": k, "value": str(out[k])} for k in
+    if intent is not None and verdict.passed:  # a failed transfer stays `intended`: a retry reads, then sends what is missing
+        intents.advance(ctx.store, intent.key, IntentState.DONE, {"out": out})
+    return _send_outcome(ctx, out, None if verdict.passed else "; ".join(verdict.problems))
+
+
+def _send_intent(ctx: StepContext, peer: net.Peer, vol: Any) -> Intent | None:
+    """The send's intent (None outside a run or without a store): keyed by the run key, the step,
+    the peer and the series, committed before the first C-STORE."""
+    if not ctx.run_key or ctx.store is None:
+        return None
+    key = intent_key(ctx.run_key, ctx.step_key, "imaging.dicom_send", peer.host, str(peer.port), peer.ae_title,
+                     vol.ids.series_instance_uid if vol.ids else "")
+    return intents.begin(ctx.store, key, run_key=ctx.run_key, step_key=ctx.step_key, kind="imaging.dicom_send")
+
+
+def _send_outcome(ctx: StepContext, out: dict[str, Any], problem: str | None) -> dict[str, Any]:
+    ctx.artifacts.table("imaging-transfer", [{"check": k, "value": str(out.get(k))} for k in
                                              ("sent", "arrived", "missing", "changed", "lossy",
                                               "wrong_association", "arrival_s", "budget_s")],
                         description="CBCT transfer: whole, unchanged, lossless, right patient, on time")
-    ctx.audit("imaging.dicom_send", {k: out[k] for k in ("passed", "sent", "arrived", "arrival_s")})
-    if not verdict.passed:
-        raise TransferCheckFailed("; ".join(verdict.problems))
+    ctx.audit("imaging.dicom_send", {k: out.get(k) for k in ("passed", "sent", "arrived", "arrival_s")})
+    if problem is not None:
+        raise TransferCheckFailed(problem)
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,9 +135,16 @@ def echo(peer: Peer) -> EchoResult:
     return EchoResult(code == 0, code, round((time.perf_counter() - t0) * 1000, 1))
 
 
-def send_series(files: Sequence[Path | str], peer: Peer) -> SendReport:
-    """C-STORE each file in its own transfer syntax (no transcoding: what is sent is what was read)."""
-    datasets: list[tuple[Path, Dataset]] = [(Path(f), pydicom.dcmread(f)) for f in files]
+def send_series(files: Sequence[Path | str], peer: Peer, held: Collection[str] = ()) -> SendReport:
+    """C-STORE each file in its own transfer syntax (no transcoding: what is sent is what was read).
+
+    `held`: SOP Instance UIDs the peer already holds (found by C-FIND on a resume): reported with
+    status 0 and not sent again."""
+    every: list[tuple[Path, Dataset]] = [(Path(f), pydicom.dcmread(f)) for f in files]
+    datasets = [(p, ds) for p, ds in every if str(ds.SOPInstanceUID) not in held]
+    if not datasets:
+        now = time.time()
+        return SendReport(tuple(_sent(path, ds, 0) for path, ds in every), now, now)
     ae = AE(ae_title=peer.calling_ae)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = peer.timeout_s
     contexts = {}
@@ -150,22 +157,25 @@ def send_series(files: Sequence[Path | str], peer: Peer) -> SendReport:
         ae.add_requested_context(str(cx.abstract_syntax), cx.transfer_syntax)
     started = time.time()
     assoc = _associate(ae, peer)
-    out = []
+    out = [_sent(path, ds, 0) for path, ds in every if str(ds.SOPInstanceUID) in held]
     try:
         for path, ds in datasets:
             code = -1  # not sent: the peer ended the association (an abort, e.g. over its size limit)
             if assoc.is_established:
                 status = assoc.send_c_store(ds)
                 code = int(status.Status) if status is not None and "Status" in status else -1
-            out.append(SentInstance(
-                str(ds.SOPInstanceUID), str(ds.get("SeriesInstanceUID", "")),
-                str(ds.get("StudyInstanceUID", "")), short_hash(str(ds.get("PatientID", ""))),
-                str(ds.file_meta.TransferSyntaxUID), pixel_hash(ds), code, path))
+            out.append(_sent(path, ds, code))
     finally:
         assoc.release()
     report = SendReport(tuple(out), started, time.time())
     log.info("sent %d instance(s) in %.2fs", len(out), report.elapsed_s)
     return report
+
+
+def _sent(path: Path, ds: Dataset, code: int) -> SentInstance:
+    return SentInstance(str(ds.SOPInstanceUID), str(ds.get("SeriesInstanceUID", "")),
+                        str(ds.get("StudyInstanceUID", "")), short_hash(str(ds.get("PatientID", ""))),
+                        str(ds.file_meta.TransferSyntaxUID), pixel_hash(ds), code, path)
 
 
 def query_instances(peer: Peer, study_uid: str, series_uid: str) -> list[str]:

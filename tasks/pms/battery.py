@@ -21,6 +21,7 @@ from enum import Enum
 from itertools import islice
 from typing import Any
 
+from golive.tasks.foundation import crash
 from golive.tasks.pms import cdt
 from golive.tasks.pms.protocol import (
     Access,
@@ -44,6 +45,8 @@ from golive.tasks.pms.writeback import (
     recorded,
     write_back,
 )
+from golive.tasks.store import intents
+from golive.tasks.store.intents import IntentState
 
 log = logging.getLogger(__name__)
 Pseudo = Callable[[str], str]
@@ -245,6 +248,7 @@ def writeback_check(conn: PmsConnector, store: Any, key: WritebackKey, patient_i
         facts = {"ev": ev, "attach_supported": res.attach_supported, "attach_reason": res.attach_reason[:150],
                  "attached_ok": not planned or len(set(attached_back)) == len(planned)}
         mark_removing(store, key, facts)  # committed before the delete: a resume finishes it, never rewrites
+        crash.point("pms.writeback", "removing", key.step)
         return _finish_removal(conn, store, key, patient_id, facts, res.plan_id)
 
     return _run("writeback", conn, body)
@@ -388,25 +392,52 @@ def imaging_passthrough_check(conn: PmsConnector, patient_id: str, pseudo: Pseud
 
 # -- 8. image attachment linking -----------------------------------------------------------------------
 def attachment_check(conn: PmsConnector, patient_id: str, pseudo: Pseudo, marker: str,
-                     category: str = "") -> CheckResult:
+                     category: str = "", *, store: Any = None, intent: str = "", run_key: str = "",
+                     step: str = "") -> CheckResult:
+    """Upload a test image, read it back, remove it. Within a run (`intent`, a key holding the run
+    key, and a store) the upload is an intent (tasks/store/intents.py): committed before the upload,
+    `removing` with its evidence before the delete, `done` after; a resume finds its own image by the
+    marker in its description (read-before-write) and finishes or reports, never uploads a second."""
+
     def body() -> CheckResult:
         caps = conn.capabilities()
         if not caps.document_roundtrip:  # never upload what cannot be removed again
             return limited("attachment", conn, caps.limit("document_roundtrip"),
                            {"route": caps.route, "created": False})
+        tracked = bool(intent and store is not None)
+        if tracked:
+            prior = intents.begin(store, intent, run_key=run_key, step_key=step, kind="pms.attachment")
+            if prior.state in (IntentState.REMOVING, IntentState.DONE):
+                ev = {**prior.evidence.get("ev", {}), "resumed": True}
+                left = next((d for d in conn.documents(patient_id) if d.description == marker), None)
+                return _finish_attachment(conn, store, intent, patient_id, marker, ev,
+                                          left.document_id if left else None)
+        crash.point("pms.attachment", "intent", step)
         doc = conn.attach_document(patient_id, "golive-test.png", TEST_PNG, category, marker)
         linked = any(d.document_id == doc.document_id for d in conn.documents(patient_id))
         ev: dict[str, Any] = {"patient": pseudo(patient_id), "document_id": doc.document_id, "linked": linked}
-        try:
-            conn.delete_document(doc.document_id)
-        except PmsError as exc:
-            return CheckResult("attachment", Status.FAILED, f"the test image {doc.document_id} was uploaded but could "
-                               f"not be removed; remove it by hand ({type(exc).__name__}: {exc})",
-                               {**ev, "removed": False})
-        ev["removed"] = not any(d.document_id == doc.document_id for d in conn.documents(patient_id))
-        if not linked or not ev["removed"]:
-            return CheckResult("attachment", Status.FAILED, "the image was not linked to the patient or not removed",
-                               ev)
-        return CheckResult("attachment", Status.PASSED, "test image attached to the patient, read back, removed", ev)
+        if tracked:  # committed before the delete: a resume finishes the removal, never uploads again
+            intents.advance(store, intent, IntentState.REMOVING, {"ev": ev})
+        crash.point("pms.attachment", "removing", step)
+        return _finish_attachment(conn, store if tracked else None, intent, patient_id, marker, ev,
+                                  doc.document_id)
 
     return _run("attachment", conn, body)
+
+
+def _finish_attachment(conn: PmsConnector, store: Any, intent: str, patient_id: str, marker: str,
+                       ev: dict[str, Any], document_id: str | None) -> CheckResult:
+    """Delete the test image `document_id` (None: already gone), record `done`, judge from the evidence."""
+    if document_id is not None:
+        try:
+            conn.delete_document(document_id)
+        except PmsError as exc:
+            return CheckResult("attachment", Status.FAILED, f"the test image {document_id} was uploaded but could "
+                               f"not be removed; remove it by hand ({type(exc).__name__}: {exc})",
+                               {**ev, "removed": False})
+    ev = {**ev, "removed": not any(d.description == marker for d in conn.documents(patient_id))}
+    if store is not None:
+        intents.advance(store, intent, IntentState.DONE, {"ev": ev})
+    if not ev.get("linked") or not ev["removed"]:
+        return CheckResult("attachment", Status.FAILED, "the image was not linked to the patient or not removed", ev)
+    return CheckResult("attachment", Status.PASSED, "test image attached to the patient, read back, removed", ev)

@@ -17,10 +17,11 @@ from golive.tasks.pms.battery import CheckResult, Status
 from golive.tasks.pms.config import connect, settings_for
 from golive.tasks.pms.opendental import OpenDentalConnector
 from golive.tasks.pms.pacing import describe, duration
-from golive.tasks.pms.protocol import PmsConfigError, PmsError, PmsUnreachable
+from golive.tasks.pms.protocol import PmsConfigError, PmsConnector, PmsError, PmsUnreachable
 from golive.tasks.pms.pseudonym import pseudonym
 from golive.tasks.pms.retry import RetryPolicy
-from golive.tasks.pms.writeback import WritebackKey
+from golive.tasks.pms.writeback import MARKER_PREFIX, WritebackKey
+from golive.tasks.store.intents import intent_key
 
 log = logging.getLogger(__name__)
 ALL_CHECKS = ("version", "auth", "patient_read", "writeback", "code_mapping", "nondestructive",
@@ -91,9 +92,8 @@ def run_checks(
         "nondestructive": lambda: battery.nondestructive_check(conn, pseudo, sample, patient_ids,
                                                                [tp] if test_patient else []),
         "imaging_passthrough": lambda: battery.imaging_passthrough_check(conn, tp, pseudo),
-        "attachment": lambda: battery.attachment_check(
-            conn, tp, pseudo, WritebackKey(runbook, location, step + ":attachment", pseudo(tp), plan_version).marker,
-            image_category),
+        "attachment": lambda: _attachment(conn, store, tp, pseudo, location, runbook, step, plan_version, run_key,
+                                          image_category),
     }
     unknown = [c for c in checks if c not in runners]
     if unknown:
@@ -169,3 +169,15 @@ def check_location(
     finally:
         conn.close()
     return head | {"passed": all(r.passed for r in results), "checks": [r.to_dict() for r in results]}
+
+
+def _attachment(conn: PmsConnector, store: Any, tp: str, pseudo: Callable[[str], str], location: str, runbook: str,
+                step: str, plan_version: str, run_key: str, category: str) -> CheckResult:
+    """Within a run the upload is an intent keyed by the run key (a resume finds its own image by
+    the marker); outside one (`golive pms check`) each call is a new check with the old marker."""
+    if not run_key:
+        marker = WritebackKey(runbook, location, step + ":attachment", pseudo(tp), plan_version).marker
+        return battery.attachment_check(conn, tp, pseudo, marker, category)
+    key = intent_key(run_key, step, "pms.attachment", runbook, location, pseudo(tp), plan_version)
+    return battery.attachment_check(conn, tp, pseudo, MARKER_PREFIX + key[:32], category, store=store, intent=key,
+                                    run_key=run_key, step=step)

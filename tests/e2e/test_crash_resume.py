@@ -16,12 +16,20 @@ from pathlib import Path
 import pytest
 from crash_support import (
     ALL_POINTS,
+    ATTACH_POINTS,
+    ATTACH_RUNBOOK,
+    DICOM_POINTS,
+    DICOM_RUNBOOK,
     FIXTURES,
     PMS_POINTS,
     PMS_RUNBOOK,
     Harness,
+    attachment_checker,
+    count_document_creates,
     count_treatplan_creates,
+    dicom_checker,
     pms_checker,
+    start_counting_orthanc,
 )
 from pms_support import CLIENT_INTERVAL_S, SIM_THROTTLE_S
 
@@ -109,6 +117,7 @@ def pms_harness(request: pytest.FixtureRequest, tmp_path: Path, api_url: str) ->
                           log_file=tmp_path / "sim.log")
     try:
         count_treatplan_creates(sim.db)
+        count_document_creates(sim.db)
         env = _env(tmp_path, db_url) | {"GOLIVE_ORG": str(DEFAULT_ORG), "GOLIVE_PSEUDONYM_KEY": "crash-pms-key",
                                         "E2E_OD_CUSTOMER": sim.customer_key, "E2E_OD_DEVELOPER": sim.developer_key}
         params = {"location": "eastside-specialty", "test_patient": 1,
@@ -122,10 +131,77 @@ def pms_harness(request: pytest.FixtureRequest, tmp_path: Path, api_url: str) ->
 
 
 def test_pms_writeback_kills_resume_with_one_create_per_run_key(pms_harness: Harness) -> None:
-    """Kill the write-back check before it runs, after it wrote, read back and removed its test plan
-    (before the step's result committed: the resume must not write a second plan), and after the
-    commit; then a second run key, which does its own check (one create of its own)."""
+    """Kill the write-back check before it runs; after it wrote and read back its test plan and
+    committed `removing`, before the delete (the resume deletes it, never writes again); after it
+    removed the plan, before the step's result committed (the resume must not write a second plan);
+    and after the commit. Then a second run key, which does its own check (one create of its own)."""
     pms_harness.chain("crash-pms-0", PMS_POINTS)
     pms_harness.chain("crash-pms-1", [])
     print("\n".join(pms_harness.log))
     assert pms_harness.kills == len(PMS_POINTS), pms_harness.log
+
+
+def _attachment(pms_harness: Harness) -> Harness:
+    from dataclasses import replace
+
+    return replace(pms_harness, runbook=ATTACH_RUNBOOK,
+                   check=attachment_checker(pms_harness.workdir / "sim.db", "eastside-specialty", "1"))
+
+
+def test_pms_attachment_kills_resume_with_one_upload_per_run_key(pms_harness: Harness) -> None:
+    """The image upload as an intent: kill after the intent committed (before the upload), and
+    after the upload with `removing` committed (before the delete); each resume with the run key
+    finds its own image by the intent's marker: one upload per run key, none left, intent `done`."""
+    harness = _attachment(pms_harness)
+    points = ATTACH_POINTS[:2]
+    harness.chain("crash-attach-0", points)
+    harness.chain("crash-attach-1", [])
+    print("\n".join(harness.log))
+    assert harness.kills == len(points), harness.log
+
+
+@pytest.mark.slow
+def test_pms_attachment_every_point(pms_harness: Harness) -> None:
+    """Every attachment point in one chain (intent, removing, after the kind ran, after the commit)."""
+    harness = _attachment(pms_harness)
+    harness.chain("soak-attach-0", ATTACH_POINTS)
+    print("\n".join(harness.log))
+    assert harness.kills == len(ATTACH_POINTS), harness.log
+
+
+@pytest.fixture
+def dicom_harness(harness: Harness, tmp_path: Path) -> Iterator[Harness]:
+    """The harness on the DICOM send runbook, against an Orthanc PACS that logs every C-STORE."""
+    from dataclasses import replace
+
+    import pydicom
+
+    from golive.tasks.imaging.phantom import write_phantom
+
+    write_phantom(tmp_path / "phantom", seed=3)
+    series = tmp_path / "phantom" / "series"
+    uids = {str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID) for f in series.iterdir()}
+    peer, counts, proc = start_counting_orthanc(tmp_path)
+    try:
+        yield replace(harness, runbook=DICOM_RUNBOOK, decisions={},
+                      parameters={"series": str(series), "host": peer.host, "port": peer.port},
+                      check=dicom_checker(counts, uids))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_dicom_send_kill_after_sending_resumes_without_resending(dicom_harness: Harness) -> None:
+    """Kill after every instance was C-STOREd but before the intent is `done`: the resume reads the
+    peer (C-FIND), sends nothing again, verifies by C-GET. Orthanc logs one C-STORE per instance."""
+    dicom_harness.chain("crash-dicom-0", ["imaging.dicom_send:sent"])
+    print("\n".join(dicom_harness.log))
+    assert dicom_harness.kills == 1, dicom_harness.log
+
+
+@pytest.mark.slow
+def test_dicom_send_every_point(dicom_harness: Harness) -> None:
+    """Every DICOM send point in one chain: intent (nothing sent), sent, after the kind ran, after the commit."""
+    dicom_harness.chain("soak-dicom-0", DICOM_POINTS)
+    print("\n".join(dicom_harness.log))
+    assert dicom_harness.kills == len(DICOM_POINTS), dicom_harness.log

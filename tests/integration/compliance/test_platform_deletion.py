@@ -51,6 +51,22 @@ def test_the_test_patient_is_erased_and_proven_gone(client: PlatformClient, plat
     assert PATIENT not in str(result.to_dict())  # results say "the test patient", never its reference
 
 
+def test_a_resumed_erasure_with_its_key_is_the_same_request(client: PlatformClient, platform: SimulatorProcess) -> None:
+    """A run killed after its erasure request (its intent still `intended`) resumes with the same
+    key: the platform answers with the earlier request, nothing is seeded or erased twice. A run
+    killed before it seeded resumes by seeding, then requesting once."""
+    before = platform.admin("/_sim/status")["deletion_requests"]
+    first = run_deletion(client, PATIENT, poll_s=0.05, key="resume-key-1")
+    again = run_deletion(client, PATIENT, poll_s=0.05, key="resume-key-1", resumed=True)
+    assert first.passed and again.passed, (first.to_dict(), again.to_dict())
+    assert again.request_id == first.request_id and again.steps[0].detail.startswith("seeded by an earlier attempt")
+    assert platform.admin("/_sim/status")["deletion_requests"] == before + 1
+    fresh = run_deletion(client, PATIENT, poll_s=0.05, key="resume-key-2", resumed=True)  # killed before seeding
+    assert fresh.passed and fresh.request_id != first.request_id, fresh.to_dict()
+    assert fresh.steps[0].detail.startswith("the test patient has 1 synthetic")
+    assert platform.admin("/_sim/status")["deletion_requests"] == before + 2
+
+
 @pytest.mark.parametrize(("fault", "remaining"), [
     ("keep_studies", "1 study(ies) under the patient"),
     ("stale_search", "1 study(ies) in the study search"),
