@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_intents"
-down_revision = "0012_scale"
+down_revision = "0013_phases"
 branch_labels = None
 depends_on = None
 
