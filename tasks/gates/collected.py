@@ -46,6 +46,7 @@ class Outcome:
     sample: Sample | None = None
     reason: str | None = None
     closed: bool = False  # no sample because the office was closed that day (not a gap)
+    failed: bool = False  # no sample because the source failed (never read as a closed day)
 
     @property
     def status(self) -> str:

@@ -45,8 +45,11 @@ def rate(location: str, metric: str, day: date, num: float, den: float, source: 
     return sample(location, metric, day, 100.0 * num / den, source, query, float(num), float(den))
 
 
-def missing(collector: Collector, day: date, locations: Iterable[str], reason: str, query: str = "") -> list[Outcome]:
-    return [Outcome(loc, m, day, collector.source, query, None, reason) for loc in locations for m in collector.metrics]
+def missing(collector: Collector, day: date, locations: Iterable[str], reason: str, query: str = "", *,
+            failed: bool = False) -> list[Outcome]:
+    """No sample for these keys; `failed` when the source failed (a closed day does not excuse it)."""
+    return [Outcome(loc, m, day, collector.source, query, None, reason, failed=failed)
+            for loc in locations for m in collector.metrics]
 
 
 @dataclass
@@ -83,13 +86,11 @@ def collect_day(store: Any, collectors: Sequence[Collector], day: date, location
     closed = {loc: why for loc in locations if calendars and loc in calendars
               and (why := calendars[loc].closed(day)) is not None}
     for c in collectors:
-        failed = False
         try:
             got = c.collect(day, locations)
         except GoliveError as exc:
             report.errors[c.source] = str(exc)
-            got = missing(c, day, locations, str(exc))
-            failed = True
+            got = missing(c, day, locations, str(exc), failed=True)
             log.warning("metrics source %s failed for %s: %s", c.source, day, exc)
         expected = {(loc, m) for loc in locations for m in c.metrics}
         have = {(o.location, o.metric) for o in got}
@@ -97,8 +98,9 @@ def collect_day(store: Any, collectors: Sequence[Collector], day: date, location
         if not getattr(c, "periodic", False):  # a daily source owes every key; a survey does not
             got += [Outcome(loc, m, day, c.source, "", None, "the source returned nothing for it")
                     for loc, m in sorted(expected - have)]
-        if closed and not failed:
-            got = [o.as_closed(closed[o.location]) if o.sample is None and o.location in closed else o for o in got]
+        if closed:
+            got = [o.as_closed(closed[o.location]) if o.sample is None and not o.failed and o.location in closed else o
+                   for o in got]
         outcomes += got
     for loc in locations:
         mine = [o for o in outcomes if o.location == loc]

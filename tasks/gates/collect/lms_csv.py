@@ -55,8 +55,9 @@ def read_completions(path: Path, location_column: str = "Department",
         cols[name] = header.index(name)
     out: dict[str, list[date | None]] = {}
     seen: dict[str, int] = {}
+    line_end = reader.line_num
     for row in reader:
-        line = reader.line_num
+        line, line_end = line_end + 1, reader.line_num  # a quoted field may span lines: name the row's first
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
