@@ -48,7 +48,8 @@ class Rig:
                 "GOLIVE_SIM_LRS_PASSWORD": self.lrs.password}
 
     def sources(self, *, od_interval_s: float = 0.0, zendesk_interval_s: float = 0.0,
-                xapi_interval_s: float = 0.0, include: tuple[str, ...] | None = None) -> dict[str, Any]:
+                xapi_interval_s: float = 0.0, statuspage_interval_s: float = 0.0,
+                include: tuple[str, ...] | None = None) -> dict[str, Any]:
         all_ = {
             "opendental": {"connection": {
                 "product": "opendental", "base_url": f"{self.farm.served.url}/{{location}}/api/v1",
@@ -72,7 +73,8 @@ class Rig:
             assert self.statuspage_served is not None and self.components is not None
             del all_["probe"]
             all_["statuspage"] = {"url": self.statuspage_served.url, "component": "none",
-                                  "components": self.components, "allow_insecure_local": True}
+                                  "components": self.components, "allow_insecure_local": True,
+                                  "interval_s": statuspage_interval_s}
         return {k: v for k, v in all_.items() if include is None or k in include}
 
     def stop(self) -> None:
