@@ -22,7 +22,6 @@ from golive.tasks.gates.records import DailyMetricRow, MetricCollectionRow
 from golive.tasks.gates.repository import where_daily
 
 
-
 class KeyStatus(str, Enum):
     """A ledger row's status: a sample, a gap the gate must not pass over, or a closed office day."""
 
