@@ -7,7 +7,9 @@ collection unpaced (the baseline: what golive itself costs), the pacing-bound ti
 the requests each source was sent (Open Dental: 8 offices read side by side, each at its own
 key's pace; Zendesk and the LRS: one account, one request at a time) and the ratio of measured to
 computed (near 1: the documented pacing, not golive, sets the time), and that pacing-bound time at
-the real, documented pacing.
+the real, documented pacing. Then the alternative sources on the same day for the same 50
+locations: uptime from the vendor's Statuspage and training from an LMS CSV export, against probe
+results and the xAPI LRS (the baseline), interleaved.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from bench.timing import Samples, interleaved, ratio_line, timed
 from golive.tasks.gates.collect.base import collect_day
-from golive.tasks.gates.collect.kinds import XAPI_INTERVAL_S, ZENDESK_INTERVAL_S, build
+from golive.tasks.gates.collect.kinds import STATUSPAGE_INTERVAL_S, XAPI_INTERVAL_S, ZENDESK_INTERVAL_S, build
 from golive.tasks.gates.collect.opendental import OpenDentalCollector
 from golive.tasks.gates.collect.sim.rig import start_rig
 from golive.tasks.pms.pacing import READ_ALL_INTERVAL_S, duration
@@ -84,3 +86,28 @@ def main() -> Iterator[str]:
            f"{wall:.2f} s wall (load average {load:.1f} on {os.cpu_count()} cores: the rest is waiting)")
     yield (f"at the documented pacing (Open Dental 1 request / {READ_ALL_INTERVAL_S:g} s per key, {od.workers} offices "
            f"side by side; Zendesk 200/min; LRS 10/s): {duration(real)} for the day's collection")
+    yield from alternatives(locs)
+
+
+def alternatives(locs: list[str]) -> Iterator[str]:
+    """Statuspage + LMS CSV against probe + xAPI for the same day and locations (unpaced: golive's cost)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(f"sqlite:///{Path(tmp) / 'golive.db'}")
+        alt = start_rig(Path(tmp) / "alt", locs, DAY, 1, store, uptime="statuspage", training="lms_csv")
+        base = start_rig(Path(tmp) / "base", locs, DAY, 1, store)
+        os.environ.update(alt.env())
+        try:
+            ours_c = build(_Ctx(), alt.sources(include=("statuspage", "lms_csv")), store)  # type: ignore[arg-type]
+            os.environ.update(base.env())
+            base_c = build(_Ctx(), base.sources(include=("probe", "xapi")), store)  # type: ignore[arg-type]
+            ours, theirs = interleaved(lambda: collect_day(store, ours_c, DAY, locs),
+                                       lambda: collect_day(store, base_c, DAY, locs), ROUNDS)
+            sp_req = next(c.client.requests for c in ours_c if c.source == "statuspage")  # type: ignore[attr-defined]
+        finally:
+            alt.stop()
+            base.stop()
+    yield ratio_line(f"one day, {LOCATIONS} locations: Statuspage uptime + LMS CSV training", ours,
+                     "probe results + xAPI LRS", theirs)
+    per_day = sp_req / (ROUNDS + 1)  # a warm-up, then ROUNDS timed collections
+    yield (f"Statuspage: {per_day:.0f} requests a day for all {LOCATIONS} locations (summary.json, incidents.json); "
+           f"at {STATUSPAGE_INTERVAL_S:g} s apart: {duration(per_day * STATUSPAGE_INTERVAL_S)}")

@@ -7,6 +7,7 @@ runbook with its parameters and the decisions a rollout lead would give in the U
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +32,10 @@ class DemoRun:
     approve: tuple[str, ...] = ()
     expect: str = "completed"  # a demo entry may show a failure on purpose (e.g. a no-go gate)
     run_key: str | None = None  # a name for the run key when the runbook name alone is ambiguous
+    before: Callable[[dict[str, Any]], None] | None = None  # prepares the demo's simulators for this run
 
 
-# The wave-1 gate's parameters: the simulated pilot (weeks after go-live) against the 4 weeks before.
+# The wave-1 gate's parameters: the collected pilot (weeks after go-live) against the 4 weeks before.
 PILOT_GATE = {"locations": "@pilot", "pilot_start": "2026-03-30", "pilot_end": "2026-04-26",
               "baseline_start": "2026-03-02", "baseline_end": "2026-03-29"}
 
@@ -67,11 +69,7 @@ DEMO: tuple[DemoRun, ...] = (
                 "config_exports": str(EXAMPLE / "platform-config")},
         inputs=EXAMPLE / "wave1-inputs.yaml",
     ),
-    DemoRun(
-        "simulate-metrics",
-        "Four simulated weeks of pilot metrics (scenario pilot-ok)",
-        params={"locations": "@pilot"},
-    ),
+    demo_metrics.pilot_run(DemoRun),  # baseline and pilot collected from the source simulators (pilot-ok plan)
     DemoRun(
         "go-no-go-wave1",
         "The playbook's six wave-1 criteria: go",
@@ -83,11 +81,7 @@ DEMO: tuple[DemoRun, ...] = (
         params={"locations": "@pilot", "period_start": "2026-03-30", "period_end": "2026-04-26",
                 "baseline_start": "2026-03-02", "baseline_end": "2026-03-29", "next_wave_start": "2026-05-11"},
     ),
-    DemoRun(
-        "simulate-metrics",
-        "The same pilot with an outage at one location (scenario pilot-outage)",
-        params={"locations": "@pilot", "scenario": "examples/acme-dental/scenarios/pilot-outage.yaml"},
-    ),
+    demo_metrics.outage_run(DemoRun),  # the same pilot, collected again after a 3-day outage (pilot-outage)
     DemoRun(
         "go-no-go-wave1",
         "The same gate on the outage data: no-go",
@@ -109,7 +103,7 @@ DEMO: tuple[DemoRun, ...] = (
         },
         inputs=EXAMPLE / "rollback-inputs.yaml",
     ),
-    *demo_metrics.runs(DemoRun),  # the pilot's next week collected from the source simulators
+    demo_metrics.week_run(DemoRun),  # the week after the pilot, one office's PMS silent one day
     DemoRun(
         "weekly-status",
         "Weekly programme status from the risk and issue register, to the outbox",
@@ -189,6 +183,8 @@ def _run_all(console: Console, summary: Table, outputs: list[str], found: dict[s
     failures = 0
     for number, entry in enumerate(DEMO, start=1):
         console.rule(f"{entry.runbook}: {entry.what}")
+        if entry.before is not None:
+            entry.before(found)
         try:
             run = LocalRun.prepare(
                 entry.runbook,

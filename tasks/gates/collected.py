@@ -10,8 +10,9 @@ or the new one, never both (no duplicates on rerun). A missing day is a ledger r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -20,7 +21,16 @@ from golive.tasks.gates.observations import Sample
 from golive.tasks.gates.records import DailyMetricRow, MetricCollectionRow
 from golive.tasks.gates.repository import where_daily
 
-OK, MISSING = "ok", "missing"
+
+class KeyStatus(str, Enum):
+    """A ledger row's status: a sample, a gap the gate must not pass over, or a closed office day."""
+
+    OK = "ok"
+    MISSING = "missing"
+    CLOSED = "closed"
+
+
+OK, MISSING, CLOSED = KeyStatus.OK.value, KeyStatus.MISSING.value, KeyStatus.CLOSED.value
 
 
 @dataclass(frozen=True)
@@ -34,10 +44,17 @@ class Outcome:
     query: str
     sample: Sample | None = None
     reason: str | None = None
+    closed: bool = False  # no sample because the office was closed that day (not a gap)
+    failed: bool = False  # no sample because the source failed (never read as a closed day)
 
     @property
     def status(self) -> str:
-        return OK if self.sample is not None else MISSING
+        if self.sample is not None:
+            return OK
+        return CLOSED if self.closed else MISSING
+
+    def as_closed(self, why: str) -> Outcome:
+        return replace(self, closed=True, reason=f"{why} ({self.reason})" if self.reason else why)
 
 
 def write_day(store: Any, outcomes: Sequence[Outcome], *, run_id: str | None = None) -> int:
@@ -88,7 +105,8 @@ def gaps(store: Any, *, locations: Sequence[str] | None = None, metrics: Sequenc
 
 
 def status(store: Any, *, locations: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Per location and metric: last day collected, its source and query, and the missing days."""
+    """Per location and metric: last day collected, its source and query, the missing days and how
+    many days the office was closed."""
     q = select(MetricCollectionRow)
     if locations is not None:
         q = q.where(MetricCollectionRow.location_id.in_(list(locations)))
@@ -97,10 +115,12 @@ def status(store: Any, *, locations: Sequence[str] | None = None) -> list[dict[s
         for r in session.scalars(q.order_by(MetricCollectionRow.day)):
             row = out.setdefault((r.location_id, r.metric), {
                 "location": r.location_id, "metric": r.metric, "last_day": None, "source": None, "query": None,
-                "collected_days": 0, "missing_days": []})
+                "collected_days": 0, "missing_days": [], "closed_days": 0})
             if r.status == OK:
                 row.update(last_day=r.day.isoformat(), source=r.source, query=r.query)
                 row["collected_days"] += 1
+            elif r.status == CLOSED:
+                row["closed_days"] += 1
             else:
                 row["missing_days"].append(r.day.isoformat())
     return [out[k] for k in sorted(out)]

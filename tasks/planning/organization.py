@@ -118,6 +118,7 @@ class Vendor:
 
     name: str
     support_sla: dict[str, str] = field(default_factory=dict)  # priority -> first-response duration
+    status_page: Mapping[str, Any] | None = None  # {url, component, components}: uptime from the vendor's page
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,7 @@ class Location:
     overrides: dict[str, Override] = field(default_factory=dict)
     # golive's own DICOM receiver here, as validated; its meaning lives in golive.tasks.imaging.policy
     dicom_receiver: Mapping[str, Any] | None = None
+    calendar: Mapping[str, Any] | None = None  # closed days, as validated; read by golive.tasks.gates.collect.calendar
 
     @property
     def specialty_share(self) -> float | None:
@@ -325,6 +327,7 @@ class Organization:
     delivery: Delivery | None = None
     investment: Investment | None = None
     holidays: tuple[Holiday, ...] = ()
+    calendar: Mapping[str, Any] | None = None  # offices' closed days (weekdays, holidays) for metric collection
 
     @property
     def holiday_days(self) -> frozenset[date]:
@@ -606,6 +609,7 @@ def build_organization(doc: Any, source: str = "") -> Organization:
         documents=_documents(doc.get("documents"), source),
         delivery=_delivery(doc.get("delivery"), source),
         investment=Investment(**{k: v for k, v in doc["investment"].items()}) if doc.get("investment") else None,
+        calendar=_plain_map(doc.get("calendar")),
     )
 
 
@@ -646,7 +650,8 @@ def _delivery(d: dict[str, Any] | None, source: str) -> Delivery | None:
 def _vendor(d: dict[str, Any] | None) -> Vendor | None:
     if not d:
         return None
-    return Vendor(name=str(d["name"]), support_sla={str(k): str(v) for k, v in (d.get("support_sla") or {}).items()})
+    return Vendor(name=str(d["name"]), support_sla={str(k): str(v) for k, v in (d.get("support_sla") or {}).items()},
+                  status_page=_plain_map(d.get("status_page")))
 
 
 def _access_control(d: dict[str, Any] | None) -> AccessControl | None:
@@ -658,6 +663,10 @@ def _access_control(d: dict[str, Any] | None) -> AccessControl | None:
         note=_opt(d, "note", str),
         service_accounts=tuple(str(a) for a in d.get("service_accounts", ())),
     )
+
+
+def _plain_map(d: Any) -> dict[str, Any] | None:
+    return _plain(d) if d else None
 
 
 def _opt(d: dict[str, Any] | None, key: str, cast: Any = None) -> Any:
@@ -748,6 +757,7 @@ def _location(d: dict[str, Any], org_tz: str) -> Location:
         else None,
         overrides={k: Override(score=int(v["score"]), reason=str(v["reason"])) for k, v in (d.get("overrides") or {}).items()},
         dicom_receiver=_plain(d["dicom_receiver"]) if d.get("dicom_receiver") else None,
+        calendar=_plain_map(d.get("calendar")),
     )
 
 

@@ -1,11 +1,16 @@
 """The `metrics.collect` step kind: collect days of metrics from the configured sources.
 
-`with:` — `sources` (one entry per source: opendental, zendesk, xapi, probe, survey), `day` (default
+`with:` — `sources` (one entry per source: opendental, zendesk, xapi or lms_csv, probe or statuspage,
+survey), `day` (default
 yesterday, UTC) or `start`/`end` (a baseline period: the same collectors, the same definitions),
 `locations` (default: the organization's, or only the live ones with `live_only`). Credentials are
 secret references (`env:NAME`, `prefect-secret:NAME`), resolved here at run time. A source that
 fails does not fail the step: its keys are recorded missing with the reason, and the gate reads
 them as inconclusive. Set `fail_on_missing: true` to fail the step as well.
+
+Uptime: when the organization names its vendor's status page (`vendor.status_page`), `probe`
+takes uptime from that page instead (`statuspage`). Closed office days (the organization's
+`calendar:`, or `with: calendar:`) are recorded closed, not missing.
 """
 
 from __future__ import annotations
@@ -19,17 +24,21 @@ from golive.tasks.foundation.errors import StepFailed, UserInputError
 from golive.tasks.foundation.secrets import resolve
 from golive.tasks.gates import repository
 from golive.tasks.gates.collect.base import Collector, check_collectors, collect_day, days
+from golive.tasks.gates.collect.calendar import calendars, office_calendar
 from golive.tasks.gates.collect.http import PacedClient
+from golive.tasks.gates.collect.lms_csv import LmsCsvCollector
 from golive.tasks.gates.collect.local import ProbeCollector, SurveyCollector
 from golive.tasks.gates.collect.opendental import OpenDentalCollector
+from golive.tasks.gates.collect.statuspage import StatuspageCollector
 from golive.tasks.gates.collect.xapi import LOCATION_EXT, VERSION, XapiCollector
 from golive.tasks.gates.collect.zendesk import ZendeskCollector
 from golive.tasks.kind import StepKind
 from golive.tasks.pms.pacing import Pacer
 
-SOURCES = ("opendental", "zendesk", "xapi", "probe", "survey")
+SOURCES = ("opendental", "zendesk", "xapi", "lms_csv", "probe", "statuspage", "survey")
 ZENDESK_INTERVAL_S = 0.3  # Zendesk "Rate limits": Support Team plan, 200 requests a minute
 XAPI_INTERVAL_S = 0.1
+STATUSPAGE_INTERVAL_S = 1.0  # a public page: two requests a day, gently
 
 
 class MissingMetrics(StepFailed):
@@ -61,7 +70,12 @@ def _od_connect(ctx: StepContext, cfg: Mapping[str, Any]) -> Any:
     return connect_location
 
 
-def _client(name: str, cfg: Mapping[str, Any], headers: dict[str, str], auth: tuple[str, str],
+def _status_page(ctx: StepContext) -> Mapping[str, Any] | None:
+    vendor = getattr(ctx.org, "vendor", None)
+    return getattr(vendor, "status_page", None)
+
+
+def _client(name: str, cfg: Mapping[str, Any], headers: dict[str, str], auth: tuple[str, str] | None,
             default_interval: float) -> PacedClient:
     if not cfg.get("base_url"):
         raise UserInputError(f"metrics.collect: sources.{name}.base_url is required")
@@ -97,8 +111,24 @@ def build(ctx: StepContext, sources: Mapping[str, Any], store: Any) -> list[Coll
             out.append(XapiCollector(client, activity=str(cfg["activity"]), staff=staff,
                                      since=_date(cfg["since"], "sources.xapi.since"),
                                      location_extension=str(cfg.get("location_extension") or LOCATION_EXT)))
-        elif name == "probe":
+        elif name == "lms_csv":
+            if not cfg.get("file"):
+                raise UserInputError("metrics.collect: sources.lms_csv.file is required (the LMS's course completion CSV)")
+            from golive.tasks.foundation import paths
+
+            out.append(LmsCsvCollector(paths.data_file(str(cfg["file"])), str(cfg.get("location_column") or "Department"),
+                                       str(cfg.get("date_format") or "%d/%m/%y, %H:%M")))
+        elif name == "probe" and _status_page(ctx) is None:
             out.append(ProbeCollector(store))
+        elif name in ("probe", "statuspage"):
+            page = dict(raw or {}) if name == "statuspage" else {}
+            page = {**(_status_page(ctx) or {}), **page}
+            if not page.get("url") or not page.get("component"):
+                raise UserInputError("metrics.collect: sources.statuspage needs url and component "
+                                     "(or the organization's vendor.status_page)")
+            client = _client("statuspage", {**page, "base_url": page["url"]}, {"Accept": "application/json"}, None,
+                             STATUSPAGE_INTERVAL_S)
+            out.append(StatuspageCollector(client, str(page["component"]), dict(page.get("components") or {})))
         else:
             if not cfg.get("file"):
                 raise UserInputError("metrics.collect: sources.survey.file is required")
@@ -142,13 +172,19 @@ def run_collect(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     if not locations:  # said plainly: an empty collection must not look like a quiet success
         ctx.logger.warning("metrics.collect: no locations to collect%s", " (none is live)" if params.get("live_only") else "")
     collectors = build(ctx, sources, store)
-    written, missing, errors = 0, [], {}
+    if params.get("calendar"):
+        cal = office_calendar(params["calendar"])
+        closed_days = {loc: cal for loc in locations}
+    else:
+        closed_days = calendars(ctx.org, locations)
+    written, missing, errors, closed = 0, [], {}, 0
     try:
         for d in period:
             if not locations:
                 break
-            rep = collect_day(store, collectors, d, locations, run_id=ctx.run_id)
+            rep = collect_day(store, collectors, d, locations, run_id=ctx.run_id, calendars=closed_days)
             written += rep.written
+            closed += rep.closed
             missing += rep.missing
             errors.update({f"{src} {d}": e for src, e in rep.errors.items()})
     finally:
@@ -166,6 +202,7 @@ def run_collect(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                                     "sources": [c.source for c in collectors], "errors": errors})
     out = {"first": period[0].isoformat(), "last": period[-1].isoformat(), "days": len(period),
            "locations": locations, "written": written, "missing": len(missing), "missing_keys": missing[:100],
+           "closed": closed,
            "errors": errors, "sources": [c.source for c in collectors],
            "note": "" if locations else "no locations to collect" + (" (none is live)" if params.get("live_only") else "")}
     if missing and params.get("fail_on_missing"):

@@ -72,12 +72,12 @@ class OpenDentalCollector:
         try:
             conn = self._connect(loc)
         except Exception as exc:  # PmsConfigError, a missing secret: this location's days are missing
-            return missing(self, day, [loc], f"opendental connection: {exc}")
+            return missing(self, day, [loc], f"opendental connection: {exc}", failed=True)
         try:
             plans = list(conn.iterate("/treatplans", {"SecDateTEdit": stamp}))
             procs = list(conn.iterate("/procedurelogs", {"DateTStamp": stamp}))
         except PmsError as exc:
-            return missing(self, day, [loc], f"opendental: {exc}")
+            return missing(self, day, [loc], f"opendental: {exc}", failed=True)
         finally:
             self.requests += int(getattr(conn, "requests_sent", 0))
             conn.close()

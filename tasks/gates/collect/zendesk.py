@@ -74,7 +74,7 @@ class ZendeskCollector:
                 critical = self.count(q_open) + self.count(q_later)
                 opened = self.count(q_new)
             except SourceError as exc:
-                out += missing(self, day, [loc], str(exc), "GET /api/v2/search.json")
+                out += missing(self, day, [loc], str(exc), "GET /api/v2/search.json", failed=True)
                 continue
             out.append(sample(loc, "critical_bugs_open", day, critical, SOURCE,
                               f"GET /api/v2/search.json query={q_open!r} + query={q_later!r}"))

@@ -186,6 +186,78 @@ class Month:
         with store.session() as session:
             session.add_all(rows)
 
+    # -- vendor status page (Statuspage) --------------------------------------------------------
+    def seed_statuspage(self, state: Any, component: str = "Treatment planning ({location})") -> dict[str, str]:
+        """Incidents on each location's platform component: some days none, some an outage (major or
+        partial, possibly past midnight), some only degraded (up); noise on another component.
+        Returns the component name per location."""
+        from golive.tasks.gates.collect.sim.statuspage import Incident
+        from golive.tasks.gates.collect.statuspage import DAY_S, WEIGHT
+
+        names = {loc: component.replace("{location}", loc) for loc in self.locations}
+        portal = state.component("Patient portal")
+        spans: dict[str, list[tuple[datetime, datetime, float]]] = {}
+        for loc in self.locations:
+            comp = state.component(names[loc])
+            for day in self.dates():
+                r = self.rng("status", loc, day)
+                if r.random() < 0.2:  # starts 02:00-20:00, lasts <= 5 h: incidents of one component never overlap
+                    start = datetime.combine(day, time(r.randint(2, 19), r.randint(0, 59)), tzinfo=UTC)
+                    end = start + timedelta(minutes=r.randint(10, 300))
+                    impact = r.choice(("critical", "major", "minor", "maintenance"))
+                    state.incidents.append(Incident(f"inc{len(state.incidents) + 1:08d}", "Platform unavailable",
+                                                    impact, start, end, [comp]))
+                    spans.setdefault(loc, []).append((start, end, WEIGHT.get(impact, 0.0)))
+                if r.random() < 0.05:
+                    at = datetime.combine(day, time(r.randint(0, 22)), tzinfo=UTC)
+                    state.incidents.append(Incident(f"inc{len(state.incidents) + 1:08d}", "Portal down", "critical", at,
+                                                    at + timedelta(minutes=45), [portal]))
+        if len(state.incidents) > 50:
+            raise ValueError("seeded more incidents than the public API lists (50): shorten the period")
+        for loc in self.locations:
+            for day in self.dates():
+                lo = datetime.combine(day, time(0), tzinfo=UTC)
+                hi = lo + timedelta(days=1)
+                down = 0.0
+                for a, b, w in spans.get(loc, ()):
+                    overlap = (min(b, hi) - max(a, lo)).total_seconds()
+                    if overlap > 0:
+                        down += w * overlap
+                up = round(DAY_S - down, 3)
+                self.expect(loc, "uptime_pct", day, 100.0 * up / DAY_S, up, float(DAY_S))
+        return names
+
+    # -- LMS course completion CSV (Moodle report_completion) ------------------------------------
+    def write_lms_csv(self, path: Any) -> None:
+        """A Moodle course completion CSV: staff per location complete on some day or never; one
+        learner of another department; names and emails are invented staff, never patients."""
+        import csv
+
+        rows = []
+        n = 0
+        for loc in [*self.locations, "head-office"]:
+            r = self.rng("lms", loc)
+            staff = r.randint(4, 15) if loc != "head-office" else 1
+            done_on: list[date | None] = []
+            for _ in range(staff):
+                n += 1
+                day = r.choice([*self.dates(), None])
+                done_on.append(day)
+                stamp = "" if day is None else datetime.combine(day, time(r.randint(7, 18), r.randint(0, 59))).strftime(
+                    "%d/%m/%y, %H:%M")
+                rows.append([str(100 + n), f"Learner {n:04d}", f"learner{n:04d}@staff.invalid", loc,
+                             "Completed" if day else "Not completed", stamp, stamp])
+            if loc == "head-office":
+                continue
+            for day in self.dates():
+                done = sum(1 for d in done_on if d is not None and d <= day)
+                self.expect(loc, "training_completion_pct", day, 100.0 * done / staff, done, staff)
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["ID", "Name", "Email address", "Department", "Platform basics",
+                        "Platform basics - Completion date", "Course complete"])
+            w.writerows(rows)
+
     # -- survey export -------------------------------------------------------------------------
     def write_survey(self, path: Any, every: int = 7) -> None:
         lines = ["location,day,champion_ready,providers,providers_refusing"]
