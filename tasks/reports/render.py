@@ -19,7 +19,7 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
-from golive.tasks.reports import display, incident, memo, packs, pdf, roi, weekly
+from golive.tasks.reports import clinical, display, incident, it_pack, memo, packs, pdf, regional, roi, weekly
 from golive.tasks.reports.display import day
 from golive.tasks.reports.docx_writer import markdown_to_docx
 from golive.tasks.reports.frame import Cover, branding_for
@@ -32,6 +32,9 @@ ASSEMBLERS: dict[str, Any] = {
     "go-live-pack": packs.go_live_pack,  # one per location (for_each), named by the location
     "provider-one-pager": packs.provider_one_pager,
     "rollback-incident": incident.assemble,  # its communication log comes from the delivery ledger
+    "cdo-clinical": clinical.assemble,  # validation runs, metrics and register from the store
+    "it-pack": it_pack.assemble,  # validation runs, technical checks, compliance status
+    "regional": regional.assemble,  # one per region (for_each), named by the region
 }
 
 _IMAGE = re.compile(r"(!\[[^\]]*\]\()([^)\s/:]+)(\))")  # ![alt](chart.png): a file beside the report
