@@ -22,11 +22,12 @@ _PHI = re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b(date of birth|DOB|MRN|patient name)
 ATTACHABLE = (".pdf", ".docx")
 
 
-def people(org: Any, roles: list[str], location: str | None = None) -> list[Any]:
+def people(org: Any, roles: list[str], location: str | None = None, region: str | None = None) -> list[Any]:
     """The organization's people holding any of `roles` (none when no org is loaded).
 
     With `location`, people tied to another location or to another region are left out, so a
     message about one clinic reaches its office manager and its region's manager, not everyone's.
+    With `region`, people of another region (or of a location in another region) are left out.
     """
     if org is None or not hasattr(org, "people_with_role"):
         return []
@@ -41,9 +42,17 @@ def people(org: Any, roles: list[str], location: str | None = None) -> list[Any]
                 or (person.location is None and person.region is not None and person.region != region)
             ):
                 continue
+            if region is not None and _region_of(org, person) not in (None, region):
+                continue
             if person not in found:
                 found.append(person)
     return found
+
+
+def _region_of(org: Any, person: Any) -> str | None:
+    if person.location is not None:
+        return str(org.location(person.location).region)
+    return person.region  # type: ignore[no-any-return]
 
 
 def recipients(org: Any, roles: list[str], location: str | None = None) -> list[str]:
@@ -80,10 +89,13 @@ def _attachments(ctx: StepContext, values: Any) -> tuple[Path, ...]:
 def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     roles = list(params["to"])
     location = params.get("location")
+    region = params.get("region")
+    if region is not None and ctx.org is not None:
+        ctx.org.region(region)  # an unknown id is the user's mistake
     message = str(params["message"])
     subject = str(params.get("subject") or message.split(". ")[0])[:150]
     _refuse_phi(subject, message)
-    who = people(ctx.org, roles, location)
+    who = people(ctx.org, roles, location, region)
     names = [p.name for p in who]
     files = _attachments(ctx, params.get("attach"))
     org_name = getattr(ctx.org, "name", "golive")
@@ -138,6 +150,8 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx.audit("notify", {"step": ctx.step_key, "to": roles, "recipients": names, "message": message,
                          "deliveries": [{k: o[k] for k in ("channel", "state", "message_id")} for o in outcomes]})
     out: dict[str, Any] = {"to": roles, "recipients": names, "message": message, "deliveries": outcomes}
+    if region:
+        out["region"] = region
     return {**out, "location": location} if location else out
 
 

@@ -19,7 +19,7 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
-from golive.tasks.reports import clinical, display, incident, it_pack, memo, packs, pdf, regional, roi, weekly
+from golive.tasks.reports import clinical, debrief, display, incident, it_pack, memo, packs, pdf, regional, roi, weekly
 from golive.tasks.reports.display import day
 from golive.tasks.reports.docx_writer import markdown_to_docx
 from golive.tasks.reports.frame import Cover, branding_for
@@ -35,6 +35,7 @@ ASSEMBLERS: dict[str, Any] = {
     "cdo-clinical": clinical.assemble,  # validation runs, metrics and register from the store
     "it-pack": it_pack.assemble,  # validation runs, technical checks, compliance status
     "regional": regional.assemble,  # one per region (for_each), named by the region
+    "wave-debrief": debrief.assemble,  # results against the targets from the stored metrics
 }
 
 _IMAGE = re.compile(r"(!\[[^\]]*\]\()([^)\s/:]+)(\))")  # ![alt](chart.png): a file beside the report
@@ -102,7 +103,10 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     published = _IMAGE.sub(lambda m: f"{m[1]}{target_dir / m[2]}{m[3]}" if (target_dir / m[2]).is_file() else m[0],
                            markdown)
     ctx.artifacts.markdown(stem.lower(), published, description=title)
-    return {"reports": written, "title": title}
+    out: dict[str, Any] = {"reports": written, "title": title}
+    if extra.get("stem_suffix"):  # a fan-out's item (location, region): `selectattr('key', 'equalto', item)`
+        out["key"] = str(extra["stem_suffix"])
+    return out
 
 
 KIND = StepKind(name="report.render", run=run)
