@@ -106,5 +106,6 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
                 "period": f"{display.day(period.start)} to {display.day(period.end)}" if period else
                 f"nothing measured since the go-live on {display.day(go_live)}",
                 "parallel_issues": _notes(scope, "parallel-run"), "learnings": _notes(scope, "stabilization"),
-                "go_live": display.day(go_live)},
+                "go_live": display.day(go_live), "wave": wave, "start": display.day(start),
+                "names": [name[loc] for loc in locs]},
     }

@@ -8,6 +8,7 @@ the answer line first, no table wider than the page, no PHI canary."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,37 @@ def test_packs_for_the_example_group_answer_first_with_its_names(tmp_path: Path,
     for r in (cdo, it, *regions):
         text_width_ok(r)
     assert datetime.now(UTC)  # noqa: the documents' dates above come from the stored data, not this clock
+
+
+def test_wave_debrief_reports_results_against_targets_and_the_confirmers_notes(tmp_path: Path,
+                                                                                sqlite_store: Any) -> None:
+    org, _scope, ids = measured_group(tmp_path, sqlite_store, 6, 1)  # one location with a 3-day outage
+    notes = {"parallel-run": {"outputs": {"items": [], "notes": "Write-back timed out twice on one workstation."}},
+             "stabilization": {"outputs": {"items": [], "notes": "Start champion training a week earlier."}}}
+    result = render.run(ctx(org, sqlite_store, tmp_path / "out", "debrief", {"steps": notes}), {
+        "template": "wave-debrief", "assemble": "wave-debrief", "name": "wave-debrief", "title": "Wave 1 debrief",
+        "formats": ["md", "docx"], "context": {"wave": 1, "start_date": "2026-03-16", "locations": ids,
+                                               "go_live_day": 14}}
+        | {"audience": "VP of Ops"}, )
+    docx = Path(result["reports"][1])
+    check_frame(docx, "Rollout Office")
+    [pdf_path] = pdf.to_pdf([docx])
+    text, _ = pdf_text(pdf_path)
+    # uptime is missed at the outage location; the others are met; the notes are there as written
+    assert "Wave 1 met 3 of 4 measured target(s); missed: system uptime." in text
+    assert "Measured: 30 March 2026 to 26 April 2026" in text
+    assert re.search(r"System uptime above 99% [\d.]+% \(wave mean\) 5 of 6 missed", text)
+    assert "Write-back timed out twice on one workstation." in text
+    assert "Start champion training a week earlier." in text
+    text_width_ok(pdf_path)
+
+
+def test_wave_debrief_without_measurements_says_so(tmp_path: Path, sqlite_store: Any) -> None:
+    acme = load_organization(DEFAULT_ORG)
+    result = render.run(ctx(acme, sqlite_store, tmp_path / "out", "debrief", {"steps": {}}), {
+        "template": "wave-debrief", "assemble": "wave-debrief", "name": "wave-debrief", "title": "Wave 1 debrief",
+        "formats": ["md"], "context": {"wave": 1, "start_date": "2026-03-16", "locations": ["harbor-point"]}})
+    md = Path(result["reports"][0]).read_text()
+    assert "**Wave 1 met 0 of 0 measured target(s); not measured: provider adoption, system uptime, staff " \
+           "training, support tickets, training hours.**" in md
+    assert "nothing measured since the go-live on 30 March 2026" in md
