@@ -27,7 +27,8 @@ from golive.tasks.reports.frame import Cover, branding_for
 ASSEMBLERS: dict[str, Any] = {
     "go-no-go": lambda ctx, params: memo.assemble(dict(ctx.scope), params, ctx.org),
     "roi": lambda ctx, params: roi.assemble(dict(ctx.scope), params, ctx.org,
-                                            chart_dir=(ctx.out_dir / ctx.run_key) if params["template"] == "roi-report" else None),
+                                            chart_dir=(ctx.out_dir / ctx.run_key) if params["template"] == "roi-report" else None,
+                                            store=ctx.store),
     "weekly": weekly.assemble,  # reads the register in the store
     "go-live-pack": packs.go_live_pack,  # one per location (for_each), named by the location
     "provider-one-pager": packs.provider_one_pager,
