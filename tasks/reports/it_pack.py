@@ -49,7 +49,7 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     remediation = []
     for loc in sorted(locs, key=name.__getitem__):
         for c in checks[loc].failures:
-            e = register.get((c.id, loc))
+            e = register.get((f"{loc}/{c.id}", loc))
             remediation.append({"location": name[loc], "check": c.title, "detail": c.detail.replace("|", "/"),
                                 "owner": e["owner"] if e else "not assigned",
                                 "due": display.day(e["due"]) if e and e["due"] else "no date"})

@@ -90,6 +90,14 @@ def test_cdo_it_and_regional_packs_for_a_generated_group(tmp_path: Path, sqlite_
     for i, loc in enumerate(ids[:4]):
         stored_validation(sqlite_store, loc, ai_passes=i != 1, n=i)
     plan_go_lives(sqlite_store, ids, date(2026, 3, 30))
+    # The plan's own risks: technical-check failures, an oversized wave (12 > 8 in wave 2), no baselines.
+    checked = register_kind.run(ctx(org, sqlite_store, tmp_path, "register-checks"), {
+        "wave": 2, "checks": {"locations": ids, "as_of": "2026-03-16"}})
+    tech_failures = sum(len(c.failures) for c in check_locations(org, ids))
+    assert checked["opened"] == tech_failures + 1 + n
+    again = register_kind.run(ctx(org, sqlite_store, tmp_path, "register-checks-2"), {
+        "wave": 2, "checks": {"locations": ids, "as_of": "2026-03-16"}})
+    assert again["opened"] == 0 and again["refreshed"] == tech_failures + 1 + n  # once per observation
     docs = render_packs(org, sqlite_store, tmp_path / "out", ids)
     for d in docs:
         check_frame(d, "Rollout Office")
@@ -103,7 +111,8 @@ def test_cdo_it_and_regional_packs_for_a_generated_group(tmp_path: Path, sqlite_
     assert ids[0] not in text  # names, not ids
     text, _ = pdf_text(it)
     failing_sites = sum(not c.passed for c in check_locations(org, ids))
-    assert f"Integration validated at 3 of {n} location(s); {failing_sites} location(s) fail technical checks" in text
+    assert (f"Integration validated at 3 of {n} location(s); {failing_sites} location(s) fail technical checks "
+            f"({tech_failures} check(s), 0 without an owner)") in text
     assert "PHI may not flow yet" in text  # no compliance evidence in this store: said plainly
     assert len(regions) == len(org.regions)
     for region, path in zip(org.regions, regions, strict=True):
