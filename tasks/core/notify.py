@@ -104,16 +104,17 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     outcomes: list[dict[str, Any]] = []
     covered: set[str] = set()
 
-    def ledger(channel: str, msg: send.Message, handover: Any, labels: list[str] | None = None) -> None:
+    def ledger(channel: str, msg: send.Message, handover: Any, labels: list[str] | None = None,
+               confirm: Any = None) -> None:
         if ctx.store is None:  # plain unit use: hand over, no ledger
             outcome = send.Outcome(channel, "sent", send.message_id(send.idempotency_key(
                 ctx.run_key, ctx.step_key, channel, labels or [])), labels or [])
             outcome.detail = handover(outcome.message_id) or ""
         else:
             outcome = send.deliver(ctx.store, run_key=ctx.run_key, step_key=ctx.step_key, channel=channel,
-                                   msg=msg, handover=handover, label_recipients=labels)
-        if outcome.state == "unconfirmed":
-            ctx.logger.warning("notify %s: %s", channel, outcome.detail)
+                                   msg=msg, handover=handover, label_recipients=labels, confirm=confirm)
+        if outcome.state == "unconfirmed":  # a person checks with a recipient (golive run / program status)
+            ctx.logger.warning("notify %s: UNCONFIRMED %s: %s", channel, outcome.message_id, outcome.detail)
         outcomes.append(outcome.to_dict())
 
     body = f"{message}\n\n— {org_name} rollout office (sent by golive run {ctx.run_key})\n"
@@ -138,12 +139,21 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                            (send.Recipient(", ".join(roles)),), files, sender)
         written: list[str] = []
 
+        def eml(mid: str) -> Path:
+            return Path(outbox) / ctx.run_key / f"{mid.split('.')[1].split('@')[0][:16]}.eml"
+
         def to_outbox(mid: str, m: send.Message = msg) -> str:
             key = mid.split(".")[1].split("@")[0]
             written.append(str(send.write_outbox(send.email_message(m, mid), Path(outbox) / ctx.run_key, key)))
             return written[-1]
 
-        ledger("outbox", msg, to_outbox)
+        def in_outbox(mid: str) -> bool:  # the file is renamed into place whole: there means delivered
+            if eml(mid).is_file():
+                written.append(str(eml(mid)))
+                return True
+            return False
+
+        ledger("outbox", msg, to_outbox, confirm=in_outbox)
         if written:
             outcomes[-1]["path"] = written[-1]
     ctx.logger.info("notify %s: %s", ", ".join(roles), subject)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -42,7 +43,7 @@ def horizontal_bars(path: Path, labels: Sequence[str], values: Sequence[float], 
     return path
 
 
-def lines(path: Path, series: Sequence[tuple[str, Sequence[object], Sequence[float]]], *, title: str, ylabel: str,
+def lines(path: Path, series: Sequence[tuple[str, Sequence[Any], Sequence[float]]], *, title: str, ylabel: str,
           marks: Sequence[tuple[object, str]] = (), dashed: Sequence[str] = (), xlabel: str = "",
           thousands: bool = False) -> Path:
     """A line chart of named (x, y) series; `marks` draws labelled vertical lines (e.g. the go-live day);

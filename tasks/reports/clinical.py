@@ -52,13 +52,14 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     rows, flagged = [], {}
     for loc in sorted(locs, key=name.__getitem__):
         m = metrics[loc]
-        v = validations.get(loc)
-        ai, failing = v.group(AI_STEPS) if v else ("not run", [])
+        run = validations.get(loc)
+        ai, failing = run.group(AI_STEPS) if run else ("not run", [])
         why = [f"AI analysis {ai}" + (f" ({', '.join(failing)})" if failing else "")] if ai != "passed" else []
         if (m.get("critical_clinical_errors") or 0) > 0:
             why.append(f"{m['critical_clinical_errors']:.0f} critical clinical error(s)")
-        if m.get("training_completion_pct") is not None and m["training_completion_pct"] < 100:
-            why.append(f"training {pct(m['training_completion_pct'])} complete")
+        completion = m.get("training_completion_pct")
+        if completion is not None and completion < 100:
+            why.append(f"training {pct(completion)} complete")
         flagged[loc] = why
         rows.append({"location": name[loc], "ai": ai, "training": pct(m.get("training_completion_pct")),
                      "hours": display.value("training_hours", m.get("training_hours")),
@@ -66,7 +67,7 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
                      "errors": display.value("critical_clinical_errors", m.get("critical_clinical_errors"))})
     outliers = []
     for metric in QUALITY:
-        values = {loc: float(v) for loc in locs if (v := metrics[loc].get(metric)) is not None}
+        values = {loc: float(x) for loc in locs if (x := metrics[loc].get(metric)) is not None}
         for loc, z in sorted(robust_outliers(values).items(), key=lambda kv: kv[1]):
             outliers.append({"location": name[loc], "metric": display.metric_name(metric),
                              "value": display.value(metric, values[loc]), "z": f"{z:+.1f}",

@@ -44,7 +44,7 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     else:
         period = sources.Period(go_live, last.end)
         per_loc = sources.metric_summary(ctx.store, locs, period)
-    weekly_tickets = sources.weekly_means(ctx.store, locs, "support_tickets", go_live, last.end) if period else []
+    weekly_tickets = sources.weekly_means(ctx.store, locs, "support_tickets", period.start, period.end) if period else []
 
     def values(metric: str) -> dict[str, float]:
         return {loc: float(v) for loc in locs if (v := per_loc[loc].get(metric)) is not None}

@@ -38,7 +38,12 @@ def _check_entries(ctx: StepContext, params: dict[str, Any], wave: str) -> tuple
     locs = [str(x) for x in spec.get("locations") or []]
     if not locs:
         raise UserInputError("register.update: checks.locations is empty")
-    as_of = date.fromisoformat(str(spec["as_of"])) if spec.get("as_of") else ctx.run_started.date()
+    if spec.get("as_of"):
+        as_of = date.fromisoformat(str(spec["as_of"]))
+    elif ctx.run_started is not None:
+        as_of = ctx.run_started.date()
+    else:
+        raise UserInputError("register.update: checks.as_of is needed outside a run")
     plan = planned(ctx.store)
     lead = timedelta(days=int(params.get("due_days", 7)))
 

@@ -19,7 +19,19 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
-from golive.tasks.reports import clinical, debrief, display, incident, it_pack, memo, packs, pdf, regional, roi, weekly
+from golive.tasks.reports import (
+    clinical,
+    debrief,
+    display,
+    incident,
+    it_pack,
+    memo,
+    packs,
+    pdf,
+    regional,
+    roi,
+    weekly,
+)
 from golive.tasks.reports.display import day
 from golive.tasks.reports.docx_writer import markdown_to_docx
 from golive.tasks.reports.frame import Cover, branding_for
