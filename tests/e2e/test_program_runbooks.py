@@ -126,14 +126,15 @@ def test_a_stored_no_go_stops_wave_2_until_an_override_and_slots_stagger_it(run_
         assert len(sent) == len(WAVE2) and {d["state"] for d in sent} == {"sent"}
         acme = load_yaml(DEFAULT_ORG)
         for d in sent:
-            [pdf] = [a for a in d["attachments"] if a["name"].endswith(".pdf")]
-            location = pdf["name"].removeprefix("go-live-pack-").removesuffix(".pdf")
+            [pack] = [a for a in d["attachments"] if a["name"].endswith(".docx")]  # (+ its PDF where made)
+            location = pack["name"].removeprefix("go-live-pack-").removesuffix(".docx")
+            assert {Path(a["name"]).stem for a in d["attachments"]} == {f"go-live-pack-{location}"}
             assert location in WAVE2
             managers = {p["name"] for p in acme["people"] if p.get("location") == location
                         and "Office Manager" in p["roles"]}
             assert {r.split(" <")[0] for r in d["recipients"]} == (managers or {"Office Manager"})
-            [path] = (golive_env / "out" / "wave2-a").glob(f"go-live-pack-{location}.pdf")
-            assert hashlib.sha256(path.read_bytes()).hexdigest() == pdf["sha256"]
+            [path] = (golive_env / "out" / "wave2-a").glob(f"go-live-pack-{location}.docx")
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == pack["sha256"]
         events = [e.event for e in store.audit.entries()]
         assert events.count("program.transition") >= 6 and "program.override" in events
     finally:
