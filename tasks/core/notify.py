@@ -31,15 +31,15 @@ def people(org: Any, roles: list[str], location: str | None = None, region: str 
     """
     if org is None or not hasattr(org, "people_with_role"):
         return []
-    region = None
+    home = None
     if location is not None:
-        region = org.location(location).region  # raises UnknownLocation (a user error) for a bad id
+        home = org.location(location).region  # raises UnknownLocation (a user error) for a bad id
     found: list[Any] = []
     for role in roles:
         for person in org.people_with_role(role):
             if location is not None and (
                 (person.location is not None and person.location != location)
-                or (person.location is None and person.region is not None and person.region != region)
+                or (person.location is None and person.region is not None and person.region != home)
             ):
                 continue
             if region is not None and _region_of(org, person) not in (None, region):

@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 
+from golive.tasks.core import notify
 from golive.tasks.foundation.paths import DEFAULT_ORG
 from golive.tasks.gates import kinds as gate_kinds
 from golive.tasks.planning.organization import load_organization
 from golive.tasks.planning.tech_check import check_locations
+from golive.tasks.pms.simulator import CANARY_TOKEN
 from golive.tasks.program.lifecycle import State
 from golive.tasks.program.repository import Change, apply
 from golive.tasks.reports import pdf, register_kind, render
@@ -32,12 +34,17 @@ def stored_validation(store: Any, location: str, *, ai_passes: bool, n: int) -> 
     run_id = f"iv-{location}-{n}"
     store.start_run(run_id=run_id, run_key=f"integration-validation-{location}", runbook="integration-validation",
                     parameters={"location": location})
-    steps = [("pms-version", "completed"), ("pms-writeback", "completed"), ("cbct-send", "completed"),
+    steps = [("pms-version", "completed"), ("pms-writeback", "completed"),
+             ("pms-patient-read", "completed" if ai_passes else "failed"), ("cbct-send", "completed"),
              ("dicom-transport", "completed"), ("cbct-ai-analysis", "completed" if ai_passes else "failed"),
              ("ios-scan", "completed"), ("validated", "completed" if ai_passes else "skipped")]
     for sid, state in steps:
+        # A failed PMS read's error quoting a simulator patient (a PHI canary): packs never print it.
+        error = None if state != "failed" else (AI_FAIL if sid.startswith("cbct") else
+                                                f"patient read: unexpected record 'Pat {CANARY_TOKEN} Doe'")
         store.record_step(run_id=run_id, run_key=f"integration-validation-{location}", step_key=sid, step_id=sid,
-                          state=state, input_hash="h", outputs={}, error=None if state != "failed" else AI_FAIL)
+                          state=state, input_hash="h", outputs={"patient": f"{CANARY_TOKEN} Doe"} if sid ==
+                          "pms-patient-read" else {}, error=error)
     store.finish_run(run_id, "completed" if ai_passes else "failed")
 
 
@@ -121,6 +128,7 @@ def test_cdo_it_and_regional_packs_for_a_generated_group(tmp_path: Path, sqlite_
         assert f"{region.name}: {live} of {len(org.locations_in(region.id))} location(s) live" in text
     for p in pdfs:
         text_width_ok(p)
+        assert CANARY_TOKEN not in pdf_text(p)[0]  # (check_frame checked every DOCX part too)
 
 
 def test_packs_for_the_example_group_answer_first_with_its_names(tmp_path: Path, sqlite_store: Any) -> None:
@@ -146,6 +154,16 @@ def test_packs_for_the_example_group_answer_first_with_its_names(tmp_path: Path,
     assert any("1 of" in t and "location(s) live" in t for t in texts)
     for r in (cdo, it, *regions):
         text_width_ok(r)
+    # Each region's pack reaches its own regional manager only (the outbox: no channel configured).
+    north = next(r for r in regions if r.name == "regional-pack-north.pdf")
+    sent = notify.run(ctx(acme, sqlite_store, tmp_path / "out", "send-regional-packs[north]"), {
+        "to": ["Regional Manager"], "region": "north", "message": "Your region's cascade pack.",
+        "attach": [str(north), str(north.with_suffix(".docx"))]})
+    assert sent["recipients"] == ["Victor Haines"]
+    [outbox] = sent["deliveries"]
+    eml = Path(outbox["path"]).read_bytes()
+    assert b"X-Golive-Recipients: Victor Haines" in eml and CANARY_TOKEN.encode() not in eml
+    assert sorted(a["name"] for a in outbox["attachments"]) == ["regional-pack-north.docx", "regional-pack-north.pdf"]
 
 
 def test_wave_debrief_reports_results_against_targets_and_the_confirmers_notes(tmp_path: Path,
