@@ -35,6 +35,10 @@ class DemoRun:
     before: Callable[[dict[str, Any]], None] | None = None  # prepares the demo's simulators for this run
 
 
+# One timeline: the rollout starts Monday 2 March 2026 (week 1); the calendar puts wave 1 in weeks 3-6
+# (16 March, go-lives 30 March, the collected pilot's day 0) and wave 2's go-lives from week 10.
+ROLLOUT_START = "2026-03-02"
+WAVE2_GO_LIVE = "2026-05-04"
 # The wave-1 gate's parameters: the collected pilot (weeks after go-live) against the 4 weeks before.
 PILOT_GATE = {"locations": "@pilot", "pilot_start": "2026-03-30", "pilot_end": "2026-04-26",
               "baseline_start": "2026-03-02", "baseline_end": "2026-03-29"}
@@ -49,6 +53,7 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "readiness-assessment",
         "Score 25 locations, pick the pilot, wave plan (12-site wave 2 approved), calendar (.ics), baselines",
+        params={"start": ROLLOUT_START},  # week 3 = wave 1 (16 March), go-lives in week 5 (30 March)
         inputs=EXAMPLE / "readiness-inputs.yaml",
     ),
     *demo_compliance.runs(DemoRun),  # security and HIPAA verification (PHI guard evidence), configuration drift
@@ -62,30 +67,30 @@ DEMO: tuple[DemoRun, ...] = (
         inputs=EXAMPLE / "integration-inputs.yaml",
         expect="failed",  # issue 17: 0 of N sites planned is no longer a pass
     ),
+    demo_metrics.pilot_run(DemoRun),  # baseline and pilot collected from the source simulators (pilot-ok plan)
     DemoRun(
         "wave-go-live",
-        "Wave 1 go-live for the pilot the assessment chose",
+        "Wave 1 go-live for the pilot the assessment chose (packs sent to each office manager; debrief with results)",
         params={"wave": 1, "start_date": "2026-03-16", "locations": "@pilot",
                 "config_exports": str(EXAMPLE / "platform-config")},
         inputs=EXAMPLE / "wave1-inputs.yaml",
     ),
-    demo_metrics.pilot_run(DemoRun),  # baseline and pilot collected from the source simulators (pilot-ok plan)
     DemoRun(
         "go-no-go-wave1",
         "The playbook's six wave-1 criteria: go",
-        params={**PILOT_GATE, "next_wave_start": "2026-05-11"},
+        params={**PILOT_GATE, "next_wave_start": WAVE2_GO_LIVE},
     ),
     DemoRun(
         "roi-report",
         "ROI and value report and the one-page board brief for the pilot, to the outbox",
         params={"locations": "@pilot", "period_start": "2026-03-30", "period_end": "2026-04-26",
-                "baseline_start": "2026-03-02", "baseline_end": "2026-03-29", "next_wave_start": "2026-05-11"},
+                "baseline_start": "2026-03-02", "baseline_end": "2026-03-29", "next_wave_start": WAVE2_GO_LIVE},
     ),
     demo_metrics.outage_run(DemoRun),  # the same pilot, collected again after a 3-day outage (pilot-outage)
     DemoRun(
         "go-no-go-wave1",
         "The same gate on the outage data: no-go",
-        params={**PILOT_GATE, "next_wave_start": "2026-05-11"},
+        params={**PILOT_GATE, "next_wave_start": WAVE2_GO_LIVE},
         expect="failed",
         run_key="go-no-go-wave1-outage",
     ),
@@ -106,7 +111,7 @@ DEMO: tuple[DemoRun, ...] = (
     demo_metrics.week_run(DemoRun),  # the week after the pilot, one office's PMS silent one day
     DemoRun(
         "weekly-status",
-        "Weekly programme status from the risk and issue register, to the outbox",
+        "Weekly programme status from the risk and issue register; CDO, VP of IT and regional packs; to the outbox",
         params={"locations": "@pilot", "as_of": "2026-04-26"},
     ),
 )

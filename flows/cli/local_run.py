@@ -269,3 +269,9 @@ class LocalRun:
                 )
         for path in result["reports"]:
             console.print(f"  report: {path}")
+        for s in result["steps"]:  # messages a person must check with a recipient (tasks/delivery/send.py)
+            for d in (s.get("outputs") or {}).get("deliveries") or []:
+                if d.get("state") == "unconfirmed":
+                    console.print(f"  [yellow]UNCONFIRMED[/] {escape(s['key'])}: message {escape(d['message_id'])} "
+                                  f"({escape(d['channel'])}) may not have arrived; ask a recipient "
+                                  "(also listed by `golive status`)", highlight=False)

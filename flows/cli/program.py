@@ -57,6 +57,10 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print the board a
     for o in b["overrides"]:
         console.print(f"override #{o['id']} {o['guard']} ({o['subject']}): {o['detail']} — {o['name']} ({o['role']}), "
                       f"{o['at'][:10]}: {o['reason']}", markup=False)
+    for d in b["unconfirmed"]:
+        console.print(f"UNCONFIRMED message {d['message_id']} ({d['channel']}) \"{d['subject']}\" to "
+                      f"{', '.join(d['recipients'])} (run {d['run_key']}, step {d['step_key']}): it may not have "
+                      "arrived; ask a recipient, re-send by hand if not.", markup=False)
 
 
 schedule_app = typer.Typer(no_args_is_help=True, help="Prefect deployment schedules from the stored plan.")

@@ -43,7 +43,8 @@ class Decisions:
         return {
             "approvals": {k: {"decision": a.decision, "name": a.name, "role": a.role, "comment": a.comment}
                           for k, a in self.approvals.items()},
-            "confirmations": {k: c if c == "all" else {"items": sorted(c.confirmed), "name": c.name}
+            "confirmations": {k: c if c == "all" else {"items": sorted(c.confirmed), "name": c.name,
+                                                          **({"comment": c.comment} if c.comment else {})}
                               for k, c in self.confirmations.items()},
         }
 
@@ -69,7 +70,8 @@ class Decisions:
                 confirmations[str(key)] = "all"
             elif isinstance(value, Mapping) and isinstance(value.get("items"), list):
                 confirmations[str(key)] = Confirmation(confirmed=frozenset(map(str, value["items"])),
-                                                       name=str(value.get("name", "")))
+                                                       name=str(value.get("name", "")),
+                                                       comment=str(value.get("comment", "")))
             elif isinstance(value, list):
                 confirmations[str(key)] = Confirmation(confirmed=frozenset(map(str, value)))
             else:

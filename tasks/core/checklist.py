@@ -35,9 +35,9 @@ def request_input(params: dict[str, Any], step_key: str) -> InputRequest | None:
 
 def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     confirmed: frozenset[str] = frozenset()
-    confirmer = ""
+    confirmer = notes = ""
     if isinstance(ctx.human_input, Confirmation):
-        confirmed, confirmer = ctx.human_input.confirmed, ctx.human_input.name
+        confirmed, confirmer, notes = ctx.human_input.confirmed, ctx.human_input.name, ctx.human_input.comment
     results = []
     for item in params["items"]:
         if item.get("check"):
@@ -52,7 +52,7 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             {"id": item["id"], "text": item["text"], "state": state, "owner": item.get("owner"),
              "due": item.get("due"), "due_date": due_date}
         )
-    outputs = {"items": results, "confirmed_by": confirmer or None,
+    outputs = {"items": results, "confirmed_by": confirmer or None, "notes": notes,
                "passed": all(r["state"] in ("passed", "confirmed") for r in results)}
     if confirmer:
         ctx.audit("checklist.confirmed", {"step": ctx.step_key, "by": confirmer, "items": sorted(confirmed)})

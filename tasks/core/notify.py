@@ -22,28 +22,37 @@ _PHI = re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b(date of birth|DOB|MRN|patient name)
 ATTACHABLE = (".pdf", ".docx")
 
 
-def people(org: Any, roles: list[str], location: str | None = None) -> list[Any]:
+def people(org: Any, roles: list[str], location: str | None = None, region: str | None = None) -> list[Any]:
     """The organization's people holding any of `roles` (none when no org is loaded).
 
     With `location`, people tied to another location or to another region are left out, so a
     message about one clinic reaches its office manager and its region's manager, not everyone's.
+    With `region`, people of another region (or of a location in another region) are left out.
     """
     if org is None or not hasattr(org, "people_with_role"):
         return []
-    region = None
+    home = None
     if location is not None:
-        region = org.location(location).region  # raises UnknownLocation (a user error) for a bad id
+        home = org.location(location).region  # raises UnknownLocation (a user error) for a bad id
     found: list[Any] = []
     for role in roles:
         for person in org.people_with_role(role):
             if location is not None and (
                 (person.location is not None and person.location != location)
-                or (person.location is None and person.region is not None and person.region != region)
+                or (person.location is None and person.region is not None and person.region != home)
             ):
+                continue
+            if region is not None and _region_of(org, person) not in (None, region):
                 continue
             if person not in found:
                 found.append(person)
     return found
+
+
+def _region_of(org: Any, person: Any) -> str | None:
+    if person.location is not None:
+        return str(org.location(person.location).region)
+    return person.region  # type: ignore[no-any-return]
 
 
 def recipients(org: Any, roles: list[str], location: str | None = None) -> list[str]:
@@ -80,10 +89,13 @@ def _attachments(ctx: StepContext, values: Any) -> tuple[Path, ...]:
 def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     roles = list(params["to"])
     location = params.get("location")
+    region = params.get("region")
+    if region is not None and ctx.org is not None:
+        ctx.org.region(region)  # an unknown id is the user's mistake
     message = str(params["message"])
     subject = str(params.get("subject") or message.split(". ")[0])[:150]
     _refuse_phi(subject, message)
-    who = people(ctx.org, roles, location)
+    who = people(ctx.org, roles, location, region)
     names = [p.name for p in who]
     files = _attachments(ctx, params.get("attach"))
     org_name = getattr(ctx.org, "name", "golive")
@@ -92,16 +104,17 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     outcomes: list[dict[str, Any]] = []
     covered: set[str] = set()
 
-    def ledger(channel: str, msg: send.Message, handover: Any, labels: list[str] | None = None) -> None:
+    def ledger(channel: str, msg: send.Message, handover: Any, labels: list[str] | None = None,
+               confirm: Any = None) -> None:
         if ctx.store is None:  # plain unit use: hand over, no ledger
             outcome = send.Outcome(channel, "sent", send.message_id(send.idempotency_key(
                 ctx.run_key, ctx.step_key, channel, labels or [])), labels or [])
             outcome.detail = handover(outcome.message_id) or ""
         else:
             outcome = send.deliver(ctx.store, run_key=ctx.run_key, step_key=ctx.step_key, channel=channel,
-                                   msg=msg, handover=handover, label_recipients=labels)
-        if outcome.state == "unconfirmed":
-            ctx.logger.warning("notify %s: %s", channel, outcome.detail)
+                                   msg=msg, handover=handover, label_recipients=labels, confirm=confirm)
+        if outcome.state == "unconfirmed":  # a person checks with a recipient (golive run / program status)
+            ctx.logger.warning("notify %s: UNCONFIRMED %s: %s", channel, outcome.message_id, outcome.detail)
         outcomes.append(outcome.to_dict())
 
     body = f"{message}\n\n— {org_name} rollout office (sent by golive run {ctx.run_key})\n"
@@ -126,18 +139,29 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                            (send.Recipient(", ".join(roles)),), files, sender)
         written: list[str] = []
 
+        def eml(mid: str) -> Path:
+            return Path(outbox) / ctx.run_key / f"{mid.split('.')[1].split('@')[0][:16]}.eml"
+
         def to_outbox(mid: str, m: send.Message = msg) -> str:
             key = mid.split(".")[1].split("@")[0]
             written.append(str(send.write_outbox(send.email_message(m, mid), Path(outbox) / ctx.run_key, key)))
             return written[-1]
 
-        ledger("outbox", msg, to_outbox)
+        def in_outbox(mid: str) -> bool:  # the file is renamed into place whole: there means delivered
+            if eml(mid).is_file():
+                written.append(str(eml(mid)))
+                return True
+            return False
+
+        ledger("outbox", msg, to_outbox, confirm=in_outbox)
         if written:
             outcomes[-1]["path"] = written[-1]
     ctx.logger.info("notify %s: %s", ", ".join(roles), subject)
     ctx.audit("notify", {"step": ctx.step_key, "to": roles, "recipients": names, "message": message,
                          "deliveries": [{k: o[k] for k in ("channel", "state", "message_id")} for o in outcomes]})
     out: dict[str, Any] = {"to": roles, "recipients": names, "message": message, "deliveries": outcomes}
+    if region:
+        out["region"] = region
     return {**out, "location": location} if location else out
 
 

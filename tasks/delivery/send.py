@@ -3,12 +3,19 @@
 Protocol (the store is the ledger):
 1. look the key up: `sent` or `unconfirmed` -> nothing is sent again; `failed` -> try again;
    `sending` -> an earlier attempt stopped between handing the message over and recording it, so it
-   may have arrived: it is marked `unconfirmed` and NOT sent again (at most once; the step says so);
+   may have arrived. The channel's `confirm(message_id)` is asked whether the receiver has it:
+   - yes (the outbox: the atomically written .eml is there) -> recorded `sent`, not sent again;
+   - no (the outbox file is absent) -> handed over again with the SAME Message-ID;
+   - cannot tell (SMTP: a relay offers no standard way to ask whether it holds a message; a webhook
+     neither) -> marked `unconfirmed`, NOT sent again (at most once), and shown to a person: the
+     step's log, `golive run` output and the program board (`golive status`) list it until
+     someone checks with a recipient and re-sends by hand if needed.
 2. insert the row as `sending` (the unique key makes a concurrent second sender find it instead);
 3. hand the message over (SMTP, apprise webhook or outbox file) with a Message-ID derived from the
    key, so a receiving system can also recognise a copy;
 4. mark it `sent` (or `failed` with the reason).
-`GOLIVE_FAULT=delivery.after-send` stops the process between 3 and 4 (fault-injection tests).
+`GOLIVE_FAULT=delivery.after-send` stops the process between 3 and 4, `delivery.before-send` between 2
+and 3 (fault-injection tests: the message reached the receiver, or it did not).
 """
 
 from __future__ import annotations
@@ -93,6 +100,7 @@ def email_message(msg: Message, mid: str) -> EmailMessage:
     em["To"] = ", ".join(formataddr((r.name, r.address)) for r in msg.recipients if r.address)
     em["Date"] = formatdate(localtime=False)
     em["Message-ID"] = mid
+    em["X-Golive-Recipients"] = ", ".join(r.name for r in msg.recipients)  # the outbox keeps who it is for
     em.set_content(msg.body)
     for path in msg.attachments:
         data = path.read_bytes()
@@ -165,8 +173,11 @@ def write_outbox(em: EmailMessage, outbox: Path, key: str) -> Path:
 # -- the ledger -------------------------------------------------------------------------------
 
 def deliver(store: Any, *, run_key: str, step_key: str, channel: str, msg: Message,
-            handover: Any, label_recipients: list[str] | None = None) -> Outcome:
-    """Run `handover(mid) -> detail` at most once for this (run, step, channel, recipients)."""
+            handover: Any, label_recipients: list[str] | None = None, confirm: Any = None) -> Outcome:
+    """Run `handover(mid) -> detail` at most once for this (run, step, channel, recipients).
+
+    `confirm(mid) -> True | False | None` says whether the receiver already holds an interrupted
+    attempt's message (None: the channel cannot tell; the default)."""
     names = label_recipients if label_recipients is not None else [
         f"{r.name} <{r.address}>" if r.address else r.name for r in msg.recipients]
     key = idempotency_key(run_key, step_key, channel, names)
@@ -178,12 +189,21 @@ def deliver(store: Any, *, run_key: str, step_key: str, channel: str, msg: Messa
             return Outcome(channel, row.state, row.message_id, list(row.recipients), list(row.attachments), False,
                            row.detail)
         if row is not None and row.state == "sending":
-            row.state = "unconfirmed"
-            row.finished_at = _now()
-            row.detail = ("the process stopped after handing the message over and before recording it; "
-                          "not sent again (it may have arrived: check with a recipient)")
-            return Outcome(channel, row.state, row.message_id, list(row.recipients), list(row.attachments), False,
-                           row.detail)
+            held = confirm(row.message_id) if confirm is not None else None
+            if held is True:
+                row.state, row.finished_at = "sent", _now()
+                row.detail = "an interrupted attempt had reached the receiver (confirmed there); not sent again"
+                return Outcome(channel, row.state, row.message_id, list(row.recipients), list(row.attachments),
+                               False, row.detail)
+            if held is None:
+                row.state = "unconfirmed"
+                row.finished_at = _now()
+                row.detail = ("the process stopped after handing the message over and before recording it; "
+                              "not sent again (it may have arrived: check with a recipient)")
+                return Outcome(channel, row.state, row.message_id, list(row.recipients), list(row.attachments),
+                               False, row.detail)
+            mid = row.message_id  # the receiver does not have it: the same message again, same Message-ID
+            row.attachments, row.detail = facts, "re-sent: an interrupted attempt had not reached the receiver"
         if row is None:
             row = DeliveryRow(idempotency_key=key, run_key=run_key, step_key=step_key, channel=channel,
                               state="sending", message_id=mid, subject=msg.subject[:255], recipients=names,
@@ -191,6 +211,8 @@ def deliver(store: Any, *, run_key: str, step_key: str, channel: str, msg: Messa
             s.add(row)
         else:  # an earlier attempt failed before the channel took the message
             row.state, row.attachments, row.detail = "sending", facts, ""
+    if os.environ.get("GOLIVE_FAULT") == "delivery.before-send":
+        os._exit(137)  # fault injection: a kill after recording `sending`, before the channel took it
     try:
         detail = handover(mid) or ""
     except Exception as exc:
@@ -208,6 +230,11 @@ def _finish(store: Any, key: str, state: str, detail: str) -> None:
         row.state, row.detail, row.finished_at = state, detail, _now()
 
 
+def unconfirmed(store: Any, run_key: str | None = None) -> list[dict[str, Any]]:
+    """Deliveries a person must check with a recipient (see the module's protocol)."""
+    return [d for d in history(store, run_key) if d["state"] == "unconfirmed"]
+
+
 def history(store: Any, run_key: str | None = None) -> list[dict[str, Any]]:
     with store.session(readonly=True) as s:
         q = select(DeliveryRow).order_by(DeliveryRow.id)
@@ -215,4 +242,5 @@ def history(store: Any, run_key: str | None = None) -> list[dict[str, Any]]:
             q = q.where(DeliveryRow.run_key == run_key)
         return [{"key": r.idempotency_key, "run_key": r.run_key, "step_key": r.step_key, "channel": r.channel,
                  "state": r.state, "message_id": r.message_id, "subject": r.subject, "recipients": r.recipients,
-                 "attachments": r.attachments, "detail": r.detail} for r in s.execute(q).scalars()]
+                 "attachments": r.attachments, "detail": r.detail,
+                 "at": (r.finished_at or r.created_at).isoformat()} for r in s.execute(q).scalars()]

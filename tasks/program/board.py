@@ -80,7 +80,12 @@ def build(store: Any, org: Any, today: date) -> dict[str, Any]:
         waves.append({"wave": n, "locations": len(mine), "live": live,
                       "progress_pct": round(100.0 * live / len(mine), 1), "last_gate": verdict["verdict"] if verdict else None,
                       "rag": rag})
-    return {"as_of": today.isoformat(), "locations": rows, "waves": waves, "overrides": overrides}
+    from golive.tasks.delivery.send import unconfirmed
+
+    held = [{k: d[k] for k in ("run_key", "step_key", "channel", "message_id", "subject", "recipients", "at")}
+            for d in unconfirmed(store)]  # a person checks these with a recipient
+    return {"as_of": today.isoformat(), "locations": rows, "waves": waves, "overrides": overrides,
+            "unconfirmed": held}
 
 
 def markdown(b: Mapping[str, Any]) -> str:
@@ -101,6 +106,13 @@ def markdown(b: Mapping[str, Any]) -> str:
     for o in b["overrides"]:
         lines.append(f"- #{o['id']} {o['guard']} ({o['subject']}): {o['detail']} — overridden by {o['name']} "
                      f"({o['role']}) on {o['at'][:10]}: “{o['reason']}”")
+    lines += ["", "## Messages not confirmed delivered", ""]
+    if not b.get("unconfirmed"):
+        lines.append("None.")
+    for d in b.get("unconfirmed", []):
+        lines.append(f"- {d['subject']} ({d['channel']}, {d['message_id']}) to {', '.join(d['recipients'])}: "
+                     f"run {d['run_key']}, step {d['step_key']}; the process stopped after handing it over. "
+                     "Ask a recipient whether it arrived; re-send by hand if not.")
     return "\n".join(lines) + "\n"
 
 

@@ -2,8 +2,12 @@
 
 Reads earlier steps' outputs: a gate's failing criteria per location (issues, owned per criterion as
 in the decision memo) and its inconclusive criteria (decisions needed), a rollback-trigger step's
-affected locations, and manual `items:`. Rows of a re-checked source that are no longer observed are
-closed, so a gate that passes again closes its own issues.
+affected locations, and manual `items:`. With `checks:` it also judges, for the given locations, the
+technical checks (organization file against the platform's requirements), the wave's size (the
+playbook's caps) and the baselines (complete before any pilot activity), each through the same
+rule the program's guards and the readiness assessment use. Rows of a re-checked source that are no
+longer observed are closed, so a gate that passes again closes its own issues and a fixed
+workstation closes its technical-check row.
 """
 
 from __future__ import annotations
@@ -17,6 +21,61 @@ from golive.tasks.kind import StepKind
 from golive.tasks.register.register import Entry, entries, observe
 from golive.tasks.reports import display
 from golive.tasks.reports.memo import ACTIONS, _person
+
+CHECK_SOURCES = ("technical-check", "wave-size", "baseline-gap")
+
+
+def _check_entries(ctx: StepContext, params: dict[str, Any], wave: str) -> tuple[list[Entry], list[tuple[str, str]]]:
+    """Technical-check failures, an oversized wave and baseline gaps for `checks.locations`."""
+    from golive.tasks.planning.tech_check import check_locations
+    from golive.tasks.program import guards
+    from golive.tasks.program.repository import locations as planned
+
+    spec = params["checks"]
+    org = ctx.org
+    if org is None:
+        raise StepFailed("register.update: `checks` needs the organization")
+    locs = [str(x) for x in spec.get("locations") or []]
+    if not locs:
+        raise UserInputError("register.update: checks.locations is empty")
+    if spec.get("as_of"):
+        as_of = date.fromisoformat(str(spec["as_of"]))
+    elif ctx.run_started is not None:
+        as_of = ctx.run_started.date()
+    else:
+        raise UserInputError("register.update: checks.as_of is needed outside a run")
+    plan = planned(ctx.store)
+    lead = timedelta(days=int(params.get("due_days", 7)))
+
+    def due(loc: str) -> date:
+        """A week before the location's planned go-live (the stored plan), else `due_days` from as_of."""
+        on = plan[loc].go_live_on if loc in plan else None
+        return max(as_of, on - lead) if on else as_of + lead
+
+    found: list[Entry] = []
+    rechecked: list[tuple[str, str]] = []
+    kinds = set(spec.get("kinds") or CHECK_SOURCES)
+    if "technical-check" in kinds:
+        for result in check_locations(org, locs):
+            rechecked.append(("technical-check", f"{result.location_id}/"))
+            for c in result.failures:
+                found.append(Entry("technical-check", f"{result.location_id}/{c.id}", f"{c.title}: {c.detail}",
+                                   _person(org, "VP of IT"), severity="high" if c.status.value == "fail" else "medium",
+                                   location=result.location_id, wave=wave, due=due(result.location_id)))
+    wave_no = int(wave) if wave.isdigit() else None
+    if "wave-size" in kinds and wave_no is not None:
+        rechecked.append(("wave-size", f"wave {wave_no}"))
+        for b in guards.wave_size(wave_no, locs):
+            found.append(Entry("wave-size", b.subject, f"Wave too large: {b.detail} ({b.rule})",
+                               _person(org, "VP of Ops"), kind="risk", wave=wave, due=as_of + lead, decision=True))
+    if "baseline-gap" in kinds:
+        for loc in locs:
+            rechecked.append(("baseline-gap", loc))
+        for b in guards.baselines(ctx.store, org, locs, as_of, wave_no):
+            found.append(Entry("baseline-gap", b.subject, f"Baseline incomplete: {b.detail}",
+                               _person(org, "VP of Ops", b.subject), kind="risk", location=b.subject, wave=wave,
+                               due=due(b.subject)))
+    return found, rechecked
 
 
 def _outputs(ctx: StepContext, step_id: str) -> dict[str, Any]:
@@ -61,6 +120,10 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
             found.append(Entry("rollback", "trigger/" + "+".join(a.get("triggers") or ["rollback"]), "Rollback trigger: "
                                f"{a.get('reason', 'a rollback trigger was met')}", _person(org, "VP of Ops"),
                                location=a["location"], wave=wave, due=as_of + timedelta(days=1)))
+    if params.get("checks"):
+        more, again = _check_entries(ctx, params, wave)
+        found += more
+        rechecked += again
     for i, item in enumerate(params.get("items") or []):
         if not isinstance(item, dict) or not item.get("title") or not item.get("owner"):
             raise UserInputError(f"register.update: items[{i}] needs a title and an owner")

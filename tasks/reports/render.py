@@ -19,7 +19,19 @@ from golive.tasks.context import StepContext
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import StepFailed
 from golive.tasks.kind import StepKind
-from golive.tasks.reports import display, incident, memo, packs, pdf, roi, weekly
+from golive.tasks.reports import (
+    clinical,
+    debrief,
+    display,
+    incident,
+    it_pack,
+    memo,
+    packs,
+    pdf,
+    regional,
+    roi,
+    weekly,
+)
 from golive.tasks.reports.display import day
 from golive.tasks.reports.docx_writer import markdown_to_docx
 from golive.tasks.reports.frame import Cover, branding_for
@@ -27,11 +39,16 @@ from golive.tasks.reports.frame import Cover, branding_for
 ASSEMBLERS: dict[str, Any] = {
     "go-no-go": lambda ctx, params: memo.assemble(dict(ctx.scope), params, ctx.org),
     "roi": lambda ctx, params: roi.assemble(dict(ctx.scope), params, ctx.org,
-                                            chart_dir=(ctx.out_dir / ctx.run_key) if params["template"] == "roi-report" else None),
+                                            chart_dir=(ctx.out_dir / ctx.run_key) if params["template"] == "roi-report" else None,
+                                            store=ctx.store),
     "weekly": weekly.assemble,  # reads the register in the store
     "go-live-pack": packs.go_live_pack,  # one per location (for_each), named by the location
     "provider-one-pager": packs.provider_one_pager,
     "rollback-incident": incident.assemble,  # its communication log comes from the delivery ledger
+    "cdo-clinical": clinical.assemble,  # validation runs, metrics and register from the store
+    "it-pack": it_pack.assemble,  # validation runs, technical checks, compliance status
+    "regional": regional.assemble,  # one per region (for_each), named by the region
+    "wave-debrief": debrief.assemble,  # results against the targets from the stored metrics
 }
 
 _IMAGE = re.compile(r"(!\[[^\]]*\]\()([^)\s/:]+)(\))")  # ![alt](chart.png): a file beside the report
@@ -99,7 +116,10 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     published = _IMAGE.sub(lambda m: f"{m[1]}{target_dir / m[2]}{m[3]}" if (target_dir / m[2]).is_file() else m[0],
                            markdown)
     ctx.artifacts.markdown(stem.lower(), published, description=title)
-    return {"reports": written, "title": title}
+    out: dict[str, Any] = {"reports": written, "title": title}
+    if extra.get("stem_suffix"):  # a fan-out's item (location, region): `selectattr('key', 'equalto', item)`
+        out["key"] = str(extra["stem_suffix"])
+    return out
 
 
 KIND = StepKind(name="report.render", run=run)

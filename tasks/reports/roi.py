@@ -55,7 +55,49 @@ def _chart(folder: Path, labels: list[str], effects: list[float]) -> str:
     return "roi-acceptance-change.png"
 
 
-def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any, chart_dir: Path | None = None) -> dict[str, Any]:
+def _trends(folder: Path, store: Any, locations: list[str], baseline_first: str | None, last: str | None,
+            first: str | None) -> str:
+    """Weekly case acceptance and adoption (means over the wave's locations) from the baseline to now,
+    with the go-live marked: the measured trend behind the report's single numbers."""
+    from datetime import date
+
+    from golive.tasks.reports import sources
+    from golive.tasks.reports.charts import lines
+
+    if not (baseline_first and last and locations):
+        return ""
+    start, end = date.fromisoformat(baseline_first), date.fromisoformat(last)
+    series = []
+    for metric, label in (("case_acceptance_pct", "Case acceptance"), ("adoption_pct", "Provider adoption")):
+        points = sources.weekly_means(store, locations, metric, start, end)
+        if points:
+            series.append((label, [d for d, _ in points], [v for _, v in points]))
+    if not series:
+        return ""
+    lines(folder / "roi-trend.png", series, title="Weekly means over the wave's locations", ylabel="percent",
+          marks=[(date.fromisoformat(first), "go-live")] if first else [])
+    return "roi-trend.png"
+
+
+def _payback_chart(folder: Path, one_off: float, licences: float, monthly_value: float, months_measured: float,
+                   planned: float | None, currency: str) -> str:
+    """Cumulative cost against cumulative value by month at the measured monthly value (a projection,
+    drawn dashed past the months measured), with the planned payback marked."""
+    from golive.tasks.reports.charts import lines
+
+    horizon = int(max(12, (planned or 0) * 1.5, months_measured + 1))
+    xs = list(range(horizon + 1))
+    cost = [one_off + licences * m for m in xs]
+    value = [monthly_value * m for m in xs]
+    lines(folder / "roi-payback.png", [("Cumulative cost", xs, cost), ("Cumulative value (projected)", xs, value)],
+          title="Cost against value by month since go-live (value at the measured rate)", ylabel=currency,
+          marks=[(planned, "planned payback")] if planned else [], dashed=["Cumulative value (projected)"],
+          xlabel="months since go-live", thousands=True)
+    return "roi-payback.png"
+
+
+def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any, chart_dir: Path | None = None,
+             store: Any = None) -> dict[str, Any]:
     context = params.get("context") or {}
     inv = getattr(org, "investment", None)
     if inv is None:
@@ -138,11 +180,15 @@ def assemble(scope: dict[str, Any], params: dict[str, Any], org: Any, chart_dir:
                                       f"{trained_hours:.0f} hours recorded at these locations"},
     ]
     wave = context.get("wave_label", "the live locations")
+    baseline_first = _period((criteria.get("baseline-acceptance") or {}).get("window", ""))[0]
+    trend = _trends(chart_dir, store, locations, baseline_first, last, first) if chart_dir and store is not None else ""
+    payback_chart = (_payback_chart(chart_dir, one_off, licences, monthly_value, months, planned, cur)
+                     if chart_dir else "")
     return {
         "date": display.day(out.get("as_of")),
         "question": context.get("question") or f"What has the rollout returned so far at {wave}?",
         "doc": {
-            "roi_line": roi_line, "rag": rag, "chart": chart, "rows": rows, "wave": wave, "wave_change": wave_change,
+            "roi_line": roi_line, "rag": rag, "chart": chart, "trend": trend, "payback_chart": payback_chart, "rows": rows, "wave": wave, "wave_change": wave_change,
             "period": f"{display.day(first)} to {display.day(last)}",
             "baseline_period": " to ".join(display.day(d) for d in _period(
                 (criteria.get("baseline-acceptance") or {}).get("window", "")) if d),

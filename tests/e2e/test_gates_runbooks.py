@@ -152,6 +152,8 @@ def test_outage_is_no_go_and_the_watch_rolls_back_only_that_location(run_book: A
     # failure stays open until a gate passes.
     weekly = run_book(RUNBOOKS / "weekly-status.yaml", {"locations": PILOT, "as_of": "2026-04-26"})
     assert weekly["state"] == "completed", weekly
-    md = next(Path(p) for p in weekly["reports"] if p.endswith(".md")).read_text()
+    md = next(Path(p) for p in weekly["reports"] if p.endswith("weekly-status.md")).read_text()
+    assert any(p.endswith("cdo-clinical-pack.md") for p in weekly["reports"])  # the audience packs follow
+    assert sum("regional-pack-" in p and p.endswith(".md") for p in weekly["reports"]) == 5  # one per region
     assert "**Programme status: RED. 1 of 3 live location(s) red, 1 open item(s), 0 overdue, 0 decision(s) needed.**" in md
     assert "| Riverside Orthodontics & Family | 1 | RED | 1 |" in md and "Marcus Greene (VP of IT)" in md

@@ -119,6 +119,25 @@ def test_a_stored_no_go_stops_wave_2_until_an_override_and_slots_stagger_it(run_
     store = Store.open()
     try:
         assert {w.state.value for w in repository.locations(store).values()} == {"stabilised"}
+        # Each go-live pack went once, across the stopped run and its resume, to its own office only,
+        # with its own pack attached (hashes recorded in the ledger match the files).
+        import hashlib
+
+        from golive.tasks.delivery.send import history
+
+        sent = [d for d in history(store, "wave2-a") if d["step_key"].startswith("send-go-live-packs[")]
+        assert len(sent) == len(WAVE2) and {d["state"] for d in sent} == {"sent"}
+        acme = load_yaml(DEFAULT_ORG)
+        for d in sent:
+            [pack] = [a for a in d["attachments"] if a["name"].endswith(".docx")]  # (+ its PDF where made)
+            location = pack["name"].removeprefix("go-live-pack-").removesuffix(".docx")
+            assert {Path(a["name"]).stem for a in d["attachments"]} == {f"go-live-pack-{location}"}
+            assert location in WAVE2
+            managers = {p["name"] for p in acme["people"] if p.get("location") == location
+                        and "Office Manager" in p["roles"]}
+            assert {r.split(" <")[0] for r in d["recipients"]} == (managers or {"Office Manager"})
+            [path] = (golive_env / "out" / "wave2-a").glob(f"go-live-pack-{location}.docx")
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == pack["sha256"]
         events = [e.event for e in store.audit.entries()]
         assert events.count("program.transition") >= 6 and "program.override" in events
         # Due dates on wave 2's own weeks (no stored plan here: its start_date, or the run's day when

@@ -126,7 +126,10 @@ def test_generated_group_no_go_memo_roi_brief_and_weekly_status(tmp_path: Path, 
     assert [d.name for d in docs] == ["go-no-go-wave1-NO-GO.docx", "roi-report.docx", "board-brief.docx"]
     for d in docs:
         check_frame(d, "Rollout Office")
-    assert len(Document(str(docs[1])).inline_shapes) == 1  # the ROI report's change chart
+    # the ROI report's charts: change per location, weekly trend from the store, cost against value
+    assert len(Document(str(docs[1])).inline_shapes) == 3
+    assert {p.name for p in (out / "docs-50").glob("roi-*.png")} == {"roi-acceptance-change.png", "roi-trend.png",
+                                                                     "roi-payback.png"}
     # The register takes the gate's failures and the rollback triggers; the weekly status reads it.
     counts = register_kind.run(ctx(org, sqlite_store, out, "register", scope), {
         "gate": "gate", "name": "go-no-go-wave1", "rollback": "rollback-check", "wave": 1})

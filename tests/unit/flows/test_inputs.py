@@ -41,3 +41,18 @@ def test_decisions_round_trip_and_lookup_by_id_or_key() -> None:
 def test_bad_decisions(bad: dict) -> None:
     with pytest.raises(UserInputError):
         Decisions.from_json(bad)
+
+
+def test_a_confirmation_carries_the_confirmers_comment_into_the_checklist_notes() -> None:
+    from golive.tasks.context import StepContext
+    from golive.tasks.core import checklist
+
+    d = Decisions.from_json({"confirmations": {"parallel-run": {
+        "items": ["cases"], "name": "Marcus Greene", "comment": "Write-back timed out twice at one office."}}})
+    assert Decisions.from_json(d.to_json()) == d  # the comment survives the flow parameter round trip
+    found = d.for_request(InputRequest("confirm", "parallel-run", "?", items=(("cases", "Cases compared"),)))
+    assert isinstance(found, Confirmation) and found.comment == "Write-back timed out twice at one office."
+    ctx = StepContext(run_id="r", run_key="k", runbook="wave-go-live", step_id="parallel-run",
+                      step_key="parallel-run", human_input=found)
+    out = checklist.run(ctx, {"items": [{"id": "cases", "text": "Cases compared"}]})
+    assert out["notes"] == "Write-back timed out twice at one office." and out["confirmed_by"] == "Marcus Greene"
