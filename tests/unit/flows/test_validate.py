@@ -251,3 +251,15 @@ def test_check_parameters_reports_every_problem(runbook: Any) -> None:
         "unknown parameter 'extra' (declared: wave, sites, dry_run); "
         "parameter 'wave': expected an integer, got a string; missing required parameter 'sites'"
     )
+
+
+def test_a_wave_due_calendar_needs_a_wave_parameter() -> None:
+    text = VALID.replace("  owner: VP of IT\n", "  owner: VP of IT\n  due_calendar: wave\n", 1)
+    book = validate_text(text, "x.yaml", kinds=TEST_KINDS, kind_schema=kind_schema_for)
+    assert book.metadata.due_calendar == "wave"
+    with pytest.raises(RunbookInvalid) as err:
+        validate_text(text.replace("  wave: {type: integer, minimum: 1, default: 1}\n", ""), "x.yaml",
+                      kinds=TEST_KINDS, kind_schema=kind_schema_for)
+    assert [i.format().split("\n")[0] for i in err.value.issues][0] == (
+        "x.yaml:8:17: error: metadata.due_calendar: 'wave' counts due dates from a wave's plan, but the runbook "
+        "has no 'wave' parameter")
