@@ -28,9 +28,9 @@ from golive.tasks.compliance.tls import check_tls
 from golive.tasks.context import Approval, InputRequest, StepContext
 from golive.tasks.foundation import crash, paths
 from golive.tasks.foundation.durations import parse_duration
-from golive.tasks.foundation.errors import ApprovalRejected, StepFailed, UserInputError
+from golive.tasks.foundation.errors import StepFailed, UserInputError
 from golive.tasks.foundation.secrets import check_reference, resolve
-from golive.tasks.kind import StepKind
+from golive.tasks.kind import OverrideWording, StepKind, accept_override
 from golive.tasks.store import Store, intents
 from golive.tasks.store.intents import IntentState, intent_key
 
@@ -299,20 +299,11 @@ def run_phi_guard(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(decision, Approval):
         ctx.audit("phi_guard.blocked", {**base, "missing": missing})
         raise PhiBlocked(f"PHI may not flow to the vendor for {location}: " + "; ".join(missing))
-    allowed = {a.casefold() for a in params["approvers"]}
     record = {**base, "missing": missing, "approved_by": decision.name, "role": decision.role,
               "decision": decision.decision, "reason": decision.comment}
-    if decision.role.casefold() not in allowed:
-        ctx.audit("phi_guard.refused", record)
-        raise ApprovalRejected(f"{decision.role!r} may not override the PHI guard; approvers: {', '.join(params['approvers'])}")
-    if decision.decision != "approve":
-        ctx.audit("phi_guard.blocked", record)
-        raise PhiBlocked(f"{decision.name} ({decision.role}) kept the PHI guard closed for {location}")
-    if not decision.comment.strip():
-        ctx.audit("phi_guard.refused", {**record, "why": "no reason given"})
-        raise ApprovalRejected("an override of the PHI guard needs a reason (the approval's comment)")
-    store.record_approval(run_id=ctx.run_id, step_key=ctx.step_key, decision=decision.decision, name=decision.name,
-                          role=decision.role, comment=decision.comment)
+    accept_override(ctx, decision, record, list(params["approvers"]),
+                    OverrideWording("the PHI guard", "the PHI guard", f"kept the PHI guard closed for {location}",
+                                    "phi_guard.refused", "phi_guard.blocked"), PhiBlocked)
     ctx.audit(OVERRIDE_EVENT, record)
     ctx.logger.warning("PHI guard for %s overridden by %s (%s): %s", location, decision.name, decision.role,
                        decision.comment)

@@ -11,8 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from golive.tasks.context import Approval, InputRequest, StepContext
-from golive.tasks.foundation.errors import ApprovalRejected, StepFailed, UserInputError
-from golive.tasks.kind import StepKind
+from golive.tasks.foundation.errors import StepFailed, UserInputError
+from golive.tasks.kind import OverrideWording, StepKind, accept_override
 from golive.tasks.program import board, guards, lifecycle, repository
 from golive.tasks.program.lifecycle import State
 from golive.tasks.program.slots import SlotBook
@@ -154,20 +154,10 @@ def run_override(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                            f"{' or '.join(roles)} with a reason")
     record = {"step": ctx.step_key, "blocked": blocked, "approved_by": decision.name, "role": decision.role,
               "decision": decision.decision, "reason": decision.comment}
-    if decision.role.casefold() not in {r.casefold() for r in roles}:
-        ctx.audit("program.override_refused", record)
-        raise ApprovalRejected(f"{decision.role!r} may not override these rules; approvers: {', '.join(roles)}")
-    if not _holds_role(ctx.org, decision.name, decision.role):
-        ctx.audit("program.override_refused", {**record, "why": "not a person with that role in the organization"})
-        raise ApprovalRejected(f"{decision.name} does not hold the role {decision.role} in the organization file")
-    if decision.decision != "approve":
-        ctx.audit("program.blocked", record)
-        raise GuardBlocked(f"{decision.name} ({decision.role}) kept the rules in force: {shown}")
-    if not decision.comment.strip():
-        ctx.audit("program.override_refused", {**record, "why": "no reason given"})
-        raise ApprovalRejected("an override of a hard rule needs a reason (the approval's comment)")
-    store.record_approval(run_id=ctx.run_id, step_key=ctx.step_key, decision=decision.decision, name=decision.name,
-                          role=decision.role, comment=decision.comment)
+    accept_override(ctx, decision, record, roles,
+                    OverrideWording("these rules", "a hard rule", f"kept the rules in force: {shown}",
+                                    "program.override_refused", "program.blocked"), GuardBlocked,
+                    holds_role=lambda name, role: _holds_role(ctx.org, name, role))
     ids = [repository.record_override(store, guard=b["guard"], subject=b["subject"], wave=b.get("wave"),
                                       detail=b["detail"], name=decision.name, role=decision.role,
                                       reason=decision.comment, run_id=ctx.run_id, step_key=ctx.step_key)
