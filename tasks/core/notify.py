@@ -10,6 +10,7 @@ patient identifiers (SSN, date of birth, MRN) from ever being sent.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +23,25 @@ _PHI = re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b(date of birth|DOB|MRN|patient name)
 ATTACHABLE = (".pdf", ".docx")
 
 
-def people(org: Any, roles: list[str], location: str | None = None) -> list[Any]:
+def people(org: Any, roles: list[str], location: str | Sequence[str] | None = None) -> list[Any]:
     """The organization's people holding any of `roles` (none when no org is loaded).
 
-    With `location`, people tied to another location or to another region are left out, so a
-    message about one clinic reaches its office manager and its region's manager, not everyone's.
+    With `location` (one id or several), people tied to another location or to another region are
+    left out, so a message about some clinics reaches their office managers and their regions'
+    managers, not everyone's. People with neither a location nor a region (CEO, CFO, ...) always
+    get it. An empty list of locations leaves nobody out.
     """
     if org is None or not hasattr(org, "people_with_role"):
         return []
-    region = None
-    if location is not None:
-        region = org.location(location).region  # raises UnknownLocation (a user error) for a bad id
+    ids = [location] if isinstance(location, str) else list(location or ())
+    # org.location raises UnknownLocation (a user error) for a bad id
+    regions = {org.location(loc).region for loc in ids}
     found: list[Any] = []
     for role in roles:
         for person in org.people_with_role(role):
-            if location is not None and (
-                (person.location is not None and person.location != location)
-                or (person.location is None and person.region is not None and person.region != region)
+            if ids and (
+                (person.location is not None and person.location not in ids)
+                or (person.location is None and person.region is not None and person.region not in regions)
             ):
                 continue
             if person not in found:
@@ -46,7 +49,7 @@ def people(org: Any, roles: list[str], location: str | None = None) -> list[Any]
     return found
 
 
-def recipients(org: Any, roles: list[str], location: str | None = None) -> list[str]:
+def recipients(org: Any, roles: list[str], location: str | Sequence[str] | None = None) -> list[str]:
     return [p.name for p in people(org, roles, location)]
 
 
@@ -80,10 +83,11 @@ def _attachments(ctx: StepContext, values: Any) -> tuple[Path, ...]:
 def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     roles = list(params["to"])
     location = params.get("location")
+    locations = params.get("locations")  # several: people of any of them (a run's locations)
     message = str(params["message"])
     subject = str(params.get("subject") or message.split(". ")[0])[:150]
     _refuse_phi(subject, message)
-    who = people(ctx.org, roles, location)
+    who = people(ctx.org, roles, locations if locations is not None else location)
     names = [p.name for p in who]
     files = _attachments(ctx, params.get("attach"))
     org_name = getattr(ctx.org, "name", "golive")
