@@ -16,7 +16,7 @@ import pytest
 
 from golive.tasks.foundation import paths
 from tests.e2e import ui_pages as ui
-from tests.e2e.ui_stack import FIXTURES, Stack, free_port, ui_settings, ui_stack
+from tests.e2e.ui_stack import UI_ORG, Stack, free_port, ui_settings, ui_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -98,8 +98,7 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     # organization lacks (the form's dropdown only offers the deployment's organization's ids).
     fail_id = _create_run(stack, deployment["id"], {"locations": ["loc-a"], "start_date": "2026-12-07", "fail_step": True})
     one_location = tmp_path / "org-one-location.yaml"
-    one_location.write_text((FIXTURES / "organization-min.yaml").read_text().replace(
-        "  - {id: loc-b, name: Beta, region: north}\n", ""))
+    one_location.write_text(UI_ORG.read_text().split("  - id: loc-b\n")[0])
     refused_id = _create_run(stack, deployment["id"], {"locations": ["loc-b"], "start_date": "2026-12-07",
                                                         "org": str(one_location)})
 
