@@ -179,9 +179,12 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
 
     # The readiness brief's chart, as the UI shows the brief: its markdown artifact, the image served
     # by golive's report server (a file:// path there was the broken image of the issue).
+    brief = next(a for a in ui.api(stack, "POST", "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})
+                 if a["key"] == "ui-check-brief-ui-check-brief")
     page.goto(f"{stack.ui_url}/runs/flow-run/{run_id}")
     page.get_by_text("Artifacts", exact=True).first.click()
-    page.get_by_text("ui-check-brief-ui-check-brief", exact=True).first.click()
+    page.get_by_text(brief["key"], exact=True).first.wait_for()  # listed on the run; the list re-renders
+    page.goto(f"{stack.ui_url}/artifacts/artifact/{brief['id']}")  # as its card links, without a moving target
     page.get_by_text("Scoring matrix", exact=True).first.wait_for()  # the brief, rendered
     chart = page.locator("img[alt^='Composite readiness score']").first
     assert str(chart.get_attribute("src")).startswith(reports_url + "/"), chart.get_attribute("src")

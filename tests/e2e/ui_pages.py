@@ -100,9 +100,15 @@ def refused_by_form(page: Any, stack: Stack, deployment_id: str, params: dict[st
 
 def pick_date(page: Any, field: Any, day: date) -> None:
     """Choose `day` in a `format: date` field's date picker: open it, step to the month, click the day, Apply."""
-    field.locator(".p-date-button__control").click()
     picker = page.locator(".p-date-picker").first
-    picker.wait_for()
+    for attempt in range(3):  # right after another field's dropdown, the first click only closes that one
+        field.locator(".p-date-button__control").click()
+        try:
+            picker.wait_for(timeout=3000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     for _ in range(240):  # months
         shown = datetime.strptime(f"{picker.locator('.p-date-picker__title-month').inner_text().strip()} "
                                   f"{picker.locator('.p-date-picker__title-year').inner_text().strip()}", "%B %Y").date()
@@ -135,14 +141,23 @@ def start_from_form(page: Any, stack: Stack, deployment_id: str, params: dict[st
         editor.fill(json.dumps({**current, **params}))
     before = {r["id"] for r in api(stack, "POST", "/flow_runs/filter", {})}
     failures: list[str] = []
-    page.on("response", lambda r: failures.append(f"{r.request.method} {r.url} -> {r.status} {r.text()[:300]}")
-            if r.status >= 400 else None)
+
+    def note_failure(response: Any) -> None:
+        if response.status >= 400:
+            try:
+                body = response.text()[:300]
+            except Exception:  # the page navigated on; its body is gone
+                body = ""
+            failures.append(f"{response.request.method} {response.url} -> {response.status} {body}")
+
+    page.on("response", note_failure)
     for attempt in range(2):  # the issue saw "Something went wrong" once, and a second submit work
         page.get_by_role("button", name="Submit").click()
         end = time.monotonic() + 30
         while time.monotonic() < end:
             new = [r["id"] for r in api(stack, "POST", "/flow_runs/filter", {}) if r["id"] not in before]
             if new:
+                page.remove_listener("response", note_failure)
                 if attempt:
                     print(f"the run form needed a second submit; failed requests: {failures}")
                 return str(new[0])
