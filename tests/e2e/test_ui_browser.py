@@ -5,7 +5,8 @@ worker; tests/e2e/ui_stack.py), then what a person does in the browser (tests/e2
 locations from the form's multi-select, the start date from its date picker, the Resume dialogs,
 the failed and refused runs' reasons, the report links and the readiness brief's chart. Screenshots
 of each stage land in out/ui-browser/. The walk-through takes minutes (several flow runs on a
-process worker) and is `slow` (`make test-slow`); the server/UI check stays in `make test`.
+process worker) and is `slow` (`make test-slow`), as is the failed run's log check on the same
+stack; the server/UI check stays in `make test`.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
+@pytest.mark.slow  # the stack (server, deploy, worker) takes 1-2 min to start
 def test_a_failed_deployment_run_ends_failed_with_its_reason_and_no_traceback(stack: Stack) -> None:
     """A step that fails on a process worker: the run's state is Failed with the step's reason, and
     neither the run's logs (what the UI shows) nor the worker's output hold a traceback."""
