@@ -38,7 +38,8 @@ def main(argv: list[str]) -> int:
             run_logger.error("Unexpected exception encountered when trying to load flow", exc_info=True)
             raise
         with RunMetrics(flow_run, flow):
-            run_flow(flow, flow_run=flow_run, error_logger=run_logger, return_type="state")
+            run_flow(flow, flow_run=flow_run, error_logger=run_logger,  # type: ignore[arg-type]  # as prefect.engine
+                     return_type="state")
     return 0
 
 
