@@ -3,15 +3,20 @@
 A deployment run that pauses for an approval or a checklist sends the roles it waits for (the
 approvers, or the owners of the items still open) the step, the question and a link to the run in
 the Prefect UI. It goes through `notify` (email, webhooks, or the outbox when no channel is set),
-so the delivery ledger keeps it to one message per pause: the ledger's step key is the step key plus
-the pause key (`<step>`, `<step>-1`, ... for a checklist that pauses again), and a rerun that pauses
-on the same key finds the row and sends nothing. A failed delivery is logged and never fails the run.
+so the delivery ledger keeps it to one message per pause. Only role holders tied to the run's
+locations (its `location` / `locations` parameters) or to their regions get it; holders with
+neither (CEO, CFO, COO, ...) always do, and a run without locations goes to every holder. The
+ledger's step key is the step key plus the pause key (`<step>`, `<step>-1`, ... for a checklist
+that pauses again), and a rerun that pauses on the same key finds the row and sends nothing. A
+failed delivery is logged and never fails the run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from golive.flows.engine.locks import LOCATION_PARAMETERS
 from golive.tasks.context import InputRequest, StepContext
 
 
@@ -20,6 +25,17 @@ def roles_for(request: InputRequest) -> list[str]:
     if request.kind == "approval":
         return list(request.approvers)
     return list(dict.fromkeys(owner for owner in request.owners if owner))
+
+
+def run_locations(params: Mapping[str, Any] | None) -> list[str]:
+    """The location ids a run is about (its `location` / `locations` parameters), in order."""
+    found: list[str] = []
+    for name in LOCATION_PARAMETERS:
+        value = (params or {}).get(name)
+        for item in [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else []:
+            if isinstance(item, str) and item and item not in found:
+                found.append(item)
+    return found
 
 
 def message_text(request: InputRequest, note: str, url: str | None) -> tuple[str, str]:
@@ -45,7 +61,8 @@ def tell_deciders(rc: Any, request: InputRequest, pause_key: str, note: str, url
                       audit=lambda event, data: rc.store.audit.append(event, dict(data), run_id=rc.run_id),
                       logger=logger)
     try:
-        notify.run(ctx, {"to": roles_for(request), "subject": subject, "message": body})
+        notify.run(ctx, {"to": roles_for(request), "subject": subject, "message": body,
+                         "locations": run_locations(getattr(rc, "params", None))})
     except Exception as exc:  # a delivery problem must not fail or stall the run
         logger.warning("%s: the message to %s was not delivered: %s", request.step_key,
                        ", ".join(roles_for(request)) or "the rollout team", exc)

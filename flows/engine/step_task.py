@@ -4,6 +4,10 @@ The executor records each step's start in the audit log as it hands the step to 
 wrapper runs the kind inside a step unit and records the completed result, the kind's audit
 entries and (for `atomic` kinds) its store writes in one transaction before returning. Failures are
 recorded by the executor once Prefect's retries are exhausted.
+
+A step that fails with one of our errors (a check that is false, a rejection, a connector that is
+down) returns a Failed state with the message instead of raising: Prefect then logs one line for it
+(and still retries it), not a traceback. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
+from prefect.states import Failed, State
 
 from golive.flows.engine.expressions import evaluate
 from golive.flows.engine.report_links import link_markdown, public_url
@@ -27,7 +32,7 @@ from golive.flows.engine.scope import jsonable
 from golive.tasks.context import HumanInput, StepContext
 from golive.tasks.foundation import crash
 from golive.tasks.foundation.dues import DueCalendar
-from golive.tasks.foundation.errors import StepFailed
+from golive.tasks.foundation.errors import GoliveError, StepFailed
 from golive.tasks.registry import STEP_KINDS
 
 _KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -136,12 +141,15 @@ def _run_kind(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any
 
 
 @task(name="step", cache_policy=NO_CACHE, persist_result=False)
-def run_step(call: StepCall) -> dict[str, Any]:
-    return execute(call, get_run_logger())
+def run_step(call: StepCall) -> dict[str, Any] | State[Any]:
+    try:
+        return execute(call, get_run_logger())
+    except GoliveError as exc:  # the executor reads the error back with future.result(raise_on_failure=False)
+        return Failed(message=str(exc), data=exc)
 
 
 @task(name="step", cache_policy=NO_CACHE, persist_result=False, retries=0)
-def failed_before_start(message: str) -> None:
+def failed_before_start(message: str) -> State[Any]:
     """A step that failed before its task could start (an expression, a rendered `with:`): shown in
     the UI as a failed task run with the reason, like any other failed step."""
-    raise StepFailed(message)
+    return Failed(message=message, data=StepFailed(message))

@@ -10,6 +10,7 @@ patient identifiers (SSN, date of birth, MRN) from ever being sent.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,24 +23,27 @@ _PHI = re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b(date of birth|DOB|MRN|patient name)
 ATTACHABLE = (".pdf", ".docx")
 
 
-def people(org: Any, roles: list[str], location: str | None = None, region: str | None = None) -> list[Any]:
+def people(org: Any, roles: list[str], location: str | Sequence[str] | None = None,
+           region: str | None = None) -> list[Any]:
     """The organization's people holding any of `roles` (none when no org is loaded).
 
-    With `location`, people tied to another location or to another region are left out, so a
-    message about one clinic reaches its office manager and its region's manager, not everyone's.
-    With `region`, people of another region (or of a location in another region) are left out.
+    With `location` (one id or several), people tied to another location or to another region are
+    left out, so a message about some clinics reaches their office managers and their regions'
+    managers, not everyone's. People with neither a location nor a region (CEO, CFO, ...) always
+    get it. An empty list of locations leaves nobody out. With `region`, people of another region
+    (or of a location in another region) are left out.
     """
     if org is None or not hasattr(org, "people_with_role"):
         return []
-    home = None
-    if location is not None:
-        home = org.location(location).region  # raises UnknownLocation (a user error) for a bad id
+    ids = [location] if isinstance(location, str) else list(location or ())
+    # org.location raises UnknownLocation (a user error) for a bad id
+    regions = {org.location(loc).region for loc in ids}
     found: list[Any] = []
     for role in roles:
         for person in org.people_with_role(role):
-            if location is not None and (
-                (person.location is not None and person.location != location)
-                or (person.location is None and person.region is not None and person.region != home)
+            if ids and (
+                (person.location is not None and person.location not in ids)
+                or (person.location is None and person.region is not None and person.region not in regions)
             ):
                 continue
             if region is not None and _region_of(org, person) not in (None, region):
@@ -55,7 +59,7 @@ def _region_of(org: Any, person: Any) -> str | None:
     return person.region  # type: ignore[no-any-return]
 
 
-def recipients(org: Any, roles: list[str], location: str | None = None) -> list[str]:
+def recipients(org: Any, roles: list[str], location: str | Sequence[str] | None = None) -> list[str]:
     return [p.name for p in people(org, roles, location)]
 
 
@@ -92,10 +96,11 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     region = params.get("region")
     if region is not None and ctx.org is not None:
         ctx.org.region(region)  # an unknown id is the user's mistake
+    locations = params.get("locations")  # several: people of any of them (a run's locations)
     message = str(params["message"])
     subject = str(params.get("subject") or message.split(". ")[0])[:150]
     _refuse_phi(subject, message)
-    who = people(ctx.org, roles, location, region)
+    who = people(ctx.org, roles, locations if locations is not None else location, region)
     names = [p.name for p in who]
     files = _attachments(ctx, params.get("attach"))
     org_name = getattr(ctx.org, "name", "golive")

@@ -1,14 +1,18 @@
 """The Prefect UI as the rollout lead's console, driven in the system Chromium (issue 11).
 
 The README's set-up as real processes (`golive server start`, `prefect deploy --all`, a process
-worker; tests/e2e/ui_stack.py), then what a person does in the browser (tests/e2e/ui_pages.py).
-Screenshots of each stage land in out/ui-browser/. The full walk-through takes minutes (three
-flow runs on a process worker) and is `slow`; `make test` keeps the server/UI check.
+worker; tests/e2e/ui_stack.py), then what a person does in the browser (tests/e2e/ui_pages.py):
+locations from the form's multi-select, the start date from its date picker, the Resume dialogs,
+the failed and refused runs' reasons, the report links and the readiness brief's chart. Screenshots
+of each stage land in out/ui-browser/. The walk-through takes minutes (several flow runs on a
+process worker) and is `slow` (`make test-slow`), as is the failed run's log check on the same
+stack; the server/UI check stays in `make test`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,7 @@ import pytest
 
 from golive.tasks.foundation import paths
 from tests.e2e import ui_pages as ui
-from tests.e2e.ui_stack import FIXTURES, Stack, free_port, ui_settings, ui_stack
+from tests.e2e.ui_stack import UI_ORG, Stack, free_port, ui_settings, ui_stack, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -75,6 +79,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
+@pytest.mark.slow  # the stack (server, deploy, worker) takes 1-2 min to start
+def test_a_failed_deployment_run_ends_failed_with_its_reason_and_no_traceback(stack: Stack) -> None:
+    """A step that fails on a process worker: the run's state is Failed with the step's reason, and
+    neither the run's logs (what the UI shows) nor the worker's output hold a traceback."""
+    deployment = ui.api(stack, "POST", "/deployments/filter", {})[0]
+    run_id = _create_run(stack, deployment["id"], {"locations": ["loc-a"], "start_date": "2026-12-07",
+                                                   "fail_step": True})
+    failed = ui.wait_state(stack, run_id, {"FAILED"})
+    assert failed["state"]["message"] == "runbook ui-check failed; failed steps: precheck: seat count unconfirmed for loc-a"
+    finished = "Finished in state Failed('runbook ui-check failed; failed steps: precheck"
+
+    def finished_logs() -> str:  # the run's last lines reach the API a moment after its state
+        text = ui.run_logs(stack, run_id)
+        return text if finished in text else ""
+
+    logs = str(wait_for(finished_logs, timeout=60))
+    assert "Traceback" not in logs and "Engine execution exited with unexpected exception" not in logs, logs
+    worker = (stack.home / "worker.log").read_text(errors="replace")
+    assert f"Flow run {run_id!r}" in worker or run_id in worker, worker[-3000:]  # the worker did run it
+    assert "Traceback" not in worker, worker[-6000:]
+
+
+@pytest.mark.slow
 def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: Any, tmp_path: Path) -> None:
     for old in OUT.glob("[0-9]*.png"):
         if not old.name.startswith("00-"):  # this run's screenshots only (00 is the server check's)
@@ -90,16 +117,16 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     page.get_by_text("ui-check").first.wait_for()
     ui.shot(page, OUT, "01-deployments")
 
-    run_id = ui.start_from_form(page, stack, deployment["id"], {"start_date": "2026-12-07"}, out=OUT, name="02-run",
-                                locations=["loc-a", "loc-b"])
-    assert ui.flow_run(stack, run_id)["parameters"]["locations"] == ["loc-a", "loc-b"]
+    run_id = ui.start_from_form(page, stack, deployment["id"], {}, out=OUT, name="02-run", locations=["loc-a", "loc-b"],
+                                dates={"start_date": date(2026, 12, 7)})
+    parameters = ui.flow_run(stack, run_id)["parameters"]
+    assert parameters["locations"] == ["loc-a", "loc-b"] and parameters["start_date"] == "2026-12-07"  # as picked
 
     # Started by the API beside the walk-through: a step that fails, and a location the run's
     # organization lacks (the form's dropdown only offers the deployment's organization's ids).
     fail_id = _create_run(stack, deployment["id"], {"locations": ["loc-a"], "start_date": "2026-12-07", "fail_step": True})
     one_location = tmp_path / "org-one-location.yaml"
-    one_location.write_text((FIXTURES / "organization-min.yaml").read_text().replace(
-        "  - {id: loc-b, name: Beta, region: north}\n", ""))
+    one_location.write_text(UI_ORG.read_text().split("  - id: loc-b\n")[0])
     refused_id = _create_run(stack, deployment["id"], {"locations": ["loc-b"], "start_date": "2026-12-07",
                                                         "org": str(one_location)})
 
@@ -140,6 +167,8 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     docx = next(url for key, url in links.items() if key.endswith("debrief-docx"))
     assert docx.startswith("[ui-check-debrief.docx](http://127.0.0.1:") or docx.startswith("http://127.0.0.1:"), docx
     url = docx.split("(", 1)[1].rstrip(")") if docx.startswith("[") else docx
+    reports_url = f"http://127.0.0.1:{stack.env['GOLIVE_REPORTS_PORT']}"
+    assert url.startswith(reports_url + "/"), url
     page.get_by_text("Artifacts", exact=True).first.click()
     page.get_by_text("debrief-docx").first.wait_for()
     ui.shot(page, OUT, "07b-artifacts")
@@ -149,6 +178,22 @@ def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: A
     page.goto(markdown_url)
     page.get_by_text("UI check debrief").first.wait_for()
     ui.shot(page, OUT, "07c-report-opened")
+
+    # The readiness brief's chart, as the UI shows the brief: its markdown artifact, the image served
+    # by golive's report server (a file:// path there was the broken image of the issue).
+    brief = next(a for a in ui.api(stack, "POST", "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})
+                 if a["key"] == "ui-check-brief-ui-check-brief")
+    page.goto(f"{stack.ui_url}/runs/flow-run/{run_id}")
+    page.get_by_text("Artifacts", exact=True).first.click()
+    page.get_by_text(brief["key"], exact=True).first.wait_for()  # listed on the run; the list re-renders
+    page.goto(f"{stack.ui_url}/artifacts/artifact/{brief['id']}")  # as its card links, without a moving target
+    page.get_by_text("Scoring matrix", exact=True).first.wait_for()  # the brief, rendered
+    chart = page.locator("img[alt^='Composite readiness score']").first
+    assert str(chart.get_attribute("src")).startswith(reports_url + "/"), chart.get_attribute("src")
+    width, height = ui.image_loaded(chart)
+    assert width > 0 and height > 0, "the chart did not load in the browser"
+    chart.scroll_into_view_if_needed()
+    ui.shot(page, OUT, "07d-chart")
 
     failed = ui.wait_state(stack, fail_id, {"FAILED"})
     assert "precheck: seat count unconfirmed for loc-a" in failed["state"]["message"]

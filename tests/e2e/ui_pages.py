@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,17 @@ def flow_run(stack: Stack, run_id: str) -> dict[str, Any]:
     return dict(api(stack, "GET", f"/flow_runs/{run_id}"))
 
 
+def run_logs(stack: Stack, run_id: str) -> str:
+    """The flow run's logs (its task runs' included) as the UI lists them, one message a line."""
+    rows: list[dict[str, Any]] = []
+    while True:  # the API pages at 200
+        page = api(stack, "POST", "/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}},
+                                                   "sort": "TIMESTAMP_ASC", "offset": len(rows), "limit": 200})
+        rows.extend(page)
+        if len(page) < 200:
+            return "\n".join(str(r["message"]) for r in rows)
+
+
 def wait_state(stack: Stack, run_id: str, states: set[str], *, pause_key: str | None = None,
                timeout: float = 180) -> dict[str, Any]:
     """Poll the API until the run is in one of `states` (and, for PAUSED, at that pause key)."""
@@ -86,36 +98,80 @@ def refused_by_form(page: Any, stack: Stack, deployment_id: str, params: dict[st
     return str(page.inner_text("body"))
 
 
+def pick_date(page: Any, field: Any, day: date) -> None:
+    """Choose `day` in a `format: date` field's date picker: open it, step to the month, click the day, Apply."""
+    picker = page.locator(".p-date-picker").first
+    for attempt in range(3):  # right after another field's dropdown, the first click only closes that one
+        field.locator(".p-date-button__control").click()
+        try:
+            picker.wait_for(timeout=3000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+    for _ in range(240):  # months
+        shown = datetime.strptime(f"{picker.locator('.p-date-picker__title-month').inner_text().strip()} "
+                                  f"{picker.locator('.p-date-picker__title-year').inner_text().strip()}", "%B %Y").date()
+        if (shown.year, shown.month) == (day.year, day.month):
+            break
+        side = "after" if shown < day.replace(day=1) else "before"
+        picker.locator(f".p-calendar-header__{side} .p-calendar-header__arrow").click()
+    picker.locator(".p-calendar-date-picker__date--in-month", has_text=re.compile(rf"^\s*{day.day}\s*$")).click()
+    picker.get_by_role("button", name="Apply").click()
+    picker.wait_for(state="detached")
+
+
 def start_from_form(page: Any, stack: Stack, deployment_id: str, params: dict[str, Any], *, out: Path,
-                    name: str, locations: list[str] | None = None) -> str:
-    """The deployment's Run form: locations picked from the multi-select, the rest as JSON input."""
+                    name: str, locations: list[str] | None = None, dates: dict[str, date] | None = None) -> str:
+    """The deployment's Run form: locations from the multi-select, dates from the date picker, the
+    rest (if any) as JSON input."""
     page.goto(f"{stack.ui_url}/deployments/deployment/{deployment_id}/run")
     if locations:
         field = prop(page, page, "locations")
         for location in locations:
             choose(page, field, location)
-        shot(page, out, f"{name}-form")
-    page.locator(".flow-run-create-form-v2__header button").click()
-    page.get_by_text("Use JSON input").click()
-    editor = page.locator("textarea.p-code-input__textarea")
-    current = json.loads(editor.input_value() or "{}")
-    editor.fill(json.dumps({**current, **params}))
+    for label, day in (dates or {}).items():
+        pick_date(page, prop(page, page, label), day)
+    shot(page, out, f"{name}-form")
+    if params:
+        page.locator(".flow-run-create-form-v2__header button").click()
+        page.get_by_text("Use JSON input").click()
+        editor = page.locator("textarea.p-code-input__textarea")
+        current = json.loads(editor.input_value() or "{}")
+        editor.fill(json.dumps({**current, **params}))
     before = {r["id"] for r in api(stack, "POST", "/flow_runs/filter", {})}
     failures: list[str] = []
-    page.on("response", lambda r: failures.append(f"{r.request.method} {r.url} -> {r.status} {r.text()[:300]}")
-            if r.status >= 400 else None)
+
+    def note_failure(response: Any) -> None:
+        if response.status >= 400:
+            try:
+                body = response.text()[:300]
+            except Exception:  # the page navigated on; its body is gone
+                body = ""
+            failures.append(f"{response.request.method} {response.url} -> {response.status} {body}")
+
+    page.on("response", note_failure)
     for attempt in range(2):  # the issue saw "Something went wrong" once, and a second submit work
         page.get_by_role("button", name="Submit").click()
         end = time.monotonic() + 30
         while time.monotonic() < end:
             new = [r["id"] for r in api(stack, "POST", "/flow_runs/filter", {}) if r["id"] not in before]
             if new:
+                page.remove_listener("response", note_failure)
                 if attempt:
                     print(f"the run form needed a second submit; failed requests: {failures}")
                 return str(new[0])
             time.sleep(0.3)
         shot(page, out, f"{name}-not-submitted-{attempt}")
     raise AssertionError(f"the run form did not create a flow run; failed requests: {failures}")
+
+
+def image_loaded(image: Any) -> tuple[int, int]:
+    """(naturalWidth, naturalHeight) of an <img> once the browser finished it; (0, 0) for a broken one."""
+    image.wait_for()
+    image.evaluate("img => img.complete || new Promise(done => { img.onload = img.onerror = done; })")
+    size = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    return int(size[0]), int(size[1])
 
 
 def open_resume(page: Any, stack: Stack, run_id: str) -> Any:

@@ -22,6 +22,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 UI_BOOKS = Path(__file__).resolve().parent / "ui"
 FIXTURES = ROOT / "tests" / "fixtures"
+UI_ORG = FIXTURES / "organization-ui.yaml"  # two locations with readiness inputs (the brief's chart)
 
 PREFECT_YAML = """\
 name: golive-ui-check
@@ -33,7 +34,10 @@ deployments:
   - name: ui-check
     entrypoint: golive.flows.deployed:ui_check
     description: Approvals and a checklist answered in the Prefect UI.
-    work_pool: {name: golive-local, work_queue_name: default}
+    work_pool:
+      name: golive-local
+      work_queue_name: default
+      job_variables: {command: "%(command)s"}
 """
 
 
@@ -58,16 +62,24 @@ def _run(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 180) 
     return done.stdout
 
 
+def worker_command() -> str:
+    """The process pool's command from the repository's prefect.yaml (what `prefect deploy --all` sets)."""
+    from ruamel.yaml import YAML
+
+    config = YAML(typ="safe").load((ROOT / "prefect.yaml").read_text())
+    return str(config["definitions"]["work_pool"]["job_variables"]["command"])
+
+
 @contextmanager
 def ui_stack(home: Path) -> Iterator[Stack]:
     port = free_port()
     project = home / "project"
     project.mkdir(parents=True, exist_ok=True)
-    (project / "prefect.yaml").write_text(PREFECT_YAML)
+    (project / "prefect.yaml").write_text(PREFECT_YAML % {"command": worker_command()})
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update({
         "GOLIVE_HOME": str(home / ".golive"), "GOLIVE_OUT": str(home / "out"),
-        "GOLIVE_ORG": str(FIXTURES / "organization-min.yaml"), "GOLIVE_AUDIT_KEY": "ui-test-audit-key",
+        "GOLIVE_ORG": str(UI_ORG), "GOLIVE_AUDIT_KEY": "ui-test-audit-key",
         "GOLIVE_EXTRA_RUNBOOKS": str(UI_BOOKS), "GOLIVE_CHECKOUT": str(ROOT), "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GOLIVE_REPORTS_PORT": str(free_port()),
     })

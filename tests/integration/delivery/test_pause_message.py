@@ -63,3 +63,40 @@ def test_each_pause_emails_its_approvers_once(tmp_path: Path, store: Any) -> Non
     rows = send.history(store, "wave-go-live-abc")
     assert [(r["step_key"], r["channel"], r["state"]) for r in rows] == [
         ("budget@pause:budget", "email", "sent"), ("budget@pause:budget-1", "email", "sent")]
+
+
+def test_a_pause_reaches_only_the_role_holders_of_the_runs_locations(tmp_path: Path, store: Any) -> None:
+    """Office and regional managers of another location get nothing; the COO (no location) does."""
+    from golive.tasks.planning.organization import Person
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    acme = load_organization(DEFAULT_ORG)
+    staff = (Person(name="Cora COO", roles=("COO",), email="coo@acme-dental.example"),
+             Person(name="Lena Lakeview", roles=("Office Manager",), location="lakeview-implant",
+                    email="lena@acme-dental.example"),
+             Person(name="Hank Harbor", roles=("Office Manager",), location="harbor-point",
+                    email="hank@acme-dental.example"),
+             Person(name="Nora North", roles=("Regional Manager",), region="north", email="nora@acme-dental.example"),
+             Person(name="Sam South", roles=("Regional Manager",), region="south", email="sam@acme-dental.example"))
+    org = dataclasses.replace(acme, people=staff, delivery=Delivery(email=EmailChannel(
+        host="127.0.0.1", port=port, sender="rollout@acme-dental.example", security="plain-local")))
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        request = InputRequest(kind="approval", step_key="go-live", question="Go live at Lakeview?",
+                               approvers=("COO", "Office Manager", "Regional Manager"))
+        for key, params in (("lakeview", {"locations": ["lakeview-implant"]}), ("whole", {})):
+            rc = SimpleNamespace(run_id="r-" + key, run_key=f"wave-go-live-{key}", params=params,
+                                 runbook=SimpleNamespace(name="wave-go-live"), org=org, store=store,
+                                 out_dir=tmp_path / "out", started=None)
+            tell_deciders(rc, request, "go-live", "**go-live** waits for an approval", None, logging.getLogger("t"))
+    finally:
+        controller.stop()
+
+    assert len(inbox.messages) == 2
+    lakeview, whole = (sorted(rcpts) for rcpts, _ in inbox.messages)
+    assert lakeview == ["coo@acme-dental.example", "lena@acme-dental.example", "nora@acme-dental.example"]
+    assert "hank@acme-dental.example" in whole and "sam@acme-dental.example" in whole  # no locations: everyone

@@ -57,3 +57,16 @@ def test_schedules_arrive_paused_from_prefect_deploy() -> None:
     schedules = [(d["name"], s) for d in config["deployments"] for s in d.get("schedules", [])]
     assert schedules, "prefect.yaml lists no schedules to check"
     assert [name for name, s in schedules if s.get("active", True) is not False] == []
+
+
+def test_every_deployment_runs_on_golives_worker_entry() -> None:
+    """The process pool's command (flows/engine/worker_entry.py: Prefect's engine entry asking for the
+    final state) is on every deployment, so a failed run logs no "Engine execution exited" traceback."""
+    import shlex
+
+    from golive.flows.engine import worker_entry
+
+    config = YAML(typ="safe").load((ROOT / "prefect.yaml").read_text())
+    commands = {d["name"]: d["work_pool"].get("job_variables", {}).get("command") for d in config["deployments"]}
+    assert set(commands.values()) == {"{{ $GOLIVE_CHECKOUT }}/.venv/bin/python -m golive.flows.engine.worker_entry"}
+    assert shlex.split(next(iter(commands.values())))[-2:] == ["-m", worker_entry.__name__] and callable(worker_entry.main)
