@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/python -m golive.flows.cli.demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -rfEs -p no:cacheprovider -n auto
+	$(BIN)/python -m pytest -q -rfEs -p no:cacheprovider -n auto --dist loadgroup
 
 # The slow tests (soak, scale, training) that `make test` leaves out.
 test-slow: $(STAMP)

@@ -4,9 +4,9 @@ The README's set-up as real processes (`golive server start`, `prefect deploy --
 worker; tests/e2e/ui_stack.py), then what a person does in the browser (tests/e2e/ui_pages.py):
 locations from the form's multi-select, the start date from its date picker, the Resume dialogs,
 the failed and refused runs' reasons, the report links and the readiness brief's chart. Screenshots
-of each stage land in out/ui-browser/. The walk-through takes minutes (several flow runs on a
-process worker) and is `slow` (`make test-slow`), as is the failed run's log check on the same
-stack; the server/UI check stays in `make test`.
+of each stage land in out/ui-browser/. All three run in `make test`: the module is one xdist group
+(`--dist loadgroup`), so the stack (server, deploy, worker) starts once for the walk-through and
+the failed run's log check.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from golive.tasks.foundation import paths
 from tests.e2e import ui_pages as ui
 from tests.e2e.ui_stack import UI_ORG, Stack, free_port, ui_settings, ui_stack, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900), pytest.mark.xdist_group("ui-stack")]
 CHROMIUM = Path("/usr/bin/chromium")
 OUT = paths.ROOT / "out" / "ui-browser"
 
@@ -79,7 +79,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-@pytest.mark.slow  # the stack (server, deploy, worker) takes 1-2 min to start
 def test_a_failed_deployment_run_ends_failed_with_its_reason_and_no_traceback(stack: Stack) -> None:
     """A step that fails on a process worker: the run's state is Failed with the step's reason, and
     neither the run's logs (what the UI shows) nor the worker's output hold a traceback."""
@@ -101,7 +100,6 @@ def test_a_failed_deployment_run_ends_failed_with_its_reason_and_no_traceback(st
     assert "Traceback" not in worker, worker[-6000:]
 
 
-@pytest.mark.slow
 def test_rollout_lead_runs_and_answers_a_runbook_in_the_ui(stack: Stack, page: Any, tmp_path: Path) -> None:
     for old in OUT.glob("[0-9]*.png"):
         if not old.name.startswith("00-"):  # this run's screenshots only (00 is the server check's)
