@@ -152,7 +152,10 @@ def bench_run(tmp: Path, steps: int = 200, repeat: int | None = None) -> list[st
 
     hand_written(5)  # starts the temporary server once, for both
     ours()
-    hand_samples, our_samples, hand_cpu, our_cpu = [], [], [], []
+    hand_samples: list[float] = []
+    our_samples: list[float] = []
+    hand_cpu: list[float] = []
+    our_cpu: list[float] = []
     inside["hand"].clear()
     inside["ours"].clear()
 

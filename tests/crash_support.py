@@ -398,6 +398,29 @@ def dicom_checker(counts: Path, sop_uids: set[str], step: str = "cbct-send") -> 
     return check
 
 
+DELETION_RUNBOOK = FIXTURES / "runbooks" / "platform-deletion.yaml"
+# `intent`: committed, nothing called; `requested`: seeded and the erasure requested, intent not `done`.
+DELETION_POINTS = ["compliance.deletion_test:intent", "compliance.deletion_test:requested",
+                   "compliance.deletion_test:effect", "compliance.deletion_test:after"]
+
+
+def deletion_checker(requests: Callable[[], int], step: str = "deletion") -> Callable[[dict[str, str], str, bool], None]:
+    """One erasure request at the platform per run key (`requests()`: the simulator's count), one result."""
+
+    def check(env: dict[str, str], run_key: str, complete: bool) -> None:
+        made = requests()
+        runs, events, step_ends, completed = _store_facts(env, run_key)
+        assert made <= 1, f"{made} erasure requests for run key {run_key}"
+        assert completed[step] <= 1 and step_ends[step] == completed[step], (completed, step_ends)
+        if complete:
+            assert made == 1, f"{made} erasure requests for run key {run_key} (want 1)"
+            assert completed[step] == 1 and events["compliance.deletion_test"] == 1, (completed, events)
+            assert _intent_states(env, run_key) == ["done"], _intent_states(env, run_key)
+            assert "running" not in runs.values(), f"runs left running: {runs}"
+
+    return check
+
+
 def pms_checker(sim_db: Path, location: str, test_patient: str, step: str = "pms-writeback") -> Callable[[dict[str, str], str, bool], None]:
     """The exactly-once check for the write-back runbook: one create per run key (at most one while
     the key's run is incomplete), no test plan of the key left once done, one result, audit verifies."""

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from golive.tasks.compliance.endpoint import base_url
+from golive.tasks.foundation import crash
 from golive.tasks.foundation.errors import ConnectorError
 from golive.tasks.foundation.secrets import Secret
 
@@ -120,6 +121,7 @@ def run_deletion(client: PlatformClient, test_patient: str, *, max_wait_s: float
         if answer.status_code == 404:
             raise PlatformError("POST /deletion-requests answered 404 for the test patient just seeded")
     created = answer.json()
+    crash.point("compliance.deletion_test", "requested")  # the harness: killed with the request made
     request_id = str(created.get("id") or "")
     steps.append(Step("request", bool(request_id), f"erasure request {request_id or '(no id)'} accepted"))
     deadline = clock() + max_wait_s

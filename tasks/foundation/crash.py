@@ -3,7 +3,9 @@
 At the named point of the first matching step the process kills itself with SIGKILL (no cleanup,
 no `finally`, exactly like `kill -9` or a power cut of the process). Points, in order:
 `before` (the kind has not run), `effect` (the kind ran, nothing of it committed), `after` (the
-step's result and effects committed). Unset (the normal case) it costs one dict lookup.
+step's result and effects committed). Kinds with an effect in another system add points of their
+own around it: `pms.writeback:removing`, `pms.attachment:intent|removing`,
+`imaging.dicom_send:intent|sent`, `compliance.deletion_test:intent|requested` (README "Exactly-once runs"). Unset (the normal case) it costs one dict lookup.
 `GOLIVE_PAUSE_AT=<kind>:<point>=<seconds>` sleeps there instead (to hold a run open in a race test).
 """
 

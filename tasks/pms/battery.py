@@ -408,9 +408,9 @@ def attachment_check(conn: PmsConnector, patient_id: str, pseudo: Pseudo, marker
         if tracked:
             prior = intents.begin(store, intent, run_key=run_key, step_key=step, kind="pms.attachment")
             if prior.state in (IntentState.REMOVING, IntentState.DONE):
-                ev = {**prior.evidence.get("ev", {}), "resumed": True}
+                recorded_ev = {**prior.evidence.get("ev", {}), "resumed": True}
                 left = next((d for d in conn.documents(patient_id) if d.description == marker), None)
-                return _finish_attachment(conn, store, intent, patient_id, marker, ev,
+                return _finish_attachment(conn, store, intent, patient_id, marker, recorded_ev,
                                           left.document_id if left else None)
         crash.point("pms.attachment", "intent", step)
         doc = conn.attach_document(patient_id, "golive-test.png", TEST_PNG, category, marker)

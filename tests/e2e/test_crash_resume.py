@@ -18,6 +18,8 @@ from crash_support import (
     ALL_POINTS,
     ATTACH_POINTS,
     ATTACH_RUNBOOK,
+    DELETION_POINTS,
+    DELETION_RUNBOOK,
     DICOM_POINTS,
     DICOM_RUNBOOK,
     FIXTURES,
@@ -27,6 +29,7 @@ from crash_support import (
     attachment_checker,
     count_document_creates,
     count_treatplan_creates,
+    deletion_checker,
     dicom_checker,
     pms_checker,
     start_counting_orthanc,
@@ -205,3 +208,30 @@ def test_dicom_send_every_point(dicom_harness: Harness) -> None:
     dicom_harness.chain("soak-dicom-0", DICOM_POINTS)
     print("\n".join(dicom_harness.log))
     assert dicom_harness.kills == len(DICOM_POINTS), dicom_harness.log
+
+
+@pytest.fixture
+def deletion_harness(harness: Harness, tmp_path: Path) -> Iterator[Harness]:
+    """The harness on the deletion-on-request runbook, against the platform API simulator (plain
+    http on loopback), whose status counts erasure requests."""
+    from dataclasses import replace
+
+    from golive.tasks.compliance.simulators.process import start_platform
+
+    platform = start_platform(log_file=tmp_path / "platform.log")
+    try:
+        yield replace(harness, runbook=DELETION_RUNBOOK, decisions={}, parameters={"base_url": platform.url},
+                      env={**harness.env, "E2E_PLATFORM_TOKEN": platform.token},
+                      check=deletion_checker(lambda: int(platform.admin("/_sim/status")["deletion_requests"])))
+    finally:
+        platform.stop()
+
+
+@pytest.mark.slow
+def test_deletion_test_every_point(deletion_harness: Harness) -> None:
+    """Kill before any call (intent committed), with the erasure requested (intent not `done`), after
+    the kind ran, after the commit: one erasure request in all, the resume answered by the
+    platform's Idempotency-Key de-duplication."""
+    deletion_harness.chain("soak-deletion-0", DELETION_POINTS)
+    print("\n".join(deletion_harness.log))
+    assert deletion_harness.kills == len(DELETION_POINTS), deletion_harness.log
