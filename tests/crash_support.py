@@ -25,10 +25,11 @@ RUNBOOK = FIXTURES / "runbooks" / "every-store-kind.yaml"
 DECISIONS = {"approvals": {"sign-off": {"decision": "approve", "name": "Casey", "role": "CFO"}},
              "confirmations": {"confirm": "all"}}
 # (kind, point) pairs the harness can kill at; "effect" is after the kind ran, before its commit.
-KINDS = ("checklist", "approval", "notify", "metrics.simulate", "gate", "rollout.set")
+KINDS = ("checklist", "approval", "notify", "metrics.simulate", "gate", "rollout.set", "compliance.vendor_request")
 POINTS = ("before", "effect", "after")
 ALL_POINTS = [f"{k}:{p}" for k in KINDS for p in POINTS]
 PRELOAD = ["golive.flows.engine.entry", "golive.tasks.core.approval", "golive.tasks.core.checklist",
+           "golive.tasks.compliance.kinds",
            "golive.tasks.core.notify", "golive.tasks.gates.kinds", "golive.flows.engine.step_task",
            "golive.tasks.pms.kinds"]
 PMS_RUNBOOK = FIXTURES / "runbooks" / "pms-writeback.yaml"
@@ -463,8 +464,9 @@ def pms_checker(sim_db: Path, location: str, test_patient: str, step: str = "pms
 def check_exactly_once(env: dict[str, str], run_key: str, *, complete: bool) -> None:
     """Every effect of the key's runs at most once (exactly once when `complete`), audit verifies,
     no run left `running` unless it is the live one."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
+    from golive.tasks.compliance.records import EvidenceRow
     from golive.tasks.gates.records import GateVerdictRow
     from golive.tasks.store import Store
     from golive.tasks.store.models import ApprovalRow, AuditEntryRow, RunRow, StepResultRow
@@ -491,6 +493,11 @@ def check_exactly_once(env: dict[str, str], run_key: str, *, complete: bool) -> 
             completed = Counter(r.step_key for r in s.scalars(select(StepResultRow).where(
                 StepResultRow.run_key == run_key, StepResultRow.state == "completed")))
             verdicts = s.scalars(select(GateVerdictRow).where(GateVerdictRow.run_id.in_(ids))).all()
+            # The vendor request is keyed by its content (subject, location, day), so every key of a
+            # harness shares one row: at most one row and one audit entry in the whole store, ever.
+            requests = s.scalars(select(EvidenceRow).where(EvidenceRow.subject == "patterson-enablement")).all()
+            request_entries = s.scalar(select(func.count()).select_from(AuditEntryRow).where(
+                AuditEntryRow.event == "compliance.evidence"))
     finally:
         store.dispose()
         for k, v in saved.items():
@@ -504,6 +511,9 @@ def check_exactly_once(env: dict[str, str], run_key: str, *, complete: bool) -> 
         if complete:
             assert events[event] == n, f"{event} ×{events[event]} (want {n}) for {run_key}"
     assert len(approvals) == events["approval.decided"], "an approvals row without its audit entry (or the reverse)"
+    assert len(requests) == request_entries <= 1, f"vendor request: {len(requests)} rows, {request_entries} audit entries"
+    if complete:
+        assert len(requests) == 1, "the vendor request was never recorded"
     # The gate observes the store, so a resume re-evaluates it; every verdict has its step result
     # and its audit entry, and no completed gate step lacks its verdict.
     assert len(verdicts) == events["gate.verdict"] == completed["gate"], (
@@ -513,7 +523,8 @@ def check_exactly_once(env: dict[str, str], run_key: str, *, complete: bool) -> 
             assert n <= 1, f"step {key} completed {n} times under {run_key}"
             assert step_ends[key] == n, f"step {key}: {n} results, {step_ends[key]} step.end entries"
     if complete:
-        assert set(completed) == {"confirm", "tell[loc-a]", "tell[loc-b]", "simulate", "sign-off", "gate", "go-live"}, completed
+        assert set(completed) == {"confirm", "tell[loc-a]", "tell[loc-b]", "simulate", "request", "sign-off", "gate",
+                                  "go-live"}, completed
         assert "running" not in runs.values(), f"runs left running: {runs}"
 
 

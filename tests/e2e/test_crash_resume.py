@@ -2,7 +2,7 @@
 it and before its commit, after the commit) and at random instants, resume with the same run key,
 and check every effect exists once, the audit log verifies and no run is left `running`.
 
-`make test` runs a fixed subset (11 kills, SQLite and PostgreSQL, plus the 3 points of the PMS
+`make test` runs a fixed subset (12 kills, SQLite and PostgreSQL, plus the 3 points of the PMS
 write-back check against the Open Dental simulator on SQLite); `make soak` runs every point of every
 kind on both backends plus random-delay kills (>= 50 kills), and the PMS points on PostgreSQL.
 """
@@ -67,13 +67,13 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path, api_url: str) -> Ite
     yield Harness(api_url, _env(tmp_path, db_url), tmp_path)
 
 
-# The default subset (11 kills, seeded and fixed): the points where the old engine duplicated
+# The default subset (12 kills, seeded and fixed): the points where the old engine duplicated
 # (after the effect, before the step's result) for every store kind on one backend or the other.
 # In each chain a later point's step depends on the earlier one, so every point fires; random
 # instants are left to `make soak`.
 SEEDED = {
     "sqlite": [["checklist:effect", "approval:effect", "rollout.set:effect"], ["notify:after"],
-               ["metrics.simulate:before", "gate:effect"]],
+               ["metrics.simulate:before", "gate:effect"], ["compliance.vendor_request:effect"]],
     "postgres": [["checklist:after", "approval:after", "rollout.set:after"], ["metrics.simulate:effect", "gate:after"]],
 }
 
