@@ -238,12 +238,12 @@ def metrics_status(location: list[str] = typer.Option(None, "--location", help="
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("location", "metric", "last day", "source", "days", "missing days", title="collected metrics")
+    table = Table("location", "metric", "last day", "source", "days", "closed", "missing days", title="collected metrics")
     for r in rows:
         missing = r["missing_days"]
         shown = ", ".join(missing[:5]) + (f" (+{len(missing) - 5})" if len(missing) > 5 else "")
         table.add_row(r["location"], r["metric"], r["last_day"] or "never", r["source"] or "-",
-                      str(r["collected_days"]), shown or "none")
+                      str(r["collected_days"]), str(r["closed_days"]), shown or "none")
     Console(highlight=False, soft_wrap=True).print(table)
 
 

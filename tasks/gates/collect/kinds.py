@@ -179,6 +179,10 @@ def run_collect(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         closed_days = calendars(ctx.org, locations)
     written, missing, errors, closed = 0, [], {}, 0
     try:
+        if len(period) > 1 and locations:  # a backfill: sources that can read the period once do so
+            for c in collectors:
+                if hasattr(c, "prefetch"):
+                    c.prefetch(period[0], locations)
         for d in period:
             if not locations:
                 break

@@ -1,7 +1,8 @@
 """Training completion from an LMS's CSV export, for groups without an xAPI Learning Record Store.
 
 The shape followed is Moodle's course completion report downloaded as CSV
-(`report/completion/index.php?course=ID&format=csv`, Moodle's report_completion): a header row
+(`report/completion/index.php?course=ID&format=csv`, Moodle's report_completion; read in the copy a
+Totara tree carries, github.com/reetakoshik/totara1112to129 report/completion/index.php): a header row
 `ID, Name, <the site's user identity fields>, <one or two columns per completion criterion>,
 Course complete`, then one row per tracked user; `Course complete` holds the completion time as
 `userdate(timecompleted, strftimedatetimeshort)` (English language pack: `%d/%m/%y, %H:%M`), or is

@@ -17,6 +17,11 @@ Queries (apitreatplans.html, "TreatPlans GET"; apiprocedurelogs.html, "Procedure
   Category by CDT range of `procCode` (tasks/pms/cdt.py); production = sum of `ProcFee`.
 A location-day with neither a plan nor a procedure is recorded as missing: "no data".
 
+A period (a baseline backfill) is read once per location (`prefetch`): each query's rows since the
+first day, then each day keeps what its own query would have returned (`SecDateTEdit` after, and
+`DateTStamp` on or after, the day's midnight, as the two routes filter). Otherwise every early day
+would page through all the later days' edits again.
+
 Adoption (with `platform_marker`): plans made with the platform / all plans presented that day,
 a platform plan being one whose `Note` carries the marker the platform's write-back puts there
 (the note is tested, never kept).
@@ -55,6 +60,7 @@ class OpenDentalCollector:
         self._connect = connect
         self.workers = workers
         self.requests = 0
+        self._period: dict[str, tuple[str, list[Any], list[Any]] | str] = {}  # loc -> (since, plans, procs) | error
         self.platform_marker = platform_marker or None
         if self.platform_marker:
             self.metrics = (*self.metrics, "adoption_pct")
@@ -65,22 +71,46 @@ class OpenDentalCollector:
             parts = list(pool.map(lambda loc: self._location(day, loc), locations))
         return [o for part in parts for o in part]
 
+    def prefetch(self, first: date, locations: Sequence[str]) -> None:
+        """Read each location's edits since `first` once, for a period collected day by day."""
+        stamp = f"{first.isoformat()} 00:00:00"
+
+        def read(loc: str) -> tuple[str, tuple[str, list[Any], list[Any]] | str]:
+            got = self._read(loc, stamp)
+            return loc, got if isinstance(got, str) else (stamp, *got)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(locations)))) as pool:
+            self._period.update(pool.map(read, locations))
+
+    def _read(self, loc: str, stamp: str) -> tuple[list[Any], list[Any]] | str:
+        """Plans and procedures changed since `stamp`, or why they could not be read."""
+        try:
+            conn = self._connect(loc)
+        except Exception as exc:  # PmsConfigError, a missing secret: this location's days are missing
+            return f"opendental connection: {exc}"
+        try:
+            return list(conn.iterate("/treatplans", {"SecDateTEdit": stamp})), list(
+                conn.iterate("/procedurelogs", {"DateTStamp": stamp}))
+        except PmsError as exc:
+            return f"opendental: {exc}"
+        finally:
+            self.requests += int(getattr(conn, "requests_sent", 0))
+            conn.close()
+
     def _location(self, day: date, loc: str) -> list[Outcome]:
         stamp = f"{day.isoformat()} 00:00:00"
         q_plans = f"GET /treatplans?SecDateTEdit={stamp}"
         q_procs = f"GET /procedurelogs?DateTStamp={stamp}"
-        try:
-            conn = self._connect(loc)
-        except Exception as exc:  # PmsConfigError, a missing secret: this location's days are missing
-            return missing(self, day, [loc], f"opendental connection: {exc}", failed=True)
-        try:
-            plans = list(conn.iterate("/treatplans", {"SecDateTEdit": stamp}))
-            procs = list(conn.iterate("/procedurelogs", {"DateTStamp": stamp}))
-        except PmsError as exc:
-            return missing(self, day, [loc], f"opendental: {exc}", failed=True)
-        finally:
-            self.requests += int(getattr(conn, "requests_sent", 0))
-            conn.close()
+        cached = self._period.get(loc)
+        if isinstance(cached, tuple) and cached[0] <= stamp:
+            # What the day's own queries return: SecDateTEdit "after" the stamp, DateTStamp on or after it.
+            plans = [p for p in cached[1] if str(p.get("SecDateTEdit", "")) > stamp]
+            procs = [p for p in cached[2] if str(p.get("DateTStamp", "")) >= stamp]
+        else:
+            got = cached if isinstance(cached, str) else self._read(loc, stamp)
+            if isinstance(got, str):
+                return missing(self, day, [loc], got, failed=True)
+            plans, procs = got
         iso = day.isoformat()
         presented = [p for p in plans if str(p.get("DateTP", ""))[:10] == iso
                      and p.get("TPStatus") in ("Active", "Inactive")]

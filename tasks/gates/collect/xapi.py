@@ -10,17 +10,22 @@ Completion at the end of day D for a location = distinct learners with a `comple
 the course activity stored between the programme start and the end of D, over the staff to train
 there (the organization gives that count). The location comes from a context extension
 (configurable IRI). Learners are counted by a digest of their identifier, in memory only.
+
+Training hours on day D for a location = the `result.duration` (Part Two, "Result": an ISO 8601
+duration) of the `completed` statements stored on D there, summed: the time each completed attempt
+took. A completed statement without a duration adds nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from golive.tasks.gates.collect.base import missing, rate
+from golive.tasks.gates.collect.base import missing, rate, sample
 from golive.tasks.gates.collect.http import PacedClient, SourceError
 from golive.tasks.gates.collected import Outcome
 
@@ -28,6 +33,16 @@ SOURCE = "xapi"
 VERSION = "1.0.3"
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 LOCATION_EXT = "https://golive.dev/xapi/extensions/location"
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def duration_s(text: str) -> float:
+    """Seconds of an xAPI `result.duration` (ISO 8601, days to seconds as xAPI uses them)."""
+    m = _DURATION.match(text)
+    if not m or text in ("P", "PT") or text.endswith("T"):
+        raise SourceError(f"{SOURCE}: a statement's result.duration is not an ISO 8601 duration")
+    d, h, mi, sec = (float(g) if g else 0.0 for g in m.groups())
+    return ((d * 24 + h) * 60 + mi) * 60 + sec
 
 
 def _learner(actor: Mapping[str, Any]) -> str:
@@ -37,7 +52,7 @@ def _learner(actor: Mapping[str, Any]) -> str:
 
 class XapiCollector:
     source = SOURCE
-    metrics: tuple[str, ...] = ("training_completion_pct",)
+    metrics: tuple[str, ...] = ("training_completion_pct", "training_hours")
 
     def __init__(self, client: PacedClient, *, activity: str, staff: Mapping[str, int], since: date,
                  location_extension: str = LOCATION_EXT, page_size: int = 100) -> None:
@@ -80,6 +95,7 @@ class XapiCollector:
         query = f"GET /statements?verb=completed&activity={self.activity}&since={self.since}&until={until}"
         rows = self.statements(until)
         learners: dict[str, set[str]] = {}
+        spent: dict[str, float] = {}
         for st in rows:
             if (st.get("verb") or {}).get("id") != COMPLETED:
                 continue
@@ -87,6 +103,9 @@ class XapiCollector:
             if ext is None:
                 continue
             learners.setdefault(str(ext), set()).add(_learner(st.get("actor") or {}))
+            took = (st.get("result") or {}).get("duration")
+            if took and str(st.get("stored", ""))[:10] == day.isoformat():
+                spent[str(ext)] = spent.get(str(ext), 0.0) + duration_s(str(took))
         out: list[Outcome] = []
         for loc in locations:
             if loc not in self.staff:
@@ -95,4 +114,6 @@ class XapiCollector:
             done = min(len(learners.get(loc, ())), self.staff[loc])
             out.append(rate(loc, "training_completion_pct", day, done, self.staff[loc], SOURCE, query,
                             "no staff to train"))
+            out.append(sample(loc, "training_hours", day, round(spent.get(loc, 0.0) / 3600, 4), SOURCE,
+                              f"{query}: result.duration of those stored {day}"))
         return out

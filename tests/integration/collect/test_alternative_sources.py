@@ -87,6 +87,16 @@ def test_the_organizations_status_page_replaces_the_probe(tmp_path: Path) -> Non
     assert isinstance(p, ProbeCollector)
 
 
+def test_xapi_durations_are_iso_8601() -> None:
+    from golive.tasks.gates.collect.http import SourceError
+    from golive.tasks.gates.collect.xapi import duration_s
+
+    assert [duration_s(d) for d in ("PT1H30M", "PT45M30.5S", "P1DT2H", "PT0S")] == [5400, 2730.5, 93600, 0]
+    for bad in ("P", "PT", "1H", "PT1.5H", "P1DT"):
+        with pytest.raises(SourceError, match="ISO 8601"):
+            duration_s(bad)
+
+
 HEADER = "ID,Name,Email address,Department,Platform basics,Platform basics - Completion date,Course complete\n"
 
 

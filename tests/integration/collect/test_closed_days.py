@@ -4,6 +4,7 @@ closed day is still collected; a source that fails on a closed day stays missing
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -83,9 +84,14 @@ def test_a_source_failing_on_a_closed_day_stays_missing(tmp_path: Path, monkeypa
     assert {m["reason"] for m in report.missing} == {"zendesk: credentials refused (401); check the secret reference"}
 
 
+def _without_calendar(text: str) -> str:
+    """The example group's file without its own `calendar:` block (the tests put theirs in)."""
+    return re.sub(r"\ncalendar:\n(  .*\n)+", "\n", text, count=1)
+
+
 def test_calendar_from_the_organization_file(tmp_path: Path) -> None:
     src = Path(__file__).parents[3] / "examples" / "acme-dental" / "organization.yaml"
-    text = src.read_text(encoding="utf-8")
+    text = _without_calendar(src.read_text(encoding="utf-8"))
     text = text.replace("\nregions:", "\ncalendar:\n  closed_weekdays: [saturday, sunday]\n  holidays: ['2026-12-25']\nregions:", 1)
     first = "\n  - id: "
     head, tail = text.split(first, 1)  # the first location gets its own calendar: open Saturdays, opened in 2026
@@ -107,7 +113,8 @@ def test_a_bad_calendar_names_its_line(tmp_path: Path) -> None:
     from golive.tasks.planning.organization import OrganizationInvalid
 
     src = Path(__file__).parents[3] / "examples" / "acme-dental" / "organization.yaml"
-    text = src.read_text(encoding="utf-8").replace("\nregions:", "\ncalendar:\n  closed_weekdays: [caturday]\nregions:", 1)
+    text = _without_calendar(src.read_text(encoding="utf-8"))
+    text = text.replace("\nregions:", "\ncalendar:\n  closed_weekdays: [caturday]\nregions:", 1)
     (tmp_path / "org.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(OrganizationInvalid) as err:
         load_organization(tmp_path / "org.yaml")

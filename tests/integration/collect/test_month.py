@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,34 @@ def test_seeded_period_collects_to_the_seeded_values(tmp_path: Path, monkeypatch
     assert {r["source"] for r in rows} == {"opendental", "zendesk", training, uptime, "survey"}
     assert all(r["status"] == "ok" and r["query"] for r in rows)
     assert rig.zendesk.rate_limited == 0
+
+
+def test_a_period_read_once_gives_the_same_values_with_fewer_requests(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Open Dental's `prefetch` (a backfill reads each office's edits once) against day-by-day reads."""
+    from golive.tasks.gates.collect.opendental import OpenDentalCollector
+
+    locations = ["loc-a", "loc-b"]
+    store, rig = open_rig(tmp_path, monkeypatch, locations, 6, gap_days={("loc-b", rig_day(2))})
+    try:
+        daily = collectors(rig, store, include=("opendental",))
+        for day in rig.month.dates():
+            collect_day(store, daily, day, locations)
+        by_day = stored(store)
+        period = collectors(rig, store, include=("opendental",))
+        period[0].prefetch(rig.month.start, locations)  # type: ignore[attr-defined]
+        for day in rig.month.dates():
+            collect_day(store, period, day, locations)
+    finally:
+        rig.stop()
+    assert stored(store) == by_day
+    assert disagreements({k: v for k, v in rig.month.truth.items() if k[1] in daily[0].metrics}, by_day) == []
+    d, p = (c for c in (daily[0], period[0]) if isinstance(c, OpenDentalCollector))
+    assert p.requests < d.requests / 2
+    assert ("loc-b", "case_acceptance_pct", rig_day(2)) not in by_day  # the silent day stays missing
+
+
+def rig_day(n: int) -> date:
+    from collect_support import START
+
+    return START + timedelta(days=n)

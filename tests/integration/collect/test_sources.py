@@ -105,7 +105,10 @@ def test_xapi_follows_more_and_counts_learners_by_day(lrs: tuple[LrsState, Serve
     client = PacedClient("xapi", f"{served.url}/xapi", {"X-Experience-API-Version": VERSION},
                          (state.username, state.password), allow_insecure_local=True)
     c = XapiCollector(client, activity="course", staff={"loc-a": 40, "loc-b": 3}, since=date(2026, 10, 1))
-    out = {o.location: o for o in c.collect(DAY, ["loc-a", "loc-b", "loc-c"])}
+    got = c.collect(DAY, ["loc-a", "loc-b", "loc-c"])
+    out = {o.location: o for o in got if o.metric == "training_completion_pct"}
+    hours = {o.location: o.sample.value for o in got if o.metric == "training_hours" and o.sample is not None}
+    assert hours == {"loc-a": 0.0, "loc-b": 0.0}  # these statements carry no result.duration
     a = out["loc-a"].sample
     assert a is not None and (a.numerator, a.denominator) == (20, 40)  # 22 statements, 20 learners
     b = out["loc-b"].sample

@@ -94,3 +94,16 @@ def test_live_only_with_nothing_live_says_so_and_probe_days_without_probes_are_m
     assert out["locations"] == ["a"] and out["missing"] == 1
     assert collected.gaps(sqlite_store) == [("a", "uptime_pct", D0, "probe", "no probe results that day")]
     assert audit[-1][0] == "metrics.collected"
+
+
+def test_the_steps_calendar_records_a_closed_day_closed(sqlite_store: Any) -> None:
+    """`with: calendar:` (no organization): Sunday without probe results is closed; Saturday is missing."""
+    from golive.tasks.gates import collected
+    from golive.tasks.gates.collect.kinds import run_collect
+
+    out = run_collect(_step(sqlite_store, []), {"sources": {"probe": {}}, "start": "2026-10-03", "end": "2026-10-04",
+                                                "locations": ["a"], "calendar": {"closed_weekdays": ["sunday"]}})
+    assert (out["missing"], out["closed"]) == (1, 1)
+    rows = {r["day"]: (r["status"], r["reason"]) for r in collected.ledger(sqlite_store)}
+    assert rows[date(2026, 10, 4)] == ("closed", "office closed on sundays (no probe results that day)")
+    assert rows[date(2026, 10, 3)] == ("missing", "no probe results that day")

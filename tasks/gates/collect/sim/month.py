@@ -144,6 +144,7 @@ class Month:
             r = self.rng("lrs", loc)
             staff[loc] = r.randint(4, 15)
             done_on: list[date] = []
+            took: dict[date, float] = {}  # seconds of completed attempts stored that day
             for person in range(staff[loc]):
                 day = r.choice([*self.dates(), None])
                 actor = {"objectType": "Agent", "mbox_sha1sum": f"{r.getrandbits(160):040x}"}
@@ -157,14 +158,19 @@ class Month:
                     n += 1
                     stamp = datetime.combine(when, time(r.randint(0, 23), r.randint(0, 59))).strftime(
                         "%Y-%m-%dT%H:%M:%S.000Z")
-                    state.statements.append({
-                        "id": f"00000000-0000-4000-8000-{n:012d}", "actor": actor,
-                        "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[1]}},
-                        "object": {"objectType": "Activity", "id": activity},
-                        "context": {"extensions": {LOCATION_EXT: loc}}, "timestamp": stamp, "stored": stamp})
+                    st = {"id": f"00000000-0000-4000-8000-{n:012d}", "actor": actor,
+                          "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[1]}},
+                          "object": {"objectType": "Activity", "id": activity},
+                          "context": {"extensions": {LOCATION_EXT: loc}}, "timestamp": stamp, "stored": stamp}
+                    if verb == COMPLETED and r.random() < 0.8:  # some LMSs leave the duration out
+                        h, m = r.randint(0, 3), r.randint(0, 59)
+                        st["result"] = {"completion": True, "duration": f"PT{h}H{m}M" if h else f"PT{m}M30.5S"}
+                        took[when] = took.get(when, 0.0) + h * 3600 + m * 60 + (0 if h else 30.5)
+                    state.statements.append(st)
             for day in self.dates():
                 done = sum(1 for d in done_on if d <= day)
                 self.expect(loc, "training_completion_pct", day, 100.0 * done / staff[loc], done, staff[loc])
+                self.expect(loc, "training_hours", day, round(took.get(day, 0) / 3600, 4))
         return staff
 
     # -- probe.http results --------------------------------------------------------------------

@@ -9,7 +9,8 @@ What each simulator is given, per location and day:
   fees (volumes, production per patient). Nothing on a day the office is closed.
 - Zendesk: the scenario's tickets opened that day; its critical bugs as urgent tickets opened at
   go-live and solved as the scenario resolves them.
-- The LRS: the scenario's staff completing the course (`completed` statements).
+- The LRS: the scenario's staff completing the course (`completed` statements), the location's
+  training hours shared among them as `result.duration`.
 - Statuspage: a few short incidents on each location's platform component (a healthy month).
 - The survey export: the champion's answer and provider refusals, on Fridays after go-live.
 `outage(...)` then adds a scenario's outages: incidents on the vendor's status page (uptime as the
@@ -81,7 +82,8 @@ def seed(rig: Any, obs: Observations, go_live: date, closed: Mapping[str, Office
                     _solve_bugs(rig.zendesk, loc, day, bugs_before - open_now)
                 bugs_before = open_now
                 trained = _n(m["training_completion_pct"].numerator, r, c)
-                _completions(rig.lrs, loc, day, trained - trained_before, rnd)
+                hours = m["training_hours"].values[r, c]
+                _completions(rig.lrs, loc, day, trained - trained_before, rnd, float(hours) if np.isfinite(hours) else 0.0)
                 trained_before = max(trained, trained_before)
                 if day.weekday() == 4:  # the champion survey goes out on Fridays
                     _survey_row(rig.survey, loc, day, m, r, c)
@@ -114,7 +116,9 @@ def _solve_bugs(state: Any, loc: str, day: date, count: int) -> None:
         t.solved, t.status = datetime.combine(day, time(16)), "solved"
 
 
-def _completions(state: Any, loc: str, day: date, count: int, rnd: random.Random) -> None:
+def _completions(state: Any, loc: str, day: date, count: int, rnd: random.Random, hours: float) -> None:
+    """`count` learners complete the course on `day`, the location's `hours` of training shared among them."""
+    each = round(hours * 3600 / count) if count > 0 else 0
     for _ in range(max(count, 0)):
         n = len(state.statements) + 1
         stamp = datetime.combine(day, time(rnd.randint(8, 17), rnd.randint(0, 59))).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -123,7 +127,8 @@ def _completions(state: Any, loc: str, day: date, count: int, rnd: random.Random
             "actor": {"objectType": "Agent", "mbox_sha1sum": f"{rnd.getrandbits(160):040x}"},
             "verb": {"id": COMPLETED, "display": {"en-US": "completed"}},
             "object": {"objectType": "Activity", "id": COURSE},
-            "context": {"extensions": {LOCATION_EXT: loc}}, "timestamp": stamp, "stored": stamp})
+            "context": {"extensions": {LOCATION_EXT: loc}}, "timestamp": stamp, "stored": stamp,
+            **({"result": {"completion": True, "duration": f"PT{each}S"}} if each else {})})
 
 
 def _survey_row(path: Any, loc: str, day: date, m: Mapping[str, Any], r: int, c: int) -> None:
