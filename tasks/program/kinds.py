@@ -6,7 +6,7 @@ sets them aside), `program.validation` (an integration validation's outcome) and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -207,6 +207,7 @@ def run_transition(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         raise GuardBlocked("blocked by the playbook's hard rules: " + "; ".join(b.format() for b in still)
                            + " (a program.override step records an approved override)")
     on = date.fromisoformat(str(params["on"])) if params.get("on") else today(ctx)
+    on += timedelta(days=int(params.get("on_offset_days") or 0))  # the runbook's own schedule (one timeline)
     changes = []
     try:
         holidays = frozenset(date.fromisoformat(str(d)) for d in params.get("holidays") or ())
