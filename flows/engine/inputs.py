@@ -89,8 +89,9 @@ def parse_approve_flag(text: str) -> tuple[str, Approval]:
 
 
 def _required_all(schema: dict[str, Any]) -> None:
-    # Checklist boxes default to unticked (so a partial answer can be submitted) yet show as required.
-    schema["required"] = list(schema.get("properties", {}))
+    # Checklist boxes default to unticked (so a partial answer can be submitted) yet show as required;
+    # the comment (issues found, learnings: the wave debrief prints it) stays optional.
+    schema["required"] = [p for p in schema.get("properties", {}) if p != "comment"]
 
 
 def _due_note(due: str | None, started: Started) -> str:
@@ -212,7 +213,8 @@ def checklist_form(request: InputRequest, confirmed: set[str],
         for field_name, item_id in positions.items()
     }
     name = (str, Field(..., min_length=1, description="Your name."))
-    return create_model("ChecklistForm", __base__=ChecklistBase, name=name, **items), positions
+    comment = (str, Field("", description="What you found: issues, learnings (reports print it; never patient data)."))
+    return create_model("ChecklistForm", __base__=ChecklistBase, name=name, comment=comment, **items), positions
 
 
 OnPause = Callable[[InputRequest, str, str, "str | None"], None]
@@ -243,6 +245,7 @@ def pause_for_input(request: InputRequest, timeout_s: float | None, started: Sta
 
     confirmed: set[str] = set()
     names: list[str] = []
+    comments: list[str] = []
     attempt = 0
     while True:
         checklist_model, positions = checklist_form(request, confirmed, started)
@@ -260,11 +263,14 @@ def pause_for_input(request: InputRequest, timeout_s: float | None, started: Sta
         ticked = {item_id for field_name, item_id in positions.items() if getattr(answer, field_name)}
         confirmed |= ticked
         names.append(answer.name)
+        if getattr(answer, "comment", ""):
+            comments.append(str(answer.comment).strip())
         open_items = [i for i in request.items if i[0] not in confirmed]
         logger.info("%s: %s confirmed %s; open: %s", request.step_key, answer.name,
                     ", ".join(sorted(ticked)) or "nothing", ", ".join(i for i, _ in open_items) or "none")
         if not open_items:
-            return Confirmation(confirmed=frozenset(confirmed), name=", ".join(dict.fromkeys(names)))
+            return Confirmation(confirmed=frozenset(confirmed), name=", ".join(dict.fromkeys(names)),
+                                comment="\n\n".join(c for c in comments if c))
         attempt += 1
 
 

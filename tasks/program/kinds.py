@@ -206,6 +206,7 @@ def run_transition(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         raise GuardBlocked("blocked by the playbook's hard rules: " + "; ".join(b.format() for b in still)
                            + " (a program.override step records an approved override)")
     on = date.fromisoformat(str(params["on"])) if params.get("on") else today(ctx)
+    on += timedelta(days=int(params.get("on_offset_days") or 0))  # the runbook's own schedule (one timeline)
     changes = []
     book = SlotBook.of(repository.go_live_days(store), holidays(ctx, params))
     when_full = str(params.get("when_full", "next"))

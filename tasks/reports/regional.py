@@ -31,7 +31,9 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     locs = [loc.id for loc in org.locations_in(region)]
     plan = program_locations(ctx.store)
     went_live = {loc: on for loc, on, _wave in go_live_days(ctx.store)}  # the day each location went live
-    planned = {loc: went_live.get(loc) or w.go_live_on for loc, w in plan.items()}  # done, else its slot
+    calendar = sources.planned_go_lives(ctx.store)  # the readiness calendar's dates, for those not live yet
+    planned = {loc: went_live.get(loc) or (w.go_live_on if w else None) or calendar.get(loc)
+               for loc in {*plan, *calendar} for w in [plan.get(loc)]}
     # One "as of" for every region: the last day measured anywhere in the group (or the given day).
     period = sources.measured_period(ctx.store, [x.id for x in org.locations], end=date.fromisoformat(
         str(context["as_of"])) if context.get("as_of") else None)

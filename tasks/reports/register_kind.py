@@ -44,12 +44,15 @@ def _check_entries(ctx: StepContext, params: dict[str, Any], wave: str) -> tuple
         as_of = ctx.run_started.date()
     else:
         raise UserInputError("register.update: checks.as_of is needed outside a run")
+    from golive.tasks.reports.sources import planned_go_lives
+
     plan = planned(ctx.store)
+    calendar = planned_go_lives(ctx.store)
     lead = timedelta(days=int(params.get("due_days", 7)))
 
     def due(loc: str) -> date:
-        """A week before the location's planned go-live (the stored plan), else `due_days` from as_of."""
-        on = plan[loc].go_live_on if loc in plan else None
+        """A week before the location's go-live (done, else the readiness calendar's), else `due_days` from as_of."""
+        on = (plan[loc].go_live_on if loc in plan else None) or calendar.get(loc)
         return max(as_of, on - lead) if on else as_of + lead
 
     found: list[Entry] = []

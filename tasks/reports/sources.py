@@ -140,3 +140,15 @@ def latest_validations(store: Any, locations: Sequence[str]) -> dict[str, Valida
                 steps[sid] = (state, error)
             out[loc] = Validation(loc, r.run_key, r.started_at.date(), r.state, steps)
     return out
+
+
+def planned_go_lives(store: Any) -> dict[str, date]:
+    """{location: planned go-live day} from the latest completed readiness-assessment calendar step
+    (the stored plan's dates for locations that have not gone live yet)."""
+    with store.session(readonly=True) as s:
+        row = s.execute(select(StepResultRow).join(RunRow, RunRow.run_id == StepResultRow.run_id)
+                        .where(RunRow.runbook == "readiness-assessment", StepResultRow.step_id == "calendar",
+                               StepResultRow.state.in_(("completed", "cached")))
+                        .order_by(StepResultRow.id.desc()).limit(1)).scalar_one_or_none()
+        rows = list((row.outputs or {}).get("go_lives") or []) if row is not None else []
+    return {str(g["id"]): date.fromisoformat(str(g["date"])) for g in rows if g.get("id") and g.get("date")}

@@ -48,6 +48,7 @@ def test_checklist_items_are_required_and_unticked_and_only_the_open_ones_are_as
     schema = _schema(model)
     assert schema["properties"]["item_0"]["description"] == "owner: CDO; due: 2026-12-08 (week 1 day 2)"
     assert set(schema["required"]) == {"name", "item_0", "item_1"}  # no "(Optional)" on a checklist item
+    assert schema["properties"]["comment"]["default"] == ""  # optional: issues and learnings, for the debrief
     assert schema["properties"]["item_0"]["default"] is False
     model, positions = checklist_form(request, {"kickoff"})
     assert positions == {"item_1": "sandbox"}
