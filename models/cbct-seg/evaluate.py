@@ -24,9 +24,9 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
+from golive.tasks.imaging import phantom, phantom_spline  # noqa: E402
 from golive.tasks.imaging.analysis import LABEL_VALUES, dice, hd95  # noqa: E402
 from golive.tasks.imaging.measure import REFERENCE_IMPLANT, cylinder_to_polyline, measure  # noqa: E402
-from golive.tasks.imaging import phantom, phantom_spline  # noqa: E402
 from golive.tasks.imaging.segment import canal_uncertainty_mm, load_bundle, segment  # noqa: E402
 
 MATCH_MM = 5.0

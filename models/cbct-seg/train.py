@@ -24,10 +24,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 sys.path.insert(0, str(HERE))
 
+from degrade import training_transforms  # noqa: E402
 from monai.bundle import ConfigParser  # noqa: E402
 from monai.losses import DiceCELoss  # noqa: E402
-
-from degrade import training_transforms  # noqa: E402
 
 from golive.tasks.imaging.phantom import generate  # noqa: E402
 from golive.tasks.imaging.segment import resample  # noqa: E402

@@ -192,7 +192,7 @@ def generate(seed: int = 0, spacing: float | tuple[float, float, float] = 1.0) -
     pal_zone = (du_map < -wu0 + 1) & (gy > yu.min()) & (gy < yu.max() - 4) & (np.abs(gx - cx) < np.ptp(xu) / 2)
     pal_low = z_alv + 2.0 + vault * np.clip((-du_map - wu0) / 12.0, 0, 1)
     for k, zk_ in enumerate(z):
-        if zk_ < z_alv:
+        if zk_ < z_alv or zk_ > z_top:
             continue
         alv = (np.abs(du_map) <= wu0 * (1 + 0.2 * np.clip((zk_ - z_alv) / 10, 0, 1))) & in_u
         pal = pal_zone & (zk_ >= pal_low) & (zk_ <= pal_low + pal_t)
@@ -297,7 +297,6 @@ def generate(seed: int = 0, spacing: float | tuple[float, float, float] = 1.0) -
     sites = [s for s in sites if np.hypot(s.crest_mm[0] - fov_c[0], s.crest_mm[1] - fov_c[1]) < fov_r - 3]
 
     hu = _intensities(mat, rng, sp, wall_hu)
-    del mat
     hu = _artefacts(hu, rng, sp, gx, gy, fov_c, fov_r, outside, labels, canal_paths, centres, xr, yr, at, occl)
     return Phantom(hu=hu, labels=labels, spacing=sp, sites=tuple(sites),  # type: ignore[arg-type]
                    canals=(canal_paths[0], canal_paths[1]), canal_radius_mm=float(canal_r), seed=seed)
