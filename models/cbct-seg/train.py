@@ -91,6 +91,7 @@ def main() -> None:
     ap.add_argument("--prior-steps", type=int, default=0, help="steps already taken by earlier segments")
     ap.add_argument("--prior-wall-s", type=float, default=0.0, help="wall time of earlier segments")
     ap.add_argument("--seed-start", type=int, default=TRAIN_SEED0)
+    ap.add_argument("--prior-note", default="", help="what the earlier segments were (for the record)")
     ap.add_argument("--spacings", default="1.0", help="acquisition voxel sizes (mm) of training phantoms")
     ap.add_argument("--degrade", action="store_true", help="CBCT degradations (degrade.py)")
     ap.add_argument("--out", type=Path, default=HERE / "models" / "model.pt")
@@ -138,8 +139,8 @@ def main() -> None:
     torch.save(net.state_dict(), args.out)
     record = {
         "seed": args.seed, "steps": step + args.prior_steps, "wall_time_s": round(wall + args.prior_wall_s, 1),
-        "segments": [{"steps": args.prior_steps, "wall_time_s": args.prior_wall_s, "threads": 2,
-                      "note": "first segment, stopped: 2 threads thrashed on the shared CPU"}]
+        "segments": [{"steps": args.prior_steps, "wall_time_s": args.prior_wall_s,
+                      "note": args.prior_note or "earlier segment(s) (see the model card)"}]
         if args.prior_steps else [],
         "last_segment": {"steps": step, "wall_time_s": round(wall, 1), "resumed": bool(args.resume)},
         "threads": args.threads,
