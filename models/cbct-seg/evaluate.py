@@ -2,6 +2,7 @@
 
     .venv/bin/python models/cbct-seg/evaluate.py [--n 24] [--threads 2]
     .venv/bin/python models/cbct-seg/evaluate.py --spacings 1.0,0.4,0.3,0.2 --n 3   # clinical voxel sizes
+    .venv/bin/python models/cbct-seg/evaluate.py --family spline --spacings 0.4,0.3 --n 5   # second family
 
 Writes docs/metrics.json (1 mm only, the default) or docs/metrics-spacings.json (one block per
 spacing): Dice and HD95 per structure on the phantom's own grid (the model runs at its 1 mm spacing;
@@ -23,12 +24,15 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
+from golive.tasks.imaging import phantom, phantom_spline  # noqa: E402
 from golive.tasks.imaging.analysis import LABEL_VALUES, dice, hd95  # noqa: E402
 from golive.tasks.imaging.measure import REFERENCE_IMPLANT, cylinder_to_polyline, measure  # noqa: E402
-from golive.tasks.imaging.phantom import generate  # noqa: E402
 from golive.tasks.imaging.segment import canal_uncertainty_mm, load_bundle, segment  # noqa: E402
 
 MATCH_MM = 5.0
+# phantom: the generator the model is trained on (held-out seeds); spline: an independent family written
+# by separate code (tasks/imaging/phantom_spline.py), never used in training
+FAMILIES = {"phantom": phantom.generate, "spline": phantom_spline.generate}
 
 
 def main() -> None:
@@ -37,15 +41,21 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--spacings", default="1.0", help="comma-separated voxel sizes (mm)")
     ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--family", choices=sorted(FAMILIES), default="phantom")
+    ap.add_argument("--bundle", type=Path, default=HERE, help="bundle to evaluate (default: this one)")
+    ap.add_argument("--out", type=Path, help="metrics file (default: the bundle's docs/, by family and spacings)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    bundle = load_bundle(HERE)
+    bundle = load_bundle(args.bundle)
     spacings = [float(v) for v in args.spacings.split(",")]
     results = {f"{sp:g}": evaluate(bundle, sp, args) for sp in spacings}
-    if spacings == [1.0]:
-        (HERE / "docs" / "metrics.json").write_text(json.dumps(results["1"], indent=1))
+    suffix = "" if args.family == "phantom" else f"-{args.family}"
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1))
+    elif spacings == [1.0] and args.family == "phantom":
+        (args.bundle / "docs" / "metrics.json").write_text(json.dumps(results["1"], indent=1))
     else:
-        (HERE / "docs" / "metrics-spacings.json").write_text(json.dumps(results, indent=1))
+        (args.bundle / "docs" / f"metrics-spacings{suffix}.json").write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))
 
 
@@ -57,6 +67,7 @@ def evaluate(bundle, spacing: float, args) -> dict:
     canals_found = canals_total = 0
     gt_sites = matched = near_gt = near_flagged = pred_sites = false_sites = 0
     axis = np.array([0.0, 0.0, -1.0])
+    generate = FAMILIES[args.family]
     for seed in range(args.first_seed, args.first_seed + args.n):
         ph = generate(seed, spacing)
         vol = ph.volume()
@@ -106,7 +117,7 @@ def evaluate(bundle, spacing: float, args) -> dict:
                                                   REFERENCE_IMPLANT[0] / 2, gt_paths[side]) - ph.canal_radius_mm
                 clear_err_pred_site.append(abs(p.reference_clearance_mm - gt_at_pred))
         false_sites += len(f.sites) - len(used)
-        print(f"{spacing:g} mm seed {seed}: dice canal {per['dice_canal'][-1]:.3f} teeth {per['dice_teeth'][-1]:.3f} "
+        print(f"{args.family} {spacing:g} mm seed {seed}: dice canal {per['dice_canal'][-1]:.3f} teeth {per['dice_teeth'][-1]:.3f} "
               f"mandible {per['dice_mandible'][-1]:.3f}; sites {len(ph.sites)} gt / {len(f.sites)} found",
               flush=True)
 
@@ -116,7 +127,7 @@ def evaluate(bundle, spacing: float, args) -> dict:
                 "p95": round(float(np.percentile(a, 95)), 4), "n": len(a)} if len(a) else {"n": 0}
 
     metrics = {
-        "held_out_phantoms": args.n, "seeds": [args.first_seed, args.first_seed + args.n - 1],
+        "family": args.family, "held_out_phantoms": args.n, "seeds": [args.first_seed, args.first_seed + args.n - 1],
         "spacing_mm": spacing, "model_spacing_mm": list(bundle.spacing_mm),
         "segmentation": {k: stats(v) for k, v in per.items()},
         "canal_found_rate": round(canals_found / max(canals_total, 1), 4),

@@ -22,11 +22,14 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
+sys.path.insert(0, str(HERE))
 
+from degrade import training_transforms  # noqa: E402
 from monai.bundle import ConfigParser  # noqa: E402
 from monai.losses import DiceCELoss  # noqa: E402
 
 from golive.tasks.imaging.phantom import generate  # noqa: E402
+from golive.tasks.imaging.segment import resample  # noqa: E402
 
 log = logging.getLogger("cbct-seg.train")
 TRAIN_SEED0 = 10000
@@ -42,21 +45,33 @@ def scale(hu: np.ndarray) -> np.ndarray:
     return np.clip((hu.astype(np.float32) + 1000.0) / 4000.0, 0.0, 1.0)
 
 
+SPACINGS = (1.0,)  # acquisition voxel sizes drawn for training phantoms (--spacings)
+
+
 def sample(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    ph = generate(seed, 1.0)
-    return ph.hu.transpose(2, 1, 0), ph.labels.transpose(2, 1, 0)  # -> (x, y, z)
+    """A phantom acquired at a voxel size drawn from SPACINGS, brought to the model's 1 mm exactly as
+    `segment` does (linear for HU; nearest for labels)."""
+    sp = SPACINGS[seed % len(SPACINGS)]
+    ph = generate(seed, sp)
+    hu = resample(ph.hu.astype(np.float32), ph.spacing, (1.0, 1.0, 1.0), order=1)
+    lab = resample(ph.labels, ph.spacing, (1.0, 1.0, 1.0), order=0)
+    return hu.transpose(2, 1, 0), lab.transpose(2, 1, 0)  # -> (x, y, z)
 
 
-def crop_batch(pool, rng, size=(64, 64, 48), batch=2):
+def crop_batch(pool, rng, size=(64, 64, 48), batch=2, degrade=None):
     xs, ys = [], []
     for _ in range(batch):
         hu, lab = pool[rng.integers(len(pool))]
         o = [rng.integers(0, n - s + 1) for n, s in zip(hu.shape, size, strict=True)]
         sl = tuple(slice(a, a + s) for a, s in zip(o, size, strict=True))
         h = hu[sl].astype(np.float32)
-        h = h * rng.uniform(0.92, 1.08) + rng.uniform(-60, 60)  # scanner calibration spread
-        h = h + rng.normal(0, rng.uniform(0, 30), size=h.shape)
         lb = lab[sl]
+        if degrade is not None:  # CBCT degradations (degrade.py, MONAI transforms)
+            d = degrade({"image": h[None], "label": lb[None]})
+            h, lb = np.asarray(d["image"])[0], np.asarray(d["label"])[0]
+        else:
+            h = h * rng.uniform(0.92, 1.08) + rng.uniform(-60, 60)  # scanner calibration spread
+            h = h + rng.normal(0, rng.uniform(0, 30), size=h.shape)
         if rng.random() < 0.5:  # left-right mirror: anatomy is symmetric
             h, lb = h[::-1], lb[::-1]
         xs.append(scale(h)[None])
@@ -76,7 +91,14 @@ def main() -> None:
     ap.add_argument("--prior-steps", type=int, default=0, help="steps already taken by earlier segments")
     ap.add_argument("--prior-wall-s", type=float, default=0.0, help="wall time of earlier segments")
     ap.add_argument("--seed-start", type=int, default=TRAIN_SEED0)
+    ap.add_argument("--prior-note", default="", help="what the earlier segments were (for the record)")
+    ap.add_argument("--spacings", default="1.0", help="acquisition voxel sizes (mm) of training phantoms")
+    ap.add_argument("--degrade", action="store_true", help="CBCT degradations (degrade.py)")
+    ap.add_argument("--out", type=Path, default=HERE / "models" / "model.pt")
     args = ap.parse_args()
+    global SPACINGS
+    SPACINGS = tuple(float(v) for v in args.spacings.split(","))
+    degrade = training_transforms(args.seed) if args.degrade else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -99,7 +121,7 @@ def main() -> None:
         frac = min(1.0, max(step / args.max_steps, (time.time() - t0) / budget))
         for g in opt.param_groups:
             g["lr"] = args.lr * 0.5 * (1 + np.cos(np.pi * frac)) + 1e-4
-        x, y = crop_batch(pool, rng)
+        x, y = crop_batch(pool, rng, degrade=degrade)
         loss = loss_fn(net(x), y)
         opt.zero_grad()
         loss.backward()
@@ -112,24 +134,27 @@ def main() -> None:
         if step % 50 == 0:
             log.info("step %d loss %.4f lr %.5f elapsed %.0fs", step, np.mean(losses[-50:]),
                      opt.param_groups[0]["lr"], time.time() - t0)
-            torch.save(net.state_dict(), HERE / "models" / "model.pt")
+            torch.save(net.state_dict(), args.out)
     wall = time.time() - t0
-    torch.save(net.state_dict(), HERE / "models" / "model.pt")
+    torch.save(net.state_dict(), args.out)
     record = {
         "seed": args.seed, "steps": step + args.prior_steps, "wall_time_s": round(wall + args.prior_wall_s, 1),
-        "segments": [{"steps": args.prior_steps, "wall_time_s": args.prior_wall_s, "threads": 2,
-                      "note": "first segment, stopped: 2 threads thrashed on the shared CPU"}]
+        "segments": [{"steps": args.prior_steps, "wall_time_s": args.prior_wall_s,
+                      "note": args.prior_note or "earlier segment(s) (see the model card)"}]
         if args.prior_steps else [],
         "last_segment": {"steps": step, "wall_time_s": round(wall, 1), "resumed": bool(args.resume)},
         "threads": args.threads,
         "batch": 2, "crop_xyz": [64, 64, 48], "spacing_mm": 1.0,
+        "acquisition_spacings_mm": list(SPACINGS), "degradations": "degrade.py" if args.degrade else "gain/offset/noise",
         "training_phantoms_last_segment": next_seed - args.seed_start,
         "train_seed_range_last_segment": [args.seed_start, next_seed - 1],
         "final_loss_mean_last_100": round(float(np.mean(losses[-100:])), 4),
         "optimizer": f"AdamW, peak lr {args.lr:g}, cosine to 1e-4", "loss": "DiceCE (CE weight 3 on canal)",
         "torch": torch.__version__,
     }
-    (HERE / "docs" / "training.json").write_text(json.dumps(record, indent=1))
+    record_file = HERE / "docs" / "training.json" if args.out == HERE / "models" / "model.pt" else \
+        args.out.with_suffix(".training.json")
+    record_file.write_text(json.dumps(record, indent=1))
     log.info("done: %s", record)
 
 

@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 #   CANAL    Inferior alveolar canal (mandibular canal), segmented structure and SR finding type
 #   IMPLSITE Candidate implant site (an SR finding type; its SCOORD3D POINT is the ridge crest)
 #   plus the measurement names written by `_num` without a standard code (upper-cased, <= 16 chars).
+# Looked up again (issue 17): pydicom's PS3.16-derived SCT dictionary and the PS3.16 context groups for
+# dental and head-and-neck anatomy (CID 4016, 4028, 4061) have no mandibular canal; the concept exists in
+# MeSH (D000088263 "Mandibular Canal", https://finto.fi/mesh/en/page/D000088263) and UBERON (0006673
+# "mandibular canal"), neither verified as a PS3.16 coding scheme here, so CANAL stays private; those
+# identifiers are the mapping for a reader that needs one.
 _LOCAL = "99GOLIVE"
 _STRUCTURES = {
     "mandible": codes.SCT.Mandible,

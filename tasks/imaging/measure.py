@@ -257,7 +257,8 @@ def expected_teeth(a: float, b: float, length: float) -> int:
 def measure(seg: Segmentation, *, confidence_threshold: float = 0.85,
             canal_uncertainty_mm: float = 0.0) -> Findings:
     """Canals, gaps and implant plans. An implant is recommended only where its clearance to the canal
-    is at least CANAL_CLEARANCE_MM plus `canal_uncertainty_mm` (the model's measured canal error)."""
+    is at least CANAL_CLEARANCE_MM plus `canal_uncertainty_mm` (the model's measured canal error); where
+    the canal on that side is not identified, none is."""
     g = _Grid(seg)
     labels = seg.labels
     warnings: list[str] = []
@@ -409,7 +410,9 @@ def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, 
     for length in sorted(LENGTHS, reverse=True):
         for d in sorted(DIAMETERS, reverse=True):
             c = clearance(d, length)
-            if c is not None and c < CANAL_CLEARANCE_MM + uncertainty:
+            # no canal on this side: its clearance is unknown, so no implant is recommended (the second
+            # phantom family showed a plan through a canal the model had missed)
+            if c is None or c < CANAL_CLEARANCE_MM + uncertainty:
                 continue
             w = walls(d, length)
             if w < WALL_MM or d + 2 * TOOTH_CLEARANCE_MM > gap + 1e-6:

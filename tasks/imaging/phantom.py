@@ -244,6 +244,8 @@ def generate(seed: int = 0, spacing: float | tuple[float, float, float] = 1.0,
     labels[maxi & ~mand] = 2
     labels[teeth] = 3
     labels[canal & ~teeth] = 4
+    bone_any = mand | maxi
+    del mand, maxi, teeth, canal  # a full-size bool each: free them before the float32 volumes
 
     # --- intensities ---
     head = ((gx - cx) / (FOV_MM[2] * 0.62)) ** 2 + ((gy - (yf + depth * 0.55)) / (FOV_MM[1] * 0.62)) ** 2 <= 1
@@ -252,14 +254,14 @@ def generate(seed: int = 0, spacing: float | tuple[float, float, float] = 1.0,
     # oral cavity air between the arches, in front of the tongue
     airway = (np.abs(zz - occl) < 0.8) & (d_map > hw0 + 2.0)[None] & head[None]
     hu[airway] = -900
+    del airway
     bone = (labels == 1) | (labels == 2)
-    bone_any = mand | maxi
-    texture = ndimage.gaussian_filter(rng.normal(size=shape).astype(np.float32), 1.2 / sp[0])
+    texture = ndimage.gaussian_filter(_normal_float32(rng, shape), 1.2 / sp[0])
     texture /= texture.std() + 1e-6
-    edt = ndimage.distance_transform_edt(bone_any, sampling=sp)
     trab = rng.uniform(350, 650)
-    hu[bone] = (trab + 120 * texture)[bone]
-    cortical = bone & (edt <= cort)
+    hu[bone] = trab + 120 * texture[bone]
+    cortical = bone & _near_background(bone_any, cort, sp)
+    del bone_any
     hu[cortical] = rng.uniform(1150, 1550) + 60 * texture[cortical]
     hu[labels == 3] = rng.uniform(1600, 1900)
     hu[enamel & (labels == 3)] = rng.uniform(2300, 2700)
@@ -269,23 +271,54 @@ def generate(seed: int = 0, spacing: float | tuple[float, float, float] = 1.0,
     hu[wall] = np.maximum(hu[wall], rng.uniform(700, 1000))
     if metal.any():
         hu[metal] = 3500
+    del texture, bone, cortical, wall
 
     if degrade:
-        hu = _degrade(hu, metal, rng, sp, (cx, yf + depth * 0.5))
-    hu_i = np.clip(np.round(hu), -1024, 3071).astype(np.int16)
+        hu_i = _degrade(hu, metal, rng, sp, (cx, yf + depth * 0.5))
+    else:
+        hu_i = np.clip(np.round(hu), -1024, 3071).astype(np.int16)
     return Phantom(hu=hu_i, labels=labels, spacing=sp, sites=tuple(sites),  # type: ignore[arg-type]
                    canals=(canal_paths[0], canal_paths[1]), canal_radius_mm=float(canal_r), seed=seed)
 
 
+_SLAB = 16  # slices per chunk: random draws and float64 arithmetic stay one slab in size
+
+
+def _normal_float32(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
+    """rng.normal(0, scale, shape) as float32, drawn a slab at a time: the same values as one full-volume
+    float64 draw (the generator's stream is consumed in the same order) at a quarter of the memory."""
+    out = np.empty(shape, np.float32)
+    for a in range(0, shape[0], _SLAB):
+        b = min(a + _SLAB, shape[0])
+        out[a:b] = rng.normal(0, scale, size=(b - a, *shape[1:]))
+    return out
+
+
+def _near_background(mask: np.ndarray, dist_mm: float, sp: tuple[float, ...]) -> np.ndarray:
+    """distance_transform_edt(mask, sampling=sp) <= dist_mm, a slab at a time. A slab padded by more than
+    dist_mm in z sees every background voxel within dist_mm of its own voxels, so the test is exact; the
+    full-volume transform would hold float64 distances and int32 indices for every voxel (~20 bytes each)."""
+    pad = int(np.ceil(dist_mm / sp[0])) + 1
+    out = np.zeros(mask.shape, bool)
+    for a in range(0, mask.shape[0], _SLAB):
+        b = min(a + _SLAB, mask.shape[0])
+        lo, hi = max(a - pad, 0), min(b + pad, mask.shape[0])
+        edt = ndimage.distance_transform_edt(mask[lo:hi], sampling=sp)
+        out[a:b] = edt[a - lo:b - lo] <= dist_mm
+    return out
+
+
 def _degrade(hu: np.ndarray, metal: np.ndarray, rng: np.random.Generator,
              sp: tuple[float, ...], centre_xy: tuple[float, float]) -> np.ndarray:
-    """Blur, cupping, metal streaks and noise, roughly as a dental CBCT shows them."""
+    """Blur, cupping, metal streaks and noise, roughly as a dental CBCT shows them; returns int16 HU.
+    Random draws happen in a fixed order (streaks, then noise slab by slab) and each slab is computed in
+    float64 as the whole volume once was, so a seed gives the same phantom as before, in less memory."""
     nz, ny, nx = hu.shape
-    out = ndimage.gaussian_filter(hu, sigma=[rng.uniform(0.4, 0.8) / s for s in sp])
+    blurred = ndimage.gaussian_filter(hu, sigma=[rng.uniform(0.4, 0.8) / s for s in sp])  # float32
     yy, xx = np.meshgrid((np.arange(ny) + 0.5) * sp[1], (np.arange(nx) + 0.5) * sp[2], indexing="ij")
     r2 = ((xx - centre_xy[0]) ** 2 + (yy - centre_xy[1]) ** 2) / (0.5 * nx * sp[2]) ** 2
     cup = rng.uniform(0.03, 0.10) * np.clip(1 - r2, 0, 1)  # centre darker than the rim
-    out = (out + 1000) * (1 - cup[None]) - 1000
+    streaks: dict[int, np.ndarray] = {}
     if metal.any():
         for k in np.unique(np.nonzero(metal)[0]):
             ys, xs = np.nonzero(metal[k])
@@ -296,8 +329,17 @@ def _degrade(hu: np.ndarray, metal: np.ndarray, rng: np.random.Generator,
             for a0 in rng.uniform(0, np.pi, size=4):
                 da = np.angle(np.exp(1j * 2 * (ang - a0))) / 2
                 streak += rng.choice([-1.0, 1.0]) * np.exp(-0.5 * (da / 0.02) ** 2)
-            out[k] += 600 * streak / (1 + dist / 8.0)
-    out += rng.normal(0, rng.uniform(25, 60), size=out.shape).astype(np.float32)
+            streaks[int(k)] = 600 * streak / (1 + dist / 8.0)
+    noise_sd = rng.uniform(25, 60)
+    out = np.empty(hu.shape, np.int16)
+    for a in range(0, nz, _SLAB):
+        b = min(a + _SLAB, nz)
+        slab = (blurred[a:b] + 1000) * (1 - cup[None]) - 1000  # float64, one slab
+        for k in range(a, b):
+            if k in streaks:
+                slab[k - a] += streaks[k]
+        slab += rng.normal(0, noise_sd, size=slab.shape).astype(np.float32)
+        out[a:b] = np.clip(np.round(slab), -1024, 3071)
     return out
 
 

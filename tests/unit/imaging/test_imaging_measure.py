@@ -60,3 +60,17 @@ def test_no_mandible_means_no_measurements_and_a_warning() -> None:
                          seg.label_names, {}, 0.0, seg.source_shape, seg.source_spacing)
     f = measure(empty)
     assert f.sites == () and any("mandible not found" in w for w in f.warnings)
+
+
+def test_no_implant_is_recommended_where_the_canal_is_not_identified() -> None:
+    _, seg = _truth_segmentation(3)
+    with_canal = measure(seg)
+    assert any(s.recommended is not None for s in with_canal.sites)  # the check below has something to check
+    labels = seg.labels.copy()
+    labels[labels == 4] = 1  # the model missed both canals: bone where they run
+    blind = Segmentation(labels, seg.hu, seg.confidence, seg.affine, seg.spacing, seg.label_names,
+                         seg.label_confidence, 0.0, seg.source_shape, seg.source_spacing)
+    f = measure(blind)
+    assert f.sites and not any(c.found for c in f.canals)
+    assert all(s.recommended is None for s in f.sites)
+    assert all(any("canal not identified" in w for w in s.warnings) for s in f.sites)
