@@ -8,7 +8,7 @@ from golive.tasks.foundation.errors import StoreError
 
 app = typer.Typer(invoke_without_command=True, help="Runs in the store: golive runs [--state S], golive runs show KEY.")
 
-STATES = ("running", "completed", "failed", "rolled_back", "crashed")
+STATES = ("running", "suspended", "completed", "failed", "rolled_back", "crashed", "cancelled")
 
 
 def _store():  # type: ignore[no-untyped-def]
