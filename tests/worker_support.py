@@ -12,17 +12,70 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from crash_support import children_of
+from net_support import PortTaken, start_on_free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT = Path(sys.executable).parent / "prefect"
 ENTRYPOINT = "golive.flows.engine.entry:golive_runbook"
+
+
+@contextmanager
+def prefect_server_on_postgres(workdir: Path, admin_url: str) -> Iterator[str]:
+    """`prefect server start` on a database of its own (the shared installation's backend; the
+    SQLite test harness answers "database is locked" under several workers on a busy machine).
+    Yields the API URL; stops the server and drops its database."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    name = f"golive_test_prefect_{uuid.uuid4().hex[:10]}"
+    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    db = make_url(admin_url).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({"PREFECT_HOME": str(workdir / "server-home"), "PREFECT_API_DATABASE_CONNECTION_URL": db,
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"})
+    log = open(workdir / "prefect-server.log", "ab")  # noqa: SIM115 - handed to the child
+
+    def start(ports: tuple[int, ...]) -> tuple[subprocess.Popen[bytes], str]:
+        url = f"http://127.0.0.1:{ports[0]}/api"
+        proc = subprocess.Popen([str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(ports[0])],
+                                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        end = time.monotonic() + 240
+        while time.monotonic() < end:
+            if proc.poll() is not None:
+                raise PortTaken(url)
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=3) as resp:
+                    if resp.status == 200:
+                        return proc, url
+            except OSError:
+                pass
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(f"prefect server did not answer within 240 s (log: {workdir / 'prefect-server.log'})")
+
+    proc, url = start_on_free_ports(start)
+    try:
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
 
 
 def descendants(pid: int) -> list[int]:
@@ -126,3 +179,22 @@ def suspended(run: Any) -> bool:
 
 def final(run: Any) -> bool:
     return run.state is not None and run.state.is_final()
+
+
+def kill_host(proc: subprocess.Popen[bytes]) -> list[int]:
+    """SIGKILL a worker and every process below it, as when its host dies; returns the pids killed."""
+    victims = [*descendants(proc.pid), proc.pid]
+    for pid in victims:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=30)
+    return victims
+
+
+def golive_env(workdir: Path, audit_key: str) -> dict[str, str]:
+    """GOLIVE_* for flow runs on the workers: a SQLite store in `workdir`, the minimal organization."""
+    return {"GOLIVE_HOME": str(workdir / ".golive"), "GOLIVE_OUT": str(workdir / "out"),
+            "GOLIVE_ORG": str(ROOT / "tests" / "fixtures" / "organization-min.yaml"), "GOLIVE_AUDIT_KEY": audit_key,
+            "GOLIVE_DATABASE_URL": f"sqlite:///{workdir / 'golive.db'}", "GOLIVE_PDF": "off"}

@@ -2,7 +2,7 @@
 holds no process for them, and Resume (the UI's typed form, through the same API call) brings
 each back under its run key to completion, with every effect exactly once.
 
-A real Prefect server (the session's test server), a process work pool with a deployment of the
+A real Prefect server on PostgreSQL, a process work pool with a deployment of the
 entry flow, and a `prefect worker start` subprocess; the store is SQLite shared by the flow-run
 processes. The default suite suspends 5 runs; the slow test suspends 20 (the issue's figure).
 """
@@ -13,12 +13,11 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from worker_support import WorkPool, descendants, final, suspended, wait_for
+from worker_support import WorkPool, descendants, final, prefect_server_on_postgres, suspended, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 # One effect before the wait (a notify), the approval, one effect after; the approvers are also told
@@ -43,9 +42,15 @@ NOTIFY_PER_KEY = 3
 STEPS = {"before", "sign-off", "after"}
 
 
+@pytest.fixture(scope="module")
+def api_url(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with prefect_server_on_postgres(tmp_path_factory.mktemp("prefect"), pg_admin_url) as url:
+        yield url
+
+
 @pytest.fixture
-def pool(prefect_server: None, tmp_path: Path) -> Iterator[WorkPool]:
-    from prefect.settings import PREFECT_API_URL
+def pool(api_url: str, tmp_path: Path) -> Iterator[WorkPool]:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     env = {"GOLIVE_HOME": str(tmp_path / ".golive"), "GOLIVE_OUT": str(tmp_path / "out"),
            "GOLIVE_ORG": str(FIXTURES / "organization-min.yaml"), "GOLIVE_AUDIT_KEY": "suspend-test-key",
@@ -53,11 +58,12 @@ def pool(prefect_server: None, tmp_path: Path) -> Iterator[WorkPool]:
     from golive.tasks.store import Store
 
     Store.open(env["GOLIVE_DATABASE_URL"], audit_key=env["GOLIVE_AUDIT_KEY"]).dispose()  # migrated once
-    work = WorkPool(api_url=str(PREFECT_API_URL.value()), env=env, workdir=tmp_path).create()
-    try:
-        yield work
-    finally:
-        work.stop()
+    with temporary_settings({PREFECT_API_URL: api_url}):
+        work = WorkPool(api_url=api_url, env=env, workdir=tmp_path).create()
+        try:
+            yield work
+        finally:
+            work.stop()
 
 
 def _store_facts(env: dict[str, str]) -> tuple[dict[str, str], dict[str, Counter[str]], Counter[str]]:
