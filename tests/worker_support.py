@@ -120,11 +120,11 @@ class WorkPool:
                     "PREFECT_LOGGING_LEVEL": "INFO", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
         return env
 
-    def start_worker(self, name: str, limit: int | None = 4) -> subprocess.Popen[bytes]:
+    def start_worker(self, name: str, limit: int | None = 4, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
         limits = ["--limit", str(limit)] if limit else []
         proc = subprocess.Popen([str(PREFECT), "worker", "start", "--pool", self.name, "--name", name, "--type",
-                                 "process", *limits], env=self.worker_env(), cwd=ROOT,
+                                 "process", *limits], env={**self.worker_env(), **(extra_env or {})}, cwd=ROOT,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.workers[name] = proc
         return proc

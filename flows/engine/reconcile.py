@@ -175,7 +175,7 @@ class Reconciler:
         from prefect.states import Scheduled
 
         stuck = self.client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-            type=FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING]))), limit=500)
+            type=FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING]))), limit=200)
         pools = {r.work_pool_name for r in stuck if r.work_pool_name}
         dead_workers = self._dead_workers(pools) if pools else set()
         now = _now()

@@ -100,19 +100,15 @@ def _store(env: dict[str, str]) -> tuple[dict[str, tuple[str, str]], dict[str, C
     return runs, events
 
 
-def _wait_claimed(pool: WorkPool, ids: list[Any], timeout: float) -> None:
-    """Until every run is claimed (Pending or later) and at least one has started its steps."""
-    from prefect import get_client
-
+def _wait_mid_run(pool: WorkPool, timeout: float) -> None:
+    """Until every run has done its first effect (`before`) and holds at the approval (GOLIVE_PAUSE_AT)."""
     end = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < end:
-            states = [client.read_flow_run(i).state for i in ids]
-            claimed = all(s is not None and not s.is_scheduled() for s in states)
-            if claimed and _store(pool.env)[0]:
-                return
-            time.sleep(0.3)
-    raise AssertionError(f"runs not claimed and started within {timeout} s")
+    while time.monotonic() < end:
+        runs, events = _store(pool.env)
+        if len(runs) == RUNS and all(events.get(k, Counter())["step.end:before"] == 1 for k, _ in runs.values()):
+            return
+        time.sleep(1.0)
+    raise AssertionError(f"runs not mid-run within {timeout} s")
 
 
 def test_killed_worker_runs_recovered_once(pool: WorkPool, tmp_path: Path) -> None:
@@ -121,9 +117,11 @@ def test_killed_worker_runs_recovered_once(pool: WorkPool, tmp_path: Path) -> No
     book = tmp_path / "reconcile-me.yaml"
     book.write_text(BOOK)
     keys = [f"rec-{i}" for i in range(RUNS)]
-    first = pool.start_worker("worker-1", limit=RUNS)
+    # Worker 1's runs hold just before the approval (tasks/foundation/crash.py), so the kill lands
+    # after their first effect and before the rest, on every run.
+    first = pool.start_worker("worker-1", limit=RUNS, extra_env={"GOLIVE_PAUSE_AT": "approval:before=600"})
     ids = pool.trigger({"runbook": str(book), "run_key": k, "decisions": DECISIONS} for k in keys)
-    _wait_claimed(pool, ids, 240)
+    _wait_mid_run(pool, 300)
     kill_host(first)
 
     pool.start_worker("worker-2", limit=RUNS)
