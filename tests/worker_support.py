@@ -108,8 +108,12 @@ class WorkPool:
             client.create_work_pool(WorkPoolCreate(name=self.name, type="process",
                                                    base_job_template=ProcessWorker.get_default_base_job_template()))
             flow_id = client.create_flow_from_name("golive-runbook")
+            # The checkout as working directory, as prefect.yaml's pull step does: with `path` instead,
+            # Prefect 3.9's process worker copies the whole checkout (.venv included, ~1.8 GB) into a
+            # temporary workspace per flow run, and a killed worker leaves those copies behind.
+            pull = [{"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}]
             self.deployment_id = client.create_deployment(flow_id=flow_id, name=self.name, entrypoint=ENTRYPOINT,
-                                                          path=str(ROOT), work_pool_name=self.name)
+                                                          pull_steps=pull, work_pool_name=self.name)
         return self
 
     def worker_env(self) -> dict[str, str]:

@@ -101,11 +101,23 @@ def _store(env: dict[str, str]) -> tuple[dict[str, tuple[str, str]], dict[str, C
 
 
 def _wait_mid_run(pool: WorkPool, timeout: float) -> None:
-    """Until every run has done its first effect (`before`) and holds at the approval (GOLIVE_PAUSE_AT)."""
+    """Until every run has recorded its first effect (`before`) and holds at the approval
+    (GOLIVE_PAUSE_AT). Read with plain sqlite3, read-only: opening the Store would migrate."""
+    import sqlite3
+
+    db = pool.env["GOLIVE_DATABASE_URL"].removeprefix("sqlite:///")
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        runs, events = _store(pool.env)
-        if len(runs) == RUNS and all(events.get(k, Counter())["step.end:before"] == 1 for k, _ in runs.values()):
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+            try:
+                done = con.execute("SELECT COUNT(DISTINCT run_key) FROM step_results WHERE step_key = 'before' "
+                                   "AND state = 'completed'").fetchone()[0]
+            finally:
+                con.close()
+        except sqlite3.OperationalError:  # not created yet, or busy: look again
+            done = 0
+        if done == RUNS:
             return
         time.sleep(1.0)
     raise AssertionError(f"runs not mid-run within {timeout} s")
