@@ -98,13 +98,13 @@ def _store_facts(env: dict[str, str]) -> tuple[dict[str, str], dict[str, Counter
     return {k: state for k, state in runs.values()}, events, approvals
 
 
-def _suspend_then_resume(pool: WorkPool, tmp_path: Path, n: int, timeout: float) -> None:
+def _suspend_then_resume(pool: WorkPool, tmp_path: Path, n: int, timeout: float, limit: int) -> None:
     from prefect.flow_runs import resume_flow_run
 
     book = tmp_path / "suspend-approval.yaml"
     book.write_text(BOOK)
     keys = [f"suspend-{i}" for i in range(n)]
-    worker = pool.start_worker("worker-1", limit=2)  # fewer slots than runs: a suspended run frees its slot
+    worker = pool.start_worker("worker-1", limit=limit)  # fewer slots than runs: a suspended run frees its slot
     ids = pool.trigger({"runbook": str(book), "run_key": key} for key in keys)
 
     wait_for(ids, suspended, timeout, "suspended")
@@ -154,9 +154,9 @@ def wait_held(pid: int, want: int, timeout: float) -> list[int]:
 
 
 def test_five_runs_suspended_for_approval_hold_no_process(pool: WorkPool, tmp_path: Path) -> None:
-    _suspend_then_resume(pool, tmp_path, 5, timeout=240)
+    _suspend_then_resume(pool, tmp_path, 5, timeout=400, limit=2)
 
 
 @pytest.mark.slow
 def test_twenty_runs_suspended_for_approval_hold_no_process(pool: WorkPool, tmp_path: Path) -> None:
-    _suspend_then_resume(pool, tmp_path, 20, timeout=900)
+    _suspend_then_resume(pool, tmp_path, 20, timeout=900, limit=5)
