@@ -1,14 +1,19 @@
 """`make scale-test`: start the topology, deploy, put load on it, disturb it, report, stop it.
 
     python deploy/scale_test.py [--runs 24] [--locations 12] [--workers 2] [--limit 2]
-                                [--stop-api-at 15] [--kill-worker-at 0]
+                                [--stop-api-at 15] [--kill-worker-at 0] [--compare-workers]
 
 Load: `simulate-metrics` deployment runs for the example group's locations (the first
 `--locations` of its 25), every third run for two locations at once, so runs share locations (the
 case that failed with UniqueViolation) and take their location slots in turn.
 Disturbances: one API server is stopped (SIGTERM) `--stop-api-at` seconds into the load (the
 workers must carry on through nginx); with `--kill-worker-at`, worker 2's process is SIGKILLed
-(its flow-run subprocesses are left running, as when a worker host loses only the worker).
+(its flow-run subprocesses are left running, as when a worker host loses only the worker), and
+from then on `golive runs reconcile --rerun` runs every 10 s, as the `golive-reconcile` deployment
+would: runs the dead worker had claimed but not started go back to the pool, crashed ones are
+started again under their run key. Afterwards the store must agree with Prefect on every run.
+`--compare-workers`: the same load on a 1-worker cluster, then on a 2-worker one; reports the
+throughput ratio (2 workers / 1 worker).
 Reported (JSON): wall time, throughput, final states, runs per worker and the fairness bound
 (±25% of an even split), 502/503s served by nginx, and duplicated metric keys in the store.
 Exit status 1 when a run did not complete or a key was duplicated.
@@ -24,6 +29,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -34,6 +40,29 @@ import cluster  # noqa: E402 - the sibling script
 import load  # noqa: E402
 
 TERMINAL = load.TERMINAL
+
+
+def reconcile(env: dict[str, str]) -> dict[str, Any]:
+    """One `golive runs reconcile --rerun` pass against the cluster (the scheduled deployment's job)."""
+    done = subprocess.run([str(cluster.BIN / "golive"), "runs", "reconcile", "--rerun", "--stale", "20",
+                           "--worker-timeout", "45", "--json"], env=env, cwd=cluster.ROOT, capture_output=True,
+                          text=True, timeout=300)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip()[-500:]}
+    return dict(json.loads(done.stdout))
+
+
+def store_agrees(env: dict[str, str], final: dict[str, str]) -> list[str]:
+    """Runs whose store state disagrees with Prefect's final state (flow run id → Prefect state type)."""
+    want = {"COMPLETED": "completed", "CRASHED": "crashed", "FAILED": "failed", "CANCELLED": "cancelled"}
+    done = subprocess.run([str(cluster.BIN / "golive"), "runs"], env=env, cwd=cluster.ROOT, capture_output=True,
+                          text=True, timeout=120)
+    wrong = []
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and parts[-1] in final and want.get(final[parts[-1]]) not in (None, parts[2]):
+            wrong.append(f"{parts[-1]}: store {parts[2]}, Prefect {final[parts[-1]]}")
+    return wrong
 
 
 async def run_load(params: list[dict[str, Any]], disturb: list[tuple[float, str]], timeout: float) -> dict[str, Any]:
@@ -47,6 +76,10 @@ async def run_load(params: list[dict[str, Any]], disturb: list[tuple[float, str]
            for p in params]
     done_events: list[str] = []
     pending = sorted(disturb)
+    killed_at: float | None = None
+    last_reconcile = 0.0
+    passes: list[dict[str, Any]] = []
+    env = cluster.worker_env(state)
     async with get_client() as client:
         while True:
             now = time.monotonic() - start
@@ -57,6 +90,12 @@ async def run_load(params: list[dict[str, Any]], disturb: list[tuple[float, str]
                     os.killpg(state["pids"]["api-1"], signal.SIGTERM)
                 elif what == "kill worker-2":
                     os.kill(state["pids"]["worker-2"], signal.SIGKILL)  # the worker only, not its runs
+                    killed_at = now
+            if killed_at is not None and now - last_reconcile >= 10:
+                last_reconcile = now
+                report = await asyncio.to_thread(reconcile, env)
+                passes.append(report)
+                ids += [uuid.UUID(new) for new in report.get("rerun", {}).values()]
             runs = [await client.read_flow_run(i) for i in ids]
             if all(r.state and r.state.type.value in TERMINAL for r in runs) or now > timeout:
                 break
@@ -73,6 +112,8 @@ async def run_load(params: list[dict[str, Any]], disturb: list[tuple[float, str]
         "fair_share": fair,
         "within_25pct_of_fair": all(abs(n - fair) <= 0.25 * fair for n in split.values()) and len(split) == state["workers"],
         "disturbances": done_events,
+        "reconcile": {k: sum(len(p.get(k, [])) for p in passes) for k in ("rescheduled", "crashed", "rerun")},
+        "store_disagrees": store_agrees(env, {str(r.id): r.state.type.value for r in runs if r.state}),
     }
 
 
@@ -99,7 +140,11 @@ def main() -> None:
     parser.add_argument("--kill-worker-at", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--keep", action="store_true", help="leave the cluster up afterwards")
+    parser.add_argument("--compare-workers", action="store_true", help="1 worker, then 2: the throughput ratio")
     args = parser.parse_args()
+    if args.compare_workers:
+        compare(args)
+        return
 
     state = cluster.load()
     if state is None:
@@ -126,11 +171,42 @@ def main() -> None:
         report["nginx_5xx"] = nginx_errors()
         report["duplicate_metric_keys"] = load.duplicates()
         print(json.dumps(report, indent=2))
-        ok = report["states"] == {"COMPLETED": len(params)} and report["duplicate_metric_keys"] == 0
+        states = report["states"]
+        # Every run completes, or crashed with its worker and was started again (and that one completed).
+        ok = (states.get("COMPLETED", 0) == len(params) and states.get("CRASHED", 0) == report["reconcile"]["rerun"]
+              and set(states) <= {"COMPLETED", "CRASHED"} and report["duplicate_metric_keys"] == 0
+              and not report["store_disagrees"])
     finally:
         if not args.keep:
             cluster.down()
     sys.exit(0 if ok else 1)
+
+
+def one_load(args: argparse.Namespace, workers: int) -> dict[str, Any]:
+    """Start a fresh cluster with `workers`, deploy, run the load undisturbed, stop it."""
+    state = cluster.up(workers, args.limit)
+    try:
+        env = cluster.worker_env(state)
+        os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
+        os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
+        subprocess.run([str(cluster.BIN / "prefect"), "--no-prompt", "deploy", "--name", "simulate-metrics",
+                        "--pool", cluster.POOL], env=env, cwd=cluster.ROOT, check=True, stdout=subprocess.DEVNULL)
+        locations = example_locations()[:args.locations]
+        params = [{"locations": [locations[i % len(locations)]]} for i in range(args.runs)]
+        report = asyncio.run(run_load(params, [], args.timeout))
+        report["duplicate_metric_keys"] = load.duplicates()
+        return report
+    finally:
+        cluster.down()
+
+
+def compare(args: argparse.Namespace) -> None:
+    one = one_load(args, 1)
+    two = one_load(args, 2)
+    ratio = two["runs_per_min"] / one["runs_per_min"] if one["runs_per_min"] else float("nan")
+    print(json.dumps({"runs": args.runs, "limit_per_worker": args.limit, "one_worker": one, "two_workers": two,
+                      "throughput_ratio_2_over_1": round(ratio, 2)}, indent=2))
+    sys.exit(0 if one["states"] == {"COMPLETED": args.runs} and two["states"] == {"COMPLETED": args.runs} else 1)
 
 
 if __name__ == "__main__":

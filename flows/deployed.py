@@ -24,6 +24,7 @@ from golive.flows.engine.entry import run_runbook, thread_pool
 from golive.flows.engine.locks import location_lock
 from golive.flows.engine.model import Runbook
 from golive.flows.engine.org import load_org
+from golive.flows.engine.reconcile import reconcile_flow_body
 from golive.flows.engine.validate import LOCATION_PARAMETERS, validate_paths
 from golive.tasks.foundation import paths
 
@@ -152,3 +153,15 @@ def _all() -> dict[str, Flow[..., Any]]:
 
 FLOWS = _all()
 globals().update(FLOWS)
+
+
+@flow(name="golive-reconcile", log_prints=False)
+def golive_reconcile(rerun: bool = True, stale_s: float = 120.0, worker_timeout_s: float = 90.0) -> dict[str, Any]:
+    """Bring the store's runs in line with Prefect's; recover runs of dead workers (`golive runs reconcile`).
+
+    Args:
+        rerun: Start runs crashed here again from their deployment, with the same run key.
+        stale_s: Seconds a Pending or Running state must be old to count as stuck.
+        worker_timeout_s: Seconds without a worker heartbeat that make the worker dead.
+    """
+    return reconcile_flow_body(rerun=rerun, stale_s=stale_s, worker_timeout_s=worker_timeout_s)

@@ -8,7 +8,7 @@ from golive.tasks.foundation.errors import StoreError
 
 app = typer.Typer(invoke_without_command=True, help="Runs in the store: golive runs [--state S], golive runs show KEY.")
 
-STATES = ("running", "completed", "failed", "rolled_back", "crashed")
+STATES = ("running", "suspended", "completed", "failed", "rolled_back", "crashed", "cancelled")
 
 
 def _store():  # type: ignore[no-untyped-def]
@@ -74,3 +74,34 @@ def show(run_key: str = typer.Argument(..., help="The run key")) -> None:
                 typer.echo(f"  {step.state:<11} {step.step_key}{note}")
     finally:
         store.dispose()
+
+
+@app.command("reconcile")
+def reconcile(
+    rerun: bool = typer.Option(False, "--rerun", help="Start runs crashed here again from their deployment, same run key."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
+    stale: float = typer.Option(120.0, "--stale", min=0, help="Seconds a Pending/Running state must be old to count as stuck."),
+    worker_timeout: float = typer.Option(90.0, "--worker-timeout", min=0, help="Seconds without a worker heartbeat that make it dead."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Bring the store's runs in line with Prefect (crashed, cancelled, suspended), release dead leases,
+    put runs a dead worker had claimed back on the pool, and mark runs whose process died Crashed."""
+    import json
+
+    from golive.flows.engine.reconcile import reconcile as run_reconcile
+
+    store = _store()
+    try:
+        report = run_reconcile(store, stale_s=stale, worker_timeout_s=worker_timeout, rerun=rerun, dry_run=dry_run)
+    except Exception as exc:  # no Prefect API reachable: a setup problem, not a traceback
+        if type(exc).__name__ not in ("ConnectError", "ConnectTimeout", "PrefectHTTPStatusError", "RuntimeError"):
+            raise
+        typer.echo(f"error: Prefect API not reachable ({exc}); set PREFECT_API_URL", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.dispose()
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for line in report.lines():
+            typer.echo(line)

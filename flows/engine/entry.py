@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.exceptions import Pause
 from prefect.runtime import deployment, flow_run
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -97,10 +98,18 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
     state = "failed"
     try:
         state, results = run_steps(rc)
+    except Pause:
+        # Suspended for a person (flows/engine/inputs.py): the process exits, the lease is released,
+        # and Resume starts this flow run again under the same run key.
+        state = "suspended"
+        raise
     finally:
-        _refresh_board(rc)
-        store.finish_run(run_id, state)
-        store.audit.append("run.end", {"runbook": book.name, "state": state}, run_id=run_id)
+        if state == "suspended":
+            store.set_run_state(run_id, "suspended", audit=("run.suspended", {"runbook": book.name, "run_key": key}))
+        else:
+            _refresh_board(rc)
+            store.finish_run(run_id, state)
+            store.audit.append("run.end", {"runbook": book.name, "state": state}, run_id=run_id)
         if holder is not None:
             holder.close()
         store.dispose()

@@ -18,7 +18,7 @@ from prefect.utilities.annotations import quote
 from golive.flows.engine.decider_message import tell_deciders
 from golive.flows.engine.expressions import evaluate, render_value
 from golive.flows.engine.hooks import HOOKS
-from golive.flows.engine.inputs import Decisions, pause_for_input
+from golive.flows.engine.inputs import Decisions, Waiter, can_suspend, pause_for_input
 from golive.flows.engine.model import OnFailure, Runbook, Step, StepBody
 from golive.flows.engine.rendered import check_rendered
 from golive.flows.engine.scope import input_hash, item_label, jsonable
@@ -243,9 +243,16 @@ class Executor:
         if HOOKS.ask is not None:
             return HOOKS.ask(request)
         if self.rc.in_deployment:
+            waiter = Waiter(suspend=can_suspend(), before_suspend=self._let_running_finish)
             return pause_for_input(request, step.timeout_s, self.rc.dues or self.rc.started,
-                                   on_pause=self._tell_deciders)
+                                   on_pause=self._tell_deciders, waiter=waiter)
         return None
+
+    def _let_running_finish(self) -> None:
+        """Before the run suspends (its process exits), steps already handed to Prefect finish and record
+        their results, so the resumed run finds them completed instead of half done."""
+        for future in list(self.running):
+            future.wait()
 
     def _tell_deciders(self, request: InputRequest, pause_key: str, note: str, url: str | None) -> None:
         from prefect.logging import get_run_logger

@@ -1,8 +1,15 @@
 """Human decisions for `approval` and `checklist` steps: supplied, prompted, or asked in the Prefect UI.
 
 Three sources, tried in order: decisions supplied with the run (CLI `--approve`, `--confirm`, an
-inputs file, or the deployment's `decisions` parameter); an interactive terminal prompt; a Prefect
-pause with a typed RunInput form (deployment runs, resumed from the UI).
+inputs file, or the deployment's `decisions` parameter); an interactive terminal prompt; a typed
+RunInput form in the Prefect UI.
+
+A deployment run waiting for a person is *suspended* (Prefect's `suspend_flow_run`): its process
+exits and the worker holds nothing while the approval takes days. Resume puts the run back on its
+work pool; the flow starts again from the top under the same run key, completed steps come back
+from the store (cached, not repeated), and each answered form returns its stored input at once
+(Prefect keeps the run's fired pause keys). A flow run without a deployment (tests, an in-process
+run given `in_deployment`) cannot be rescheduled, so it pauses in its live process instead.
 """
 
 from __future__ import annotations
@@ -156,6 +163,60 @@ def _pause(model: Any, key: str, timeout: int, message: str) -> Any:
     raise FlowPauseTimeout(f"{message.splitlines()[0]}: nobody answered within {timeout} s")
 
 
+ENV_WAIT = "GOLIVE_HUMAN_WAIT"  # `pause` keeps a deployment run's process alive while it waits
+
+
+def can_suspend() -> bool:
+    """True in a deployment's flow run (Prefect reschedules it on resume), unless GOLIVE_HUMAN_WAIT=pause."""
+    import os
+
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    if os.environ.get(ENV_WAIT, "suspend") == "pause" or context is None or context.flow_run is None:
+        return False
+    return context.flow_run.deployment_id is not None
+
+
+def _fired(key: str) -> bool:
+    """True when this run suspended on `key` before and was resumed (its input is stored)."""
+    from prefect import get_client
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return False
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(context.flow_run.id)
+    return key in (run.empirical_policy.pause_keys or set())
+
+
+def _suspend(model: Any, key: str, timeout: int) -> Any:
+    """Prefect's `suspend_flow_run(wait_for_input=...)`: the first time, it saves the form, sets the
+    run Suspended and raises `Pause` (the process exits); after Resume, it returns the stored input."""
+    from prefect.flow_runs import suspend_flow_run
+
+    return suspend_flow_run(wait_for_input=model, timeout=timeout, key=key)
+
+
+class Waiter:
+    """How one run waits for a person: suspend (deployment runs) or a live pause; `before_suspend`
+    runs once before the process gives up (the executor lets steps already running finish)."""
+
+    def __init__(self, suspend: bool, before_suspend: Callable[[], None] | None = None) -> None:
+        self.suspend, self.before_suspend = suspend, before_suspend
+
+    def answered(self, key: str) -> bool:
+        return self.suspend and _fired(key)
+
+    def wait(self, model: Any, key: str, timeout: int, message: str) -> Any:
+        if not self.suspend:
+            return _pause(model, key, timeout, message)
+        if self.before_suspend is not None and not _fired(key):
+            self.before_suspend()
+        return _suspend(model, key, timeout)
+
+
 def enum_of(values: list[str]) -> dict[str, Any]:
     return {"enum": values}
 
@@ -221,25 +282,29 @@ OnPause = Callable[[InputRequest, str, str, "str | None"], None]
 
 
 def pause_for_input(request: InputRequest, timeout_s: float | None, started: Started = None,
-                    on_pause: OnPause | None = None) -> HumanInput:
+                    on_pause: OnPause | None = None, waiter: Waiter | None = None) -> HumanInput:
     """Pause the flow run until someone submits the typed form in the Prefect UI.
 
     An approval's role is an enum of the step's approvers (one role: preselected; Prefect's UI
     greys out a JSON-schema `const`, which a one-value Literal would give). A checklist with items
     left open pauses again for those items; the run never fails for an unticked box. `on_pause`
     (request, pause key, note, run URL) runs before each pause: it tells the people it waits for.
+    A suspended run that comes back after Resume finds its answered pause keys fired: it loads their
+    input without publishing or telling anyone again.
     """
     from prefect.logging import get_run_logger
 
     logger = get_run_logger()
+    waiter = waiter or Waiter(suspend=False)
     key = re.sub(r"[^a-z0-9-]+", "-", request.step_key.lower()).strip("-")
     timeout = int(timeout_s or 7 * 86400)
     if request.kind == "approval":
         note = waiting_note(request, started)
-        url = _publish(key, note)
-        if on_pause is not None:
-            on_pause(request, key, note, url)
-        form: Any = _pause(approval_form(request).with_initial_data(description=note), key, timeout, note)
+        if not waiter.answered(key):
+            url = _publish(key, note)
+            if on_pause is not None:
+                on_pause(request, key, note, url)
+        form: Any = waiter.wait(approval_form(request).with_initial_data(description=note), key, timeout, note)
         logger.info("%s: %s decided %s as %s", request.step_key, form.name, form.decision, form.role)
         return Approval(decision=form.decision, name=form.name, role=form.role, comment=form.comment)
 
@@ -254,12 +319,13 @@ def pause_for_input(request: InputRequest, timeout_s: float | None, started: Sta
                                owners=_kept(request, confirmed, request.owners),
                                dues=_kept(request, confirmed, request.dues))
         pending_note = waiting_note(pending, started)
-        url = _publish(key, pending_note)
         pause_key = key if attempt == 0 else f"{key}-{attempt}"
-        if on_pause is not None:
-            on_pause(pending, pause_key, pending_note, url)
-        answer: Any = _pause(checklist_model.with_initial_data(description=pending_note), pause_key, timeout,
-                             pending_note)
+        if not waiter.answered(pause_key):
+            url = _publish(key, pending_note)
+            if on_pause is not None:
+                on_pause(pending, pause_key, pending_note, url)
+        answer: Any = waiter.wait(checklist_model.with_initial_data(description=pending_note), pause_key, timeout,
+                                  pending_note)
         ticked = {item_id for field_name, item_id in positions.items() if getattr(answer, field_name)}
         confirmed |= ticked
         names.append(answer.name)

@@ -6,8 +6,9 @@ location (two rollbacks, a go-live and a rollback) must not overlap, while runs 
 kind registered with `side_effects` other than the record-only kinds (notifications, approvals,
 checklists, verdicts); its locations are its `location` / `locations` parameters.
 
-The slots are held for the whole run, approval waits included: a go-live waiting for sign-off
-keeps a rollback of the same location waiting too (by design: they would change the same systems).
+The slots are held while the run's process runs. A deployment run waiting for a person is
+suspended (flows/engine/inputs.py): its process exits and its slots come free; on Resume it takes
+them again before its first step (waiting, if another run holds one meanwhile).
 
 Each location gets a global concurrency limit `golive-location-<id>` of 1 slot, created on first
 use. All of a run's slots are taken in one request (all or none, so two runs holding one location

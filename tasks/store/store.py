@@ -278,6 +278,20 @@ class Store:
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise StoreError(f"no run {run_id!r} in the store")
 
+    def set_run_state(self, run_id: str, state: str, *, audit: tuple[str, Mapping[str, Any]],
+                      only_from: tuple[str, ...] = ("running",), finished: bool = False) -> bool:
+        """Move a run to `state` (from one of `only_from`) with its audit entry in the same transaction:
+        `suspended` while it waits for a person (no process holds it), or what `golive runs reconcile`
+        learns from Prefect (`crashed`, `cancelled`). False when the run was in no such state."""
+        stmt = update(_RUNS).where(_RUNS.c.run_id == run_id, _RUNS.c.state.in_(only_from)).values(
+            state=state, finished_at=_now() if finished else None)
+        with self.session(readonly=True) as s:
+            row = s.get(RunRow, run_id)
+            if row is None or row.state not in only_from:
+                return False
+        results = self.audit.append_group([audit], run_id=run_id, also=[(stmt, {})])
+        return bool(results and results[0].rowcount)
+
     def get_run(self, run_id: str) -> RunRecord | None:
         with self.session(readonly=True) as s:
             row = s.get(RunRow, run_id)

@@ -1,0 +1,170 @@
+"""Recovery from a dead worker: SIGKILL a worker host (the worker and its flow-run processes) with
+runs claimed, then `golive runs reconcile --rerun`: runs it never started go back to the pool,
+runs it had started are marked Crashed and started again from the deployment under their run
+key; every run key ends with one completed run, each effect exactly once, and the store agrees
+with Prefect (a second reconcile finds nothing to do).
+
+A real Prefect server on PostgreSQL, a process work pool, `prefect worker start` subprocesses,
+the store on SQLite shared by the flow-run processes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from worker_support import WorkPool, final, golive_env, kill_host, prefect_server_on_postgres, wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+GOLIVE = Path(sys.executable).parent / "golive"
+BOOK = """apiVersion: golive/v1
+kind: Runbook
+metadata: {name: reconcile-me}
+steps:
+  - id: before
+    uses: notify
+    with: {to: [CFO], subject: Before, message: Prepared.}
+  - id: sign-off
+    uses: approval
+    needs: [before]
+    with: {approvers: [CDO], question: Go?}
+  - id: after
+    uses: notify
+    needs: [sign-off]
+    with: {to: [CFO], subject: After, message: Done.}
+"""
+DECISIONS = {"approvals": {"sign-off": {"decision": "approve", "name": "Dana", "role": "CDO"}}}
+STEPS = ("before", "sign-off", "after")
+RUNS = 3
+PREFECT_TO_STORE = {"COMPLETED": "completed", "CRASHED": "crashed", "FAILED": "failed", "CANCELLED": "cancelled"}
+
+
+@pytest.fixture(scope="module")
+def api_url(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with prefect_server_on_postgres(tmp_path_factory.mktemp("prefect"), pg_admin_url) as url:
+        yield url
+
+
+@pytest.fixture
+def pool(api_url: str, tmp_path: Path) -> Iterator[WorkPool]:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from golive.tasks.store import Store
+
+    env = {**golive_env(tmp_path, "reconcile-test-key"), "GOLIVE_LEASE_TTL_S": "5"}
+    Store.open(env["GOLIVE_DATABASE_URL"], audit_key=env["GOLIVE_AUDIT_KEY"]).dispose()
+    with temporary_settings({PREFECT_API_URL: api_url}):
+        work = WorkPool(api_url=api_url, env=env, workdir=tmp_path).create()
+        try:
+            yield work
+        finally:
+            work.stop()
+
+
+def _reconcile(pool: WorkPool) -> dict[str, Any]:
+    env = {**pool.worker_env(), "PREFECT_HOME": str(pool.workdir / "cli-home")}
+    done = subprocess.run([str(GOLIVE), "runs", "reconcile", "--rerun", "--stale", "3", "--worker-timeout", "20",
+                           "--json"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return dict(json.loads(done.stdout))
+
+
+def _store(env: dict[str, str]) -> tuple[dict[str, tuple[str, str]], dict[str, Counter[str]]]:
+    """(run id → (run key, state), run key → audit events incl. step.end:<step>); audit verifies."""
+    from sqlalchemy import select
+
+    from golive.tasks.store import Store, verify_report
+    from golive.tasks.store.models import AuditEntryRow, RunRow
+
+    store = Store.open(env["GOLIVE_DATABASE_URL"], audit_key=env["GOLIVE_AUDIT_KEY"])
+    try:
+        code, message = verify_report(store)
+        assert code == 0, f"audit verify: {message}"
+        with store.session(readonly=True) as s:
+            runs = {r.run_id: (r.run_key, r.state) for r in s.scalars(select(RunRow))}
+            events: dict[str, Counter[str]] = {}
+            for e in s.scalars(select(AuditEntryRow).where(AuditEntryRow.run_id.in_(list(runs)))):
+                key = runs[e.run_id][0]
+                events.setdefault(key, Counter())[e.event] += 1
+                if e.event == "step.end":
+                    events[key]["step.end:" + json.loads(e.data)["step"]] += 1
+    finally:
+        store.dispose()
+    return runs, events
+
+
+def _wait_mid_run(pool: WorkPool, timeout: float) -> None:
+    """Until every run has recorded its first effect (`before`) and holds at the approval
+    (GOLIVE_PAUSE_AT). Read with plain sqlite3, read-only: opening the Store would migrate."""
+    import sqlite3
+
+    db = pool.env["GOLIVE_DATABASE_URL"].removeprefix("sqlite:///")
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+            try:
+                done = con.execute("SELECT COUNT(DISTINCT run_key) FROM step_results WHERE step_key = 'before' "
+                                   "AND state = 'completed'").fetchone()[0]
+            finally:
+                con.close()
+        except sqlite3.OperationalError:  # not created yet, or busy: look again
+            done = 0
+        if done == RUNS:
+            return
+        time.sleep(1.0)
+    raise AssertionError(f"runs not mid-run within {timeout} s")
+
+
+def test_killed_worker_runs_recovered_once(pool: WorkPool, tmp_path: Path) -> None:
+    from prefect import get_client
+
+    book = tmp_path / "reconcile-me.yaml"
+    book.write_text(BOOK)
+    keys = [f"rec-{i}" for i in range(RUNS)]
+    # Worker 1's runs hold just before the approval (tasks/foundation/crash.py), so the kill lands
+    # after their first effect and before the rest, on every run.
+    first = pool.start_worker("worker-1", limit=RUNS, extra_env={"GOLIVE_PAUSE_AT": "approval:before=600"})
+    ids = pool.trigger({"runbook": str(book), "run_key": k, "decisions": DECISIONS} for k in keys)
+    _wait_mid_run(pool, 300)
+    kill_host(first)
+
+    pool.start_worker("worker-2", limit=RUNS)
+    reports: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 150
+    while True:  # worker-1's heartbeat must age past --worker-timeout before its runs count as orphaned
+        reports.append(_reconcile(pool))
+        with get_client(sync_client=True) as client:
+            runs_now = [client.read_flow_run(i) for i in ids]
+        orphans = [str(r.id) for r in runs_now if r.state.type.value in ("PENDING", "RUNNING")
+                   and (r.labels or {}).get("prefect.worker.name") == "worker-1"]
+        if not orphans:
+            break
+        assert time.monotonic() < deadline, f"runs of the dead worker not recovered: {orphans}; {reports}"
+        time.sleep(3)
+    reruns = {old: new for r in reports for old, new in r["rerun"].items()}
+    all_ids = ids + list(reruns.values())
+    wait_for(all_ids, final, 300, "finished")
+
+    runs, events = _store(pool.env)
+    with get_client(sync_client=True) as client:
+        prefect = {str(i): client.read_flow_run(i).state.type.value for i in all_ids}
+    for key in keys:
+        mine = {rid: state for rid, (k, state) in runs.items() if k == key}
+        assert list(mine.values()).count("completed") == 1, (key, mine, prefect)
+        got = events[key]
+        assert {s: got[f"step.end:{s}"] for s in STEPS} == {s: 1 for s in STEPS}, (key, got)
+        assert got["notify"] == 2 and got["approval.decided"] == 1, (key, got)
+    for rid, (_key, state) in runs.items():  # the store agrees with Prefect
+        assert PREFECT_TO_STORE.get(prefect.get(rid, ""), state) == state, (rid, state, prefect.get(rid))
+    again = _reconcile(pool)
+    assert (again["store_updated"], again["crashed"], again["rescheduled"], again["rerun"]) == ({}, [], [], {}), again
+    assert any(r["crashed"] or r["rescheduled"] for r in reports), f"nothing was recovered: {reports}"
+    print(json.dumps({"reports": reports, "prefect": prefect}, indent=1))  # what the pass did, for the note
