@@ -50,3 +50,11 @@ def run_book(golive_env: Path) -> RunFn:
 
 def steps_by_key(result: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {s["key"]: s for s in result["steps"]}
+
+
+@pytest.fixture
+def org(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled example group (25 locations) instead of the minimal test organization."""
+    from golive.tasks.foundation.paths import DEFAULT_ORG
+
+    monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))

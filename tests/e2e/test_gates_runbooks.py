@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from docx import Document
 
-from golive.tasks.foundation.paths import DEFAULT_ORG, RUNBOOKS
+from golive.tasks.foundation.paths import RUNBOOKS
 from golive.tasks.gates import repository
 from golive.tasks.store import Store
+from tests.e2e.conftest import steps_by_key
 
 pytestmark = pytest.mark.e2e
 
@@ -23,15 +24,6 @@ PILOT = ["lakeview-implant", "riverside-ortho", "harbor-point"]
 SCENARIOS = "examples/acme-dental/scenarios"
 GATE_PARAMS = {"locations": PILOT, "pilot_start": "2026-03-30", "pilot_end": "2026-04-26",
                "baseline_start": "2026-03-02", "baseline_end": "2026-03-29"}
-
-
-def steps_by_key(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {s["key"]: s for s in result["steps"]}
-
-
-@pytest.fixture
-def org(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
 
 
 def simulate(run_book: Any, scenario: str) -> None:

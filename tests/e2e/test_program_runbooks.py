@@ -16,6 +16,7 @@ from golive.tasks.foundation.yamlsafe import load_yaml
 from golive.tasks.gates import repository as gates
 from golive.tasks.program import repository
 from golive.tasks.store import Store
+from tests.e2e.conftest import steps_by_key
 
 pytestmark = pytest.mark.e2e
 
@@ -25,15 +26,6 @@ WAVE2 = ["downtown-metro", "suburban-west", "northside-family", "cedar-hills", "
 BASELINES = [str(ACME / "baseline" / f"{r}.csv") for r in ("central", "north", "east", "west", "south")]
 GATE = {"locations": PILOT, "pilot_start": "2026-03-30", "pilot_end": "2026-04-26",
         "baseline_start": "2026-03-02", "baseline_end": "2026-03-29"}
-
-
-def steps_by_key(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {s["key"]: s for s in result["steps"]}
-
-
-@pytest.fixture
-def org(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
 
 
 def decisions(name: str) -> dict[str, Any]:
