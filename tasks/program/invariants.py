@@ -7,7 +7,12 @@ validation and override), whoever wrote it: a runbook, a schedule or a hand-made
 - slots: at most 3 go-lives a day, at most 5 a week in wave 3;
 - one-go-live: no location went live twice without a rollback (or pause) between;
 - baselines-before-pilot: a pilot (wave 1) location entered configuration with every baseline
-  metric imported before that moment, or relied on an override.
+  metric imported before that moment, or relied on an override;
+- rollback-scoped: a run that rolled a location back changed no other location's lifecycle;
+- deadlines-met-or-escalated: every deadline check was met, or its overdue was escalated to a named
+  role, and every rollback run recorded its deadline checks;
+- no-effect-twice: no step completed twice under one run key, no approval recorded twice for one
+  step of a run key, no delivery sent twice under one idempotency key.
 Each returns how often it was checked and what broke.
 """
 
@@ -99,7 +104,83 @@ def check(store: Any) -> list[Result]:
         if live_since.get(loc):
             once.broken.append(f"{loc} went live again on {e['on']} without a rollback or pause between")
         live_since[loc] = True
-    return [legal, needs_go, validated, slots, once, baselines]
+    return [legal, needs_go, validated, slots, once, baselines, rollback_scoped(events), deadlines(store),
+            effects_once(store)]
+
+
+def rollback_scoped(events: list[dict[str, Any]]) -> Result:
+    """Each run that rolled a location back moved only the locations it rolled back."""
+    out = Result("rollback-scoped")
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_run.setdefault(e["run_id"], []).append(e)
+    for run_id, mine in by_run.items():
+        rolled = {e["location"] for e in mine if e["to"] == State.ROLLED_BACK.value}
+        if not rolled:
+            continue
+        out.checked += 1
+        others = sorted({e["location"] for e in mine} - rolled)
+        if others:
+            out.broken.append(f"run {run_id} rolled back {', '.join(sorted(rolled))} and also changed "
+                              f"{', '.join(others)}")
+    return out
+
+
+def deadlines(store: Any) -> Result:
+    """Every `deadline.check` was met or escalated; every rollback run checked its deadlines."""
+    import json
+
+    from sqlalchemy import select
+
+    from golive.tasks.store.models import AuditEntryRow, RunRow
+
+    out = Result("deadlines-met-or-escalated")
+    with store.session(readonly=True) as session:
+        rows = list(session.execute(select(AuditEntryRow.event, AuditEntryRow.run_id, AuditEntryRow.data)
+                                    .where(AuditEntryRow.event.in_(("deadline.met", "deadline.overdue")))))
+        rollbacks = list(session.execute(select(RunRow.run_id, RunRow.state).where(RunRow.runbook == "rollback")))
+    checked_runs = set()
+    for event, run_id, data in rows:
+        out.checked += 1
+        checked_runs.add(run_id)
+        if event == "deadline.overdue" and not json.loads(data).get("to"):
+            out.broken.append(f"run {run_id}: an overdue deadline escalated to nobody")
+    for run_id, state in rollbacks:
+        if state in ("running", "paused"):
+            continue
+        out.checked += 1
+        if run_id not in checked_runs:
+            out.broken.append(f"rollback run {run_id} ({state}) recorded no deadline check")
+    return out
+
+
+def effects_once(store: Any) -> Result:
+    """No side effect twice: completed steps, approvals and deliveries, each once per key."""
+    from sqlalchemy import func, select
+
+    from golive.tasks.delivery.records import DeliveryRow
+    from golive.tasks.store.models import ApprovalRow, RunRow, StepResultRow
+
+    out = Result("no-effect-twice")
+    with store.session(readonly=True) as session:
+        steps = session.execute(select(StepResultRow.run_key, StepResultRow.step_key, func.count())
+                                .where(StepResultRow.state == "completed")
+                                .group_by(StepResultRow.run_key, StepResultRow.step_key)).all()
+        approvals = session.execute(select(RunRow.run_key, ApprovalRow.step_key, func.count())
+                                    .join(RunRow, RunRow.run_id == ApprovalRow.run_id)
+                                    .group_by(RunRow.run_key, ApprovalRow.step_key)).all()
+        sent = session.execute(select(DeliveryRow.idempotency_key, func.count())
+                               .where(DeliveryRow.state == "sent").group_by(DeliveryRow.idempotency_key)).all()
+    for what, rows in (("step completed", steps), ("approval recorded", approvals)):
+        for run_key, step_key, n in rows:
+            out.checked += 1
+            if n > 1:
+                out.broken.append(f"{what} {n} times: {run_key} / {step_key}")
+    for key, n in sent:
+        out.checked += 1
+        if n > 1:
+            out.broken.append(f"delivery {key} sent {n} times")
+    return out
 
 
 def _baseline_imports(store: Any) -> dict[str, dict[str, datetime]]:
