@@ -64,7 +64,8 @@ def ics(outcome: Outcome, path: Path, name: str) -> Path:
 
 def invariant_rows(outcome: Outcome) -> list[dict[str, Any]]:
     return [{"invariant": k, "days": t.days, "checked": t.checked, "broken": t.broken,
-             "holds": t.checked > 0 and t.broken == 0, "first_break": t.first}
+             "holds": "not exercised" if k in outcome.not_exercised and not t.checked
+             else t.checked > 0 and t.broken == 0, "first_break": t.first}
             for k, t in outcome.invariants.items()]
 
 
@@ -75,6 +76,7 @@ def summary(outcome: Outcome, scenario: str, seed: int) -> dict[str, Any]:
             "weeks_ok": outcome.weeks_ok, "invariants_ok": outcome.invariants_ok,
             "invariants": invariant_rows(outcome), "runs": outcome.runs, "failed_runs": outcome.failed_runs,
             "simulated_days": outcome.simulated_days, "wall_s": round(outcome.wall_s, 1),
+            "runs_s": round(outcome.run_s, 1), "invariant_checks_s": round(outcome.check_s, 1),
             "days_per_s": round(outcome.simulated_days / outcome.wall_s, 2) if outcome.wall_s else None,
             "notes": outcome.notes}
 
@@ -84,10 +86,13 @@ def markdown(s: dict[str, Any]) -> str:
              f"Full deployment on {s['full_deployment']}: **{s['weeks']} weeks** from {s['start']} "
              f"(playbook {'–'.join(map(str, s['playbook_weeks'] or [])) or 'n/a'}: "
              f"{'within' if s['weeks_ok'] else 'OUTSIDE'}).", "",
-             "| invariant | days checked | checks | broken | first break |", "|---|---|---|---|---|"]
+             "| invariant | days checked | checks | broken | holds | first break |", "|---|---|---|---|---|---|"]
     for r in s["invariants"]:
-        lines.append(f"| {r['invariant']} | {r['days']} | {r['checked']} | {r['broken']} | {r['first_break'] or '—'} |")
-    lines += ["", f"{s['runs']} runbook runs over {s['simulated_days']} simulated days in {s['wall_s']} s."]
+        holds = r["holds"] if isinstance(r["holds"], str) else "yes" if r["holds"] else "NO"
+        lines.append(f"| {r['invariant']} | {r['days']} | {r['checked']} | {r['broken']} | {holds} | "
+                     f"{r['first_break'] or '—'} |")
+    lines += ["", f"{s['runs']} runbook runs over {s['simulated_days']} simulated days in {s['wall_s']} s "
+              f"({s['runs_s']} s in runs, {s['invariant_checks_s']} s checking invariants)."]
     lines += [f"- {n}" for n in s["notes"]]
     lines += [f"- run not as expected: {f}" for f in s["failed_runs"]]
     return "\n".join(lines) + "\n"

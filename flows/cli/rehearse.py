@@ -118,6 +118,7 @@ def run_rehearsal(org_file: Path, seed: int, scenario: str, start: date, out: Pa
     os.environ["GOLIVE_HOME"] = str(home / ".golive")
     os.environ["GOLIVE_OUT"] = str(home / "out")
     os.environ.setdefault("GOLIVE_AUDIT_KEY", f"rehearsal-{seed}")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")  # a failed run is in the summary, not a traceback
     os.environ.setdefault("GOLIVE_PDF", "off")  # DOCX only: PDF conversion takes seconds per document
     os.environ.pop("GOLIVE_DATABASE_URL", None)
     from golive.flows.engine import prefect_env

@@ -10,7 +10,9 @@ validation and override), whoever wrote it: a runbook, a schedule or a hand-made
   metric imported before that moment, or relied on an override;
 - rollback-scoped: a run that rolled a location back changed no other location's lifecycle;
 - deadlines-met-or-escalated: every deadline check was met, or its overdue was escalated to a named
-  role, and every rollback run recorded its deadline checks;
+  role, and every rollback run recorded its deadline checks; every remediation item of a deferred
+  location was met (the location left deferred by its due date) or its owner was reminded within
+  a week after it (the weekly program status);
 - no-effect-twice: no step completed twice under one run key, no approval recorded twice for one
   step of a run key, no delivery sent twice under one idempotency key.
 Each returns how often it was checked and what broke.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from golive.tasks.program import lifecycle, repository
@@ -38,7 +40,9 @@ class Result:
         return {"invariant": self.name, "checked": self.checked, "broken": len(self.broken), "details": self.broken[:20]}
 
 
-def check(store: Any) -> list[Result]:
+def check(store: Any, today: date | None = None) -> list[Result]:
+    """Every invariant over the stored history; `today` (default: the program's clock) decides
+    which remediation deadlines have passed."""
     from golive.tasks.gates.repository import verdicts
 
     events = repository.events(store)
@@ -104,8 +108,12 @@ def check(store: Any) -> list[Result]:
         if live_since.get(loc):
             once.broken.append(f"{loc} went live again on {e['on']} without a rollback or pause between")
         live_since[loc] = True
-    return [legal, needs_go, validated, slots, once, baselines, rollback_scoped(events), deadlines(store),
-            effects_once(store)]
+    if today is None:
+        from golive.tasks.foundation import clock
+
+        today = clock.now().date()
+    return [legal, needs_go, validated, slots, once, baselines, rollback_scoped(events),
+            deadlines(store, events, today), effects_once(store)]
 
 
 def rollback_scoped(events: list[dict[str, Any]]) -> Result:
@@ -126,8 +134,12 @@ def rollback_scoped(events: list[dict[str, Any]]) -> Result:
     return out
 
 
-def deadlines(store: Any) -> Result:
-    """Every `deadline.check` was met or escalated; every rollback run checked its deadlines."""
+ESCALATION_GRACE = timedelta(days=7)  # the weekly program status reminds owners of overdue items
+
+
+def deadlines(store: Any, events: list[dict[str, Any]], today: date) -> Result:
+    """Every `deadline.check` was met or escalated; every rollback run checked its deadlines;
+    every remediation due date was met or escalated."""
     import json
 
     from sqlalchemy import select
@@ -139,6 +151,8 @@ def deadlines(store: Any) -> Result:
         rows = list(session.execute(select(AuditEntryRow.event, AuditEntryRow.run_id, AuditEntryRow.data)
                                     .where(AuditEntryRow.event.in_(("deadline.met", "deadline.overdue")))))
         rollbacks = list(session.execute(select(RunRow.run_id, RunRow.state).where(RunRow.runbook == "rollback")))
+        reminders = [json.loads(d).get("message", "") for (d,) in session.execute(
+            select(AuditEntryRow.data).where(AuditEntryRow.event == "notify")) if "overdue remediation" in d]
     checked_runs = set()
     for event, run_id, data in rows:
         out.checked += 1
@@ -151,7 +165,32 @@ def deadlines(store: Any) -> Result:
         out.checked += 1
         if run_id not in checked_runs:
             out.broken.append(f"rollback run {run_id} ({state}) recorded no deadline check")
+    _remediation(store, events, reminders, today, out)
     return out
+
+
+def _remediation(store: Any, events: list[dict[str, Any]], reminders: list[str], today: date, out: Result) -> None:
+    """Each remediation item (kept on the location from its latest deferral): met when the
+    location left deferred by the due date; else, once a week past it, its owner was reminded."""
+    left: dict[str, date] = {}
+    for e in events:
+        if e["to"] == State.DEFERRED.value:
+            left.pop(e["location"], None)
+        elif e["from"] == State.DEFERRED.value:
+            left[e["location"]] = e["on"]
+    for loc, where in repository.locations(store).items():
+        for item in where.remediation or []:
+            try:
+                due = date.fromisoformat(str(item.get("due"))[:10])
+            except ValueError:
+                continue
+            out.checked += 1
+            done = left.get(loc)
+            if (done is not None and done <= due) or today <= due + ESCALATION_GRACE:
+                continue
+            action = str(item.get("action", ""))
+            if not any(m.startswith(f"{loc}: overdue remediation") and action in m for m in reminders):
+                out.broken.append(f"{loc}: remediation '{action}' due {due} neither met nor escalated")
 
 
 def effects_once(store: Any) -> Result:
