@@ -57,3 +57,34 @@ def show(console: Console, org: Any = None) -> None:
     for d in wanted:
         console.print(f"{d.deployment} every {int(d.every.total_seconds() // 3600)} h from {d.anchor}: "
                       f"{'active' if d.active else 'paused'} ({d.why})", markup=False)
+
+
+def rehearse(console: Console, locations: int = 10, seed: int = 1) -> int:
+    """A short whole-program rehearsal (`golive rehearse --generate N --scenario outage`) in a child
+    process: it owns its home and its Prefect server. The demo fails only on a broken invariant or
+    an unexpected run; a group this small has no playbook figure for its weeks."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from golive.tasks.foundation import paths
+
+    console.rule(f"whole-program rehearsal (golive rehearse --generate {locations} --seed {seed} --scenario outage)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOLIVE_HOME", "PREFECT_"))}
+    proc = subprocess.run([sys.executable, "-m", "golive.flows.cli.main", "rehearse", "--generate", str(locations),
+                           "--seed", str(seed), "--scenario", "outage"], env=env, capture_output=True, text=True,
+                          check=False, cwd=paths.ROOT)
+    summary = paths.out_dir() / "rehearsal" / str(seed) / "summary.json"
+    if not summary.exists():
+        console.print(f"rehearsal wrote no summary (exit {proc.returncode}): {proc.stderr[-600:]}", markup=False)
+        return 1
+    s = json.loads(summary.read_text(encoding="utf-8"))
+    console.print(f"{s['locations']} locations: full deployment {s['full_deployment']} ({s['weeks']} weeks), "
+                  f"{s['runs']} runbook runs over {s['simulated_days']} simulated days in {s['wall_s']} s", markup=False)
+    for r in s["invariants"]:
+        console.print(f"  {r['invariant']}: checked {r['checked']}, broken {r['broken']}", markup=False)
+    for n in s["notes"]:
+        console.print(f"  {n}", markup=False)
+    console.print(f"timeline: {summary.parent / 'timeline.png'}, {summary.parent / 'timeline.ics'}", markup=False)
+    return 0 if s["invariants_ok"] and not s["failed_runs"] else 1
