@@ -153,6 +153,8 @@ class Rehearsal:
         self.golive_span: dict[int, tuple[date, date]] = {}
         self.weekly = False  # from the recorded plan on
         self.run_s = self.check_s = 0.0  # wall time in runbook runs, in invariant checks
+        self._head: int | None = None  # the audit log's head at the last invariant check
+        self._results: list[Any] = []
 
     # -- the clock and the invariants ---------------------------------------------------------
 
@@ -171,13 +173,25 @@ class Rehearsal:
         self.day = max(self.day, to)
 
     def check_invariants(self, day: date) -> None:
-        from golive.tasks.program import invariants
+        from sqlalchemy import func, select
+
+        from golive.tasks.program import invariants, repository
         from golive.tasks.store import Store
+        from golive.tasks.store.models import AuditEntryRow
 
         began = wallclock.perf_counter()
         store = Store.open()
         try:
-            results = invariants.check(store, today=day)
+            with store.session(readonly=True) as session:
+                head = session.scalar(select(func.max(AuditEntryRow.seq)))
+            if head == self._head and self._results:
+                # Nothing was written since the last check (every store write has its audit entry), so
+                # the store-only invariants give the same answer; the date-dependent one is evaluated anew.
+                fresh = invariants.deadlines(store, repository.events(store), day)
+                results = [fresh if r.name == fresh.name else r for r in self._results]
+            else:
+                results = invariants.check(store, today=day)
+            self._head, self._results = head, results
         finally:
             store.dispose()
         self.check_s += wallclock.perf_counter() - began
@@ -314,7 +328,8 @@ class Rehearsal:
                 self.faulty[loc] = self.old_connection
         for loc in locations:
             conn = self.faulty.get(loc, self.connection)
-            self.run(PMS_RUNBOOK, {"location": loc, "pms_connection": conn})
+            self.run(PMS_RUNBOOK, {"location": loc, "pms_connection": conn},
+                     expect="failed" if loc in self.faulty else "completed")
         store = Store.open()
         try:
             results = repository.latest_validations(store)

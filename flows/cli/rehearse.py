@@ -95,9 +95,7 @@ def _organization(org: Path | None, generate: int | None, seed: int, out: Path) 
     from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
     if generate is not None:
-        from golive.tasks.planning.generator import write_organization
-
-        return write_organization(out / f"organization-{generate}.yaml", generate, seed)
+        return generated_organization(out / f"organization-{generate}.yaml", generate, seed)
     target = org or paths.DEFAULT_ORG
     try:
         load_org(str(target))
@@ -106,6 +104,35 @@ def _organization(org: Path | None, generate: int | None, seed: int, out: Path) 
     except UserInputError as exc:
         raise _bad(str(exc)) from None
     return target.resolve()
+
+
+GROUP_WIDE = ("standards", "vendor", "documents", "investment", "access_control")
+
+
+def generated_organization(path: Path, n: int, seed: int) -> Path:
+    """A generated group (locations, regions, people drawn from the seed), completed with the
+    group-wide settings the runbooks need and the generator does not draw (enterprise standards,
+    the vendor and its key contacts, branding, investment, access matrix): the example group's."""
+    from ruamel.yaml import YAML
+
+    from golive.tasks.foundation.yamlsafe import load_yaml
+    from golive.tasks.planning.generator import generate_organization_doc
+
+    example = dict(load_yaml(paths.DEFAULT_ORG))
+    doc = generate_organization_doc(n, seed)
+    for key in GROUP_WIDE:
+        if key in example:
+            doc[key] = example[key]
+    doc["people"] = list(doc.get("people") or []) + [p for p in example.get("people") or []
+                                                      if "Vendor" in (p.get("roles") or [])]
+    yaml = YAML()
+    yaml.default_flow_style = None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        f.write(f"# Generated for golive rehearse: {n} locations, seed {seed}, group-wide settings of the example "
+                "group. Not a real group.\n")
+        yaml.dump(doc, f)
+    return path
 
 
 def run_rehearsal(org_file: Path, seed: int, scenario: str, start: date, out: Path,

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from golive.flows.cli import rehearsal, rehearsal_output
-from golive.flows.cli.rehearse import Simulators, start_simulators
+from golive.flows.cli.rehearse import Simulators, generated_organization, start_simulators
 from golive.tasks.foundation.paths import DEFAULT_ORG
-from golive.tasks.planning.generator import write_organization
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +49,7 @@ def assert_invariants(outcome: rehearsal.Outcome, scenario: str) -> None:
 
 
 def test_a_small_group_rehearses_an_outage_with_a_scoped_rollback(golive_env: Path, sims: Simulators) -> None:
-    org = write_organization(golive_env / "org-10.yaml", 10, seed=3)
+    org = generated_organization(golive_env / "org-10.yaml", 10, seed=3)
     outcome = rehearse(org, 3, "outage", sims, golive_env / "rehearsal")
     assert_invariants(outcome, "outage")
     assert outcome.invariants["rollback-scoped"].checked > 0
@@ -72,7 +71,7 @@ def test_25_locations(golive_env: Path, sims: Simulators, scenario: str) -> None
 @pytest.mark.slow  # about 4-6 minutes each on 2 shared cores
 @pytest.mark.parametrize("scenario", ["outage", "pms-faults"])
 def test_50_locations(golive_env: Path, sims: Simulators, scenario: str) -> None:
-    org = write_organization(golive_env / "org-50.yaml", 50, seed=50)
+    org = generated_organization(golive_env / "org-50.yaml", 50, seed=50)
     outcome = rehearse(org, 50, scenario, sims, golive_env / "rehearsal")
     assert_invariants(outcome, scenario)
     assert outcome.locations == 50 and outcome.playbook == (20, 28)
