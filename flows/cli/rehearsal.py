@@ -152,6 +152,8 @@ class Rehearsal:
         self.full_deployment: date | None = None
         self.golive_span: dict[int, tuple[date, date]] = {}
         self.weekly = False  # from the recorded plan on
+        self.override_next: str | None = None  # the reason for the next wave's go-live override
+        self.until_wave: int | None = None  # stop after this wave's gate (a short rehearsal)
         self.run_s = self.check_s = 0.0  # wall time in runbook runs, in invariant checks
         self._head: int | None = None  # the audit log's head at the last invariant check
         self._results: list[Any] = []
@@ -274,8 +276,18 @@ class Rehearsal:
                 kept = [loc for loc in locations if loc not in affected]
                 gate_day += timedelta(days=7)  # the week the rollback's root cause is fixed
                 verdict, _ = self._gate(n, kept, first, gate_day, wave_starts, window_from=first + timedelta(days=12))
-            if verdict != "go":
+            if verdict == "inconclusive":
+                # The named role decided to proceed (the gate's `decide` step); the next wave's go-live
+                # still needs a stored GO, so that decision has to be a recorded override there.
+                self.override_next = (f"Wave {n} gate inconclusive on {gate_day} (too little data); the COO decided "
+                                      "to proceed and the CEO approves the next wave's go-live on that decision")
+                self.notes.append(f"wave {n} gate INCONCLUSIVE on {gate_day}: proceeding on a recorded override")
+            elif verdict != "go":
                 self.notes.append(f"wave {n} gate still {verdict.upper()} on {gate_day}; the rehearsal stops")
+                return
+            if self.until_wave == n:
+                self.advance(gate_day + timedelta(days=1))
+                self.notes.append(f"stopped after wave {n}'s gate, as asked")
                 return
             start = first_monday(gate_day)
         self.full_deployment = max(d for days in go_lives.values() for d in days.values()) if go_lives else None
@@ -363,6 +375,9 @@ class Rehearsal:
         self.advance(go_live)
         d = dict(load_yaml(paths.EXAMPLES / "acme-dental" / "wave1-inputs.yaml"))
         approvals = {"go-live-approval": self.approve("VP of Ops")}
+        if self.override_next:
+            approvals["go-live-override"] = self.approve("CEO", self.override_next)
+            self.override_next = None
         confirmations = {k: "all" for k in (d.get("confirmations") or {})}
         confirmations["earlier-wave-learnings"] = "all"
         result = self.run("wave-go-live", {"wave": n, "start_date": start.isoformat(), "locations": locations,
@@ -448,10 +463,12 @@ class RehearsalFailed(Exception):
 
 
 def rehearse(org_file: Path, seed: int, scenario: Scenario, start: date, simulators: Any,
-             progress: Callable[[str], None] = lambda _m: None) -> Outcome:
-    """Run the program once; the caller has set the rehearsal's home and started the simulators."""
+             progress: Callable[[str], None] = lambda _m: None, until_wave: int | None = None) -> Outcome:
+    """Run the program once; the caller has set the rehearsal's home and started the simulators.
+    `until_wave` stops after that wave's gate (no full deployment, so no weeks)."""
     began = wallclock.perf_counter()
     r = Rehearsal(org_file, seed, scenario, start, progress)
+    r.until_wave = until_wave
     try:
         r.execute(simulators)
     except RehearsalFailed as exc:
