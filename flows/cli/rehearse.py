@@ -67,7 +67,10 @@ def rehearse(org: Path | None = typer.Option(None, "--org", help="Organization f
                                                  help="Rehearse a generated group of N locations instead"),
              seed: int = typer.Option(..., "--seed", help="Seed: the same seed gives the same rehearsal"),
              scenario: str = typer.Option("baseline", "--scenario", help="baseline | outage | pms-faults"),
-             start: str = typer.Option("2027-01-04", "--start", help="First day (YYYY-MM-DD; a Monday is used)")) -> None:
+             start: str = typer.Option("2027-01-04", "--start", help="First day (YYYY-MM-DD; a Monday is used)"),
+             until_wave: int | None = typer.Option(None, "--until-wave", min=1, max=2,
+                                                   help="Stop after this wave's gate (a short rehearsal: no weeks to "
+                                                        "judge, so exit 1 at best)")) -> None:
     """Rehearse the whole program on a simulated clock: phases, gates, rollbacks, full deployment."""
     from golive.flows.cli.rehearsal import SCENARIOS
 
@@ -81,7 +84,7 @@ def rehearse(org: Path | None = typer.Option(None, "--org", help="Organization f
         raise _bad(f"--start {start!r} is not a date (YYYY-MM-DD)") from None
     out = paths.out_dir() / "rehearsal" / str(seed)
     org_file = _organization(org, generate, seed, out)
-    code = run_rehearsal(org_file, seed, scenario, first, out)
+    code = run_rehearsal(org_file, seed, scenario, first, out, until_wave=until_wave)
     raise typer.Exit(code)
 
 
@@ -136,7 +139,7 @@ def generated_organization(path: Path, n: int, seed: int) -> Path:
 
 
 def run_rehearsal(org_file: Path, seed: int, scenario: str, start: date, out: Path,
-                  echo: Any = typer.echo) -> int:
+                  echo: Any = typer.echo, until_wave: int | None = None) -> int:
     """Set the rehearsal's own home, one Prefect server and the simulators; run; write; report."""
     from golive.flows.cli import rehearsal, rehearsal_output
 
@@ -156,7 +159,7 @@ def run_rehearsal(org_file: Path, seed: int, scenario: str, start: date, out: Pa
     sims = start_simulators(home / "simulators", scenario == "pms-faults")
     try:
         outcome = rehearsal.rehearse(org_file, seed, rehearsal.SCENARIOS[scenario], start, sims,
-                                     progress=lambda m: echo(f"  {m}"))
+                                     progress=lambda m: echo(f"  {m}"), until_wave=until_wave)
     finally:
         sims.stop()
     files = rehearsal_output.write(outcome, out, scenario, seed)
