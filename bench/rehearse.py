@@ -53,6 +53,7 @@ def main() -> list[str]:
                        "its runbook runs alone (same rehearsal)", Samples((s["runs_s"],))),
             _check_line(Path(tmp) / "rehearsal" / str(SEED) / "home"),
         ]
+        lines += [f"run not as expected: {f}" for f in s["failed_runs"]]  # why an exit is 1
     return lines
 
 
