@@ -264,7 +264,7 @@ class Rehearsal:
                 self._defer(failed, start)
                 locations = [loc for loc in locations if loc not in failed]
                 deferred_fixed += self._remediate(failed, start)
-            days = self._wave(n, start, locations, wave_starts)
+            days = self._wave(n, start, locations)
             go_lives[n] = days
             if n == 3:
                 break
@@ -272,7 +272,7 @@ class Rehearsal:
             gate_day = first + timedelta(days=GATE_DAYS)
             verdict, affected = self._gate(n, locations, first, gate_day, wave_starts)
             if verdict != "go" and affected:
-                recovered += self._rollback(affected, first, n)
+                recovered += self._rollback(affected, n)
                 kept = [loc for loc in locations if loc not in affected]
                 gate_day += timedelta(days=7)  # the week the rollback's root cause is fixed
                 verdict, _ = self._gate(n, kept, first, gate_day, wave_starts, window_from=first + timedelta(days=12))
@@ -368,7 +368,7 @@ class Rehearsal:
             self.faulty.pop(loc, None)
         return list(failed)
 
-    def _wave(self, n: int, start: date, locations: list[str], wave_starts: dict[int, date]) -> dict[str, date]:
+    def _wave(self, n: int, start: date, locations: list[str]) -> dict[str, date]:
         from golive.tasks.foundation.yamlsafe import load_yaml
 
         go_live = start + timedelta(days=14)  # week 3 of the wave's timeline
@@ -442,7 +442,7 @@ class Rehearsal:
         finally:
             store.dispose()
 
-    def _rollback(self, affected: list[str], first: date, n: int) -> list[str]:
+    def _rollback(self, affected: list[str], n: int) -> list[str]:
         from golive.tasks.foundation.yamlsafe import load_yaml
 
         done = []
