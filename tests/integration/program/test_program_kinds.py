@@ -214,7 +214,7 @@ def test_the_rehearsal_invariants_find_a_wide_rollback_a_silent_deadline_and_a_d
     assert all(not r.broken for r in clean.values())
     assert clean["deadlines-met-or-escalated"].checked == 1 and clean["rollback-scoped"].checked == 0
     # A "rollback" run that also moved another location; an overdue escalated to nobody; a step
-    # completed twice under one run key; the remediation a week past due with no reminder.
+    # recorded twice for one step; the remediation a week past due with no reminder.
     store.start_run(run_id="rb", run_key="rb", runbook="rollback", parameters={})
     repository.apply(store, [repository.Change(W2[0], State.PAUSED, 2, day),
                              repository.Change(W2[1], State.PAUSED, 2, day)], run_id="rb0", step_key="x")
@@ -224,12 +224,12 @@ def test_the_rehearsal_invariants_find_a_wide_rollback_a_silent_deadline_and_a_d
     store.finish_run("rb", "completed")
     store.audit.append("deadline.overdue", {"step": "check-2h", "to": []}, run_id="rb")
     for _ in range(2):
-        store.record_step(run_id="rb", run_key="rb", step_key="notify", step_id="notify", state="completed",
-                          input_hash="h", outputs={})
+        store.record_approval(run_id="rb", step_key="approve", decision="approve", name="Carmen Ortiz", role="COO",
+                              comment="")
     broken = {r.name: r.broken for r in invariants.check(store, today=date(2026, 6, 9)) if r.broken}
     assert set(broken) == {"rollback-scoped", "deadlines-met-or-escalated", "no-effect-twice"}
     assert broken["rollback-scoped"] == [f"run rb rolled back {W2[0]} and also changed {W2[1]}"]
     assert broken["deadlines-met-or-escalated"] == [
         "run rb: an overdue deadline escalated to nobody",
         "old-town: remediation 'upgrade Open Dental' due 2026-06-01 neither met nor escalated"]
-    assert broken["no-effect-twice"] == ["step completed 2 times: rb / notify"]
+    assert broken["no-effect-twice"] == ["approval recorded 2 times: rb / approve"]
