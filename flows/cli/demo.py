@@ -160,6 +160,7 @@ def main() -> int:
         failures += demo_pms.version_matrix(console, simulator, found["simulator"])
         failures += demo_runs.show(console)
         demo_metrics.show(console)
+        failures += demo_program.rehearse(console)
     finally:
         simulator.stop()
         compliance_simulators.stop()

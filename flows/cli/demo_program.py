@@ -57,3 +57,38 @@ def show(console: Console, org: Any = None) -> None:
     for d in wanted:
         console.print(f"{d.deployment} every {int(d.every.total_seconds() // 3600)} h from {d.anchor}: "
                       f"{'active' if d.active else 'paused'} ({d.why})", markup=False)
+
+
+def rehearse(console: Console, locations: int = 10, seed: int = 3) -> int:
+    """A short whole-program rehearsal (`golive rehearse --generate 10 --seed 3 --until-wave 1`: the
+    pilot and its gate, the default test suite's case) in a child process: it owns its home and its
+    Prefect server. The demo fails only on a broken invariant or an unexpected run (a rehearsal that
+    stops early has no weeks to judge, so its exit is 1 by design)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from golive.tasks.foundation import paths
+
+    args = ["rehearse", "--generate", str(locations), "--seed", str(seed), "--until-wave", "1"]
+    console.rule(f"whole-program rehearsal, pilot only (golive {' '.join(args)})")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOLIVE_HOME", "PREFECT_"))}
+    summary = paths.out_dir() / "rehearsal" / str(seed) / "summary.json"
+    summary.unlink(missing_ok=True)  # never read an earlier demo's figures
+    proc = subprocess.run([sys.executable, "-m", "golive.flows.cli.main", *args], env=env, capture_output=True,
+                          text=True, check=False, cwd=paths.ROOT)
+    if not summary.exists():
+        console.print(f"rehearsal wrote no summary (exit {proc.returncode}): {proc.stderr[-600:]}", markup=False)
+        return 1
+    s = json.loads(summary.read_text(encoding="utf-8"))
+    console.print(f"{s['locations']} locations: full deployment {s['full_deployment'] or 'not reached (stopped early)'}, "
+                  f"{s['runs']} runbook runs over {s['simulated_days']} simulated days in {s['wall_s']} s", markup=False)
+    for r in s["invariants"]:
+        shown = "not exercised by the pilot alone" if not r["checked"] else f"checked {r['checked']}, broken {r['broken']}"
+        console.print(f"  {r['invariant']}: {shown}", markup=False)
+    for n in s["notes"]:
+        console.print(f"  {n}", markup=False)
+    console.print(f"timeline: {summary.parent / 'timeline.png'}, {summary.parent / 'timeline.ics'}", markup=False)
+    broken = any(r["broken"] for r in s["invariants"])
+    return 0 if s["invariants"] and not broken and not s["failed_runs"] else 1

@@ -15,6 +15,7 @@ from golive.flows.cli import compliance as cli_compliance
 from golive.flows.cli import imaging as cli_imaging
 from golive.flows.cli import pms as cli_pms
 from golive.flows.cli import program as cli_program
+from golive.flows.cli import rehearse as cli_rehearse
 from golive.flows.cli import runs as cli_runs
 from golive.flows.engine.scope import jsonable
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
@@ -34,6 +35,7 @@ app.add_typer(org_app, name="org")
 metrics_app = typer.Typer(no_args_is_help=True, help="Baseline and rollout metrics in the store.")
 app.add_typer(metrics_app, name="metrics")
 app.command("status")(cli_program.status)
+app.command("rehearse")(cli_rehearse.rehearse)
 app.add_typer(cli_program.schedule_app, name="schedule")
 
 

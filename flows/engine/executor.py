@@ -8,7 +8,7 @@ import logging
 import queue
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from golive.flows.engine.rendered import check_rendered
 from golive.flows.engine.scope import input_hash, item_label, jsonable
 from golive.flows.engine.step_task import StepCall, failed_before_start, run_step, start_entry
 from golive.tasks.context import HumanInput, InputRequest
+from golive.tasks.foundation import clock
 from golive.tasks.foundation.dues import DueCalendar
 from golive.tasks.foundation.errors import ExpressionError, GoliveError
 from golive.tasks.registry import STEP_KINDS
@@ -372,4 +373,5 @@ def run_steps(rc: RunContext) -> tuple[str, list[ItemResult]]:
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """A run's start time: the program's clock (simulated during `golive rehearse`)."""
+    return clock.now()

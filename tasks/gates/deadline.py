@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from golive.tasks.foundation import clock
 from golive.tasks.foundation.errors import UserInputError
 
 
@@ -37,7 +38,7 @@ def parse_instant(text: str | datetime, what: str = "time") -> datetime:
 
 def assess(since: datetime, within_s: float, now: datetime | None = None) -> DeadlineStatus:
     """Due at `since + within`; overdue once `now` is past it (exactly on time is not overdue)."""
-    checked = now or datetime.now(UTC)
+    checked = now or clock.now()  # simulated during a rehearsal
     due = since + timedelta(seconds=within_s)
     remaining = (due - checked).total_seconds()
     return DeadlineStatus(since, due, checked, remaining < 0, remaining)

@@ -7,7 +7,14 @@ validation and override), whoever wrote it: a runbook, a schedule or a hand-made
 - slots: at most 3 go-lives a day, at most 5 a week in wave 3;
 - one-go-live: no location went live twice without a rollback (or pause) between;
 - baselines-before-pilot: a pilot (wave 1) location entered configuration with every baseline
-  metric imported before that moment, or relied on an override.
+  metric imported before that moment, or relied on an override;
+- rollback-scoped: a run that rolled a location back changed no other location's lifecycle;
+- deadlines-met-or-escalated: every deadline check was met, or its overdue was escalated to a named
+  role, and every rollback run recorded its deadline checks; every remediation item of a deferred
+  location was met (the location left deferred by its due date) or its owner was reminded within
+  a week after it (the weekly program status);
+- no-effect-twice: no approval recorded twice for one step of a run key, no delivery sent twice
+  under one idempotency key.
 Each returns how often it was checked and what broke.
 """
 
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from golive.tasks.program import lifecycle, repository
@@ -33,7 +40,9 @@ class Result:
         return {"invariant": self.name, "checked": self.checked, "broken": len(self.broken), "details": self.broken[:20]}
 
 
-def check(store: Any) -> list[Result]:
+def check(store: Any, today: date | None = None) -> list[Result]:
+    """Every invariant over the stored history; `today` (default: the program's clock) decides
+    which remediation deadlines have passed."""
     from golive.tasks.gates.repository import verdicts
 
     events = repository.events(store)
@@ -99,7 +108,116 @@ def check(store: Any) -> list[Result]:
         if live_since.get(loc):
             once.broken.append(f"{loc} went live again on {e['on']} without a rollback or pause between")
         live_since[loc] = True
-    return [legal, needs_go, validated, slots, once, baselines]
+    if today is None:
+        from golive.tasks.foundation import clock
+
+        today = clock.now().date()
+    return [legal, needs_go, validated, slots, once, baselines, rollback_scoped(events),
+            deadlines(store, events, today), effects_once(store)]
+
+
+def rollback_scoped(events: list[dict[str, Any]]) -> Result:
+    """Each run that rolled a location back moved only the locations it rolled back."""
+    out = Result("rollback-scoped")
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_run.setdefault(e["run_id"], []).append(e)
+    for run_id, mine in by_run.items():
+        rolled = {e["location"] for e in mine if e["to"] == State.ROLLED_BACK.value}
+        if not rolled:
+            continue
+        out.checked += 1
+        others = sorted({e["location"] for e in mine} - rolled)
+        if others:
+            out.broken.append(f"run {run_id} rolled back {', '.join(sorted(rolled))} and also changed "
+                              f"{', '.join(others)}")
+    return out
+
+
+ESCALATION_GRACE = timedelta(days=7)  # the weekly program status reminds owners of overdue items
+
+
+def deadlines(store: Any, events: list[dict[str, Any]], today: date) -> Result:
+    """Every `deadline.check` was met or escalated; every rollback run checked its deadlines;
+    every remediation due date was met or escalated."""
+    import json
+
+    from sqlalchemy import select
+
+    from golive.tasks.store.models import AuditEntryRow, RunRow
+
+    out = Result("deadlines-met-or-escalated")
+    with store.session(readonly=True) as session:
+        rows = list(session.execute(select(AuditEntryRow.event, AuditEntryRow.run_id, AuditEntryRow.data)
+                                    .where(AuditEntryRow.event.in_(("deadline.met", "deadline.overdue")))))
+        rollbacks = list(session.execute(select(RunRow.run_id, RunRow.state).where(RunRow.runbook == "rollback")))
+        reminders = [json.loads(d).get("message", "") for (d,) in session.execute(
+            select(AuditEntryRow.data).where(AuditEntryRow.event == "notify")) if "overdue remediation" in d]
+    checked_runs = set()
+    for event, run_id, data in rows:
+        out.checked += 1
+        checked_runs.add(run_id)
+        if event == "deadline.overdue" and not json.loads(data).get("to"):
+            out.broken.append(f"run {run_id}: an overdue deadline escalated to nobody")
+    for run_id, state in rollbacks:
+        if state in ("running", "paused"):
+            continue
+        out.checked += 1
+        if run_id not in checked_runs:
+            out.broken.append(f"rollback run {run_id} ({state}) recorded no deadline check")
+    _remediation(store, events, reminders, today, out)
+    return out
+
+
+def _remediation(store: Any, events: list[dict[str, Any]], reminders: list[str], today: date, out: Result) -> None:
+    """Each remediation item (kept on the location from its latest deferral): met when the
+    location left deferred by the due date; else, once a week past it, its owner was reminded."""
+    left: dict[str, date] = {}
+    for e in events:
+        if e["to"] == State.DEFERRED.value:
+            left.pop(e["location"], None)
+        elif e["from"] == State.DEFERRED.value:
+            left[e["location"]] = e["on"]
+    for loc, where in repository.locations(store).items():
+        for item in where.remediation or []:
+            try:
+                due = date.fromisoformat(str(item.get("due"))[:10])
+            except ValueError:
+                continue
+            out.checked += 1
+            done = left.get(loc)
+            if (done is not None and done <= due) or today <= due + ESCALATION_GRACE:
+                continue
+            action = str(item.get("action", ""))
+            if not any(m.startswith(f"{loc}: overdue remediation") and action in m for m in reminders):
+                out.broken.append(f"{loc}: remediation '{action}' due {due} neither met nor escalated")
+
+
+def effects_once(store: Any) -> Result:
+    """No side effect twice: an approval recorded once per step of a run key, a delivery sent once
+    per idempotency key. (A step re-run on resume is not an effect: checks re-read, and the writes
+    that matter carry their own keys or go through the lifecycle, which the other invariants cover.)"""
+    from sqlalchemy import func, select
+
+    from golive.tasks.delivery.records import DeliveryRow
+    from golive.tasks.store.models import ApprovalRow, RunRow
+
+    out = Result("no-effect-twice")
+    with store.session(readonly=True) as session:
+        approvals = session.execute(select(RunRow.run_key, ApprovalRow.step_key, func.count())
+                                    .join(RunRow, RunRow.run_id == ApprovalRow.run_id)
+                                    .group_by(RunRow.run_key, ApprovalRow.step_key)).all()
+        sent = session.execute(select(DeliveryRow.idempotency_key, func.count())
+                               .where(DeliveryRow.state == "sent").group_by(DeliveryRow.idempotency_key)).all()
+    for run_key, step_key, n in approvals:
+        out.checked += 1
+        if n > 1:
+            out.broken.append(f"approval recorded {n} times: {run_key} / {step_key}")
+    for key, n in sent:
+        out.checked += 1
+        if n > 1:
+            out.broken.append(f"delivery {key} sent {n} times")
+    return out
 
 
 def _baseline_imports(store: Any) -> dict[str, dict[str, datetime]]:

@@ -395,7 +395,7 @@ class InvariantBroken(StepFailed):
 def run_invariants(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     from golive.tasks.program import invariants
 
-    results = [r.to_dict() for r in invariants.check(_store(ctx))]
+    results = [r.to_dict() for r in invariants.check(_store(ctx), today=today(ctx))]
     ctx.artifacts.table("program-invariants", results, description="Program invariants over the stored history")
     broken = [r for r in results if r["broken"]]
     ctx.audit("program.invariants", {"step": ctx.step_key, "results": [{k: r[k] for k in ("invariant", "checked", "broken")}

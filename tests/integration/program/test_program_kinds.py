@@ -205,3 +205,37 @@ def test_invariants_find_what_bypassed_the_guards(store: Any, acme: Organization
     assert broken["slots"] == ["2026-06-10: 4 go-lives (at most 3)", "2026-06-10: 5 go-lives (at most 3)"]
     with pytest.raises(InvariantBroken, match=r"one-go-live \(1 of 5\): downtown-metro went live again"):
         K["program.invariants"](ctx(store, acme), {})
+
+
+def test_the_rehearsal_invariants_find_a_wide_rollback_a_silent_deadline_and_a_double_effect(
+        store: Any, acme: Organization) -> None:
+    from golive.tasks.program import invariants
+
+    walk_to_parallel_run(store, acme, W2[:2], 2)
+    day = date(2026, 6, 10)
+    remediation = [{"factor": "PMS version", "action": "upgrade Open Dental", "owner": "VP of IT", "due": "2026-06-01"}]
+    repository.apply(store, [repository.Change("old-town", State.DEFERRED, None, date(2026, 5, 4), "tier 5",
+                                               remediation)], run_id="run-1", step_key="plan")
+    clean = {r.name: r for r in invariants.check(store, today=date(2026, 6, 5))}  # due, not a week past it
+    assert all(not r.broken for r in clean.values())
+    assert clean["deadlines-met-or-escalated"].checked == 1 and clean["rollback-scoped"].checked == 0
+    # A "rollback" run that also moved another location; an overdue escalated to nobody; a step
+    # recorded twice for one step; the remediation a week past due with no reminder.
+    store.start_run(run_id="rb", run_key="rb", runbook="rollback", parameters={})
+    repository.apply(store, [repository.Change(W2[0], State.PAUSED, 2, day),
+                             repository.Change(W2[1], State.PAUSED, 2, day)], run_id="rb0", step_key="x")
+    repository.apply(store, [repository.Change(W2[0], State.ROLLED_BACK, 2, day),
+                             repository.Change(W2[1], State.DEFERRED, None, day, "swept along")],
+                     run_id="rb", step_key="lifecycle")
+    store.finish_run("rb", "completed")
+    store.audit.append("deadline.overdue", {"step": "check-2h", "to": []}, run_id="rb")
+    for _ in range(2):
+        store.record_approval(run_id="rb", step_key="approve", decision="approve", name="Carmen Ortiz", role="COO",
+                              comment="")
+    broken = {r.name: r.broken for r in invariants.check(store, today=date(2026, 6, 9)) if r.broken}
+    assert set(broken) == {"rollback-scoped", "deadlines-met-or-escalated", "no-effect-twice"}
+    assert broken["rollback-scoped"] == [f"run rb rolled back {W2[0]} and also changed {W2[1]}"]
+    assert broken["deadlines-met-or-escalated"] == [
+        "run rb: an overdue deadline escalated to nobody",
+        "old-town: remediation 'upgrade Open Dental' due 2026-06-01 neither met nor escalated"]
+    assert broken["no-effect-twice"] == ["approval recorded 2 times: rb / approve"]

@@ -1,0 +1,94 @@
+"""`golive rehearse`: the whole program on a simulated clock through the shipped runbooks, against a
+real Prefect server and the Open Dental simulator. Each case asserts every invariant (checked and
+never broken, or "not exercised" where the scenario has nothing to check) and, for 25 and 50
+locations, the weeks to full deployment against the playbook."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from golive.flows.cli import rehearsal, rehearsal_output
+from golive.flows.cli.rehearse import Simulators, generated_organization, start_simulators
+from golive.tasks.foundation.paths import DEFAULT_ORG
+
+pytestmark = pytest.mark.e2e
+
+START = date(2027, 1, 4)
+
+
+@pytest.fixture
+def sims(golive_env: Path, request: pytest.FixtureRequest) -> Iterator[Simulators]:
+    s = start_simulators(golive_env / "simulators", faults=True)
+    yield s
+    s.stop()
+
+
+def rehearse(org: Path, seed: int, scenario: str, sims: Simulators, out: Path) -> rehearsal.Outcome:
+    outcome = rehearsal.rehearse(org, seed, rehearsal.SCENARIOS[scenario], START, sims)
+    files = rehearsal_output.write(outcome, out, scenario, seed)
+    assert files["gantt"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"BEGIN:VEVENT" in files["calendar"].read_bytes()
+    return outcome
+
+
+def assert_invariants(outcome: rehearsal.Outcome, scenario: str) -> None:
+    assert outcome.failed_runs == [], outcome.failed_runs
+    assert len(outcome.invariants) == 9
+    for name, t in outcome.invariants.items():
+        assert t.broken == 0, (name, t.first)
+        assert t.days == outcome.simulated_days
+        if name in rehearsal.SCENARIOS[scenario].not_exercised:
+            assert t.checked == 0, name
+        else:
+            assert t.checked > 0, name
+    assert outcome.invariants_ok
+
+
+def test_a_short_rehearsal_through_the_pilot_and_its_gate(golive_env: Path, sims: Simulators) -> None:
+    org = generated_organization(golive_env / "org-10.yaml", 10, seed=3)
+    outcome = rehearsal.rehearse(org, 3, rehearsal.SCENARIOS["baseline"], START, sims, until_wave=1)
+    assert outcome.failed_runs == [], outcome.failed_runs
+    assert outcome.notes[-1] == "stopped after wave 1's gate, as asked"
+    assert outcome.full_deployment is None and outcome.weeks is None and not outcome.weeks_ok
+    for name, t in outcome.invariants.items():
+        assert t.broken == 0 and t.days == outcome.simulated_days, (name, t.first)
+    # The pilot went live validated, after its baselines, within the day cap.
+    for name in ("lifecycle", "go-live-validated", "slots", "one-go-live", "baselines-before-pilot",
+                 "no-effect-twice"):
+        assert outcome.invariants[name].checked > 0, name
+    # Nothing the pilot alone exercises: no wave 2 go-live, no rollback (this group defers nobody).
+    assert outcome.invariants["go-live-needs-go"].checked == 0 and outcome.invariants["rollback-scoped"].checked == 0
+
+
+@pytest.mark.slow  # several minutes on 2 shared cores
+def test_a_small_group_rehearses_an_outage_with_a_scoped_rollback(golive_env: Path, sims: Simulators) -> None:
+    org = generated_organization(golive_env / "org-10.yaml", 10, seed=3)
+    outcome = rehearse(org, 3, "outage", sims, golive_env / "rehearsal")
+    assert_invariants(outcome, "outage")
+    assert any("rolled back" in n for n in outcome.notes), outcome.notes
+    assert outcome.full_deployment is not None and outcome.weeks is not None
+
+
+@pytest.mark.slow  # about 2-3 minutes each on 2 shared cores
+@pytest.mark.parametrize("scenario", ["outage", "pms-faults"])
+def test_25_locations(golive_env: Path, sims: Simulators, scenario: str) -> None:
+    outcome = rehearse(DEFAULT_ORG, 25, scenario, sims, golive_env / "rehearsal")
+    assert_invariants(outcome, scenario)
+    assert outcome.locations == 25 and outcome.playbook == (16, 20)
+    assert outcome.weeks is not None and 16 <= outcome.weeks <= 20, outcome.weeks
+    if scenario == "pms-faults":
+        assert any("integration validation failed" in n for n in outcome.notes), outcome.notes
+
+
+@pytest.mark.slow  # about 4-6 minutes each on 2 shared cores
+@pytest.mark.parametrize("scenario", ["outage", "pms-faults"])
+def test_50_locations(golive_env: Path, sims: Simulators, scenario: str) -> None:
+    org = generated_organization(golive_env / "org-50.yaml", 50, seed=50)
+    outcome = rehearse(org, 50, scenario, sims, golive_env / "rehearsal")
+    assert_invariants(outcome, scenario)
+    assert outcome.locations == 50 and outcome.playbook == (20, 28)
+    assert outcome.weeks is not None and 20 <= outcome.weeks <= 28, outcome.weeks
