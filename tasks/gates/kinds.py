@@ -235,10 +235,14 @@ def run_rollback_start(ctx: StepContext, params: dict[str, Any]) -> dict[str, An
     rollback_id, created = repository.open_rollback(store, location=location, reason=reason, triggers=trig,
                                                     triggered_at=at, run_id=ctx.run_id)
     started: dict[str, Any] = {"mode": "none"}
-    if created:
+    mode = str(params.get("launch", "auto"))
+    # The open row is the intent; the launch carries the rollback's id as Prefect's idempotency key.
+    # So a run killed between the row and the launch launches on resume (the row is found open, not
+    # created), and any later launch for the same open rollback returns the same flow run.
+    if created or launch.starts_runs(mode):
         started = launch.launch(str(params.get("runbook", "rollback")),
                                 {"locations": [location], "reason": reason, "triggered_at": at.isoformat()},
-                                mode=str(params.get("launch", "auto")))
+                                mode=mode, idempotency_key=f"golive-rollback-{rollback_id}")
     ctx.audit("rollback.started" if created else "rollback.already_open",
               {"step": ctx.step_key, "location": location, "rollback_id": rollback_id, "reason": reason,
                "triggers": trig, "triggered_at": at.isoformat(), "launch": started})

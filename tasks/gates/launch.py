@@ -30,10 +30,19 @@ def in_deployment() -> bool:
     return deployment.id is not None
 
 
-def launch(runbook: str, parameters: dict[str, Any], *, mode: str = "auto", deployment_name: str | None = None) -> dict[str, Any]:
-    """Start (or, in `record` mode, describe) a run of `runbook`; returns how it was started."""
+def starts_runs(mode: str) -> bool:
+    """Whether `launch` in this mode starts a deployment run (rather than describing the command)."""
+    return mode == "deployment" or (mode == "auto" and in_deployment())
+
+
+def launch(runbook: str, parameters: dict[str, Any], *, mode: str = "auto", deployment_name: str | None = None,
+           idempotency_key: str | None = None) -> dict[str, Any]:
+    """Start (or, in `record` mode, describe) a run of `runbook`; returns how it was started.
+
+    With `idempotency_key`, Prefect's server de-duplicates: a second launch with the key returns the
+    flow run the first one created, so a launch repeated after a kill starts nothing new."""
     command = cli_command(runbook, parameters)
-    if mode == "record" or (mode == "auto" and not in_deployment()):
+    if not starts_runs(mode):
         return {"mode": "record", "command": command}
     from prefect.deployments import run_deployment
 
@@ -41,7 +50,7 @@ def launch(runbook: str, parameters: dict[str, Any], *, mode: str = "auto", depl
     # whose parameters are the runbook's parameters.
     name = deployment_name or f"{runbook}/{runbook}"
     try:
-        flow_run = run_deployment(name=name, parameters=parameters, timeout=0)
+        flow_run = run_deployment(name=name, parameters=parameters, timeout=0, idempotency_key=idempotency_key)
     except Exception as exc:  # Prefect raises several types (ObjectNotFound, httpx errors)
         raise ConnectorError(f"could not start deployment {name}: {exc}") from exc
     log.info("started %s for %s", name, parameters.get("locations"))
