@@ -191,12 +191,39 @@ def _fired(key: str) -> bool:
     return key in (run.empirical_policy.pause_keys or set())
 
 
-def _suspend(model: Any, key: str, timeout: int) -> Any:
-    """Prefect's `suspend_flow_run(wait_for_input=...)`: the first time, it saves the form, sets the
-    run Suspended and raises `Pause` (the process exits); after Resume, it returns the stored input."""
-    from prefect.flow_runs import suspend_flow_run
+def _suspend(model: Any, key: str, timeout: int, message: str) -> Any:
+    """Prefect's `suspend_flow_run(wait_for_input=...)` (prefect 3.9.1, pinned), plus the state message
+    that names the step and roles, which Prefect's function cannot set: the first time, it saves the
+    form, sets the run Suspended and raises `Pause` (the process exits); after Resume, it returns the
+    stored input."""
+    from prefect import get_client
+    from prefect._flow_run_suspension import mark_flow_run_suspension_requested
+    from prefect.context import FlowRunContext
+    from prefect.exceptions import Abort, Pause
+    from prefect.input import keyset_from_paused_state
+    from prefect.logging import get_run_logger
+    from prefect.states import Suspended
+    from prefect.utilities.engine import propose_state_sync
 
-    return suspend_flow_run(wait_for_input=model, timeout=timeout, key=key)
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        raise RuntimeError("a form can only be asked for inside a flow run")
+    state: Any = Suspended(timeout_seconds=timeout, pause_key=key, message=message[:1000])
+    keyset = keyset_from_paused_state(state)
+    state.state_details.run_input_keyset = dict(keyset)
+    with get_client(sync_client=True) as client:
+        try:
+            proposed = propose_state_sync(client=client, state=state, flow_run_id=context.flow_run.id)
+        except Abort as exc:
+            raise RuntimeError(f"flow run cannot be suspended: {exc}") from None
+        if proposed.is_running():  # suspended on this key before and resumed: the stored answer
+            return model.load(keyset)
+        if not proposed.is_paused():
+            raise RuntimeError(f"flow run cannot be suspended: {proposed}")
+        model.save(keyset)
+    get_run_logger(context=context).info("Suspended until someone answers: %s", message.splitlines()[0])
+    mark_flow_run_suspension_requested(context.flow_run.id, proposed)
+    raise Pause(state=proposed)
 
 
 class Waiter:
@@ -214,7 +241,7 @@ class Waiter:
             return _pause(model, key, timeout, message)
         if self.before_suspend is not None and not _fired(key):
             self.before_suspend()
-        return _suspend(model, key, timeout)
+        return _suspend(model, key, timeout, message)
 
 
 def enum_of(values: list[str]) -> dict[str, Any]:
