@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -203,3 +204,31 @@ def golive_env(workdir: Path, audit_key: str) -> dict[str, str]:
     return {"GOLIVE_HOME": str(workdir / ".golive"), "GOLIVE_OUT": str(workdir / "out"),
             "GOLIVE_ORG": str(ROOT / "tests" / "fixtures" / "organization-min.yaml"), "GOLIVE_AUDIT_KEY": audit_key,
             "GOLIVE_DATABASE_URL": f"sqlite:///{workdir / 'golive.db'}", "GOLIVE_PDF": "off"}
+
+
+def store_effects(env: dict[str, str]) -> tuple[dict[str, tuple[str, str]], dict[str, Counter[str]], Counter[str]]:
+    """What a pool's runs left in the store: run id → (run key, state), audit events per run key
+    (with `step.end:<step>` per step) and approvals rows per run key; the audit log must verify."""
+    import json
+
+    from sqlalchemy import select
+
+    from golive.tasks.store import Store, verify_report
+    from golive.tasks.store.models import ApprovalRow, AuditEntryRow, RunRow
+
+    store = Store.open(env["GOLIVE_DATABASE_URL"], audit_key=env["GOLIVE_AUDIT_KEY"])
+    try:
+        code, message = verify_report(store)
+        assert code == 0, f"audit verify: {message}"
+        with store.session(readonly=True) as s:
+            runs = {r.run_id: (r.run_key, r.state) for r in s.scalars(select(RunRow))}
+            events: dict[str, Counter[str]] = {}
+            for e in s.scalars(select(AuditEntryRow).where(AuditEntryRow.run_id.in_(list(runs)))):
+                key = runs[e.run_id][0]
+                events.setdefault(key, Counter())[e.event] += 1
+                if e.event == "step.end":
+                    events[key]["step.end:" + json.loads(e.data)["step"]] += 1
+            approvals = Counter(runs[a.run_id][0] for a in s.scalars(select(ApprovalRow)))
+    finally:
+        store.dispose()
+    return runs, events, approvals

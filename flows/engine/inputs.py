@@ -128,36 +128,49 @@ def waiting_note(request: InputRequest, started: Started = None) -> str:
     return "\n".join(lines)
 
 
-def _pause(model: Any, key: str, timeout: int, message: str) -> Any:
-    """Prefect's `pause_flow_run(wait_for_input=...)`, plus a state message that names the step and roles,
-    and a 1 s poll instead of 10 s (a resumed run continues at once)."""
+def _propose_wait(state: Any, model: Any) -> tuple[Any, Any, Any]:
+    """Propose a Paused or Suspended `state` carrying the form's input keyset; returns (flow run id,
+    keyset, the state Prefect accepted). A Running answer means this key was answered before (a rerun
+    of the same pause): the caller loads the stored input. Otherwise the form is saved for the UI."""
     from prefect import get_client
     from prefect.context import FlowRunContext
-    from prefect.exceptions import Abort, FlowPauseTimeout
+    from prefect.exceptions import Abort
     from prefect.input import keyset_from_paused_state
-    from prefect.states import Paused
     from prefect.utilities.engine import propose_state_sync
 
     context = FlowRunContext.get()
     if context is None or context.flow_run is None:
         raise RuntimeError("a form can only be asked for inside a flow run")
-    state: Any = Paused(timeout_seconds=timeout, reschedule=False, pause_key=key, message=message[:1000])
     keyset = keyset_from_paused_state(state)
     state.state_details.run_input_keyset = dict(keyset)
     with get_client(sync_client=True) as client:
         try:
             proposed = propose_state_sync(client=client, state=state, flow_run_id=context.flow_run.id)
         except Abort as exc:
-            raise RuntimeError(f"flow run cannot be paused: {exc}") from None
-        if proposed.is_running():  # this pause was answered before (a rerun of the same key)
-            return model.load(keyset)
+            raise RuntimeError(f"flow run cannot wait for input: {exc}") from None
+    if not proposed.is_running():
         if not proposed.is_paused():
-            raise RuntimeError(f"flow run cannot be paused: {proposed}")
+            raise RuntimeError(f"flow run cannot wait for input: {proposed}")
         model.save(keyset)
-        end = time.monotonic() + timeout
+    return context.flow_run.id, keyset, proposed
+
+
+def _pause(model: Any, key: str, timeout: int, message: str) -> Any:
+    """Prefect's `pause_flow_run(wait_for_input=...)`, plus a state message that names the step and roles,
+    and a 1 s poll instead of 10 s (a resumed run continues at once)."""
+    from prefect import get_client
+    from prefect.exceptions import FlowPauseTimeout
+    from prefect.states import Paused
+
+    run_id, keyset, proposed = _propose_wait(
+        Paused(timeout_seconds=timeout, reschedule=False, pause_key=key, message=message[:1000]), model)
+    if proposed.is_running():
+        return model.load(keyset)
+    end = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
         while time.monotonic() < end:
             time.sleep(1.0)
-            run = client.read_flow_run(context.flow_run.id)
+            run = client.read_flow_run(run_id)
             if run.state is not None and run.state.is_running():
                 return model.load(keyset)
     raise FlowPauseTimeout(f"{message.splitlines()[0]}: nobody answered within {timeout} s")
@@ -196,33 +209,17 @@ def _suspend(model: Any, key: str, timeout: int, message: str) -> Any:
     that names the step and roles, which Prefect's function cannot set: the first time, it saves the
     form, sets the run Suspended and raises `Pause` (the process exits); after Resume, it returns the
     stored input."""
-    from prefect import get_client
     from prefect._flow_run_suspension import mark_flow_run_suspension_requested
-    from prefect.context import FlowRunContext
-    from prefect.exceptions import Abort, Pause
-    from prefect.input import keyset_from_paused_state
+    from prefect.exceptions import Pause
     from prefect.logging import get_run_logger
     from prefect.states import Suspended
-    from prefect.utilities.engine import propose_state_sync
 
-    context = FlowRunContext.get()
-    if context is None or context.flow_run is None:
-        raise RuntimeError("a form can only be asked for inside a flow run")
-    state: Any = Suspended(timeout_seconds=timeout, pause_key=key, message=message[:1000])
-    keyset = keyset_from_paused_state(state)
-    state.state_details.run_input_keyset = dict(keyset)
-    with get_client(sync_client=True) as client:
-        try:
-            proposed = propose_state_sync(client=client, state=state, flow_run_id=context.flow_run.id)
-        except Abort as exc:
-            raise RuntimeError(f"flow run cannot be suspended: {exc}") from None
-        if proposed.is_running():  # suspended on this key before and resumed: the stored answer
-            return model.load(keyset)
-        if not proposed.is_paused():
-            raise RuntimeError(f"flow run cannot be suspended: {proposed}")
-        model.save(keyset)
-    get_run_logger(context=context).info("Suspended until someone answers: %s", message.splitlines()[0])
-    mark_flow_run_suspension_requested(context.flow_run.id, proposed)
+    run_id, keyset, proposed = _propose_wait(Suspended(timeout_seconds=timeout, pause_key=key,
+                                                       message=message[:1000]), model)
+    if proposed.is_running():  # suspended on this key before and resumed: the stored answer
+        return model.load(keyset)
+    get_run_logger().info("Suspended until someone answers: %s", message.splitlines()[0])
+    mark_flow_run_suspension_requested(run_id, proposed)
     raise Pause(state=proposed)
 
 

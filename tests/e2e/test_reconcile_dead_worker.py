@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from worker_support import WorkPool, final, golive_env, kill_host, prefect_server_on_postgres, wait_for
+from worker_support import (
+    WorkPool,
+    final,
+    golive_env,
+    kill_host,
+    prefect_server_on_postgres,
+    store_effects,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 GOLIVE = Path(sys.executable).parent / "golive"
@@ -77,26 +85,7 @@ def _reconcile(pool: WorkPool) -> dict[str, Any]:
 
 
 def _store(env: dict[str, str]) -> tuple[dict[str, tuple[str, str]], dict[str, Counter[str]]]:
-    """(run id → (run key, state), run key → audit events incl. step.end:<step>); audit verifies."""
-    from sqlalchemy import select
-
-    from golive.tasks.store import Store, verify_report
-    from golive.tasks.store.models import AuditEntryRow, RunRow
-
-    store = Store.open(env["GOLIVE_DATABASE_URL"], audit_key=env["GOLIVE_AUDIT_KEY"])
-    try:
-        code, message = verify_report(store)
-        assert code == 0, f"audit verify: {message}"
-        with store.session(readonly=True) as s:
-            runs = {r.run_id: (r.run_key, r.state) for r in s.scalars(select(RunRow))}
-            events: dict[str, Counter[str]] = {}
-            for e in s.scalars(select(AuditEntryRow).where(AuditEntryRow.run_id.in_(list(runs)))):
-                key = runs[e.run_id][0]
-                events.setdefault(key, Counter())[e.event] += 1
-                if e.event == "step.end":
-                    events[key]["step.end:" + json.loads(e.data)["step"]] += 1
-    finally:
-        store.dispose()
+    runs, events, _approvals = store_effects(env)
     return runs, events
 
 

@@ -9,7 +9,6 @@ processes. The default suite suspends 5 runs; the slow test suspends 20 (the iss
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from worker_support import (
     descendants,
     final,
     prefect_server_on_postgres,
+    store_effects,
     suspended,
     wait_for,
 )
@@ -75,26 +75,7 @@ def pool(api_url: str, tmp_path: Path) -> Iterator[WorkPool]:
 
 def _store_facts(env: dict[str, str]) -> tuple[dict[str, str], dict[str, Counter[str]], Counter[str]]:
     """(run state per run key, audit events per run key, approvals rows per run key); audit verifies."""
-    from sqlalchemy import select
-
-    from golive.tasks.store import Store, verify_report
-    from golive.tasks.store.models import ApprovalRow, AuditEntryRow, RunRow
-
-    store = Store.open(env["GOLIVE_DATABASE_URL"], audit_key=env["GOLIVE_AUDIT_KEY"])
-    try:
-        code, message = verify_report(store)
-        assert code == 0, f"audit verify: {message}"
-        with store.session(readonly=True) as s:
-            runs = {r.run_id: (r.run_key, r.state) for r in s.scalars(select(RunRow))}
-            events: dict[str, Counter[str]] = {}
-            for e in s.scalars(select(AuditEntryRow).where(AuditEntryRow.run_id.in_(list(runs)))):
-                key = runs[e.run_id][0]
-                events.setdefault(key, Counter())[e.event] += 1
-                if e.event == "step.end":
-                    events[key]["step.end:" + json.loads(e.data)["step"]] += 1
-            approvals = Counter(runs[a.run_id][0] for a in s.scalars(select(ApprovalRow)))
-    finally:
-        store.dispose()
+    runs, events, approvals = store_effects(env)
     return {k: state for k, state in runs.values()}, events, approvals
 
 
