@@ -432,19 +432,9 @@ def pms_checker(sim_db: Path, location: str, test_patient: str, step: str = "pms
     runbook = str(YAML(typ="safe").load(PMS_RUNBOOK.read_text())["metadata"]["name"])
 
     def check(env: dict[str, str], run_key: str, complete: bool) -> None:
-        from golive.tasks.pms.pseudonym import pseudonym
         from golive.tasks.pms.writeback import WritebackKey
 
-        saved = os.environ.get("GOLIVE_PSEUDONYM_KEY")
-        os.environ["GOLIVE_PSEUDONYM_KEY"] = env["GOLIVE_PSEUDONYM_KEY"]
-        try:
-            pseudo = pseudonym("opendental", location, test_patient)
-        finally:
-            if saved is None:
-                os.environ.pop("GOLIVE_PSEUDONYM_KEY", None)
-            else:
-                os.environ["GOLIVE_PSEUDONYM_KEY"] = saved
-        marker = WritebackKey(runbook, location, step, pseudo, "1", run_key).marker
+        marker = WritebackKey(runbook, location, step, _pseudo(env, location, test_patient), "1", run_key).marker
         con = sqlite3.connect(sim_db, timeout=30)
         creates = con.execute("SELECT COUNT(*) FROM test_treatplan_creates WHERE Note LIKE ?", (f"%{marker}%",)).fetchone()[0]
         left = con.execute("SELECT COUNT(*) FROM treatplan WHERE Note LIKE '%golive-idem:%'").fetchone()[0]
