@@ -1,22 +1,23 @@
 """`make scale-test`: start the topology, deploy, put load on it, disturb it, report, stop it.
 
-    python deploy/scale_test.py [--runs 24] [--locations 12] [--workers 2] [--limit 2]
+    python deploy/scale_test.py [--runs 100] [--locations 50] [--workers 2] [--limit 2]
                                 [--stop-api-at 15] [--kill-worker-at 0] [--compare-workers]
 
-Load: `simulate-metrics` deployment runs for the example group's locations (the first
-`--locations` of its 25), every third run for two locations at once, so runs share locations (the
-case that failed with UniqueViolation) and take their location slots in turn.
+Load (deploy/program_load.py): the program's own runs on a generated group of `--locations`
+locations, against the simulators: one integration validation (its PMS part) per location, metric
+writes sharing locations (`simulate-metrics`), and the rollback-trigger gate (`rollback-watch`).
 Disturbances: one API server is stopped (SIGTERM) `--stop-api-at` seconds into the load (the
 workers must carry on through nginx); with `--kill-worker-at`, worker 2's process is SIGKILLed
 (its flow-run subprocesses are left running, as when a worker host loses only the worker), and
 from then on `golive runs reconcile --rerun` runs every 10 s, as the `golive-reconcile` deployment
 would: runs the dead worker had claimed but not started go back to the pool, crashed ones are
 started again under their run key. Afterwards the store must agree with Prefect on every run.
-`--compare-workers`: the same load on a 1-worker cluster, then on a 2-worker one; reports the
-throughput ratio (2 workers / 1 worker).
+`--compare-workers`: the same load, undisturbed, on a 1-worker cluster, then on a 2-worker one;
+reports the throughput ratio (2 workers / 1 worker).
 Reported (JSON): wall time, throughput, final states, runs per worker and the fairness bound
-(±25% of an even split), 502/503s served by nginx, and duplicated metric keys in the store.
-Exit status 1 when a run did not complete or a key was duplicated.
+(±25% of an even split), 502/503s served by nginx, and duplicated effects in the store (metric
+keys, validations per location).
+Exit status 1 when a run did not complete or an effect was duplicated.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cluster  # noqa: E402 - the sibling script
 import load  # noqa: E402
+import program_load  # noqa: E402
 
 TERMINAL = load.TERMINAL
 
@@ -65,15 +67,15 @@ def store_agrees(env: dict[str, str], final: dict[str, str]) -> list[str]:
     return wrong
 
 
-async def run_load(params: list[dict[str, Any]], disturb: list[tuple[float, str]], timeout: float) -> dict[str, Any]:
+async def run_load(params: list[tuple[str, dict[str, Any]]], disturb: list[tuple[float, str]], timeout: float) -> dict[str, Any]:
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
     state = cluster.load()
     assert state is not None
     start = time.monotonic()
-    ids = [(await run_deployment("simulate-metrics/simulate-metrics", parameters=p, timeout=0)).id  # type: ignore[misc]
-           for p in params]
+    ids = [(await run_deployment(name, parameters=p, timeout=0)).id  # type: ignore[misc]
+           for name, p in params]
     done_events: list[str] = []
     pending = sorted(disturb)
     killed_at: float | None = None
@@ -117,14 +119,6 @@ async def run_load(params: list[dict[str, Any]], disturb: list[tuple[float, str]
     }
 
 
-def example_locations() -> list[str]:
-    """The bundled example group's location ids (the workers' organization file; 25 of them)."""
-    from ruamel.yaml import YAML
-
-    org = YAML(typ="safe").load((cluster.ROOT / "examples/acme-dental/organization.yaml").read_text())
-    return [str(loc["id"]) for loc in org["locations"]]
-
-
 def nginx_errors() -> int:
     log = cluster.STATE / "nginx-access.log"
     return sum(1 for line in log.read_text().splitlines() if '" 502 ' in line or '" 503 ' in line or '" 504 ' in line)
@@ -132,77 +126,67 @@ def nginx_errors() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=24)
-    parser.add_argument("--locations", type=int, default=12)
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--locations", type=int, default=50, help="size of the generated group")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, default=2)
     parser.add_argument("--stop-api-at", type=float, default=15.0)
     parser.add_argument("--kill-worker-at", type=float, default=0.0)
-    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--keep", action="store_true", help="leave the cluster up afterwards")
     parser.add_argument("--compare-workers", action="store_true", help="1 worker, then 2: the throughput ratio")
     args = parser.parse_args()
+    if args.runs < 2 or args.locations < 2:
+        parser.error("--runs and --locations must be at least 2")
+    if cluster.load() is not None:
+        raise SystemExit(f"a cluster is already up (state in {cluster.STATE}); run `make cluster-down` first")
     if args.compare_workers:
         compare(args)
         return
-
-    state = cluster.load()
-    if state is None:
-        try:
-            state = cluster.up(args.workers, args.limit)
-        except BaseException:
-            cluster.down()
-            raise
-    env = cluster.worker_env(state)
-    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
-    os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
-    try:
-        subprocess.run([str(cluster.BIN / "prefect"), "--no-prompt", "deploy", "--name", "simulate-metrics",
-                        "--pool", cluster.POOL], env=env, cwd=cluster.ROOT, check=True, stdout=subprocess.DEVNULL)
-        locations = example_locations()[:args.locations]
-        params = [{"locations": [locations[i % len(locations)], locations[(i + 1) % len(locations)]]} if i % 3 == 0
-                  else {"locations": [locations[i % len(locations)]]} for i in range(args.runs)]
-        disturb = []
-        if args.stop_api_at > 0:
-            disturb.append((args.stop_api_at, "stop api-1"))
-        if args.kill_worker_at > 0:
-            disturb.append((args.kill_worker_at, "kill worker-2"))
-        report = asyncio.run(run_load(params, disturb, args.timeout))
-        report["nginx_5xx"] = nginx_errors()
-        report["duplicate_metric_keys"] = load.duplicates()
-        print(json.dumps(report, indent=2))
-        states = report["states"]
-        # Every run completes, or crashed with its worker and was started again (and that one completed).
-        ok = (states.get("COMPLETED", 0) == len(params) and states.get("CRASHED", 0) == report["reconcile"]["rerun"]
-              and set(states) <= {"COMPLETED", "CRASHED"} and report["duplicate_metric_keys"] == 0
-              and not report["store_disagrees"])
-    finally:
-        if not args.keep:
-            cluster.down()
+    disturb = []
+    if args.stop_api_at > 0:
+        disturb.append((args.stop_api_at, "stop api-1"))
+    if args.kill_worker_at > 0:
+        disturb.append((args.kill_worker_at, "kill worker-2"))
+    report = one_load(args, args.workers, disturb)
+    print(json.dumps(report, indent=2))
+    states = report["states"]
+    # Every run completes, or crashed with its worker and was started again (and that one completed).
+    ok = (states.get("COMPLETED", 0) == args.runs and states.get("CRASHED", 0) == report["reconcile"]["rerun"]
+          and set(states) <= {"COMPLETED", "CRASHED"} and not any(report["duplicated_effects"].values())
+          and not report["store_disagrees"] and report["validations_passed"] == report["validations_expected"])
     sys.exit(0 if ok else 1)
 
 
-def one_load(args: argparse.Namespace, workers: int) -> dict[str, Any]:
-    """Start a fresh cluster with `workers`, deploy, run the load undisturbed, stop it."""
-    state = cluster.up(workers, args.limit)
+def one_load(args: argparse.Namespace, workers: int, disturb: list[tuple[float, str]]) -> dict[str, Any]:
+    """Generate the group, start the simulator and a fresh cluster with `workers`, deploy, run the
+    load with its disturbances, report, stop everything (unless --keep)."""
+    prepared = program_load.prepare(args.locations)
     try:
-        env = cluster.worker_env(state)
-        os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
-        os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
-        subprocess.run([str(cluster.BIN / "prefect"), "--no-prompt", "deploy", "--name", "simulate-metrics",
-                        "--pool", cluster.POOL], env=env, cwd=cluster.ROOT, check=True, stdout=subprocess.DEVNULL)
-        locations = example_locations()[:args.locations]
-        params = [{"locations": [locations[i % len(locations)]]} for i in range(args.runs)]
-        report = asyncio.run(run_load(params, [], args.timeout))
-        report["duplicate_metric_keys"] = load.duplicates()
-        return report
+        state = cluster.up(workers, args.limit)
+        try:
+            env = cluster.worker_env(state)
+            os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
+            os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
+            program_load.deploy(env)
+            plan = program_load.runs(prepared, args.runs)
+            report = asyncio.run(run_load(plan, disturb, args.timeout))
+            report["load"] = dict(Counter(name.split("/")[1] for name, _p in plan))
+            report["nginx_5xx"] = nginx_errors()
+            report["duplicated_effects"] = program_load.duplicated_effects()
+            report["validations_passed"] = program_load.validated()
+            report["validations_expected"] = report["load"].get("pms-validation", 0)
+            return report
+        finally:
+            if not args.keep:
+                cluster.down()
     finally:
-        cluster.down()
+        prepared.stop()
 
 
 def compare(args: argparse.Namespace) -> None:
-    one = one_load(args, 1)
-    two = one_load(args, 2)
+    one = one_load(args, 1, [])
+    two = one_load(args, 2, [])
     ratio = two["runs_per_min"] / one["runs_per_min"] if one["runs_per_min"] else float("nan")
     print(json.dumps({"runs": args.runs, "limit_per_worker": args.limit, "one_worker": one, "two_workers": two,
                       "throughput_ratio_2_over_1": round(ratio, 2)}, indent=2))
