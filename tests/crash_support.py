@@ -266,17 +266,25 @@ def attachment_checker(sim_db: Path, location: str, test_patient: str,
         creates = con.execute("SELECT COUNT(*) FROM test_document_creates WHERE Description = ?", (marker,)).fetchone()[0]
         left = con.execute("SELECT COUNT(*) FROM document WHERE Description LIKE 'golive-idem:%'").fetchone()[0]
         con.close()
-        runs, events, step_ends, completed = _store_facts(env, run_key)
-        assert creates <= 1, f"{creates} test images uploaded for run key {run_key}"
-        assert completed[step] <= 1 and step_ends[step] == completed[step], (completed, step_ends)
+        _assert_pms_effect(env, run_key, step, "test images uploaded", creates, left, complete)
         if complete:
-            assert creates == 1, f"{creates} test images uploaded for run key {run_key} (want 1)"
-            assert left == 0, f"{left} golive test images left in the PMS"
-            assert completed[step] == 1 and events["pms.check"] == 1, (completed, events)
             assert _intent_states(env, run_key) == ["done"], _intent_states(env, run_key)
-            assert "running" not in runs.values(), f"runs left running: {runs}"
 
     return check
+
+
+def _assert_pms_effect(env: dict[str, str], run_key: str, step: str, what: str, creates: int, left: int,
+                       complete: bool) -> None:
+    """The PMS-side effect of one write-check step: created at most once (exactly once and removed
+    again when `complete`), and the step recorded as the store says."""
+    runs, events, step_ends, completed = _store_facts(env, run_key)
+    assert creates <= 1, f"{creates} {what} for run key {run_key}"
+    assert completed[step] <= 1 and step_ends[step] == completed[step], (completed, step_ends)
+    if complete:
+        assert creates == 1, f"{creates} {what} for run key {run_key} (want 1)"
+        assert left == 0, f"{left} left in the PMS after the check ({what})"
+        assert completed[step] == 1 and events["pms.check"] == 1, (completed, events)
+        assert "running" not in runs.values(), f"runs left running: {runs}"
 
 
 def _pseudo(env: dict[str, str], location: str, patient: str) -> str:
@@ -336,48 +344,13 @@ end
 def start_counting_orthanc(folder: Path) -> tuple[Any, Path, Any]:
     """An Orthanc PACS on free ports that appends every C-STOREd SOP Instance UID to a file:
     (peer, that file, the process). Skips the test when Orthanc is not installed."""
-    import shutil
-    import subprocess
+    from imaging_support import start_orthanc
 
-    import pytest
-    from net_support import PortTaken, start_on_free_ports
-
-    from golive.tasks.imaging.errors import DicomNetworkError
-    from golive.tasks.imaging.network import Peer, echo
-
-    exe = shutil.which("Orthanc")
-    if exe is None:
-        pytest.skip("Orthanc is not installed (apt-get install orthanc)")
     counts = folder / "orthanc-received.txt"
     lua = folder / "count.lua"
     lua.write_text(f"COUNT_FILE = {json.dumps(str(counts))}\n" + COUNT_LUA)
-    procs: list[Any] = []
-
-    def start(ports: tuple[int, ...]) -> Any:
-        dicom_port, http_port = ports
-        cfg = folder / "orthanc.json"
-        cfg.write_text(json.dumps({
-            "Name": "golive-crash", "StorageDirectory": str(folder / "orthanc-db"),
-            "IndexDirectory": str(folder / "orthanc-db"), "DicomAet": "ORTHANC", "DicomPort": dicom_port,
-            "HttpPort": http_port, "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
-            "DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True, "DicomAlwaysAllowFind": True,
-            "DicomAlwaysAllowGet": True, "DicomCheckCalledAet": False, "Plugins": [], "LuaScripts": [str(lua)]}))
-        proc = subprocess.Popen([exe, str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder)
-        procs.append(proc)
-        peer = Peer("127.0.0.1", dicom_port, "ORTHANC", timeout_s=5)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                echo(peer)
-                return peer
-            except DicomNetworkError:
-                if proc.poll() is not None:
-                    raise PortTaken from None
-                time.sleep(0.1)
-        raise AssertionError("Orthanc did not answer C-ECHO within 30 s")
-
-    peer = start_on_free_ports(start, count=2)
-    return peer, counts, procs[-1]
+    peer, proc = start_orthanc(folder, "golive-crash", (lua,))
+    return peer, counts, proc
 
 
 def dicom_checker(counts: Path, sop_uids: set[str], step: str = "cbct-send") -> Callable[[dict[str, str], str, bool], None]:
@@ -439,14 +412,7 @@ def pms_checker(sim_db: Path, location: str, test_patient: str, step: str = "pms
         creates = con.execute("SELECT COUNT(*) FROM test_treatplan_creates WHERE Note LIKE ?", (f"%{marker}%",)).fetchone()[0]
         left = con.execute("SELECT COUNT(*) FROM treatplan WHERE Note LIKE '%golive-idem:%'").fetchone()[0]
         con.close()
-        runs, events, step_ends, completed = _store_facts(env, run_key)
-        assert creates <= 1, f"{creates} test plans created for run key {run_key}"
-        assert completed[step] <= 1 and step_ends[step] == completed[step], (completed, step_ends)
-        if complete:
-            assert creates == 1, f"{creates} test plans created for run key {run_key} (want 1)"
-            assert left == 0, f"{left} golive test plans left in the PMS"
-            assert completed[step] == 1 and events["pms.check"] == 1, (completed, events)
-            assert "running" not in runs.values(), f"runs left running: {runs}"
+        _assert_pms_effect(env, run_key, step, "test plans created", creates, left, complete)
 
     return check
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -74,3 +74,48 @@ def write_foreign_series(hu: np.ndarray, spacing: tuple[float, float, float], ou
             ds.compress(syntax, **kwargs)
         ds.save_as(out / f"IMG{n:05d}", enforce_file_format=True)
     return out
+
+
+def start_orthanc(folder: Path, name: str, lua_scripts: tuple[Path, ...] = ()) -> tuple[Any, Any]:
+    """A throw-away Orthanc PACS (Debian package `orthanc`) on free ports, answering C-ECHO:
+    (peer, process). The caller stops the process. Skips the test when Orthanc is not installed."""
+    import json
+    import subprocess
+    import time
+
+    from net_support import PortTaken, start_on_free_ports
+
+    from golive.tasks.imaging.errors import DicomNetworkError
+    from golive.tasks.imaging.network import Peer, echo
+
+    exe = shutil.which("Orthanc")
+    if exe is None:
+        pytest.skip("Orthanc is not installed (apt-get install orthanc)")
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(ports: tuple[int, ...]) -> Any:
+        dicom_port, http_port = ports
+        cfg = folder / "orthanc.json"
+        cfg.write_text(json.dumps({
+            "Name": name, "StorageDirectory": str(folder / "orthanc-db"), "IndexDirectory": str(folder / "orthanc-db"),
+            "DicomAet": "ORTHANC", "DicomPort": dicom_port, "HttpPort": http_port, "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False, "DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True,
+            "DicomAlwaysAllowFind": True, "DicomAlwaysAllowGet": True, "DicomCheckCalledAet": False, "Plugins": [],
+            "LuaScripts": [str(p) for p in lua_scripts]}))
+        proc = subprocess.Popen([exe, str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder)
+        procs.append(proc)
+        peer = Peer("127.0.0.1", dicom_port, "ORTHANC", timeout_s=5)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                echo(peer)
+                return peer
+            except DicomNetworkError:
+                if proc.poll() is not None:  # Orthanc exits when a port it was given is taken
+                    raise PortTaken from None
+                time.sleep(0.1)
+        proc.terminate()
+        pytest.fail("Orthanc did not answer C-ECHO within 30 s")
+
+    peer = start_on_free_ports(start, count=2)
+    return peer, procs[-1]
