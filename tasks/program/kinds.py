@@ -16,6 +16,7 @@ from golive.tasks.kind import OverrideWording, StepKind, accept_override
 from golive.tasks.program import board, guards, lifecycle, repository
 from golive.tasks.program.lifecycle import State
 from golive.tasks.program.slots import SlotBook
+from golive.tasks.reports.display import location_name
 
 
 class GuardBlocked(StepFailed):
@@ -348,7 +349,7 @@ def run_board(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     b = board.build(store, ctx.org, today(ctx))
     path = board.publish(b, ctx.out_dir, ctx.artifacts)
     reminders = [{"to": [str(r["owner"] or "VP of Ops")], "location": r["location"],
-                  "message": f"{r['location']}: overdue remediation: {item}"}
+                  "message": f"{location_name(ctx.org, r['location'])}: overdue remediation: {item}"}
                  for r in b["locations"] for item in r["overdue"]]
     return {"file": str(path), "waves": b["waves"], "locations": len(b["locations"]),
             "overrides": len(b["overrides"]), "reminders": reminders}

@@ -60,7 +60,7 @@ def test_security_compliance(run_book: Any, golive_env: Path, monkeypatch: pytes
     assert steps["audit-export"]["outputs"]["passed"] and steps["evidence"]["outputs"]["count"] == 9
     assert steps["access-check"]["outputs"]["violations"] == 1
     assert steps["user-access-validation"]["state"] == "completed" and steps["hipaa-complete"]["state"] == "failed"
-    assert "1 access violation(s); grace.lind.27@acme-dental.example at riverside-ortho: beyond matrix" in steps[
+    assert "1 access violation(s); grace.lind.27@acme-dental.example at Riverside Orthodontics & Family: beyond matrix" in steps[
         "no-access-violation"]["error"]
     status = steps["status"]["outputs"]
     states = {r["id"]: r["state"] for r in status["requirements"]}
