@@ -166,7 +166,8 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         if written:
             outcomes[-1]["path"] = written[-1]
     ctx.logger.info("notify %s: %s", ", ".join(roles), subject)
-    ctx.audit("notify", {"step": ctx.step_key, "to": roles, "recipients": names, "message": message,
+    about = {"location": location} if isinstance(location, str) and location else {}  # for machines: the id
+    ctx.audit("notify", {"step": ctx.step_key, "to": roles, "recipients": names, "message": message, **about,
                          "deliveries": [{k: o[k] for k in ("channel", "state", "message_id")} for o in outcomes]})
     out: dict[str, Any] = {"to": roles, "recipients": names, "message": message, "deliveries": outcomes}
     if region:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from compliance_support import make_ca, make_leaf, seed_run_store
@@ -80,7 +81,7 @@ def test_configuration_drift(run_book: Any, monkeypatch: pytest.MonkeyPatch, gol
     assert result["state"] == "failed" and steps["no-drift"]["state"] == "failed"
     drift = steps["drift"]["outputs"]
     assert drift["drift_count"] == 1 and drift["drift_locations"] == ["old-town"] and len(drift["conforming"]) == 24
-    assert "old-town" in steps["tell-owners"]["outputs"]["message"]
+    assert "Old Town" in steps["tell-owners"]["outputs"]["message"]  # its name, not its id
 
 
 def _guarded_part(dest: Path, keep: set[str]) -> Path:
@@ -145,7 +146,8 @@ def test_vendor_side_pms_steps_and_the_reminder_that_follows_them(run_book: Any,
 
     monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
     monkeypatch.setenv("EAGLESOFT_HARBOR_KEY", "harbor-odbc-key-not-to-be-shown")
-    asked = (datetime.now(UTC).date() - timedelta(days=5)).isoformat()
+    # "today" for a run is its day in the organization's time zone (the example group: Chicago)
+    asked = (datetime.now(ZoneInfo("America/Chicago")).date() - timedelta(days=5)).isoformat()
     params = {"location": "harbor-point", "patterson_requested_on": asked}
     vendor = {"approvals": {"vendor-configured": {"name": "Priyanka Desai", "role": "Vendor"}}}
     waiting = {s["id"]: s for s in run_book(RUNBOOKS / "pms-vendor-setup.yaml", params, decisions=vendor,
