@@ -1,10 +1,12 @@
-"""One timeline: the demo's first runs, in the demo's order and with its parameters, decisions and
-simulators (pre-implementation, readiness assessment, configuration drift, security and HIPAA
-verification, integration validation), through Prefect, while the wall clock is far from the
-plan's calendar. Every document they write is converted to PDF by LibreOffice and read with
-pdftotext as its reader gets it: each cover date lies within the stored plan's calendar (the
+"""One timeline: the demo's runs up to its first ROI report, in the demo's order and with its
+parameters, decisions and simulators (pre-implementation, readiness assessment, configuration
+drift, security and HIPAA verification, integration validation, the pilot's collected metrics, wave
+1 go-live, its gate, the ROI report), through Prefect, while the wall clock is far from the plan's
+calendar. Every document they write (12: briefs, status, validation, go-live packs, one-pager,
+debrief, memo, ROI report, board brief) is converted to PDF by LibreOffice and read with pdftotext
+as its reader gets it: each cover date lies within the stored plan's calendar (the
 pre-implementation brief on the rollout's first day, not today), the checklist due dates are
-business days on or after it, and only the DOCX `created` property keeps the real run time."""
+business days in their phase, and only the DOCX `created` property keeps the real run time."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 COVER_DATE = re.compile(rf"\bDate:?\s+(\d{{1,2}}) ({MONTHS}) (\d{{4}})")
 ISO = re.compile(r"\b(20\d\d-\d\d-\d\d)\b")
-UNTIL = "integration-validation"  # the demo's runs up to the first one past the plan's documents
+UNTIL = "roi-report"  # the demo's runs up to its first ROI report (the rest replays the same weeks)
 
 
 def first_page(pdf: Path) -> str:
@@ -45,7 +47,7 @@ def cover_date(pdf: Path) -> date:
 
 def test_the_demos_documents_follow_the_plans_calendar(run_book: Any, golive_env: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from golive.flows.cli import demo, demo_compliance, demo_dicom, demo_pms
+    from golive.flows.cli import demo, demo_compliance, demo_dicom, demo_metrics, demo_pms
     from golive.tasks.program import repository
     from golive.tasks.store import Store
 
@@ -54,22 +56,26 @@ def test_the_demos_documents_follow_the_plans_calendar(run_book: Any, golive_env
     found: dict[str, Any] = {}
     pms = demo_pms.start_simulator(found)
     compliance = demo_compliance.start_simulators(found)
+    sources = demo_metrics.start(found)
     real_day = date.today()
     written: dict[str, list[Path]] = {}
     try:
         demo_dicom.prepare(found)
         for entry in demo.DEMO:
+            if entry.before is not None:
+                entry.before(found)
             given = dict(load_yaml(entry.inputs)) if entry.inputs else {}
             result = run_book(RUNBOOKS / f"{entry.runbook}.yaml", demo._resolve(entry.params, found), decisions=given,  # noqa: SLF001
-                              run_key=f"timeline-{entry.runbook}")
+                              run_key=f"timeline-{entry.run_key or entry.runbook}")
             assert result["state"] == entry.expect, (entry.runbook, result["state"])
             demo._harvest(result, found)  # noqa: SLF001
-            written[entry.runbook] = [Path(p) for p in result["reports"] if p.endswith(".pdf")]
+            written.setdefault(entry.runbook, []).extend(Path(p) for p in result["reports"] if p.endswith(".pdf"))
             if entry.runbook == UNTIL:
                 break
     finally:
         pms.stop()
         compliance.stop()
+        sources.stop()
     store = Store.open()
     try:
         phases = repository.phases(store)
@@ -81,7 +87,8 @@ def test_the_demos_documents_follow_the_plans_calendar(run_book: Any, golive_env
     if plan_start <= real_day <= plan_end:
         pytest.skip("the wall clock is inside the demo's plan: a run's own day and the plan's cannot be told apart")
 
-    expected = {"pre-implementation", "readiness-assessment", "security-compliance", "integration-validation"}
+    expected = {"pre-implementation", "readiness-assessment", "security-compliance", "integration-validation",
+                "wave-go-live", "go-no-go-wave1", "roi-report"}
     assert expected <= {k for k, v in written.items() if v}, written
     dates = {}
     for runbook, pdfs in written.items():
