@@ -25,7 +25,7 @@ _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False
 @pass_context
 def _place(context: Any, location_id: Any) -> str:
     """`{{ item | place }}`: a location's display name for text people read (ids stay for machines)."""
-    from golive.tasks.reports.display import location_name
+    from golive.tasks.foundation.names import location_name
 
     return location_name(context.get("org"), str(location_id))
 
@@ -33,7 +33,7 @@ def _place(context: Any, location_id: Any) -> str:
 @pass_context
 def _places(context: Any, location_ids: Any) -> list[str]:
     """`{{ params.locations | places | join(', ') }}`: each location's display name."""
-    from golive.tasks.reports.display import location_names
+    from golive.tasks.foundation.names import location_names
 
     return location_names(context.get("org"), location_ids)
 

@@ -17,8 +17,8 @@ from typing import Any
 from golive.tasks.context import StepContext
 from golive.tasks.delivery import send
 from golive.tasks.foundation.errors import StepFailed, UserInputError
+from golive.tasks.foundation.names import named
 from golive.tasks.kind import StepKind
-from golive.tasks.reports.display import named
 
 _PHI = re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b(date of birth|DOB|MRN|patient name)\s*[:=]", re.IGNORECASE)
 ATTACHABLE = (".pdf", ".docx")

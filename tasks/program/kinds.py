@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from golive.tasks.context import Approval, InputRequest, StepContext
 from golive.tasks.foundation.errors import StepFailed, UserInputError
+from golive.tasks.foundation.names import location_name
 from golive.tasks.kind import OverrideWording, StepKind, accept_override
 from golive.tasks.program import board, guards, lifecycle, repository
 from golive.tasks.program.lifecycle import State
 from golive.tasks.program.slots import SlotBook
-from golive.tasks.reports.display import location_name
 
 
 class GuardBlocked(StepFailed):
