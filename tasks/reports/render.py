@@ -66,6 +66,7 @@ def render_markdown(template: str, values: dict[str, Any], template_dir: Path = 
     org = values.get("org")
     env.filters["place"] = lambda location_id: display.location_name(org, str(location_id))  # id -> name
     env.filters["day"] = display.day
+    env.filters["named"] = lambda text: display.named(org, str(text))  # ids inside composed text -> names
     try:
         return env.get_template(f"{template}.md.j2").render(**values)
     except TemplateNotFound:

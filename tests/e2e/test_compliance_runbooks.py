@@ -71,7 +71,8 @@ def test_security_compliance(run_book: Any, golive_env: Path, monkeypatch: pytes
     text = md.read_text()
     assert "**1 violation(s)**" in text and "grace.lind.27@acme-dental.example" in text and "TEST-0001" not in text
     cells = {c.text for t in Document(str(docx)).tables for row in t.rows for c in row.cells}
-    assert "Business Associate Agreement executed (before PHI)" in cells and "riverside-ortho" in cells
+    assert "Business Associate Agreement executed (before PHI)" in cells and "Riverside Orthodontics & Family" in cells
+    assert not any("riverside-ortho" in c for c in cells)  # people read names, not ids
 
 
 def test_configuration_drift(run_book: Any, monkeypatch: pytest.MonkeyPatch, golive_env: Path) -> None:

@@ -108,6 +108,15 @@ def test_the_demos_documents_follow_the_plans_calendar(run_book: Any, golive_env
     assert all(pre.starts_on <= d <= pre.ends_on and d.weekday() < 5 for d in dues), dues
     # the readiness brief is dated from the rollout start it plans; security status on the same phase
     assert all(on == plan_start for name, on in dates.items() if name.startswith(("readiness", "security")))
+    # the documents a person reads name locations, not ids (an id inside a file path stays a path)
+    from golive.tasks.planning.organization import load_organization
+
+    ids = [loc.id for loc in load_organization(DEFAULT_ORG).locations]
+    raw = re.compile(r"(?<![\w/.-])(" + "|".join(map(re.escape, ids)) + r")(?![\w/-])")
+    for runbook in ("security-compliance", "integration-validation", "wave-go-live", "go-no-go-wave1"):
+        for pdf in written[runbook]:
+            found = raw.findall(" ".join(whole(pdf).split()))
+            assert not found, f"{runbook}/{pdf.name} shows location ids: {sorted(set(found))}"
     # integration validation: on its location's wave, or the plan's first day (the pilot's prerequisite)
     [validation] = [on for name, on in dates.items() if name.startswith("integration-validation")]
     waves = [p for p in phases.values() if p.wave is not None]
