@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from golive.tasks.foundation import clock
 from golive.tasks.foundation.dues import DueCalendar
 
 
@@ -89,7 +90,8 @@ class StepContext:
     store: Any = None
     out_dir: Path = Path("out")
     human_input: HumanInput | None = None
-    run_started: datetime | None = None
+    run_started: datetime | None = None  # the run's real start: a document's `created` property
+    timeline_day: date | None = None  # the run's day on the program's plan: cover, "as of" and due dates
     dues: DueCalendar | None = None  # what `due:` dates count from (the run's start, or its wave's plan)
     scope: Mapping[str, Any] = field(default_factory=dict)  # the expression scope, for templates
     artifacts: ArtifactSink = field(default_factory=NullArtifacts)
@@ -98,3 +100,10 @@ class StepContext:
     )
     audit: Callable[[str, Mapping[str, Any]], None] = lambda event, data: None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("golive.step"))
+
+    def today(self) -> date:
+        """The run's day on the program's timeline: what documents are dated and "as of" by
+        (flows/engine/timeline.py); outside a run, its start day or the program clock's day."""
+        if self.timeline_day is not None:
+            return self.timeline_day
+        return (self.run_started or clock.now()).date()

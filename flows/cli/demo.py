@@ -47,7 +47,8 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "pre-implementation",
         "Vendor onboarding, prerequisites, baselines from the store (3 late: a recorded override), approvals, brief",
-        params={"baseline_files": [str(EXAMPLE / "baseline" / f"{r}.csv") for r in ("central", "north", "east", "west", "south")]},
+        params={"as_of": ROLLOUT_START,  # no plan stored yet: the run is dated at the rollout's start
+                "baseline_files": [str(EXAMPLE / "baseline" / f"{r}.csv") for r in ("central", "north", "east", "west", "south")]},
         inputs=EXAMPLE / "pre-implementation-inputs.yaml",
     ),
     DemoRun(

@@ -58,6 +58,7 @@ def tell_deciders(rc: Any, request: InputRequest, pause_key: str, note: str, url
     step_key = f"{request.step_key}@pause:{pause_key}"
     ctx = StepContext(run_id=rc.run_id, run_key=rc.run_key, runbook=rc.runbook.name, step_id=request.step_key,
                       step_key=step_key, org=rc.org, store=rc.store, out_dir=rc.out_dir, run_started=rc.started,
+                      timeline_day=getattr(rc, "timeline", None),
                       audit=lambda event, data: rc.store.audit.append(event, dict(data), run_id=rc.run_id),
                       logger=logger)
     try:

@@ -1,4 +1,4 @@
-"""The due-date calendar of one run: from the run's start, or (a runbook with
+"""The due-date calendar of one run: from the run's day on the program's timeline, or (a runbook with
 `metadata.due_calendar: wave`) from its wave's stored plan (golive.tasks.program.dues)."""
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ def run_day(started: datetime, org: Any) -> date:
     return started.astimezone(ZoneInfo(tz)).date() if tz else started.date()
 
 
-def for_run(book: Runbook, params: dict[str, Any], store: Any, org: Any, started: datetime) -> DueCalendar:
+def for_run(book: Runbook, params: dict[str, Any], store: Any, org: Any, started: datetime,
+            day: date | None = None) -> DueCalendar:
+    """`day`: the run's day on the program's timeline (flows/engine/timeline.py); default its start day."""
     from golive.tasks.program import dues, repository
 
-    day = run_day(started, org)
+    day = day or run_day(started, org)
     holidays = frozenset(getattr(org, "holiday_days", frozenset()))
     if book.metadata.due_calendar != "wave" or params.get("wave") in (None, ""):
         return DueCalendar(day, holidays)

@@ -23,6 +23,8 @@ from golive.flows.engine.inputs import Decisions
 from golive.flows.engine.org import load_org, org_digest
 from golive.flows.engine.preflight import check_decisions
 from golive.flows.engine.scope import default_run_key, slot_run_key
+from golive.flows.engine.timeline import explicit_day
+from golive.flows.engine.timeline import for_run as timeline_for
 from golive.flows.engine.validate import check_locations, check_parameters
 from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import UserInputError
@@ -65,6 +67,7 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
         check_locations(book, params, organization)
         given = Decisions.from_json(decisions)
         check_decisions(book, given)  # a deployment's `decisions` parameter gets the CLI's pre-flight too
+        explicit_day(book, params)  # an `as_of` that is not a date
     except UserInputError as exc:
         get_run_logger().error("refused before the first step: %s", exc)
         return Failed(message=f"refused before the first step: {exc}", data=RunbookFailed(str(exc)))
@@ -84,9 +87,10 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
         store.dispose()
         return Failed(message=str(exc), data={"run_id": run_id, "run_key": key, "state": "refused", "steps": {}})
     started = store.first_started(key) or now()  # a resumed run keeps its due dates
+    timeline = timeline_for(book, params, store, organization, started)  # the run's day on the plan
     rc = RunContext(run_id=run_id, run_key=key, runbook=book, params=params, store=store, org=organization,
-                    decisions=given, out_dir=paths.out_dir(), started=started,
-                    dues=due_calendar(book, params, store, organization, started),
+                    decisions=given, out_dir=paths.out_dir(), started=started, timeline=timeline.day,
+                    dues=due_calendar(book, params, store, organization, started, timeline.day),
                     in_deployment=deployment.id is not None, org_digest=org_digest(org))
     try:
         store.audit.check_key()  # a worker with another installation's audit key writes nothing

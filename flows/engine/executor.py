@@ -8,7 +8,7 @@ import logging
 import queue
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ class RunContext:
     decisions: Decisions
     out_dir: Path
     started: datetime
+    timeline: date | None = None  # the run's day on the program's timeline (flows/engine/timeline.py)
     in_deployment: bool = False
     dues: DueCalendar | None = None  # what `due:` dates count from (flows/engine/dues.py)
     org_digest: str = ""  # the organization file's hash: pure steps recompute when it changes
@@ -91,6 +92,9 @@ class Executor:
         # 200 ready steps would otherwise build 200 x 200 entries). Never mutated once built.
         self._steps_scope: dict[str, Any] | None = None
 
+    def timeline_day(self) -> date:
+        return self.rc.timeline or self.rc.started.date()
+
     # -- scope ---------------------------------------------------------------------------------
     def scope(self, item: Any = None, has_item: bool = False) -> dict[str, Any]:
         if self._steps_scope is None:
@@ -99,7 +103,7 @@ class Executor:
         steps = self._steps_scope
         scope = {"params": self.rc.params, "org": self.rc.org, "steps": steps,
                  "run": {"id": self.rc.run_id, "key": self.rc.run_key, "runbook": self.rc.runbook.name,
-                         "started": self.rc.started.isoformat()}}
+                         "started": self.rc.started.isoformat(), "day": self.timeline_day().isoformat()}}
         if has_item:
             scope["item"] = item
         return scope
@@ -234,7 +238,8 @@ class Executor:
         return StepCall(run_id=self.rc.run_id, run_key=self.rc.run_key, runbook=self.rc.runbook.name,
                         step_id=st.step.id, key=key, uses=body.uses, params=params, scope=scope, input_hash=digest,
                         item=item, owner=st.step.owner, store=self.rc.store, org=self.rc.org,
-                        out_dir=self.rc.out_dir, run_started=self.rc.started, dues=self.rc.dues,
+                        out_dir=self.rc.out_dir, run_started=self.rc.started, timeline=self.timeline_day(),
+                        dues=self.rc.dues,
                         due_on=self.rc.dues.day(st.step.due).isoformat() if (self.rc.dues and st.step.due) else None)
 
     def _ask(self, request: InputRequest, step: Step) -> HumanInput | None:

@@ -13,13 +13,33 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes, pass_context
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from golive.tasks.foundation.errors import ExpressionError
 
 _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@pass_context
+def _place(context: Any, location_id: Any) -> str:
+    """`{{ item | place }}`: a location's display name for text people read (ids stay for machines)."""
+    from golive.tasks.foundation.names import location_name
+
+    return location_name(context.get("org"), str(location_id))
+
+
+@pass_context
+def _places(context: Any, location_ids: Any) -> list[str]:
+    """`{{ params.locations | places | join(', ') }}`: each location's display name."""
+    from golive.tasks.foundation.names import location_names
+
+    return location_names(context.get("org"), location_ids)
+
+
+_ENV.filters["place"] = _place
+_ENV.filters["places"] = _places
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.S)
 
 Path = tuple[str, ...]

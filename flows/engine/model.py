@@ -62,6 +62,7 @@ class Metadata:
     owner: str | None = None
     description: str | None = None
     due_calendar: str = "run"  # run: due dates count from the run start; wave: from the wave's stored plan
+    timeline: str | None = None  # the parameter that dates the run on the program's timeline (flows/engine/timeline.py)
 
 
 @dataclass(frozen=True)

@@ -462,6 +462,10 @@ class _Checker:
         if isinstance(meta, dict) and meta.get("due_calendar") == "wave" and "wave" not in self.params:
             yield self.issue(("metadata", "due_calendar"), "'wave' counts due dates from a wave's plan, "
                              "but the runbook has no 'wave' parameter", hint="add a 'wave' integer parameter")
+        timeline = meta.get("timeline") if isinstance(meta, dict) else None
+        if isinstance(timeline, str) and timeline not in self.params:
+            yield self.issue(("metadata", "timeline"), f"the timeline parameter '{timeline}' is not declared",
+                             hint="name a declared YYYY-MM-DD parameter (e.g. 'start')")
         for name, prop in self.params.items():
             if not isinstance(prop, dict):
                 continue

@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,7 @@ class StepCall:
     org: Any = None
     out_dir: Path = Path("out")
     run_started: datetime | None = None
+    timeline: date | None = None  # the run's day on the program's timeline
     dues: DueCalendar | None = None
     due_on: str | None = None  # the step's `due:` as a day of the run's calendar
     record: bool = True  # undo bodies are audited but not recorded as step results
@@ -129,7 +130,7 @@ def _run_kind(call: StepCall, logger: logging.Logger | logging.LoggerAdapter[Any
         run_id=call.run_id, run_key=call.run_key, runbook=call.runbook, step_id=call.step_id,
         step_key=call.key, params=call.scope.get("params", {}), org=call.org, item=call.item,
         store=call.store, out_dir=call.out_dir, human_input=call.human_input, run_started=call.run_started,
-        dues=call.dues,
+        timeline_day=call.timeline, dues=call.dues,
         scope=call.scope, artifacts=PrefectArtifacts(f"{call.runbook}-{call.key}"),
         evaluate=lambda expr: evaluate(expr, call.scope),
         audit=audit,

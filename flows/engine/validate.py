@@ -174,6 +174,7 @@ def build_runbook(doc: Any, source: Path) -> Runbook:
             owner=_opt_str(meta.get("owner")),
             description=_opt_str(meta.get("description")),
             due_calendar=str(meta.get("due_calendar") or "run"),
+            timeline=_opt_str(meta.get("timeline")),
         ),
         parameters={str(k): to_plain(v) for k, v in params.items()},
         steps=tuple(_step(doc, "steps", i, s) for i, s in enumerate(doc["steps"])),

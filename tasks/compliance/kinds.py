@@ -68,6 +68,12 @@ def _now(params: dict[str, Any]) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _day(ctx: StepContext, params: dict[str, Any]) -> date:
+    """The day a status is "as of": the step's `as_of`, else the run's day on the program's timeline
+    (the checks themselves keep the real clock: a certificate is valid now or not)."""
+    return _now(params).date() if params.get("as_of") else ctx.today()
+
+
 def _locations(ctx: StepContext, params: dict[str, Any]) -> list[str]:
     org = _org(ctx)
     wanted = params.get("locations") or [loc.id for loc in org.locations]
@@ -255,7 +261,7 @@ def run_config_standards(ctx: StepContext, params: dict[str, Any]) -> dict[str, 
 # -- where things stand ----------------------------------------------------------------------------
 
 def run_status(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
-    status = compliance_status(_store(ctx), _org(ctx), today=_now(params).date(), location=params.get("location") or None,
+    status = compliance_status(_store(ctx), _org(ctx), today=_day(ctx, params), location=params.get("location") or None,
                                notice_days=int(params.get("notice_days", NOTICE_DAYS)))
     out = status.to_dict()
     ctx.artifacts.table("hipaa-checklist", [{"requirement": r["requirement"], "owner": r["owner"], "state": r["state"],
@@ -265,7 +271,7 @@ def run_status(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_reminders(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
-    due = reminders(evidence.history(_store(ctx)), today=_now(params).date(),
+    due = reminders(evidence.history(_store(ctx)), today=_day(ctx, params),
                     notice_days=int(params.get("notice_days", NOTICE_DAYS)))
     items = [r.to_dict() for r in due]
     if items:
@@ -289,7 +295,7 @@ def guard_request(params: dict[str, Any], step_key: str) -> InputRequest | None:
 def run_phi_guard(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     store = _store(ctx)
     location = str(params["location"])
-    status = compliance_status(store, _org(ctx), today=_now(params).date(), location=location)
+    status = compliance_status(store, _org(ctx), today=_day(ctx, params), location=location)
     base = {"step": ctx.step_key, "location": location}
     if status.phi_ready:
         ctx.audit("phi_guard.clear", base)

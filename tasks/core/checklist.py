@@ -45,7 +45,7 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         else:
             state = "confirmed" if item["id"] in confirmed else "unconfirmed"
         due_date = None
-        calendar = ctx.dues or (DueCalendar(ctx.run_started.date()) if ctx.run_started is not None else None)
+        calendar = ctx.dues or (DueCalendar(ctx.today()) if ctx.run_started or ctx.timeline_day else None)
         if item.get("due") and calendar is not None:
             due_date = calendar.day(parse_due(item["due"])).isoformat()
         results.append(

@@ -17,6 +17,7 @@ from typing import Any
 from golive.tasks.context import StepContext
 from golive.tasks.delivery import send
 from golive.tasks.foundation.errors import StepFailed, UserInputError
+from golive.tasks.foundation.names import named
 from golive.tasks.kind import StepKind
 
 _PHI = re.compile(r"\b\d{3}-\d{2}-\d{4}\b|\b(date of birth|DOB|MRN|patient name)\s*[:=]", re.IGNORECASE)
@@ -97,8 +98,11 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     if region is not None and ctx.org is not None:
         ctx.org.region(region)  # an unknown id is the user's mistake
     locations = params.get("locations")  # several: people of any of them (a run's locations)
-    message = str(params["message"])
-    subject = str(params.get("subject") or message.split(". ")[0])[:150]
+    # People read the subject and message: a location id composed into them where the organization
+    # was not at hand (a reminder, a guard's question, an older runbook's text) shows as its name.
+    # Runbook texts name locations with `| place` / `| places` themselves; ids stay in the ledger.
+    message = named(ctx.org, str(params["message"]))
+    subject = named(ctx.org, str(params.get("subject") or message.split(". ")[0]))[:150]
     _refuse_phi(subject, message)
     who = people(ctx.org, roles, locations if locations is not None else location, region)
     names = [p.name for p in who]
@@ -162,7 +166,8 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         if written:
             outcomes[-1]["path"] = written[-1]
     ctx.logger.info("notify %s: %s", ", ".join(roles), subject)
-    ctx.audit("notify", {"step": ctx.step_key, "to": roles, "recipients": names, "message": message,
+    about = {"location": location} if isinstance(location, str) and location else {}  # for machines: the id
+    ctx.audit("notify", {"step": ctx.step_key, "to": roles, "recipients": names, "message": message, **about,
                          "deliveries": [{k: o[k] for k in ("channel", "state", "message_id")} for o in outcomes]})
     out: dict[str, Any] = {"to": roles, "recipients": names, "message": message, "deliveries": outcomes}
     if region:

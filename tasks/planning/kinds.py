@@ -45,8 +45,7 @@ def _date(value: Any, field: str) -> date:
 
 
 def _today(ctx: StepContext) -> date:
-    started = getattr(ctx, "run_started", None)
-    return started.date() if isinstance(started, datetime) else datetime.now(UTC).date()
+    return ctx.today()  # the run's day on the program's timeline
 
 
 def _pilot_rules(params: dict[str, Any]) -> waves.PilotRules:

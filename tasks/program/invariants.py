@@ -151,7 +151,7 @@ def deadlines(store: Any, events: list[dict[str, Any]], today: date) -> Result:
         rows = list(session.execute(select(AuditEntryRow.event, AuditEntryRow.run_id, AuditEntryRow.data)
                                     .where(AuditEntryRow.event.in_(("deadline.met", "deadline.overdue")))))
         rollbacks = list(session.execute(select(RunRow.run_id, RunRow.state).where(RunRow.runbook == "rollback")))
-        reminders = [json.loads(d).get("message", "") for (d,) in session.execute(
+        reminders = [json.loads(d) for (d,) in session.execute(
             select(AuditEntryRow.data).where(AuditEntryRow.event == "notify")) if "overdue remediation" in d]
     checked_runs = set()
     for event, run_id, data in rows:
@@ -169,7 +169,19 @@ def deadlines(store: Any, events: list[dict[str, Any]], today: date) -> Result:
     return out
 
 
-def _remediation(store: Any, events: list[dict[str, Any]], reminders: list[str], today: date, out: Result) -> None:
+def _reminded(loc: str, action: str, reminders: list[dict[str, Any]]) -> bool:
+    """A reminder about `loc`'s overdue `action`: by the location its notify recorded (the message
+    names the location for people), or, in entries written before that, by the id the message began with."""
+    for r in reminders:
+        message = str(r.get("message", ""))
+        about = r.get("location") == loc or message.startswith(f"{loc}: overdue remediation")
+        if about and "overdue remediation" in message and action in message:
+            return True
+    return False
+
+
+def _remediation(store: Any, events: list[dict[str, Any]], reminders: list[dict[str, Any]], today: date,
+                 out: Result) -> None:
     """Each remediation item (kept on the location from its latest deferral): met when the
     location left deferred by the due date; else, once a week past it, its owner was reminded."""
     left: dict[str, date] = {}
@@ -189,7 +201,7 @@ def _remediation(store: Any, events: list[dict[str, Any]], reminders: list[str],
             if (done is not None and done <= due) or today <= due + ESCALATION_GRACE:
                 continue
             action = str(item.get("action", ""))
-            if not any(m.startswith(f"{loc}: overdue remediation") and action in m for m in reminders):
+            if not _reminded(loc, action, reminders):
                 out.broken.append(f"{loc}: remediation '{action}' due {due} neither met nor escalated")
 
 

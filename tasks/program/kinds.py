@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from golive.tasks.context import Approval, InputRequest, StepContext
 from golive.tasks.foundation.errors import StepFailed, UserInputError
+from golive.tasks.foundation.names import location_name
 from golive.tasks.kind import OverrideWording, StepKind, accept_override
 from golive.tasks.program import board, guards, lifecycle, repository
 from golive.tasks.program.lifecycle import State
@@ -348,7 +349,7 @@ def run_board(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     b = board.build(store, ctx.org, today(ctx))
     path = board.publish(b, ctx.out_dir, ctx.artifacts)
     reminders = [{"to": [str(r["owner"] or "VP of Ops")], "location": r["location"],
-                  "message": f"{r['location']}: overdue remediation: {item}"}
+                  "message": f"{location_name(ctx.org, r['location'])}: overdue remediation: {item}"}
                  for r in b["locations"] for item in r["overdue"]]
     return {"file": str(path), "waves": b["waves"], "locations": len(b["locations"]),
             "overrides": len(b["overrides"]), "reminders": reminders}

@@ -5,6 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+# Location names live in foundation (notify and the engine's filters use them too); shown from here.
+from golive.tasks.foundation.names import location_name as location_name
+from golive.tasks.foundation.names import location_names as location_names
+from golive.tasks.foundation.names import named as named
+
 # Units of the metrics the playbook's criteria and baselines use (metric id -> unit kind).
 PERCENT_METRICS = frozenset({
     "uptime_pct", "adoption_pct", "training_completion_pct", "case_acceptance_pct", "refusal_pct",
@@ -17,15 +22,6 @@ METRIC_NAMES = {
     "planning_minutes": "treatment planning time", "tickets_open": "open support tickets",
 }
 OPS = {">": "above", ">=": "at least", "<": "below", "<=": "at most", "==": "exactly", "!=": "not"}
-
-
-def location_name(org: Any, location_id: str) -> str:
-    if org is None:
-        return location_id.replace("-", " ").title()
-    for loc in getattr(org, "locations", ()):
-        if loc.id == location_id:
-            return str(loc.name)
-    return location_id.replace("-", " ").title()
 
 
 def region_name(org: Any, region_id: str | None) -> str:

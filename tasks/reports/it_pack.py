@@ -31,7 +31,7 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     locs = locations_of(ctx, context)
     period = period_of(ctx, context, locs)
     as_of = date.fromisoformat(str(context["as_of"])) if context.get("as_of") else (
-        period.end if period else ctx.run_started.date())
+        period.end if period else ctx.today())
     name = {loc: display.location_name(org, loc) for loc in locs}
     validations = sources.latest_validations(ctx.store, locs)
     checks = {c.location_id: c for c in check_locations(org, locs)}

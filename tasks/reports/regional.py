@@ -37,7 +37,7 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     # One "as of" for every region: the last day measured anywhere in the group (or the given day).
     period = sources.measured_period(ctx.store, [x.id for x in org.locations], end=date.fromisoformat(
         str(context["as_of"])) if context.get("as_of") else None)
-    as_of = period.end if period else max((d for d in planned.values() if d), default=ctx.run_started.date())
+    as_of = period.end if period else max((d for d in planned.values() if d), default=ctx.today())
     metrics = sources.metric_summary(ctx.store, locs, period) if period and locs else {}
     items = [e for e in entries(ctx.store) if e["location"] in locs]
     name = {loc: display.location_name(org, loc) for loc in locs}

@@ -40,8 +40,8 @@ def _check_entries(ctx: StepContext, params: dict[str, Any], wave: str) -> tuple
         raise UserInputError("register.update: checks.locations is empty")
     if spec.get("as_of"):
         as_of = date.fromisoformat(str(spec["as_of"]))
-    elif ctx.run_started is not None:
-        as_of = ctx.run_started.date()
+    elif ctx.run_started is not None or ctx.timeline_day is not None:
+        as_of = ctx.today()
     else:
         raise UserInputError("register.update: checks.as_of is needed outside a run")
     from golive.tasks.reports.sources import planned_go_lives

@@ -66,6 +66,7 @@ def render_markdown(template: str, values: dict[str, Any], template_dir: Path = 
     org = values.get("org")
     env.filters["place"] = lambda location_id: display.location_name(org, str(location_id))  # id -> name
     env.filters["day"] = display.day
+    env.filters["named"] = lambda text: display.named(org, str(text))  # ids inside composed text -> names
     try:
         return env.get_template(f"{template}.md.j2").render(**values)
     except TemplateNotFound:
@@ -101,8 +102,9 @@ def run(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         brand = branding_for(ctx.org)
         cover = Cover(
             title=title, audience=params.get("audience", ""), question=extra.get("question") or params.get("question", ""),
-            date=extra.get("date") or params.get("date") or day(ctx.run_started), version=str(params.get("version", "1.0")),
-            subject=params.get("question") or title, run_key=ctx.run_key, created=ctx.run_started,
+            date=extra.get("date") or params.get("date") or day(ctx.today()), version=str(params.get("version", "1.0")),
+            subject=params.get("question") or title, run_key=ctx.run_key,
+            created=ctx.run_started,  # the real run time; the cover date is the timeline's
             landscape=bool(params.get("landscape", False)),
         )
         docx_path = markdown_to_docx(markdown, target_dir / f"{stem}.docx", base_dir=target_dir, brand=brand, cover=cover)

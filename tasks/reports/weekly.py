@@ -21,7 +21,7 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     locations = [str(x) for x in context.get("locations") or []]
     wave = str(context.get("wave", ""))
     as_of = date.fromisoformat(str(context["as_of"])) if context.get("as_of") else (
-        ctx.run_started.date() if ctx.run_started else date.today())
+        ctx.today())
     items = entries(ctx.store)
     overdue = [e for e in items if e["due"] and date.fromisoformat(e["due"]) < as_of]
     rows = []

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from compliance_support import make_ca, make_leaf, seed_run_store
@@ -60,7 +61,7 @@ def test_security_compliance(run_book: Any, golive_env: Path, monkeypatch: pytes
     assert steps["audit-export"]["outputs"]["passed"] and steps["evidence"]["outputs"]["count"] == 9
     assert steps["access-check"]["outputs"]["violations"] == 1
     assert steps["user-access-validation"]["state"] == "completed" and steps["hipaa-complete"]["state"] == "failed"
-    assert "1 access violation(s); grace.lind.27@acme-dental.example at riverside-ortho: beyond matrix" in steps[
+    assert "1 access violation(s); grace.lind.27@acme-dental.example at Riverside Orthodontics & Family: beyond matrix" in steps[
         "no-access-violation"]["error"]
     status = steps["status"]["outputs"]
     states = {r["id"]: r["state"] for r in status["requirements"]}
@@ -70,7 +71,8 @@ def test_security_compliance(run_book: Any, golive_env: Path, monkeypatch: pytes
     text = md.read_text()
     assert "**1 violation(s)**" in text and "grace.lind.27@acme-dental.example" in text and "TEST-0001" not in text
     cells = {c.text for t in Document(str(docx)).tables for row in t.rows for c in row.cells}
-    assert "Business Associate Agreement executed (before PHI)" in cells and "riverside-ortho" in cells
+    assert "Business Associate Agreement executed (before PHI)" in cells and "Riverside Orthodontics & Family" in cells
+    assert not any("riverside-ortho" in c for c in cells)  # people read names, not ids
 
 
 def test_configuration_drift(run_book: Any, monkeypatch: pytest.MonkeyPatch, golive_env: Path) -> None:
@@ -80,7 +82,7 @@ def test_configuration_drift(run_book: Any, monkeypatch: pytest.MonkeyPatch, gol
     assert result["state"] == "failed" and steps["no-drift"]["state"] == "failed"
     drift = steps["drift"]["outputs"]
     assert drift["drift_count"] == 1 and drift["drift_locations"] == ["old-town"] and len(drift["conforming"]) == 24
-    assert "old-town" in steps["tell-owners"]["outputs"]["message"]
+    assert "Old Town" in steps["tell-owners"]["outputs"]["message"]  # its name, not its id
 
 
 def _guarded_part(dest: Path, keep: set[str]) -> Path:
@@ -145,7 +147,8 @@ def test_vendor_side_pms_steps_and_the_reminder_that_follows_them(run_book: Any,
 
     monkeypatch.setenv("GOLIVE_ORG", str(DEFAULT_ORG))
     monkeypatch.setenv("EAGLESOFT_HARBOR_KEY", "harbor-odbc-key-not-to-be-shown")
-    asked = (datetime.now(UTC).date() - timedelta(days=5)).isoformat()
+    # "today" for a run is its day in the organization's time zone (the example group: Chicago)
+    asked = (datetime.now(ZoneInfo("America/Chicago")).date() - timedelta(days=5)).isoformat()
     params = {"location": "harbor-point", "patterson_requested_on": asked}
     vendor = {"approvals": {"vendor-configured": {"name": "Priyanka Desai", "role": "Vendor"}}}
     waiting = {s["id"]: s for s in run_book(RUNBOOKS / "pms-vendor-setup.yaml", params, decisions=vendor,

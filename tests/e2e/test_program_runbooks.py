@@ -219,7 +219,7 @@ def test_weekly_status_reminds_the_owner_of_an_overdue_remediation(run_book: Any
     s = steps_by_key(result)
     (reminder,) = [v for k, v in s.items() if k.startswith("remind[")]
     assert reminder["outputs"]["to"] == ["VP of IT"]
-    assert "old-town: overdue remediation: bandwidth upgrade to 50 Mbps (due 2026-01-05, VP of IT)" in \
+    assert "Old Town: overdue remediation: bandwidth upgrade to 50 Mbps (due 2026-01-05, VP of IT)" in \
         reminder["outputs"]["message"]
     assert "| old-town | deferred |" in Path(s["board"]["outputs"]["file"]).read_text(encoding="utf-8")
 

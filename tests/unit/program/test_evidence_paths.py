@@ -15,7 +15,7 @@ from golive.tasks.reports.render import run as render
 
 def ctx(tmp_path: Path, location: str | None, run_key: str = "integration-validation-abc") -> StepContext:
     params = {"location": location} if location else {}
-    scope = {"params": params, "run": {"key": run_key, "started": "2026-06-01T09:00:00+00:00"},
+    scope = {"params": params, "run": {"key": run_key, "started": "2026-06-01T09:00:00+00:00", "day": "2026-06-01"},
              "steps": {"pms-auth": {"state": "completed", "outputs": {"passed": True}},
                        "cbct-send": {"state": "failed", "outputs": {}}}}
     return StepContext(run_id="r", run_key=run_key, runbook="integration-validation", step_id="s", step_key="s",
