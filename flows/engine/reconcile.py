@@ -10,14 +10,20 @@ runs keep their run key busy until their TTL. One pass:
    the flow run id): Crashed, Cancelled, Failed, Completed and Suspended are copied to the store
    (with an audit entry). A flow run still Running whose golive lease is dead (no heartbeat for the
    lease TTL, or its process gone from this host) is marked Crashed in Prefect and in the store.
+   Then Prefect's Crashed flow runs that ended within `lookback_s`: a store run still open or
+   `failed` becomes `crashed` (Prefect crashed it: its zombie automation, or a process torn down
+   after golive had written `failed`), and each is a candidate for step 4.
 2. Prefect flow runs in Pending or Running whose worker stopped heart-beating (its last heartbeat
    older than `worker_timeout_s`) and whose state is older than `stale_s`: a Pending one never
    started its process, so it goes back to Scheduled and another worker takes it; a Running one
    without a live golive lease is marked Crashed.
 3. Dead leases are released, so the run key is free at once.
-4. With `rerun`, every run crashed here that came from a deployment is started again from that
-   deployment with its parameters and its run key, so completed steps come back from the store
+4. With `rerun`, every crashed run golive knows that came from a deployment is started again from
+   that deployment with its parameters and its run key, so completed steps come back from the store
    (cached) and nothing is done twice; a runbook whose run keys are leased exactly once allows it.
+   Exactly once across passes: a run with a `run.rerun` audit entry, or whose run key has another
+   run completed or open, is not started again, and Prefect's idempotency key `rerun-<flow run id>`
+   returns the first re-run if a pass died between starting it and writing its audit entry.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ from golive.tasks.store import leases
 log = logging.getLogger(__name__)
 
 OPEN_STATES = ("running", "suspended")
+# Store states a Prefect Crashed flow run overrides: open ones, and `failed` (written by a process
+# torn down mid-run before golive recorded such runs as `crashed`; Prefect's view is the cause).
+CRASH_ALIGNS = (*OPEN_STATES, "failed")
 # Prefect state type → store run state, for a run the store still thinks is open.
 FINAL = {"CRASHED": "crashed", "CANCELLED": "cancelled", "FAILED": "failed", "COMPLETED": "completed"}
 
@@ -91,15 +100,16 @@ def _release(store: Any, row: Any, report: Report) -> None:
 
 class Reconciler:
     def __init__(self, store: Any, client: Any, *, stale_s: float = 120.0, worker_timeout_s: float = 90.0,
-                 rerun: bool = False, dry_run: bool = False) -> None:
+                 rerun: bool = False, dry_run: bool = False, lookback_s: float = 86400.0) -> None:
         self.store, self.client = store, client
-        self.stale_s, self.worker_timeout_s = stale_s, worker_timeout_s
+        self.stale_s, self.worker_timeout_s, self.lookback_s = stale_s, worker_timeout_s, lookback_s
         self.rerun, self.dry_run = rerun, dry_run
         self.report = Report()
         self._to_rerun: dict[str, Any] = {}  # flow run id → its FlowRun (crashed here, from a deployment)
 
     def run(self) -> Report:
         self._store_runs()
+        self._crashed_in_prefect()
         self._orphaned_prefect_runs()
         if self.rerun and not self.dry_run:
             self._rerun()
@@ -139,12 +149,46 @@ class Reconciler:
                 if not self.dry_run:
                     _release(self.store, row, self.report)
 
+    def _crashed_in_prefect(self) -> None:
+        """Prefect's Crashed flow runs of the last `lookback_s`, against the store."""
+        from datetime import timedelta
+
+        from prefect.client.schemas.filters import (
+            FlowRunFilter,
+            FlowRunFilterEndTime,
+            FlowRunFilterState,
+            FlowRunFilterStateType,
+        )
+        from prefect.client.schemas.objects import StateType
+
+        since = _now() - timedelta(seconds=self.lookback_s)
+        wanted = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.CRASHED])),
+                               end_time=FlowRunFilterEndTime(after_=since))
+        offset = 0
+        while True:
+            page = self.client.read_flow_runs(flow_run_filter=wanted, limit=200, offset=offset)
+            for flow_run in page:
+                record = self.store.get_run(str(flow_run.id))
+                if record is None:
+                    continue  # crashed before golive recorded it (its pull steps, say): nothing to align
+                if record.state in CRASH_ALIGNS:
+                    self._set_store(record, "crashed", f"Prefect says {flow_run.state.name}", finished=True)
+                    dead, row = _lease_dead(self.store, record.run_key, record.run_id)
+                    if dead and not self.dry_run:
+                        _release(self.store, row, self.report)
+                if flow_run.deployment_id is not None and record.state in (*CRASH_ALIGNS, "crashed"):
+                    self._to_rerun.setdefault(str(flow_run.id), flow_run)
+            if len(page) < 200:
+                return
+            offset += 200
+
     def _set_store(self, record: Any, state: str, reason: str, *, finished: bool) -> None:
         if self.dry_run:
             self.report.store_updated[record.run_id] = state
             return
         event = "run.crashed" if state == "crashed" else "run.reconciled"
-        done = self.store.set_run_state(record.run_id, state, only_from=OPEN_STATES, finished=finished,
+        only_from = CRASH_ALIGNS if state == "crashed" else OPEN_STATES
+        done = self.store.set_run_state(record.run_id, state, only_from=only_from, finished=finished,
                                         audit=(event, {"run_key": record.run_key, "state": state, "reason": reason}))
         if done:
             self.report.store_updated[record.run_id] = state
@@ -206,24 +250,38 @@ class Reconciler:
     def _rerun(self) -> None:
         for old_id, flow_run in self._to_rerun.items():
             record = self.store.get_run(old_id)
+            if record is not None and not self._may_rerun(record):
+                continue
             params = dict(flow_run.parameters or {})
             if record is not None and not params.get("run_key"):
                 params["run_key"] = record.run_key  # the same key: completed steps are reused, not redone
+            # The idempotency key makes Prefect return the first re-run, should an earlier pass have
+            # started it and died before its audit entry.
             new = self.client.create_flow_run_from_deployment(flow_run.deployment_id, parameters=params,
-                                                              tags=["golive-rerun"])
+                                                              tags=["golive-rerun"],
+                                                              idempotency_key=f"rerun-{old_id}")
             self.report.rerun[old_id] = str(new.id)
             self.store.audit.append("run.rerun", {"run_key": params.get("run_key"), "new_run": str(new.id)},
                                     run_id=old_id if record is not None else None)
 
 
+    def _may_rerun(self, record: Any) -> bool:
+        """Not re-run already (its `run.rerun` audit entry), and its run key not finished or taken up
+        by another run since (a later run completed it, or one is running or suspended now)."""
+        if any(e.event == "run.rerun" for e in self.store.audit.entries(run_id=record.run_id)):
+            return False
+        return not any(other.run_id != record.run_id and other.state in ("completed", *OPEN_STATES)
+                       for other in self.store.list_runs(run_key=record.run_key))
+
+
 def reconcile(store: Any, *, stale_s: float = 120.0, worker_timeout_s: float = 90.0, rerun: bool = False,
-              dry_run: bool = False) -> Report:
+              dry_run: bool = False, lookback_s: float = 86400.0) -> Report:
     """One pass against the configured Prefect API (PREFECT_API_URL)."""
     from prefect import get_client
 
     with get_client(sync_client=True) as client:
         return Reconciler(store, client, stale_s=stale_s, worker_timeout_s=worker_timeout_s, rerun=rerun,
-                          dry_run=dry_run).run()
+                          dry_run=dry_run, lookback_s=lookback_s).run()
 
 
 def reconcile_flow_body(rerun: bool = True, stale_s: float = 120.0, worker_timeout_s: float = 90.0) -> dict[str, Any]:
