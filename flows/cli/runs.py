@@ -108,3 +108,27 @@ def reconcile(
     else:
         for line in report.lines():
             typer.echo(line)
+
+
+@app.command("install-automations")
+def install_automations(
+    within: float = typer.Option(90.0, "--within", min=10,
+                                 help="Seconds after a flow run's last heartbeat before it counts as dead; "
+                                      "more than the workers' PREFECT_FLOWS_HEARTBEAT_FREQUENCY."),
+) -> None:
+    """Create (or bring in line) the Prefect automation that marks a flow run Crashed when its
+    heartbeats stop (flows/engine/zombies.py). Running it again changes nothing."""
+    from prefect import get_client
+
+    from golive.flows.engine import zombies
+
+    try:
+        with get_client(sync_client=True) as client:
+            outcome, automation_id = zombies.install(client, within)
+    except Exception as exc:  # no Prefect API reachable: a setup problem, not a traceback
+        if type(exc).__name__ not in ("ConnectError", "ConnectTimeout", "PrefectHTTPStatusError", "RuntimeError"):
+            raise
+        typer.echo(f"error: Prefect API not reachable ({exc}); set PREFECT_API_URL", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"automation {zombies.NAME!r} {outcome} (id {automation_id}): flow runs without a heartbeat "
+               f"for {within:.0f} s are marked Crashed")
