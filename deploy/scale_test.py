@@ -117,6 +117,19 @@ async def run_load(params: list[dict[str, Any]], disturb: list[tuple[float, str]
     }
 
 
+def against(env: dict[str, str], params: list[dict[str, Any]], disturb: list[tuple[float, str]],
+            timeout: float) -> dict[str, Any]:
+    """The load against this cluster's API. Prefect reads PREFECT_API_URL into its settings once per
+    process, so the second cluster of `--compare-workers` (new ports) needs it set as settings: with
+    the environment alone, its load went to the first cluster's stopped proxy (ConnectError)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
+    os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
+    with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"], PREFECT_HOME: env["PREFECT_HOME"]}):
+        return asyncio.run(run_load(params, disturb, timeout))
+
+
 def example_locations() -> list[str]:
     """The bundled example group's location ids (the workers' organization file; 25 of them)."""
     from ruamel.yaml import YAML
@@ -154,8 +167,6 @@ def main() -> None:
             cluster.down()
             raise
     env = cluster.worker_env(state)
-    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
-    os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
     try:
         subprocess.run([str(cluster.BIN / "prefect"), "--no-prompt", "deploy", "--name", "simulate-metrics",
                         "--pool", cluster.POOL], env=env, cwd=cluster.ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -167,7 +178,7 @@ def main() -> None:
             disturb.append((args.stop_api_at, "stop api-1"))
         if args.kill_worker_at > 0:
             disturb.append((args.kill_worker_at, "kill worker-2"))
-        report = asyncio.run(run_load(params, disturb, args.timeout))
+        report = against(env, params, disturb, args.timeout)
         report["nginx_5xx"] = nginx_errors()
         report["duplicate_metric_keys"] = load.duplicates()
         print(json.dumps(report, indent=2))
@@ -187,13 +198,11 @@ def one_load(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     state = cluster.up(workers, args.limit)
     try:
         env = cluster.worker_env(state)
-        os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
-        os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
         subprocess.run([str(cluster.BIN / "prefect"), "--no-prompt", "deploy", "--name", "simulate-metrics",
                         "--pool", cluster.POOL], env=env, cwd=cluster.ROOT, check=True, stdout=subprocess.DEVNULL)
         locations = example_locations()[:args.locations]
         params = [{"locations": [locations[i % len(locations)]]} for i in range(args.runs)]
-        report = asyncio.run(run_load(params, [], args.timeout))
+        report = against(env, params, [], args.timeout)
         report["duplicate_metric_keys"] = load.duplicates()
         return report
     finally:
