@@ -12,7 +12,8 @@ runs keep their run key busy until their TTL. One pass:
    lease TTL, or its process gone from this host) is marked Crashed in Prefect and in the store.
    Then Prefect's Crashed flow runs that ended within `lookback_s`: a store run still open or
    `failed` becomes `crashed` (Prefect crashed it: its zombie automation, or a process torn down
-   after golive had written `failed`), and each is a candidate for step 4.
+   after golive had written `failed`), and each is a candidate for step 4. One whose process
+   still renews its golive lease is left alone until the lease is dead.
 2. Prefect flow runs in Pending or Running whose worker stopped heart-beating (its last heartbeat
    older than `worker_timeout_s`) and whose state is older than `stale_s`: a Pending one never
    started its process, so it goes back to Scheduled and another worker takes it; a Running one
@@ -55,10 +56,12 @@ class Report:
     leases_released: list[str] = field(default_factory=list)  # run keys
     rerun: dict[str, str] = field(default_factory=dict)  # crashed flow run id → new flow run id
     unknown: list[str] = field(default_factory=list)  # store runs Prefect does not know (another API)
+    crashed_but_alive: list[str] = field(default_factory=list)  # Crashed in Prefect, lease still renewed
 
     def to_json(self) -> dict[str, Any]:
         return {"store_updated": self.store_updated, "crashed": self.crashed, "rescheduled": self.rescheduled,
-                "leases_released": self.leases_released, "rerun": self.rerun, "unknown": self.unknown}
+                "leases_released": self.leases_released, "rerun": self.rerun, "unknown": self.unknown,
+                "crashed_but_alive": self.crashed_but_alive}
 
     def lines(self) -> list[str]:
         out = [f"store: run {rid} → {state}" for rid, state in self.store_updated.items()]
@@ -68,6 +71,8 @@ class Report:
         out += [f"lease of run key {key} released (its holder is dead)" for key in self.leases_released]
         out += [f"re-run: {old} → new flow run {new} (same run key)" for old, new in self.rerun.items()]
         out += [f"unknown to this Prefect API: run {rid} (left as it is)" for rid in self.unknown]
+        out += [f"prefect: flow run {rid} is Crashed but its process still holds its lease (left for a later pass)"
+                for rid in self.crashed_but_alive]
         return out or ["nothing to reconcile: the store agrees with Prefect"]
 
 
@@ -131,8 +136,11 @@ class Reconciler:
     def _one(self, record: Any, flow_run: Any) -> None:
         prefect_state = flow_run.state.type.value if flow_run.state else "NONE"
         if prefect_state in FINAL:
-            self._set_store(record, FINAL[prefect_state], f"Prefect says {flow_run.state.name}", finished=True)
             dead, row = _lease_dead(self.store, record.run_key, record.run_id)
+            if prefect_state == "CRASHED" and not dead:
+                self._still_alive(record)
+                return
+            self._set_store(record, FINAL[prefect_state], f"Prefect says {flow_run.state.name}", finished=True)
             if dead and not self.dry_run:
                 _release(self.store, row, self.report)
             if prefect_state == "CRASHED" and flow_run.deployment_id is not None:
@@ -171,16 +179,26 @@ class Reconciler:
                 record = self.store.get_run(str(flow_run.id))
                 if record is None:
                     continue  # crashed before golive recorded it (its pull steps, say): nothing to align
+                dead, row = _lease_dead(self.store, record.run_key, record.run_id)
+                if not dead:
+                    self._still_alive(record)
+                    continue
                 if record.state in CRASH_ALIGNS:
                     self._set_store(record, "crashed", f"Prefect says {flow_run.state.name}", finished=True)
-                    dead, row = _lease_dead(self.store, record.run_key, record.run_id)
-                    if dead and not self.dry_run:
+                    if not self.dry_run:
                         _release(self.store, row, self.report)
                 if flow_run.deployment_id is not None and record.state in (*CRASH_ALIGNS, "crashed"):
                     self._to_rerun.setdefault(str(flow_run.id), flow_run)
             if len(page) < 200:
                 return
             offset += 200
+
+    def _still_alive(self, record: Any) -> None:
+        """Prefect says Crashed (its zombie automation, say, after heartbeats came late), yet the run's
+        process still renews its golive lease: neither aligned nor re-run while it lives (a re-run
+        would find its run key busy); a later pass decides once the lease is dead."""
+        if record.run_id not in self.report.crashed_but_alive:
+            self.report.crashed_but_alive.append(record.run_id)
 
     def _set_store(self, record: Any, state: str, reason: str, *, finished: bool) -> None:
         if self.dry_run:

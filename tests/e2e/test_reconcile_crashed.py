@@ -163,3 +163,51 @@ def test_torn_down_runs_are_crashed_and_rerun_once(prefect_api: str, tmp_path: P
     finally:
         store.dispose()
     assert len(rerun_entries) == 2 and len(aligned) == 1, (rerun_entries, aligned)
+
+
+def test_crashed_in_prefect_while_its_process_lives_is_left_alone(prefect_api: str, tmp_path: Path) -> None:
+    """Prefect says Crashed (its zombie automation after late heartbeats, say) while the run's process
+    still renews its lease: reconcile neither aligns nor re-runs it; once the process has finished,
+    nothing is re-run either, and every effect happened once."""
+    from prefect import get_client
+    from prefect.states import Crashed
+
+    pool = _pool(prefect_api, tmp_path, WORKER_ENTRY)
+    try:
+        book = tmp_path / "alive.yaml"
+        book.write_text(BOOK)
+        pool.start_worker("worker-1", limit=1, extra_env={"GOLIVE_PAUSE_AT": HOLD})
+        ids = pool.trigger([{"runbook": str(book), "run_key": "alive-1", "decisions": DECISIONS}])
+        wait_step_completed(pool.env, "before", 1, 240)
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(ids[0], Crashed(message="no heartbeat (test)"), force=True)
+        during = _reconcile(pool)
+        assert during["crashed_but_alive"] == [str(ids[0])], during
+        assert (during["rerun"], during["store_updated"]) == ({}, {}), during
+        _wait_store_final(pool, str(ids[0]), 180)
+        after = _reconcile(pool)
+        assert after["rerun"] == {} and after["crashed_but_alive"] == [], after
+    finally:
+        pool.stop()
+    runs = _effects_once(pool, ["alive-1"])
+    assert runs == {str(ids[0]): ("alive-1", "completed")}, runs
+
+
+def _wait_store_final(pool: WorkPool, run_id: str, timeout: float) -> None:
+    """Until the run is final in the store and its lease released (its process is done with it)."""
+    import time
+
+    from golive.tasks.store import Store, leases
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        store = Store.open(pool.env["GOLIVE_DATABASE_URL"], audit_key=pool.env["GOLIVE_AUDIT_KEY"])
+        try:
+            record = store.get_run(run_id)
+            if record is not None and record.state not in ("running", "suspended") \
+                    and leases.current(store, record.run_key) is None:
+                return
+        finally:
+            store.dispose()
+        time.sleep(2)
+    raise AssertionError(f"run {run_id} still open in the store, or its lease held, after {timeout} s")
