@@ -43,9 +43,11 @@ TERMINAL = load.TERMINAL
 
 
 def reconcile(env: dict[str, str]) -> dict[str, Any]:
-    """One `golive runs reconcile --rerun` pass against the cluster (the scheduled deployment's job)."""
+    """One `golive runs reconcile --rerun` pass against the cluster (the scheduled deployment's job).
+    Workers heart-beat every 30 s: the old --worker-timeout of 45 s let one late heartbeat make a
+    live worker count as dead; 90 s is three heartbeats."""
     done = subprocess.run([str(cluster.BIN / "golive"), "runs", "reconcile", "--rerun", "--stale", "20",
-                           "--worker-timeout", "45", "--json"], env=env, cwd=cluster.ROOT, capture_output=True,
+                           "--worker-timeout", "90", "--json"], env=env, cwd=cluster.ROOT, capture_output=True,
                           text=True, timeout=300)
     if done.returncode != 0:
         return {"error": done.stderr.strip()[-500:]}
@@ -113,6 +115,8 @@ async def run_load(params: list[dict[str, Any]], disturb: list[tuple[float, str]
         "within_25pct_of_fair": all(abs(n - fair) <= 0.25 * fair for n in split.values()) and len(split) == state["workers"],
         "disturbances": done_events,
         "reconcile": {k: sum(len(p.get(k, [])) for p in passes) for k in ("rescheduled", "crashed", "rerun")},
+        # What each pass changed (passes that changed nothing left out), to tell why a run crashed.
+        "reconcile_passes": [p for p in passes if any(v for k, v in p.items() if k != "unknown")],
         "store_disagrees": store_agrees(env, {str(r.id): r.state.type.value for r in runs if r.state}),
     }
 

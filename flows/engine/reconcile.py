@@ -17,7 +17,8 @@ runs keep their run key busy until their TTL. One pass:
 2. Prefect flow runs in Pending or Running whose worker stopped heart-beating (its last heartbeat
    older than `worker_timeout_s`) and whose state is older than `stale_s`: a Pending one never
    started its process, so it goes back to Scheduled and another worker takes it; a Running one
-   without a live golive lease is marked Crashed.
+   whose store run has no live golive lease is marked Crashed; a Running one not in the store yet
+   (before its first step) is left to its own heartbeats (Prefect's zombie automation).
 3. Dead leases are released, so the run key is free at once.
 4. With `rerun`, every crashed run golive knows that came from a deployment is started again from
    that deployment with its parameters and its run key, so completed steps come back from the store
@@ -42,6 +43,7 @@ OPEN_STATES = ("running", "suspended")
 # Store states a Prefect Crashed flow run overrides: open ones, and `failed` (written by a process
 # torn down mid-run before golive recorded such runs as `crashed`; Prefect's view is the cause).
 CRASH_ALIGNS = (*OPEN_STATES, "failed")
+RERUN_OF = "golive-rerun-of:"  # tag of a re-run, with the crashed flow run's id
 # Prefect state type → store run state, for a run the store still thinks is open.
 FINAL = {"CRASHED": "crashed", "CANCELLED": "cancelled", "FAILED": "failed", "COMPLETED": "completed"}
 
@@ -57,11 +59,14 @@ class Report:
     rerun: dict[str, str] = field(default_factory=dict)  # crashed flow run id → new flow run id
     unknown: list[str] = field(default_factory=list)  # store runs Prefect does not know (another API)
     crashed_but_alive: list[str] = field(default_factory=list)  # Crashed in Prefect, lease still renewed
+    left_to_heartbeats: list[str] = field(default_factory=list)  # Running, dead worker, no store run yet
+    crashed_unrecorded: list[str] = field(default_factory=list)  # Crashed before golive recorded the run
 
     def to_json(self) -> dict[str, Any]:
         return {"store_updated": self.store_updated, "crashed": self.crashed, "rescheduled": self.rescheduled,
                 "leases_released": self.leases_released, "rerun": self.rerun, "unknown": self.unknown,
-                "crashed_but_alive": self.crashed_but_alive}
+                "crashed_but_alive": self.crashed_but_alive, "left_to_heartbeats": self.left_to_heartbeats,
+                "crashed_unrecorded": self.crashed_unrecorded}
 
     def lines(self) -> list[str]:
         out = [f"store: run {rid} → {state}" for rid, state in self.store_updated.items()]
@@ -73,6 +78,10 @@ class Report:
         out += [f"unknown to this Prefect API: run {rid} (left as it is)" for rid in self.unknown]
         out += [f"prefect: flow run {rid} is Crashed but its process still holds its lease (left for a later pass)"
                 for rid in self.crashed_but_alive]
+        out += [f"prefect: flow run {rid} of a dead worker is Running before its first step: left to its heartbeats"
+                for rid in self.left_to_heartbeats]
+        out += [f"prefect: flow run {rid} crashed before its first step (not in the store; not re-run)"
+                for rid in self.crashed_unrecorded]
         return out or ["nothing to reconcile: the store agrees with Prefect"]
 
 
@@ -170,15 +179,20 @@ class Reconciler:
         from prefect.client.schemas.objects import StateType
 
         since = _now() - timedelta(seconds=self.lookback_s)
+        # pydantic turns the stdlib datetime into Prefect's DateTime (typed as that alone)
         wanted = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.CRASHED])),
-                               end_time=FlowRunFilterEndTime(after_=since))
+                               end_time=FlowRunFilterEndTime(after_=since))  # type: ignore[arg-type]
         offset = 0
         while True:
             page = self.client.read_flow_runs(flow_run_filter=wanted, limit=200, offset=offset)
             for flow_run in page:
                 record = self.store.get_run(str(flow_run.id))
                 if record is None:
-                    continue  # crashed before golive recorded it (its pull steps, say): nothing to align
+                    # Crashed before golive recorded it (before its first step): nothing to align. Not
+                    # re-run here: golive cannot tell its own deployments' runs from others' on this
+                    # server, nor a broken deployment that would crash again on every re-run.
+                    self.report.crashed_unrecorded.append(str(flow_run.id))
+                    continue
                 dead, row = _lease_dead(self.store, record.run_key, record.run_id)
                 if not dead:
                     self._still_alive(record)
@@ -254,13 +268,18 @@ class Reconciler:
                         message=f"golive runs reconcile: worker {worker} died before starting it"), force=True)
                 self.report.rescheduled.append(str(flow_run.id))
                 continue
-            run_key = record.run_key if record is not None else None
-            dead, row = _lease_dead(self.store, run_key, str(flow_run.id)) if run_key else (True, None)
+            if record is None:
+                # Running without a store run: its process may be alive before its first step (waiting
+                # for a location slot, which comes before the store run and the lease), so its worker's
+                # death alone does not say its process died. Only its own heartbeats tell: Prefect's
+                # zombie automation (flows/engine/zombies.py) crashes it if they stop.
+                self.report.left_to_heartbeats.append(str(flow_run.id))
+                continue
+            dead, row = _lease_dead(self.store, record.run_key, str(flow_run.id))
             if not dead:
                 continue  # its process lives on without the worker: it finishes by itself
             self._crash(flow_run, f"worker {worker} died and its process is gone")
-            if record is not None:
-                self._set_store(record, "crashed", f"worker {worker} died", finished=True)
+            self._set_store(record, "crashed", f"worker {worker} died", finished=True)
             if not self.dry_run:
                 _release(self.store, row, self.report)
 
@@ -270,18 +289,27 @@ class Reconciler:
             record = self.store.get_run(old_id)
             if record is not None and not self._may_rerun(record):
                 continue
+            if self._rerun_exists(old_id):
+                continue
             params = dict(flow_run.parameters or {})
             if record is not None and not params.get("run_key"):
                 params["run_key"] = record.run_key  # the same key: completed steps are reused, not redone
             # The idempotency key makes Prefect return the first re-run, should an earlier pass have
             # started it and died before its audit entry.
             new = self.client.create_flow_run_from_deployment(flow_run.deployment_id, parameters=params,
-                                                              tags=["golive-rerun"],
+                                                              tags=["golive-rerun", f"{RERUN_OF}{old_id}"],
                                                               idempotency_key=f"rerun-{old_id}")
             self.report.rerun[old_id] = str(new.id)
             self.store.audit.append("run.rerun", {"run_key": params.get("run_key"), "new_run": str(new.id)},
                                     run_id=old_id if record is not None else None)
 
+
+    def _rerun_exists(self, old_id: str) -> bool:
+        """Prefect's own record of a re-run (its tag), for runs the store never knew (no audit entry)."""
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+        return bool(self.client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"{RERUN_OF}{old_id}"])), limit=1))
 
     def _may_rerun(self, record: Any) -> bool:
         """Not re-run already (its `run.rerun` audit entry), and its run key not finished or taken up

@@ -45,7 +45,7 @@ def automation(within_s: float = WITHIN_S) -> Any:
             threshold=1,
             within=timedelta(seconds=within_s),
         ),
-        actions=[ChangeFlowRunState(state=StateType.CRASHED,
+        actions=[ChangeFlowRunState(name="Crashed", state=StateType.CRASHED, force=False,
                                     message=f"no heartbeat for {within_s:.0f} s: its process died (golive zombie automation)")],
     )
 

@@ -178,7 +178,9 @@ def test_claimed_but_not_started_goes_back_to_the_pool(api_url: str, tmp_path: P
         try:
             first = pool.start_worker("worker-1", limit=1)
             [run_id] = pool.trigger([{"runbook": str(book), "run_key": "claimed-1"}])
-            [claimed] = wait_for([run_id], lambda r: r.state.type.value != "SCHEDULED", 120, "claimed")
+            # The worker proposes Pending, then labels the run with its name: wait for both.
+            [claimed] = wait_for([run_id], lambda r: r.state.type.value not in ("SCHEDULED", "PENDING")
+                                 or "prefect.worker.name" in (r.labels or {}), 120, "claimed")
             assert claimed.state.type.value == "PENDING", claimed.state
             assert (claimed.labels or {}).get("prefect.worker.name") == "worker-1", claimed.labels
             kill_host(first)
