@@ -9,7 +9,8 @@ database for the golive store), Redis for messaging, event ordering, concurrency
 docket (through prefect-redis), two API server processes (`prefect server start --no-services`),
 one background-services process (`prefect server services start`), nginx in front, and N process
 workers polling one work pool through nginx, each with `--limit` and the pool with a concurrency
-limit. Every port is picked free; the databases are created here and dropped by `down`; a Redis
+limit. Flow runs heart-beat every 30 s, and `golive runs install-automations` installs the
+automation that marks a run Crashed when its heartbeats stop. Every port is picked free; the databases are created here and dropped by `down`; a Redis
 of its own runs on a free port (a site would point at its own Redis instead).
 
 State (pids, ports, logs, database names) lives in `<GOLIVE_HOME or .golive>/cluster/`.
@@ -36,6 +37,7 @@ BIN = Path(sys.executable).parent
 STATE = Path(os.environ.get("GOLIVE_HOME", ROOT / ".golive")) / "cluster"
 PG_ADMIN = os.environ.get("GOLIVE_CLUSTER_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 POOL = "golive-cluster"
+HEARTBEAT_S = 30  # PREFECT_FLOWS_HEARTBEAT_FREQUENCY of the workers' flow runs
 
 
 def free_port() -> int:
@@ -89,6 +91,9 @@ def worker_env(state: dict[str, Any]) -> dict[str, str]:
         # One audit key for every worker, as a secret reference (README "Shared installation").
         "GOLIVE_CLUSTER_AUDIT_KEY": state["audit_key"],
         "GOLIVE_AUDIT_KEY": "env:GOLIVE_CLUSTER_AUDIT_KEY",
+        # Flow runs heart-beat every 30 s (Prefect's minimum; 180 by default), so the zombie
+        # automation (90 s) marks a run Crashed soon after its host dies (flows/engine/zombies.py).
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_S),
     })
     return env
 
@@ -171,6 +176,7 @@ def up(workers: int, limit: int) -> dict[str, Any]:
     wenv = worker_env(state)
     run([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process", "--overwrite"], wenv)
     run([str(BIN / "prefect"), "work-pool", "set-concurrency-limit", POOL, str(workers * limit)], wenv)
+    run([str(BIN / "golive"), "runs", "install-automations"], wenv)  # zombie detection, once
     for i in range(1, workers + 1):
         spawn(state, f"worker-{i}", [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--name",
                                      f"golive-worker-{i}", "--limit", str(limit), "--type", "process"], wenv)

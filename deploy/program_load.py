@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def prepare(locations: int, seed: int = 23) -> Prepared:
     from golive.flows.cli.rehearse import generated_organization, start_simulators
 
     home = cluster.STATE / "load"
-    home.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(home, ignore_errors=True)  # a fresh simulator database for every cluster
+    home.mkdir(parents=True)
     org_file = generated_organization(home / f"organization-{locations}.yaml", locations, seed)
     ids = [str(loc["id"]) for loc in YAML(typ="safe").load(org_file.read_text())["locations"]]
     sims = start_simulators(home / "simulators", faults=False)

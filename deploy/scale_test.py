@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -32,6 +33,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +47,11 @@ TERMINAL = load.TERMINAL
 
 
 def reconcile(env: dict[str, str]) -> dict[str, Any]:
-    """One `golive runs reconcile --rerun` pass against the cluster (the scheduled deployment's job)."""
+    """One `golive runs reconcile --rerun` pass against the cluster (the scheduled deployment's job).
+    Workers heart-beat every 30 s: the old --worker-timeout of 45 s let one late heartbeat make a
+    live worker count as dead; 90 s is three heartbeats."""
     done = subprocess.run([str(cluster.BIN / "golive"), "runs", "reconcile", "--rerun", "--stale", "20",
-                           "--worker-timeout", "45", "--json"], env=env, cwd=cluster.ROOT, capture_output=True,
+                           "--worker-timeout", "90", "--json"], env=env, cwd=cluster.ROOT, capture_output=True,
                           text=True, timeout=300)
     if done.returncode != 0:
         return {"error": done.stderr.strip()[-500:]}
@@ -115,8 +119,23 @@ async def run_load(params: list[tuple[str, dict[str, Any]]], disturb: list[tuple
         "within_25pct_of_fair": all(abs(n - fair) <= 0.25 * fair for n in split.values()) and len(split) == state["workers"],
         "disturbances": done_events,
         "reconcile": {k: sum(len(p.get(k, [])) for p in passes) for k in ("rescheduled", "crashed", "rerun")},
+        # What each pass changed (passes that changed nothing left out), to tell why a run crashed.
+        "reconcile_passes": [p for p in passes if any(v for k, v in p.items() if k != "unknown")],
         "store_disagrees": store_agrees(env, {str(r.id): r.state.type.value for r in runs if r.state}),
     }
+
+
+@contextlib.contextmanager
+def on_cluster(env: dict[str, str]) -> Iterator[None]:
+    """Talk to this cluster's API. Prefect reads PREFECT_API_URL into its settings once per process,
+    so the second cluster of `--compare-workers` (new ports) needs it set as settings: with the
+    environment alone, its load went to the first cluster's stopped proxy (ConnectError)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
+    os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
+    with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"], PREFECT_HOME: env["PREFECT_HOME"]}):
+        yield
 
 
 def nginx_errors() -> int:
@@ -166,11 +185,10 @@ def one_load(args: argparse.Namespace, workers: int, disturb: list[tuple[float, 
         state = cluster.up(workers, args.limit)
         try:
             env = cluster.worker_env(state)
-            os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
-            os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
-            program_load.deploy(env)
             plan = program_load.runs(prepared, args.runs)
-            report = asyncio.run(run_load(plan, disturb, args.timeout))
+            with on_cluster(env):
+                program_load.deploy(env)
+                report = asyncio.run(run_load(plan, disturb, args.timeout))
             report["load"] = dict(Counter(name.split("/")[1] for name, _p in plan))
             report["nginx_5xx"] = nginx_errors()
             report["duplicated_effects"] = program_load.duplicated_effects()

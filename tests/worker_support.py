@@ -27,6 +27,7 @@ from net_support import PortTaken, start_on_free_ports
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT = Path(sys.executable).parent / "prefect"
 ENTRYPOINT = "golive.flows.engine.entry:golive_runbook"
+WORKER_ENTRY = f"{sys.executable} -m golive.flows.engine.worker_entry"
 
 
 @contextmanager
@@ -99,6 +100,10 @@ class WorkPool:
     name: str = field(default_factory=lambda: f"test-pool-{uuid.uuid4().hex[:8]}")
     deployment_id: Any = None
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # The flow-run process's command; None is Prefect's `python -m prefect.engine`. golive's own
+    # deployments use WORKER_ENTRY (prefect.yaml).
+    command: str | None = None
+    pull_after: list[dict[str, Any]] = field(default_factory=list)  # more pull steps, after the directory
 
     def create(self) -> WorkPool:
         from prefect import get_client
@@ -112,9 +117,10 @@ class WorkPool:
             # The checkout as working directory, as prefect.yaml's pull step does: with `path` instead,
             # Prefect 3.9's process worker copies the whole checkout (.venv included, ~1.8 GB) into a
             # temporary workspace per flow run, and a killed worker leaves those copies behind.
-            pull = [{"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}]
+            pull = [{"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}, *self.pull_after]
             self.deployment_id = client.create_deployment(flow_id=flow_id, name=self.name, entrypoint=ENTRYPOINT,
-                                                          pull_steps=pull, work_pool_name=self.name)
+                                                          pull_steps=pull, work_pool_name=self.name,
+                                                          job_variables={"command": self.command} if self.command else None)
         return self
 
     def worker_env(self) -> dict[str, str]:
@@ -197,6 +203,29 @@ def kill_host(proc: subprocess.Popen[bytes]) -> list[int]:
             pass
     proc.wait(timeout=30)
     return victims
+
+
+def wait_step_completed(env: dict[str, str], step_key: str, runs: int, timeout: float) -> None:
+    """Until `runs` run keys have recorded `step_key` completed in the pool's SQLite store. Read with
+    plain sqlite3, read-only: opening the Store would migrate."""
+    import sqlite3
+
+    db = env["GOLIVE_DATABASE_URL"].removeprefix("sqlite:///")
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+            try:
+                done = con.execute("SELECT COUNT(DISTINCT run_key) FROM step_results WHERE step_key = ? "
+                                   "AND state = 'completed'", (step_key,)).fetchone()[0]
+            finally:
+                con.close()
+        except sqlite3.OperationalError:  # not created yet, or busy: look again
+            done = 0
+        if done >= runs:
+            return
+        time.sleep(1.0)
+    raise AssertionError(f"{step_key} not completed by {runs} runs within {timeout} s")
 
 
 def golive_env(workdir: Path, audit_key: str) -> dict[str, str]:

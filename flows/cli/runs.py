@@ -78,10 +78,12 @@ def show(run_key: str = typer.Argument(..., help="The run key")) -> None:
 
 @app.command("reconcile")
 def reconcile(
-    rerun: bool = typer.Option(False, "--rerun", help="Start runs crashed here again from their deployment, same run key."),
+    rerun: bool = typer.Option(False, "--rerun", help="Start crashed runs again from their deployment, same run key, once each."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
     stale: float = typer.Option(120.0, "--stale", min=0, help="Seconds a Pending/Running state must be old to count as stuck."),
     worker_timeout: float = typer.Option(90.0, "--worker-timeout", min=0, help="Seconds without a worker heartbeat that make it dead."),
+    lookback: float = typer.Option(86400.0, "--lookback", min=0,
+                                   help="Seconds back to look for runs Prefect marked Crashed."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Bring the store's runs in line with Prefect (crashed, cancelled, suspended), release dead leases,
@@ -92,7 +94,8 @@ def reconcile(
 
     store = _store()
     try:
-        report = run_reconcile(store, stale_s=stale, worker_timeout_s=worker_timeout, rerun=rerun, dry_run=dry_run)
+        report = run_reconcile(store, stale_s=stale, worker_timeout_s=worker_timeout, rerun=rerun, dry_run=dry_run,
+                               lookback_s=lookback)
     except Exception as exc:  # no Prefect API reachable: a setup problem, not a traceback
         if type(exc).__name__ not in ("ConnectError", "ConnectTimeout", "PrefectHTTPStatusError", "RuntimeError"):
             raise
@@ -105,3 +108,27 @@ def reconcile(
     else:
         for line in report.lines():
             typer.echo(line)
+
+
+@app.command("install-automations")
+def install_automations(
+    within: float = typer.Option(90.0, "--within", min=10,
+                                 help="Seconds after a flow run's last heartbeat before it counts as dead; "
+                                      "more than the workers' PREFECT_FLOWS_HEARTBEAT_FREQUENCY."),
+) -> None:
+    """Create (or bring in line) the Prefect automation that marks a flow run Crashed when its
+    heartbeats stop (flows/engine/zombies.py). Running it again changes nothing."""
+    from prefect import get_client
+
+    from golive.flows.engine import zombies
+
+    try:
+        with get_client(sync_client=True) as client:
+            outcome, automation_id = zombies.install(client, within)
+    except Exception as exc:  # no Prefect API reachable: a setup problem, not a traceback
+        if type(exc).__name__ not in ("ConnectError", "ConnectTimeout", "PrefectHTTPStatusError", "RuntimeError"):
+            raise
+        typer.echo(f"error: Prefect API not reachable ({exc}); set PREFECT_API_URL", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"automation {zombies.NAME!r} {outcome} (id {automation_id}): flow runs without a heartbeat "
+               f"for {within:.0f} s are marked Crashed")

@@ -107,6 +107,14 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
         # and Resume starts this flow run again under the same run key.
         state = "suspended"
         raise
+    except Exception:
+        raise  # a failure of the run itself: Prefect says Failed, the store `failed`
+    except BaseException:
+        # SystemExit, KeyboardInterrupt, a termination signal: the process was torn down mid-run.
+        # Prefect's engine reports these as Crashed (flow_engine.py), so the store says `crashed`
+        # too, and `golive runs reconcile --rerun` starts the run again.
+        state = "crashed"
+        raise
     finally:
         if state == "suspended":
             store.set_run_state(run_id, "suspended", audit=("run.suspended", {"runbook": book.name, "run_key": key}))

@@ -60,6 +60,15 @@ def test_cluster_starts_serves_through_nginx_and_stops(tmp_path: Path, pg_admin_
                      for line in (home / "cluster" / "nginx-access.log").read_text().splitlines() if "upstream=" in line}
         assert len(served_by) == 2  # both API servers answered through the proxy
         state = json.loads((home / "cluster" / "state.json").read_text())
+        # Zombie detection: the automation is installed, and the workers' flow runs heart-beat.
+        with urllib.request.urlopen(urllib.request.Request(
+                f"{up['api']}/automations/filter", data=b"{}", headers={"Content-Type": "application/json"}),
+                timeout=10) as resp:
+            names = [a["name"] for a in json.loads(resp.read())]
+        assert names.count("golive: crash zombie flow runs") == 1, names
+        for name in ("worker-1", "worker-2"):
+            environ = Path(f"/proc/{state['pids'][name]}/environ").read_bytes().split(b"\0")
+            assert b"PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30" in environ, name
     finally:
         _cluster(home, "down")
     assert not (home / "cluster" / "state.json").exists()

@@ -2,7 +2,8 @@
 runs claimed, then `golive runs reconcile --rerun`: runs it never started go back to the pool,
 runs it had started are marked Crashed and started again from the deployment under their run
 key; every run key ends with one completed run, each effect exactly once, and the store agrees
-with Prefect (a second reconcile finds nothing to do).
+with Prefect (a second reconcile finds nothing to do). A run claimed by a worker that died before
+its process started (Pending) goes back to Scheduled and a live worker completes it.
 
 A real Prefect server on PostgreSQL, a process work pool, `prefect worker start` subprocesses,
 the store on SQLite shared by the flow-run processes.
@@ -28,6 +29,7 @@ from worker_support import (
     prefect_server_on_postgres,
     store_effects,
     wait_for,
+    wait_step_completed,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -89,29 +91,6 @@ def _store(env: dict[str, str]) -> tuple[dict[str, tuple[str, str]], dict[str, C
     return runs, events
 
 
-def _wait_mid_run(pool: WorkPool, timeout: float) -> None:
-    """Until every run has recorded its first effect (`before`) and holds at the approval
-    (GOLIVE_PAUSE_AT). Read with plain sqlite3, read-only: opening the Store would migrate."""
-    import sqlite3
-
-    db = pool.env["GOLIVE_DATABASE_URL"].removeprefix("sqlite:///")
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-            try:
-                done = con.execute("SELECT COUNT(DISTINCT run_key) FROM step_results WHERE step_key = 'before' "
-                                   "AND state = 'completed'").fetchone()[0]
-            finally:
-                con.close()
-        except sqlite3.OperationalError:  # not created yet, or busy: look again
-            done = 0
-        if done == RUNS:
-            return
-        time.sleep(1.0)
-    raise AssertionError(f"runs not mid-run within {timeout} s")
-
-
 def test_killed_worker_runs_recovered_once(pool: WorkPool, tmp_path: Path) -> None:
     from prefect import get_client
 
@@ -122,7 +101,7 @@ def test_killed_worker_runs_recovered_once(pool: WorkPool, tmp_path: Path) -> No
     # after their first effect and before the rest, on every run.
     first = pool.start_worker("worker-1", limit=RUNS, extra_env={"GOLIVE_PAUSE_AT": "approval:before=600"})
     ids = pool.trigger({"runbook": str(book), "run_key": k, "decisions": DECISIONS} for k in keys)
-    _wait_mid_run(pool, 300)
+    wait_step_completed(pool.env, "before", RUNS, 300)
     kill_host(first)
 
     pool.start_worker("worker-2", limit=RUNS)
@@ -157,3 +136,74 @@ def test_killed_worker_runs_recovered_once(pool: WorkPool, tmp_path: Path) -> No
     assert (again["store_updated"], again["crashed"], again["rescheduled"], again["rerun"]) == ({}, [], [], {}), again
     assert any(r["crashed"] or r["rescheduled"] for r in reports), f"nothing was recovered: {reports}"
     print(json.dumps({"reports": reports, "prefect": prefect}, indent=1))  # what the pass did, for the note
+
+
+QUICK_BOOK = """apiVersion: golive/v1
+kind: Runbook
+metadata: {name: claimed-not-started}
+steps:
+  - id: only
+    uses: notify
+    with: {to: [CFO], subject: Once, message: Sent once.}
+"""
+# The flow-run process sleeps in a pull step, so the run sits in Pending (claimed, its process not
+# at its first state change) long enough to kill its worker host there.
+SLOW_START = {"prefect.deployments.steps.run_shell_script": {"script": "sleep 12"}}
+
+
+def _worker_heartbeat_age(pool: WorkPool, name: str) -> float:
+    from datetime import UTC, datetime
+
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        beat = next(w.last_heartbeat_time for w in client.read_workers_for_work_pool(pool.name) if w.name == name)
+    return (datetime.now(UTC) - beat).total_seconds()
+
+
+def test_claimed_but_not_started_goes_back_to_the_pool(api_url: str, tmp_path: Path) -> None:
+    """Pending, labelled with a worker whose heartbeat stopped: one reconcile pass puts it back to
+    Scheduled, and a live worker completes it."""
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from golive.tasks.store import Store
+
+    env = {**golive_env(tmp_path, "reconcile-test-key"), "GOLIVE_LEASE_TTL_S": "5"}
+    Store.open(env["GOLIVE_DATABASE_URL"], audit_key=env["GOLIVE_AUDIT_KEY"]).dispose()
+    book = tmp_path / "claimed.yaml"
+    book.write_text(QUICK_BOOK)
+    with temporary_settings({PREFECT_API_URL: api_url}):
+        pool = WorkPool(api_url=api_url, env=env, workdir=tmp_path, pull_after=[SLOW_START]).create()
+        try:
+            first = pool.start_worker("worker-1", limit=1)
+            [run_id] = pool.trigger([{"runbook": str(book), "run_key": "claimed-1"}])
+            # The worker proposes Pending, then labels the run with its name: wait for both.
+            [claimed] = wait_for([run_id], lambda r: r.state.type.value not in ("SCHEDULED", "PENDING")
+                                 or "prefect.worker.name" in (r.labels or {}), 120, "claimed")
+            assert claimed.state.type.value == "PENDING", claimed.state
+            assert (claimed.labels or {}).get("prefect.worker.name") == "worker-1", claimed.labels
+            kill_host(first)
+            deadline = time.monotonic() + 60
+            while _worker_heartbeat_age(pool, "worker-1") <= 8:  # dead for --worker-timeout 8
+                assert time.monotonic() < deadline, "worker-1's heartbeat did not age"
+                time.sleep(1)
+            with get_client(sync_client=True) as client:
+                assert client.read_flow_run(run_id).state.type.value == "PENDING"
+            env_cli = {**pool.worker_env(), "PREFECT_HOME": str(pool.workdir / "cli-home")}
+            done = subprocess.run([str(GOLIVE), "runs", "reconcile", "--stale", "3", "--worker-timeout", "8",
+                                   "--json"], env=env_cli, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr[-2000:]
+            report = json.loads(done.stdout)
+            assert report["rescheduled"] == [str(run_id)] and report["crashed"] == [], report
+            with get_client(sync_client=True) as client:
+                assert client.read_flow_run(run_id).state.type.value == "SCHEDULED"
+            pool.start_worker("worker-2", limit=1)
+            [after] = wait_for([run_id], final, 180, "finished")
+        finally:
+            pool.stop()
+    assert after.state.type.value == "COMPLETED", after.state
+    assert (after.labels or {}).get("prefect.worker.name") == "worker-2", after.labels
+    runs, events, _approvals = store_effects(env)
+    assert runs == {str(run_id): ("claimed-1", "completed")}, runs
+    assert events["claimed-1"]["notify"] == 1 and events["claimed-1"]["step.end:only"] == 1, events
