@@ -1,7 +1,8 @@
 """Deployment schedules from the stored plan (what `golive schedule sync` applies to Prefect).
 
 - Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live until its
-  latest stored verdict is GO, then pauses. A wave with no go-live yet has no gate schedule.
+  latest stored verdict is GO, then pauses; it judges the wave's locations that are not deferred
+  or rolled back. A wave with no go-live yet has no gate schedule.
   Wave 3's gate (the last wave: GO declares full deployment) is scheduled the same way.
 - The rollback watch runs hourly over the locations that are live (or stabilised).
 - The program status (board and overdue reminders) runs weekly, Mondays 08:00.
@@ -62,7 +63,9 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
             latest[str(v["wave"])] = v["verdict"]
     waves: dict[int, set[str]] = {}
     for loc, w in where.items():
-        if w.wave is not None and w.state not in (State.DEFERRED,):
+        # A deferred or rolled-back location is out of its wave's gate: it waits for a later wave, and
+        # its own data (the outage that rolled it back) must not hold the rest of its wave at NO-GO.
+        if w.wave is not None and w.state not in (State.DEFERRED, State.ROLLED_BACK):
             waves.setdefault(w.wave, set()).add(loc)
     out = []
     for n, locs in sorted(waves.items()):
