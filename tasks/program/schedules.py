@@ -47,8 +47,11 @@ class Desired:
                 "active": self.active, "why": self.why, "parameters": self.parameters}
 
 
-def _first(events: list[dict[str, Any]], to: State, locations: set[str]) -> date | None:
-    days = [e["on"] for e in events if e["to"] == to.value and e["location"] in locations]
+def _first(events: list[dict[str, Any]], to: State, locations: set[str], wave: int | None = None) -> date | None:
+    """The first day one of `locations` entered `to` (in `wave`, when given: a location re-scheduled
+    from an earlier wave brings its earlier go-live along; that one does not start this wave's gate)."""
+    days = [e["on"] for e in events if e["to"] == to.value and e["location"] in locations
+            and (wave is None or e["wave"] in (wave, None))]
     return min(days) if days else None
 
 
@@ -71,7 +74,7 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
     for n, locs in sorted(waves.items()):
         if n not in GATES:
             continue
-        go_live = _first(events, State.LIVE, locs)
+        go_live = _first(events, State.LIVE, locs, n)
         if go_live is None:
             continue
         verdict = latest.get(str(n))
@@ -81,10 +84,10 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
                                   "baseline_end": (go_live - timedelta(days=1)).isoformat()}
         if n == 2:  # wave 2's gate compares training time with wave 1's (wave 3's does not)
             w1 = waves.get(1, set())
-            t1 = _first(events, State.TRAINING, w1) or go_live
-            p1 = _first(events, State.PARALLEL_RUN, w1) or t1
+            t1 = _first(events, State.TRAINING, w1, 1) or go_live
+            p1 = _first(events, State.PARALLEL_RUN, w1, 1) or t1
             params.update({"wave1_locations": sorted(w1),
-                           "training_start": (_first(events, State.TRAINING, locs) or go_live).isoformat(),
+                           "training_start": (_first(events, State.TRAINING, locs, n) or go_live).isoformat(),
                            "wave1_training_start": t1.isoformat(),
                            "wave1_training_end": max(t1, p1 - timedelta(days=1)).isoformat()})
         active = verdict != "go"
