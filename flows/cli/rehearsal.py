@@ -9,10 +9,10 @@ version stands in for faulty offices in `pms-faults`). After every simulated day
 invariants (`tasks/program/invariants.py`) are checked over the store.
 
 Choices (stated so they can be argued with):
-- A wave is one `wave-go-live` run for all its locations (the runbook takes the wave's list), run
-  on the wave's go-live day (week 3 of its timeline); the go-lives then take slots (3 a day, 5 a
-  week in wave 3). Its lifecycle events carry that run's day, so the Gantt draws preparation from
-  the wave's start to its first go-live.
+- A wave goes live as one `wave-go-live` run per go-live slot day (3 a day; 5 a week in wave 3),
+  each on its day with that day's locations, from the wave's go-live day (week 3 of its timeline)
+  on. A run's lifecycle events carry its day, so the Gantt draws preparation from the wave's start
+  to its first go-live. The wave's metrics are simulated when its first go-live is done.
 - Each wave's gate runs as `golive schedule sync` schedules it (`tasks/program/schedules.py`): every
   simulated business day from the wave's first go-live until its verdict is GO (the deployed
   schedule is a daily interval; a closed day adds no data, and skipping it saves rehearsal time), with that schedule's
@@ -499,34 +499,64 @@ class Rehearsal:
         return list(failed)
 
     def _wave(self, n: int, start: date, locations: list[str]) -> dict[str, date]:
+        """The wave goes live as one `wave-go-live` run per go-live slot day, each on its day with
+        that day's locations: a location is set live on the platform on its own day, not on the
+        wave's first (3 a day; 5 a week in wave 3, so wave 3 spans weeks)."""
         from golive.tasks.foundation.yamlsafe import load_yaml
 
         go_live = start + timedelta(days=14)  # week 3 of the wave's timeline
         self.advance(go_live)
         d = dict(load_yaml(paths.EXAMPLES / "acme-dental" / "wave1-inputs.yaml"))
-        approvals = {"go-live-approval": self.approve("VP of Ops")}
-        if self.override_next:
-            approvals["go-live-override"] = self.approve("CEO", self.override_next)
-            self.override_next = None
         confirmations = {k: "all" for k in (d.get("confirmations") or {})}
         confirmations["earlier-wave-learnings"] = "all"
-        result = self.run("wave-go-live", {"wave": n, "start_date": start.isoformat(), "locations": locations,
-                                           "config_exports": str(self._config_exports(locations))},
-                          {"approvals": approvals, "confirmations": confirmations})
-        days = {k: date.fromisoformat(v) for k, v in
-                ((self.step(result, "go-live-slots").get("outputs") or {}).get("go_live_days") or {}).items()}
-        if not days:
-            raise RehearsalFailed(f"wave {n} did not go live: {self.failed[-1:]}")
+        days: dict[str, date] = {}
+        scenario = WAVE_OUTAGE if self.scenario.outage_wave == n else PILOT_OK if n == 1 else WAVE_OK
+        for day, group in self._slot_days(n, go_live, locations):
+            self.advance(day)
+            approvals = {"go-live-approval": self.approve("VP of Ops")}
+            if self.override_next:  # the decision covers every go-live day of the wave
+                approvals["go-live-override"] = self.approve("CEO", self.override_next)
+            # The runbook books its go-lives on start_date + 14 days: this day.
+            result = self.run("wave-go-live", {"wave": n, "start_date": (day - timedelta(days=14)).isoformat(),
+                                               "locations": group,
+                                               "config_exports": str(self._config_exports(group))},
+                              {"approvals": approvals, "confirmations": confirmations})
+            days.update({k: date.fromisoformat(v) for k, v in
+                         ((self.step(result, "go-live-slots").get("outputs") or {}).get("go_live_days") or {}).items()})
+            if days and n not in self.golive_span:  # the wave is live: its metrics (the whole window) and gate
+                self.golive_span[n] = (min(days.values()), min(days.values()))
+                self.run("simulate-metrics", {"scenario": str(scenario), "locations": locations,
+                                              "start": min(days.values()).isoformat()})
+        self.override_next = None
+        if len(days) < len(locations):
+            raise RehearsalFailed(f"wave {n}: {len(locations) - len(days)} location(s) did not go live: "
+                                  f"{self.failed[-1:]}")
         self.bars.append(Bar(f"Wave {n}: configure, train, parallel run ({len(locations)} locations)", f"wave {n}",
                              start, min(days.values()) - timedelta(days=1), "prep"))
         self.bars.append(Bar(f"Wave {n}: go-lives ({len(days)}, at most 3 a day"
                              + (", 5 a week)" if n == 3 else ")"), f"wave {n}", min(days.values()),
                              max(days.values()), "golive"))
-        scenario = WAVE_OUTAGE if self.scenario.outage_wave == n else PILOT_OK if n == 1 else WAVE_OK
         self.golive_span[n] = (min(days.values()), max(days.values()))
-        self.run("simulate-metrics", {"scenario": str(scenario), "locations": locations,
-                                      "start": min(days.values()).isoformat()})
         return days
+
+    def _slot_days(self, n: int, first: date, locations: list[str]) -> list[tuple[date, list[str]]]:
+        """Each location's go-live slot from `first` on, as `program.transition` books it (the day
+        and wave-3 week caps over the go-lives already recorded), grouped by day."""
+        from golive.tasks.program import repository
+        from golive.tasks.program.slots import SlotBook
+        from golive.tasks.store import Store
+
+        store = Store.open()
+        try:
+            book = SlotBook.of(repository.go_live_days(store), frozenset(getattr(self.org, "holiday_days", ())))
+        finally:
+            store.dispose()
+        groups: dict[date, list[str]] = {}
+        for loc in locations:
+            day = first if book.why_full(first, n) is None else book.next_free(first, n)
+            book.take(day, n)
+            groups.setdefault(day, []).append(loc)
+        return sorted(groups.items())
 
     def _config_exports(self, locations: list[str]) -> Path:
         """Each location's exported platform configuration: the enterprise standard (the example's)."""

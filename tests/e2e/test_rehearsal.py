@@ -78,6 +78,7 @@ def assert_daily_gate(outcome: rehearsal.Outcome, wave: int) -> None:
     assert last_day > gate.go_on + timedelta(days=3), (last_day, gate.go_on)
 
 
+@pytest.mark.slow  # the whole program for 6 locations: 127 s on 2 loaded shared cores
 def test_a_deferred_location_is_reassessed_into_wave_3_and_goes_live(golive_env: Path, sims: Simulators) -> None:
     # 6 generated locations, seed 9: a pilot of 2, 2 in wave 2, 1 in wave 3, and river-006 tier 4 at
     # readiness, so deferred with a remediation plan (due 8 weeks on, before wave 3 starts).
