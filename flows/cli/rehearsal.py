@@ -15,12 +15,12 @@ Choices (stated so they can be argued with):
   to its first go-live. The wave's metrics are simulated when its first go-live is done.
 - Each wave's gate runs as `golive schedule sync` schedules it (`tasks/program/schedules.py`): every
   simulated business day from the wave's first go-live until its verdict is GO (the deployed
-  schedule is a daily interval; a closed day adds no data, and skipping it saves rehearsal time), with that schedule's
-  parameters and `as_of` yesterday (simulated metrics are generated at go-live for the whole
-  window, so "the last day with data" would read the future). While the period is still open an
-  inconclusive run stops after the verdict (`waiting_for_data`), so those runs are cheap. A
+  schedule is a daily interval; a closed day adds no data, and skipping it saves time), with that
+  schedule's parameters and `as_of` yesterday (simulated metrics are generated at go-live for the
+  whole window, so "the last day with data" would read the future). While the period is still
+  open, a verdict other than GO is provisional and the run stops after it (`waiting_for_data`). A
   rollback trigger seen by a daily gate's `rollback-check` rolls that location back the same day.
-  The next wave still starts when the plan says (after the wave's four weeks), GO or not earlier.
+  The next wave starts when the plan says (after the wave's four weeks), or at a later GO.
 - Integration validation is the PMS part (`examples/rehearsal/pms-validation.yaml`: version and
   credentials against the simulator, recorded by `program.validation` as the full runbook records
   it); the CBCT and segmentation part takes minutes per location and is not rehearsed.
@@ -255,19 +255,21 @@ class Rehearsal:
         `reassess-location` runbook scores it again and schedules it into wave 3, with which it goes
         live. Due after wave 3 has started, it stays deferred (no later wave)."""
         due = sorted(loc for loc, d in self.remediating.items() if d <= day)
-        if not due or self.wave3_started:
+        if not due or self.wave3_started or not self.pilot:
             return
         self.day = max(self.day, day)
         self._remediated_org(due)
+        fixed = []
         for loc in due:
             del self.remediating[loc]
             result = self.run("reassess-location", {"location": loc, "wave": 3},
                               {"confirmations": {"remediation": "all"}})
             if result["state"] == "completed":
-                self.reassessed.append(loc)
+                fixed.append(loc)
                 self.bars.append(Bar(f"{loc} re-assessed: into wave 3", "deferred", day, day, "deferred"))
-        if self.reassessed:
-            self.notes.append(f"re-assessed after remediation into wave 3: {', '.join(self.reassessed)}")
+        self.reassessed += fixed
+        if fixed:
+            self.notes.append(f"re-assessed after remediation into wave 3: {', '.join(fixed)}")
 
     def _remediated_org(self, fixed: list[str]) -> None:
         """The organization file after remediation: each fixed location takes the facts of the
@@ -591,16 +593,6 @@ class Rehearsal:
         self.bars.append(Bar(f"Wave {n} gate: daily, {len(watch.runs)} run(s), {shown}", f"wave {n}", first,
                              watch.runs[-1][0] if watch.runs else first, "gate"))
         return verdict, max(planned, decided)
-
-    def _wave_locations(self, n: int) -> list[str]:
-        from golive.tasks.program import repository
-        from golive.tasks.store import Store
-
-        store = Store.open()
-        try:
-            return sorted({e["location"] for e in repository.events(store) if e["to"] == "live" and e["wave"] == n})
-        finally:
-            store.dispose()
 
     def _rollback(self, affected: list[str], n: int) -> list[str]:
         from golive.tasks.foundation.yamlsafe import load_yaml
