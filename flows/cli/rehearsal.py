@@ -9,12 +9,18 @@ version stands in for faulty offices in `pms-faults`). After every simulated day
 invariants (`tasks/program/invariants.py`) are checked over the store.
 
 Choices (stated so they can be argued with):
-- A wave is one `wave-go-live` run for all its locations (the runbook takes the wave's list), run
-  on the wave's go-live day (week 3 of its timeline); the go-lives then take slots (3 a day, 5 a
-  week in wave 3). Its lifecycle events carry that run's day, so the Gantt draws preparation from
-  the wave's start to its first go-live.
-- Each wave's gate runs once its 28 days of data exist (the deployed schedule runs it daily; the
-  verdict cannot change before the data window closes). Simulated metrics are generated at go-live.
+- A wave goes live as one `wave-go-live` run per go-live slot day (3 a day; 5 a week in wave 3),
+  each on its day with that day's locations, from the wave's go-live day (week 3 of its timeline)
+  on. A run's lifecycle events carry its day, so the Gantt draws preparation from the wave's start
+  to its first go-live. The wave's metrics are simulated when its first go-live is done.
+- Each wave's gate runs as `golive schedule sync` schedules it (`tasks/program/schedules.py`): every
+  simulated business day from the wave's first go-live until its verdict is GO (the deployed
+  schedule is a daily interval; a closed day adds no data, and skipping it saves time), with that
+  schedule's parameters and `as_of` yesterday (simulated metrics are generated at go-live for the
+  whole window, so "the last day with data" would read the future). While the period is still
+  open, a verdict other than GO is provisional and the run stops after it (`waiting_for_data`). A
+  rollback trigger seen by a daily gate's `rollback-check` rolls that location back the same day.
+  The next wave starts when the plan says (after the wave's four weeks), or at a later GO.
 - Integration validation is the PMS part (`examples/rehearsal/pms-validation.yaml`: version and
   credentials against the simulator, recorded by `program.validation` as the full runbook records
   it); the CBCT and segmentation part takes minutes per location and is not rehearsed.
@@ -75,6 +81,24 @@ class Bar:
 
 
 @dataclass
+class GateWatch:
+    """One wave's daily gate, as its schedule runs it: every day's verdict until GO."""
+
+    wave: int
+    runs: list[tuple[date, str]] = field(default_factory=list)
+    rolled_back: list[str] = field(default_factory=list)
+    provisional: bool = True  # the last verdict came while the period was still open
+
+    @property
+    def verdict(self) -> str | None:
+        return self.runs[-1][1] if self.runs else None
+
+    @property
+    def go_on(self) -> date | None:
+        return next((d for d, v in self.runs if v == "go"), None)
+
+
+@dataclass
 class Tally:
     checked: int = 0
     broken: int = 0
@@ -96,6 +120,7 @@ class Outcome:
     simulated_days: int
     wall_s: float
     notes: list[str] = field(default_factory=list)
+    gates: dict[int, GateWatch] = field(default_factory=dict)
     run_s: float = 0.0
     check_s: float = 0.0
 
@@ -157,6 +182,12 @@ class Rehearsal:
         self.run_s = self.check_s = 0.0  # wall time in runbook runs, in invariant checks
         self._head: int | None = None  # the audit log's head at the last invariant check
         self._results: list[Any] = []
+        self.gates: dict[int, GateWatch] = {}  # each wave's daily gate runs (the schedule's)
+        self.recovered: list[str] = []  # rolled back, root cause fixed: re-scheduled into wave 3
+        self.remediating: dict[str, date] = {}  # deferred at readiness -> its remediation's last due day
+        self.reassessed: list[str] = []  # fixed and re-assessed: scheduled into wave 3
+        self.wave3_started = False
+        self.pilot: list[str] = []
 
     # -- the clock and the invariants ---------------------------------------------------------
 
@@ -170,9 +201,100 @@ class Rehearsal:
             if self.weekly and day.weekday() == 0 and day > self.day:
                 self.day = day  # the weekly program status (board, invariants, overdue reminders)
                 self.run("program-status", {})
+            self.scheduled_gates(day)
+            self.reassess_due(day)
             self.checked_through = day
             self.check_invariants(day)
         self.day = max(self.day, to)
+
+    def scheduled_gates(self, day: date) -> None:
+        """On a business day, run each gate `golive schedule sync` has active (from its wave's first
+        go-live until a GO), with the schedule's parameters; a rollback trigger it reports is acted on."""
+        from golive.tasks.program import schedules
+        from golive.tasks.program.slots import is_business_day
+        from golive.tasks.store import Store
+
+        if not self.golive_span:  # no wave live yet: no gate is scheduled
+            return
+        if not is_business_day(day, frozenset(getattr(self.org, "holiday_days", frozenset()))):
+            return  # offices closed: no new data to judge (the deployed interval schedule runs anyway)
+        store = Store.open()
+        try:
+            wanted = [d for d in schedules.desired(store, getattr(self.org, "timezone", None) or "UTC", day)
+                      if d.slug.endswith("-gate") and d.active and d.anchor <= day]
+        finally:
+            store.dispose()
+        for d in wanted:
+            n = int(d.slug.removeprefix("golive-plan-wave").removesuffix("-gate"))
+            self.day = max(self.day, day)
+            params = {**d.parameters, "as_of": (day - timedelta(days=1)).isoformat()}
+            if n == 2 and 1 in self.golive_span:
+                # The schedule takes the training windows from the TRAINING/PARALLEL_RUN events; here
+                # every lifecycle event of a wave carries its one run's day, while the scenarios record
+                # training hours on go-live days: so the windows are the go-live spans.
+                w1_first, w1_last = self.golive_span[1]
+                params.update(training_start=self.golive_span[2][0].isoformat(),
+                              wave1_training_start=w1_first.isoformat(), wave1_training_end=w1_last.isoformat())
+            decisions = {"approvals": {"decide": self.approve("COO", "Proceed: the inconclusive criteria are data "
+                                                                     "volume only")}}
+            result = self.run(d.deployment.split("/")[0], params, decisions, expect="any")
+            gate = self.step(result, "gate").get("outputs") or {}
+            verdict = str(gate.get("verdict") or "none")
+            watch = self.gates.setdefault(n, GateWatch(n))
+            watch.runs.append((day, verdict))
+            watch.provisional = bool(gate.get("waiting_for_data"))
+            affected = [a["location"] for a in (self.step(result, "rollback-check").get("outputs") or {})
+                        .get("affected", []) if a["location"] not in watch.rolled_back]
+            if affected:
+                watch.rolled_back += affected
+                self.recovered += self._rollback(affected, n)
+
+    def reassess_due(self, day: date) -> None:
+        """A deferred location whose remediation items are due is re-assessed that day: its owners
+        have done the actions (the organization file now carries the pilot's facts for it), the
+        `reassess-location` runbook scores it again and schedules it into wave 3, with which it goes
+        live. Due after wave 3 has started, it stays deferred (no later wave)."""
+        due = sorted(loc for loc, d in self.remediating.items() if d <= day)
+        if not due or self.wave3_started or not self.pilot:
+            return
+        self.day = max(self.day, day)
+        self._remediated_org(due)
+        fixed = []
+        for loc in due:
+            del self.remediating[loc]
+            result = self.run("reassess-location", {"location": loc, "wave": 3},
+                              {"confirmations": {"remediation": "all"}})
+            if result["state"] == "completed":
+                fixed.append(loc)
+                self.bars.append(Bar(f"{loc} re-assessed: into wave 3", "deferred", day, day, "deferred"))
+        self.reassessed += fixed
+        if fixed:
+            self.notes.append(f"re-assessed after remediation into wave 3: {', '.join(fixed)}")
+
+    def _remediated_org(self, fixed: list[str]) -> None:
+        """The organization file after remediation: each fixed location takes the facts of the
+        pilot's first location (network, workstations, staff, champion, systems), keeping its id,
+        name, region and patient volume. The rehearsal's later runs read this file."""
+        from ruamel.yaml import YAML
+
+        from golive.flows.engine.org import load_org
+        from golive.tasks.foundation.yamlsafe import load_yaml
+
+        doc = dict(load_yaml(self.org_file))
+        locs = list(doc["locations"])
+        model = next(loc for loc in locs if loc["id"] == self.pilot[0])
+        keep = ("id", "name", "region", "patients_per_day", "implant_share", "ortho_share", "monthly_revenue")
+        doc["locations"] = [{**{k: v for k, v in model.items() if k not in keep},
+                             **{k: v for k, v in loc.items() if k in keep}} if loc["id"] in fixed else loc
+                            for loc in locs]
+        target = paths.out_dir() / "rehearsal-inputs" / f"organization-remediated-{len(self.reassessed) + len(fixed)}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        yaml = YAML()
+        yaml.default_flow_style = None
+        with target.open("w", encoding="utf-8") as f:
+            f.write(f"# {self.org_file.name} after remediation of {', '.join(fixed)} (golive rehearse).\n")
+            yaml.dump(doc, f)
+        self.org_file, self.org = target, load_org(str(target))
 
     def check_invariants(self, day: date) -> None:
         from sqlalchemy import func, select
@@ -248,17 +370,16 @@ class Rehearsal:
         self._pre_implementation(baselines)
         plan = self._readiness(baselines)
         waves = {int(n): list(ids) for n, ids in plan["scheduled"].items()}
-        wave_starts: dict[int, date] = {}
         go_lives: dict[int, dict[str, date]] = {}
         deferred_fixed: list[str] = []
-        recovered: list[str] = []
         start = self.start + timedelta(days=14)
+        self.pilot = list(waves.get(1, []))
         for n in (1, 2, 3):
-            locations = list(waves.get(n, [])) + (deferred_fixed + recovered if n == 3 else [])
+            self.advance(start)
+            self.wave3_started = n == 3
+            locations = list(waves.get(n, [])) + (deferred_fixed + self.recovered + self.reassessed if n == 3 else [])
             if not locations:
                 continue
-            self.advance(start)
-            wave_starts[n] = start
             failed = self._validate(n, locations)
             if failed:
                 self._defer(failed, start)
@@ -268,14 +389,7 @@ class Rehearsal:
             go_lives[n] = days
             if n == 3:
                 break
-            first = min(days.values())
-            gate_day = first + timedelta(days=GATE_DAYS)
-            verdict, affected = self._gate(n, locations, first, gate_day, wave_starts)
-            if verdict != "go" and affected:
-                recovered += self._rollback(affected, n)
-                kept = [loc for loc in locations if loc not in affected]
-                gate_day += timedelta(days=7)  # the week the rollback's root cause is fixed
-                verdict, _ = self._gate(n, kept, first, gate_day, wave_starts, window_from=first + timedelta(days=12))
+            verdict, gate_day = self._await_gate(n, min(days.values()))
             if verdict == "inconclusive":
                 # The named role decided to proceed (the gate's `decide` step); the next wave's go-live
                 # still needs a stored GO, so that decision has to be a recorded override there.
@@ -294,6 +408,11 @@ class Rehearsal:
         self.advance((self.full_deployment or self.day) + timedelta(days=7))
         self.run("program-status", {})
         self.advance(self.day + timedelta(days=1))
+        last = self.gates.get(3)
+        if last is not None and last.runs:  # wave 3's gate runs on past the rehearsal's end until its GO
+            shown = f"GO on {last.go_on}" if last.go_on else f"{(last.verdict or 'none').upper()} so far"
+            self.bars.append(Bar(f"Wave 3 gate: daily, {len(last.runs)} run(s), {shown}", "wave 3", last.runs[0][0],
+                                 last.runs[-1][0], "gate"))
 
     def _baseline_file(self) -> str:
         from golive.tasks.planning.generator import generate_baseline_rows, write_baseline_csv
@@ -326,9 +445,22 @@ class Rehearsal:
         self.weekly = True
         if not plan.get("scheduled"):
             raise RehearsalFailed(f"the readiness assessment recorded no wave plan: {self.failed[-1:]}")
+        from golive.tasks.program import repository
+        from golive.tasks.program.lifecycle import State
+        from golive.tasks.store import Store
+
+        store = Store.open()
+        try:
+            where = repository.locations(store)
+        finally:
+            store.dispose()
+        for loc, w in sorted(where.items()):
+            if w.state is State.DEFERRED and w.remediation:
+                self.remediating[loc] = max(date.fromisoformat(str(i["due"])) for i in w.remediation)
         for d_ in plan.get("deferred", []):
-            self.bars.append(Bar(f"{d_['location']} deferred ({d_['reason']})", "deferred", self.day,
-                                 self.day + timedelta(days=56), "deferred"))
+            due = self.remediating.get(d_["location"], self.day + timedelta(days=56))
+            self.bars.append(Bar(f"{d_['location']} deferred ({d_['reason']}): remediation", "deferred", self.day,
+                                 due, "deferred"))
         return dict(plan)
 
     def _validate(self, wave: int, locations: list[str]) -> list[str]:
@@ -369,34 +501,64 @@ class Rehearsal:
         return list(failed)
 
     def _wave(self, n: int, start: date, locations: list[str]) -> dict[str, date]:
+        """The wave goes live as one `wave-go-live` run per go-live slot day, each on its day with
+        that day's locations: a location is set live on the platform on its own day, not on the
+        wave's first (3 a day; 5 a week in wave 3, so wave 3 spans weeks)."""
         from golive.tasks.foundation.yamlsafe import load_yaml
 
         go_live = start + timedelta(days=14)  # week 3 of the wave's timeline
         self.advance(go_live)
         d = dict(load_yaml(paths.EXAMPLES / "acme-dental" / "wave1-inputs.yaml"))
-        approvals = {"go-live-approval": self.approve("VP of Ops")}
-        if self.override_next:
-            approvals["go-live-override"] = self.approve("CEO", self.override_next)
-            self.override_next = None
         confirmations = {k: "all" for k in (d.get("confirmations") or {})}
         confirmations["earlier-wave-learnings"] = "all"
-        result = self.run("wave-go-live", {"wave": n, "start_date": start.isoformat(), "locations": locations,
-                                           "config_exports": str(self._config_exports(locations))},
-                          {"approvals": approvals, "confirmations": confirmations})
-        days = {k: date.fromisoformat(v) for k, v in
-                ((self.step(result, "go-live-slots").get("outputs") or {}).get("go_live_days") or {}).items()}
-        if not days:
-            raise RehearsalFailed(f"wave {n} did not go live: {self.failed[-1:]}")
+        days: dict[str, date] = {}
+        scenario = WAVE_OUTAGE if self.scenario.outage_wave == n else PILOT_OK if n == 1 else WAVE_OK
+        for day, group in self._slot_days(n, go_live, locations):
+            self.advance(day)
+            approvals = {"go-live-approval": self.approve("VP of Ops")}
+            if self.override_next:  # the decision covers every go-live day of the wave
+                approvals["go-live-override"] = self.approve("CEO", self.override_next)
+            # The runbook books its go-lives on start_date + 14 days: this day.
+            result = self.run("wave-go-live", {"wave": n, "start_date": (day - timedelta(days=14)).isoformat(),
+                                               "locations": group,
+                                               "config_exports": str(self._config_exports(group))},
+                              {"approvals": approvals, "confirmations": confirmations})
+            days.update({k: date.fromisoformat(v) for k, v in
+                         ((self.step(result, "go-live-slots").get("outputs") or {}).get("go_live_days") or {}).items()})
+            if days and n not in self.golive_span:  # the wave is live: its metrics (the whole window) and gate
+                self.golive_span[n] = (min(days.values()), min(days.values()))
+                self.run("simulate-metrics", {"scenario": str(scenario), "locations": locations,
+                                              "start": min(days.values()).isoformat()})
+        self.override_next = None
+        if len(days) < len(locations):
+            raise RehearsalFailed(f"wave {n}: {len(locations) - len(days)} location(s) did not go live: "
+                                  f"{self.failed[-1:]}")
         self.bars.append(Bar(f"Wave {n}: configure, train, parallel run ({len(locations)} locations)", f"wave {n}",
                              start, min(days.values()) - timedelta(days=1), "prep"))
         self.bars.append(Bar(f"Wave {n}: go-lives ({len(days)}, at most 3 a day"
                              + (", 5 a week)" if n == 3 else ")"), f"wave {n}", min(days.values()),
                              max(days.values()), "golive"))
-        scenario = WAVE_OUTAGE if self.scenario.outage_wave == n else PILOT_OK if n == 1 else WAVE_OK
         self.golive_span[n] = (min(days.values()), max(days.values()))
-        self.run("simulate-metrics", {"scenario": str(scenario), "locations": locations,
-                                      "start": min(days.values()).isoformat()})
         return days
+
+    def _slot_days(self, n: int, first: date, locations: list[str]) -> list[tuple[date, list[str]]]:
+        """Each location's go-live slot from `first` on, as `program.transition` books it (the day
+        and wave-3 week caps over the go-lives already recorded), grouped by day."""
+        from golive.tasks.program import repository
+        from golive.tasks.program.slots import SlotBook
+        from golive.tasks.store import Store
+
+        store = Store.open()
+        try:
+            book = SlotBook.of(repository.go_live_days(store), frozenset(getattr(self.org, "holiday_days", ())))
+        finally:
+            store.dispose()
+        groups: dict[date, list[str]] = {}
+        for loc in locations:
+            day = first if book.why_full(first, n) is None else book.next_free(first, n)
+            book.take(day, n)
+            groups.setdefault(day, []).append(loc)
+        return sorted(groups.items())
 
     def _config_exports(self, locations: list[str]) -> Path:
         """Each location's exported platform configuration: the enterprise standard (the example's)."""
@@ -410,37 +572,27 @@ class Rehearsal:
             (target / f"{loc}.json").write_text(json.dumps({**sample, "location": loc}), encoding="utf-8")
         return target
 
-    def _gate(self, n: int, locations: list[str], first: date, gate_day: date, wave_starts: dict[int, date],
-              window_from: date | None = None) -> tuple[str, list[str]]:
-        self.advance(gate_day)
-        start = window_from or first
-        params: dict[str, Any] = {"locations": locations, "pilot_start": start.isoformat(),
-                                  "pilot_end": (gate_day - timedelta(days=1)).isoformat(),
-                                  "baseline_start": (first - timedelta(days=28)).isoformat(),
-                                  "baseline_end": (first - timedelta(days=1)).isoformat(),
-                                  "as_of": gate_day.isoformat(), "next_wave_start": gate_day.isoformat()}
-        if n == 2:
-            # Training hours are recorded on the day training completes (go-live day in the scenarios).
-            w1_first, w1_last = self.golive_span[1]
-            params.update(wave1_locations=self._wave_locations(1), training_start=first.isoformat(),
-                          wave1_training_start=w1_first.isoformat(), wave1_training_end=w1_last.isoformat())
-        d = {"approvals": {"decide": self.approve("COO", "Proceed: the inconclusive criteria are data volume only")}}
-        result = self.run(f"go-no-go-wave{n}", params, d, expect="any")
-        gate = self.step(result, "gate").get("outputs") or {}
-        verdict = str(gate.get("verdict") or "none")
-        affected = [a["location"] for a in (self.step(result, "rollback-check").get("outputs") or {}).get("affected", [])]
-        self.bars.append(Bar(f"Wave {n} gate: {verdict.upper()}", f"wave {n}", gate_day, gate_day, "gate"))
-        return verdict, affected
-
-    def _wave_locations(self, n: int) -> list[str]:
-        from golive.tasks.program import repository
-        from golive.tasks.store import Store
-
-        store = Store.open()
-        try:
-            return sorted({e["location"] for e in repository.events(store) if e["to"] == "live" and e["wave"] == n})
-        finally:
-            store.dispose()
+    def _await_gate(self, n: int, first: date) -> tuple[str, date]:
+        """Let wave n's daily gate run (in `advance`) through the wave's four weeks, a week more
+        after a rollback (its root cause is fixed), and at most two weeks beyond for a GO. The
+        verdict then, and the day the next wave may start from (the plan's, or the GO's if later)."""
+        planned = first + timedelta(days=GATE_DAYS)
+        self.advance(planned)
+        watch = self.gates.setdefault(n, GateWatch(n))
+        if watch.rolled_back:
+            planned += timedelta(days=7)
+            self.advance(planned)
+        # Until a GO, or a verdict after the period closed: an inconclusive one has then been put to
+        # the named role (`decide`), who proceeds on it; a NO-GO may still turn with more data.
+        while not (watch.verdict == "go" or (watch.verdict == "inconclusive" and not watch.provisional)) \
+                and self.day < planned + timedelta(days=14):
+            self.advance(self.day + timedelta(days=1))
+        verdict = watch.verdict or "none"
+        decided = watch.go_on or self.day
+        shown = f"GO on {watch.go_on}" if watch.go_on else verdict.upper()
+        self.bars.append(Bar(f"Wave {n} gate: daily, {len(watch.runs)} run(s), {shown}", f"wave {n}", first,
+                             watch.runs[-1][0] if watch.runs else first, "gate"))
+        return verdict, max(planned, decided)
 
     def _rollback(self, affected: list[str], n: int) -> list[str]:
         from golive.tasks.foundation.yamlsafe import load_yaml
@@ -479,5 +631,5 @@ def rehearse(org_file: Path, seed: int, scenario: Scenario, start: date, simulat
     return Outcome(locations=n, start=r.start, full_deployment=end, weeks=weeks, playbook=playbook_weeks(n),
                    bars=r.bars, invariants=r.tally, runs=r.runs, failed_runs=r.failed,
                    simulated_days=(r.checked_through - r.start).days + 1, wall_s=wallclock.perf_counter() - began,
-                   notes=r.notes, not_exercised=scenario.not_exercised, run_s=r.run_s,
+                   notes=r.notes, not_exercised=scenario.not_exercised, gates=r.gates, run_s=r.run_s,
                    check_s=r.check_s)

@@ -78,6 +78,11 @@ def summary(outcome: Outcome, scenario: str, seed: int) -> dict[str, Any]:
             "simulated_days": outcome.simulated_days, "wall_s": round(outcome.wall_s, 1),
             "runs_s": round(outcome.run_s, 1), "invariant_checks_s": round(outcome.check_s, 1),
             "days_per_s": round(outcome.simulated_days / outcome.wall_s, 2) if outcome.wall_s else None,
+            "gates": {str(n): {"runs": len(g.runs), "first": g.runs[0][0].isoformat() if g.runs else None,
+                               "last": g.runs[-1][0].isoformat() if g.runs else None,
+                               "go_on": g.go_on.isoformat() if g.go_on else None, "verdict": g.verdict,
+                               "rolled_back": g.rolled_back}
+                      for n, g in sorted(outcome.gates.items())},
             "notes": outcome.notes}
 
 
@@ -93,6 +98,9 @@ def markdown(s: dict[str, Any]) -> str:
                      f"{r['first_break'] or '—'} |")
     lines += ["", f"{s['runs']} runbook runs over {s['simulated_days']} simulated days in {s['wall_s']} s "
               f"({s['runs_s']} s in runs, {s['invariant_checks_s']} s checking invariants)."]
+    for n, g in s.get("gates", {}).items():
+        lines.append(f"- wave {n} gate: {g['runs']} daily run(s) {g['first']}..{g['last']}, "
+                     + (f"GO on {g['go_on']}, then stopped" if g["go_on"] else f"last verdict {str(g['verdict']).upper()}"))
     lines += [f"- {n}" for n in s["notes"]]
     lines += [f"- run not as expected: {f}" for f in s["failed_runs"]]
     return "\n".join(lines) + "\n"

@@ -98,7 +98,7 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
         store.dispose()
         raise
     store.start_run(run_id=run_id, run_key=key, runbook=book.name, parameters=params,
-                    audit=("run.start", {"runbook": book.name, "run_key": key}))
+                    audit=("run.start", {"runbook": book.name, "run_key": key, **planned_dues(book, rc.dues)}))
     state = "failed"
     try:
         state, results = run_steps(rc)
@@ -133,6 +133,16 @@ def run_runbook(runbook: str, parameters: dict[str, Any] | None = None, run_key:
         message = f"runbook {book.name} {state.replace('_', ' ')}; failed steps: {failed}"
         return Failed(message=message[:2000], data=RunbookFailed(message))
     return summary
+
+
+def planned_dues(book: Any, dues: Any) -> dict[str, Any]:
+    """Every step's due day on this run's calendar, recorded when the run starts: the board's next
+    item and the overdue reminders cover steps that have not started yet, not only started ones."""
+    if dues is None:
+        return {}
+    planned = [{"step": s.id, "owner": s.owner or book.metadata.owner, "due": dues.day(s.due).isoformat()}
+               for s in book.steps if s.due]
+    return {"dues": planned} if planned else {}
 
 
 def _refresh_board(rc: RunContext) -> None:

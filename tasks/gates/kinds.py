@@ -97,8 +97,16 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
                                "criteria": {c.id: c.status.value for c in verdict.criteria}})
     ctx.artifacts.table(re.sub(r"[^a-z0-9-]+", "-", f"gate-{ctx.step_key}".lower()).strip("-")[:60], verdict.table(),
                         description=f"{verdict.gate}: {verdict.decision.value} as of {verdict.as_of}")
+    window_end = _window_end(spec)
     outputs = {
         "verdict": verdict.decision.value, "verdict_id": verdict_id, "as_of": verdict.as_of.isoformat(),
+        # A gate deployed daily runs while its period is still open. Until the period closes only a
+        # GO is final (it pauses the schedule); a NO-GO or INCONCLUSIVE then is provisional (the
+        # adoption ramp, too few days yet): stored and on the board, but nothing to decide, so the
+        # runbooks skip memo, register, decision and announcement. Rollback triggers still act daily.
+        "window_end": window_end.isoformat() if window_end else None,
+        "waiting_for_data": verdict.decision is not Decision.GO and window_end is not None
+        and verdict.as_of < window_end,
         "score": summary["score"], "reasons": list(verdict.reasons), "decide_role": params.get("decide_role"),
         "criteria": [_criterion_output(c, specs.get(c.id)) for c in verdict.criteria],
     }
@@ -106,6 +114,13 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     if verdict.decision is Decision.NO_GO and params.get("fail_on_no_go", True):
         raise GateNoGo(f"{verdict.gate}: no-go — " + "; ".join(r for r in verdict.reasons if "critical" in r))
     return outputs
+
+
+def _window_end(spec: Any) -> date | None:
+    """The last day of the criteria's dated windows (the period under judgement; baselines and
+    `last_days` windows excluded): before it, an inconclusive verdict may still become GO."""
+    ends = [c.window.end for c in spec.criteria if c.window.end is not None]
+    return max(ends) if ends else None
 
 
 def _criterion_output(c: Any, spec: Any) -> dict[str, Any]:
@@ -196,7 +211,8 @@ def run_triggers(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     as_of = date.fromisoformat(str(params["as_of"])) if params.get("as_of") else None
     obs = repository.load_observations(store, locations=locations, metrics=[
         rules.availability_metric, rules.clinical_metric, rules.refusal_metric, rules.data_loss_metric])
-    hits = triggers.check(obs, rules, as_of=as_of)
+    since = date.fromisoformat(str(params["since"])) if params.get("since") else None
+    hits = triggers.check(obs, rules, as_of=as_of, since=since)
     found = triggers.affected(hits)
     already = repository.open_rollbacks(store) if params.get("skip_open", True) else {}
     new = [a for a in found if a["location"] not in already]

@@ -54,15 +54,21 @@ class TriggerHit:
 
 def _first_true(mask: np.ndarray) -> np.ndarray:
     """Column of the first True per row, −1 where none."""
+    if mask.shape[1] == 0:  # no day in the window yet (a daily gate on go-live day reads the day before)
+        return np.full(mask.shape[0], -1)
     any_true = mask.any(axis=1)
     return np.where(any_true, np.argmax(mask, axis=1), -1)
 
 
 def check(obs: Observations, rules: TriggerRules = TriggerRules(), *, as_of: date | None = None,
-          locations: Sequence[str] | None = None) -> tuple[TriggerHit, ...]:
-    """Every trigger hit in the last `window_days` days up to `as_of`, for `locations` (default all)."""
+          locations: Sequence[str] | None = None, since: date | None = None) -> tuple[TriggerHit, ...]:
+    """Every trigger hit in the last `window_days` days up to `as_of`, for `locations` (default all),
+    and not before `since` (a gate's period start: a location rolled back and re-scheduled into a
+    later wave is not rolled back again for its earlier outage)."""
     last = as_of or obs.end
     first = last - timedelta(days=rules.window_days - 1)
+    if since is not None:
+        first = max(first, since)
     cols = obs.columns(first, last)
     rows = obs.rows(locations)
     offset = cols.start

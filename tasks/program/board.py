@@ -1,5 +1,6 @@
-"""The program board: where every location stands (phase, wave, next item and owner, overdue
-remediation, last gate verdict, open rollback) and each wave's progress with red/amber/green.
+"""The program board: where every location stands (phase, wave, next item and owner: the earliest
+due step of its runs in progress, started or not, else what its phase waits for; overdue steps
+and remediation, last gate verdict, open rollback) and each wave's progress with red/amber/green.
 Overrides of hard rules are listed on every board. Read only."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from golive.tasks.program import repository
+from golive.tasks.program.deadlines import open_steps
 from golive.tasks.program.lifecycle import State
 
 # What each phase waits for next, and who owns it (playbook section 4 timeline).
@@ -43,6 +45,10 @@ def build(store: Any, org: Any, today: date) -> dict[str, Any]:
         if v["wave"] is not None:
             last_verdict[str(v["wave"])] = v
     overrides = repository.overrides(store)
+    steps: dict[str, list[Any]] = {}  # location -> open steps of its runs in progress, earliest due first
+    for st in open_steps(store):
+        for loc in st.locations:
+            steps.setdefault(loc, []).append(st)
     ids = [loc.id for loc in getattr(org, "locations", ())] or sorted(where)
     rows = []
     for loc in ids:
@@ -56,10 +62,18 @@ def build(store: Any, org: Any, today: date) -> dict[str, Any]:
             todo = sorted((w.remediation or []), key=lambda r: str(r.get("due", "")))
             if todo:
                 nxt, owner = f"{todo[0].get('action')} (due {todo[0].get('due')})", str(todo[0].get("owner", owner))
+        pending = steps.get(loc, [])
+        if pending and state is not State.DEFERRED:
+            # The wave's own calendar: the earliest step still open, started or not, with its owner.
+            first = pending[0]
+            nxt, owner = f"{first.step} in {first.runbook} (due {first.due.isoformat()})", first.owner
+        # Overdue steps are shown here; their reminders come from `deadline-reminders` (hourly).
+        late = [f"{st.step} in {st.runbook} (due {st.due.isoformat()}, {st.owner}"
+                + (")" if st.started else ", not started)") for st in pending if st.due < today]
         verdict = last_verdict.get(str(w.wave)) if w and w.wave is not None else None
         rows.append({
             "location": loc, "phase": state.value if state else "not assessed", "wave": w.wave if w else None,
-            "next": nxt, "owner": owner, "overdue": overdue,
+            "next": nxt, "owner": owner, "overdue": overdue, "overdue_steps": late,
             "go_live_on": w.go_live_on.isoformat() if w and w.go_live_on else None,
             "last_gate": verdict["verdict"] if verdict else None,
             "open_rollback": rollbacks[loc]["reason"] if loc in rollbacks else None,
@@ -72,7 +86,7 @@ def build(store: Any, org: Any, today: date) -> dict[str, Any]:
         verdict = last_verdict.get(str(n))
         if any(r["open_rollback"] for r in mine) or (verdict and verdict["verdict"] == "no-go"):
             rag = "red"
-        elif any(r["overdue"] or r["phase"] == "paused" for r in mine) or \
+        elif any(r["overdue"] or r["overdue_steps"] or r["phase"] == "paused" for r in mine) or \
                 any(o["wave"] == n for o in overrides) or (verdict and verdict["verdict"] == "inconclusive"):
             rag = "amber"
         else:
@@ -98,7 +112,7 @@ def markdown(b: Mapping[str, Any]) -> str:
               "|---|---|---|---|---|---|---|---|"]
     for r in b["locations"]:
         lines.append(f"| {r['location']} | {r['phase']} | {r['wave'] or '—'} | {r['next']} | {r['owner'] or '—'} | "
-                     f"{'; '.join(r['overdue']) or '—'} | {(r['last_gate'] or '—').upper()} | "
+                     f"{'; '.join(r['overdue'] + r.get('overdue_steps', [])) or '—'} | {(r['last_gate'] or '—').upper()} | "
                      f"{r['open_rollback'] or '—'} |")
     lines += ["", "## Overrides of hard rules", ""]
     if not b["overrides"]:

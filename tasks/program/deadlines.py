@@ -4,9 +4,10 @@ schedule sync`), not only when a phase's last step finishes.
 - Rollback deadlines: every open rollback's phases (2 h, 24 h, 1 week from the trigger, as the
   runbook lists them) whose time has passed while the rollback run has not completed that phase's
   checkpoint step (or no rollback run exists yet). Each is escalated once, to the phase's roles.
-- Overdue steps: a step of a run still in progress that started with a due date (its wave's own
-  calendar) and is past it without having completed, typically an approval or checklist waiting
-  on a person. Its owner is reminded once a day while it stays overdue.
+- Overdue steps: a step of a run still in progress (running, or suspended on a person) with a due
+  date (its wave's own calendar, recorded for every step when the run starts) that is past it
+  without having completed, started or not: typically an approval or checklist waiting on a
+  person, or the steps behind it. Its owner is reminded once a day while it stays overdue.
 
 A reminder already given (its key in an earlier `deadline.reminder` audit entry) is not given
 again, so an hourly schedule does not repeat itself. Plain data; the step kind writes the audit.
@@ -74,20 +75,59 @@ def rollback_checks(store: Any, phases: Sequence[RollbackPhase], now: datetime) 
     return rows, due
 
 
-def step_checks(store: Any, today: date) -> list[Reminder]:
-    """Steps of runs in progress that started with a due date before today and have not completed."""
+IN_PROGRESS = ("running", "suspended")  # a suspended run waits on a person: its steps are still due
+
+
+@dataclass(frozen=True)
+class OpenStep:
+    """A step of a run in progress, with a due day, not completed (started or not)."""
+
+    run_key: str
+    runbook: str
+    locations: tuple[str, ...]
+    step: str
+    owner: str
+    due: date
+    started: bool
+
+
+def open_steps(store: Any) -> list[OpenStep]:
+    """Every step with a due day of every run in progress that has not completed: the due days
+    planned at run start (`run.start` `dues`) and those of started steps (runs from before that was
+    recorded). A for-each step counts as done once an item of it completed."""
     out = []
-    for run in store.list_runs(state="running"):
-        started = [e.data for e in store.audit.entries(run_id=run.run_id)
-                   if e.event == "step.start" and e.data.get("due")]
+    for run in [r for state in IN_PROGRESS for r in store.list_runs(state=state)]:
+        entries = store.audit.entries(run_id=run.run_id)
+        planned: dict[str, dict[str, Any]] = {}
+        for e in entries:
+            if e.event == "run.start":
+                planned.update({str(d["step"]): d for d in e.data.get("dues") or []})
+        started = {str(e.data["step"]).split("[", 1)[0]: e.data for e in entries
+                   if e.event == "step.start" and e.data.get("due")}
+        for step, d in started.items():
+            planned.setdefault(step, d)
         completed = set(store.completed_steps(run.run_key))
-        for s in started:
-            if s["step"] in completed or date.fromisoformat(str(s["due"])) >= today:
+        p = run.parameters or {}
+        locations = tuple(str(x) for x in (p.get("locations") or ([p["location"]] if p.get("location") else [])))
+        for step, d in planned.items():
+            if any(k == step or k.startswith(f"{step}[") for k in completed):
                 continue
-            owner = str(s.get("owner") or "VP of Ops")
-            out.append(Reminder(f"step:{run.run_key}:{s['step']}:{today.isoformat()}", "step", (owner,), str(s["due"]),
-                                f"{run.runbook} ({run.run_key}): step {s['step']} was due {s['due']} and is not "
-                                f"done (owner: {owner})"))
+            out.append(OpenStep(run.run_key, run.runbook, locations, step, str(d.get("owner") or "VP of Ops"),
+                                date.fromisoformat(str(d["due"])), step in started))
+    return sorted(out, key=lambda s: (s.due, s.run_key, s.step))
+
+
+def step_checks(store: Any, today: date) -> list[Reminder]:
+    """Steps of runs in progress (running, or suspended on a person) past their due day and not
+    completed, whether they started or not: the owner is reminded once a day."""
+    out = []
+    for s in open_steps(store):
+        if s.due >= today:
+            continue
+        what = "" if s.started else " (not started)"
+        out.append(Reminder(f"step:{s.run_key}:{s.step}:{today.isoformat()}", "step", (s.owner,), s.due.isoformat(),
+                            f"{s.runbook} ({s.run_key}): step {s.step}{what} was due {s.due.isoformat()} and is not "
+                            f"done (owner: {s.owner})"))
     return out
 
 

@@ -1,7 +1,8 @@
 """Deployment schedules from the stored plan (what `golive schedule sync` applies to Prefect).
 
 - Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live until its
-  latest stored verdict is GO, then pauses. A wave with no go-live yet has no gate schedule.
+  latest stored verdict is GO, then pauses; it judges the wave's locations that are not deferred
+  or rolled back. A wave with no go-live yet has no gate schedule.
   Wave 3's gate (the last wave: GO declares full deployment) is scheduled the same way.
 - The rollback watch runs hourly over the locations that are live (or stabilised).
 - The program status (board and overdue reminders) runs weekly, Mondays 08:00.
@@ -46,8 +47,11 @@ class Desired:
                 "active": self.active, "why": self.why, "parameters": self.parameters}
 
 
-def _first(events: list[dict[str, Any]], to: State, locations: set[str]) -> date | None:
-    days = [e["on"] for e in events if e["to"] == to.value and e["location"] in locations]
+def _first(events: list[dict[str, Any]], to: State, locations: set[str], wave: int | None = None) -> date | None:
+    """The first day one of `locations` entered `to` (in `wave`, when given: a location re-scheduled
+    from an earlier wave brings its earlier go-live along; that one does not start this wave's gate)."""
+    days = [e["on"] for e in events if e["to"] == to.value and e["location"] in locations
+            and (wave is None or e["wave"] in (wave, None))]
     return min(days) if days else None
 
 
@@ -62,13 +66,15 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
             latest[str(v["wave"])] = v["verdict"]
     waves: dict[int, set[str]] = {}
     for loc, w in where.items():
-        if w.wave is not None and w.state not in (State.DEFERRED,):
+        # A deferred or rolled-back location is out of its wave's gate: it waits for a later wave, and
+        # its own data (the outage that rolled it back) must not hold the rest of its wave at NO-GO.
+        if w.wave is not None and w.state not in (State.DEFERRED, State.ROLLED_BACK):
             waves.setdefault(w.wave, set()).add(loc)
     out = []
     for n, locs in sorted(waves.items()):
         if n not in GATES:
             continue
-        go_live = _first(events, State.LIVE, locs)
+        go_live = _first(events, State.LIVE, locs, n)
         if go_live is None:
             continue
         verdict = latest.get(str(n))
@@ -78,10 +84,10 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
                                   "baseline_end": (go_live - timedelta(days=1)).isoformat()}
         if n == 2:  # wave 2's gate compares training time with wave 1's (wave 3's does not)
             w1 = waves.get(1, set())
-            t1 = _first(events, State.TRAINING, w1) or go_live
-            p1 = _first(events, State.PARALLEL_RUN, w1) or t1
+            t1 = _first(events, State.TRAINING, w1, 1) or go_live
+            p1 = _first(events, State.PARALLEL_RUN, w1, 1) or t1
             params.update({"wave1_locations": sorted(w1),
-                           "training_start": (_first(events, State.TRAINING, locs) or go_live).isoformat(),
+                           "training_start": (_first(events, State.TRAINING, locs, n) or go_live).isoformat(),
                            "wave1_training_start": t1.isoformat(),
                            "wave1_training_end": max(t1, p1 - timedelta(days=1)).isoformat()})
         active = verdict != "go"

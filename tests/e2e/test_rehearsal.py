@@ -6,7 +6,7 @@ locations, the weeks to full deployment against the playbook."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,6 +62,49 @@ def test_a_short_rehearsal_through_the_pilot_and_its_gate(golive_env: Path, sims
         assert outcome.invariants[name].checked > 0, name
     # Nothing the pilot alone exercises: no wave 2 go-live, no rollback (this group defers nobody).
     assert outcome.invariants["go-live-needs-go"].checked == 0 and outcome.invariants["rollback-scoped"].checked == 0
+    assert_daily_gate(outcome, 1)
+
+
+def assert_daily_gate(outcome: rehearsal.Outcome, wave: int) -> None:
+    """The wave's gate ran as its schedule runs it: every business day from the first go-live,
+    provisional verdicts first, and not again after its GO (the rehearsal went on past it)."""
+    gate = outcome.gates[wave]
+    days = [d for d, _ in gate.runs]
+    assert len(days) >= 5, gate.runs
+    assert all(d.weekday() < 5 for d in days) and days == sorted(set(days))
+    assert gate.go_on is not None and gate.runs[-1] == (gate.go_on, "go"), gate.runs
+    assert all(v != "go" for _, v in gate.runs[:-1])
+    last_day = outcome.start + timedelta(days=outcome.simulated_days - 1)
+    assert last_day > gate.go_on + timedelta(days=3), (last_day, gate.go_on)
+
+
+@pytest.mark.slow  # the whole program for 6 locations: 127 s on 2 loaded shared cores
+def test_a_deferred_location_is_reassessed_into_wave_3_and_goes_live(golive_env: Path, sims: Simulators) -> None:
+    # 6 generated locations, seed 9: a pilot of 2, 2 in wave 2, 1 in wave 3, and river-006 tier 4 at
+    # readiness, so deferred with a remediation plan (due 8 weeks on, before wave 3 starts).
+    org = generated_organization(golive_env / "org-6.yaml", 6, seed=9)
+    outcome = rehearse(org, 9, "baseline", sims, golive_env / "rehearsal")
+    assert_invariants(outcome, "baseline")
+    assert any(n.startswith("re-assessed after remediation into wave 3: river-006") for n in outcome.notes), \
+        outcome.notes
+    assert_daily_gate(outcome, 1)
+    # Wave 2 (2 locations against the pilot's 2) cannot show its training-time decrease significant:
+    # its daily gate stays inconclusive through its period, the COO proceeds on it once the period
+    # closed, and wave 3 goes live on that recorded override (go-live-needs-go holds).
+    w2 = outcome.gates[2]
+    assert len(w2.runs) >= 15 and all(d.weekday() < 5 for d, _ in w2.runs) and w2.go_on is None
+    assert any(n.startswith("wave 2 gate INCONCLUSIVE") and "override" in n for n in outcome.notes), outcome.notes
+    from golive.tasks.program import repository
+    from golive.tasks.store import Store
+
+    store = Store.open()
+    try:
+        moves = [(e["to"], e["wave"]) for e in repository.events(store) if e["location"] == "river-006"]
+    finally:
+        store.dispose()
+    assert moves[:2] == [("assessed", None), ("deferred", None)], moves  # the readiness plan
+    assert ("scheduled", 3) in moves and ("live", 3) in moves, moves  # re-assessed, then live in wave 3
+    assert moves[-1] in (("live", 3), ("stabilised", 3)), moves
 
 
 @pytest.mark.slow  # several minutes on 2 shared cores

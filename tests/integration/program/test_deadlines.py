@@ -79,3 +79,18 @@ def test_an_overdue_waiting_step_reminds_its_owner_once_a_day(store: Any, acme: 
     assert len(check(store, acme, datetime(2026, 6, 9, 15, tzinfo=UTC), "d3")["reminders"]) == 1
     store.finish_run("w2", "completed")  # the phase's run ended: nothing more to remind
     assert check(store, acme, datetime(2026, 6, 10, 15, tzinfo=UTC), "d4")["overdue"] == []
+
+
+def test_a_step_not_started_but_past_its_due_day_reminds_its_owner(store: Any, acme: Organization) -> None:
+    # The run recorded every step's due day when it started; it is suspended on its first approval,
+    # so the training step behind it never started, and its due day passes.
+    store.start_run(run_id="w3", run_key="wave3", runbook="wave-go-live", parameters={"wave": 3},
+                    audit=("run.start", {"runbook": "wave-go-live", "run_key": "wave3", "dues": [
+                        {"step": "go-live-approval", "owner": "VP of Ops", "due": "2026-06-15"},
+                        {"step": "staff-training", "owner": "Clinical Lead", "due": "2026-06-03"}]}))
+    store.audit.append("step.start", {"step": "go-live-approval", "owner": "VP of Ops", "due": "2026-06-15"},
+                       run_id="w3")
+    store.set_run_state("w3", "suspended", audit=("run.suspended", {"runbook": "wave-go-live", "run_key": "wave3"}))
+    out = check(store, acme, datetime(2026, 6, 8, 15, tzinfo=UTC), "d1")
+    assert [(r["to"], r["due"]) for r in out["reminders"]] == [(["Clinical Lead"], "2026-06-03")]
+    assert "step staff-training (not started) was due 2026-06-03" in out["reminders"][0]["message"]

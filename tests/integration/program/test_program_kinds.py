@@ -239,3 +239,25 @@ def test_the_rehearsal_invariants_find_a_wide_rollback_a_silent_deadline_and_a_d
         "run rb: an overdue deadline escalated to nobody",
         "old-town: remediation 'upgrade Open Dental' due 2026-06-01 neither met nor escalated"]
     assert broken["no-effect-twice"] == ["approval recorded 2 times: rb / approve"]
+
+
+def test_board_next_item_is_the_earliest_due_step_started_or_not(store: Any, acme: Organization,
+                                                                 tmp_path: Path) -> None:
+    # A wave run recorded its steps' due days at start (its wave's own calendar) and waits on its
+    # first checklist: the board shows that step next, and a later step already past due as overdue
+    # though it has not started.
+    walk_to_parallel_run(store, acme, W2[:1], 2)
+    store.start_run(run_id="w2", run_key="wave2", runbook="wave-go-live", parameters={"wave": 2, "locations": W2[:1]},
+                    audit=("run.start", {"runbook": "wave-go-live", "run_key": "wave2", "dues": [
+                        {"step": "support-plan", "owner": "VP of IT", "due": "2026-06-01"},
+                        {"step": "config-checklist", "owner": "VP of IT", "due": "2026-05-20"},
+                        {"step": "champion-training", "owner": "CDO", "due": "2026-06-12"}]}))
+    store.record_step(run_id="w2", run_key="wave2", step_key="config-checklist", step_id="config-checklist",
+                      state="completed", input_hash="h", outputs={})
+    board = K["program.board"](ctx(store, acme, out=tmp_path), {})  # today: Sunday 7 June 2026 (Denver)
+    row = next(r for r in Path(board["file"]).read_text().splitlines() if r.startswith("| downtown-metro"))
+    assert "| support-plan in wave-go-live (due 2026-06-01) | VP of IT |" in row, row
+    assert "support-plan in wave-go-live (due 2026-06-01, VP of IT, not started)" in row, row
+    assert "config-checklist" not in row and "champion-training" not in row  # done; not yet due
+    assert board["reminders"] == []  # step reminders come from deadline-reminders, not the weekly board
+    assert board["waves"][0]["rag"] == "amber"

@@ -92,3 +92,20 @@ def test_bad_phases_are_refused(store: Any, acme: Organization, tmp_path: Path) 
     with pytest.raises(UserInputError, match="YYYY-MM-DD"):
         K["program.plan"](ctx(store, acme, tmp_path), {"waves": {}, "phases": [{"phase": "wave-1"}]})
     assert repository.phases(store) == {}
+
+
+def test_a_run_records_every_steps_due_day_at_its_start(store: Any, acme: Organization, tmp_path: Path) -> None:
+    # What `run.start` carries (flows/engine/entry.py): the board and the overdue reminders read it
+    # for steps that have not started yet.
+    from golive.flows.engine.entry import planned_dues
+
+    record_plan(store, acme, tmp_path)
+    book = loaded.runbook(resolve_runbook("wave-go-live"))
+    calendar = for_run(book, {"wave": 2}, store, acme, datetime(2027, 1, 4, 14, tzinfo=UTC))
+    dues = planned_dues(book, calendar)["dues"]
+    with_due = [s for s in book.steps if s.due]
+    assert [d["step"] for d in dues] == [s.id for s in with_due] and len(dues) > 5
+    slots = next(d for d in dues if d["step"] == "go-live-slots")
+    assert slots == {"step": "go-live-slots", "owner": "Regional Manager",
+                     "due": calendar.day("week 3 day 1").isoformat()}
+    assert planned_dues(book, None) == {}

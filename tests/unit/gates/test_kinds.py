@@ -59,6 +59,28 @@ def test_gate_inconclusive_returns_for_the_deciding_role(sqlite_store: Any) -> N
     assert out["verdict"] == "inconclusive" and out["decide_role"] == "COO"
 
 
+def test_a_verdict_before_the_period_closes_is_provisional_unless_go(sqlite_store: Any) -> None:
+    # A gate deployed daily: while its period is open, too few days (or the adoption ramp) is not a
+    # decision to put to anyone; a GO is final at once; after the period closes nothing is provisional.
+    put(sqlite_store, "a", "uptime_pct", [99.9] * 5 + [98.0] * 15)
+    crit = {**UPTIME, "window": {"period": "pilot"}}
+    periods = {"pilot": {"start": D0.isoformat(), "end": (D0 + timedelta(days=27)).isoformat()}}
+
+    def gate(as_of: date) -> dict[str, Any]:
+        return K["gate"].run(ctx(sqlite_store, []), {"criteria": [crit], "locations": ["a"], "periods": periods,
+                                                     "as_of": as_of.isoformat(), "fail_on_no_go": False})
+
+    early, failing, closed = gate(D0 + timedelta(days=4)), gate(D0 + timedelta(days=19)), gate(D0 + timedelta(days=27))
+    assert (early["verdict"], early["waiting_for_data"]) == ("inconclusive", True)
+    assert (failing["verdict"], failing["waiting_for_data"]) == ("no-go", True)
+    assert (closed["verdict"], closed["waiting_for_data"]) == ("no-go", False)
+    assert closed["window_end"] == (D0 + timedelta(days=27)).isoformat()
+    put(sqlite_store, "b", "uptime_pct", [99.9] * 14)
+    go = K["gate"].run(ctx(sqlite_store, []), {"criteria": [crit], "locations": ["b"], "periods": periods,
+                                                "as_of": (D0 + timedelta(days=13)).isoformat()})
+    assert (go["verdict"], go["waiting_for_data"]) == ("go", False)
+
+
 def test_bad_criteria_are_user_errors(sqlite_store: Any) -> None:
     with pytest.raises(UserInputError):
         K["gate"].run(ctx(sqlite_store, []), {"criteria": [{"id": "x", "metric": "m", "test": "nope"}]})

@@ -79,3 +79,17 @@ def test_several_triggers_at_one_location_are_one_entry() -> None:
     assert len(found) == 1
     assert found[0]["triggers"] == [AVAILABILITY, CLINICAL]
     assert found[0]["triggered_on"] == (D0 + timedelta(days=1)).isoformat()
+
+
+def test_a_day_before_the_data_starts_has_no_hit_and_no_error() -> None:
+    # A daily gate's first run (go-live day) checks as of the day before: no column in the window.
+    obs = Observations.from_samples(healthy("a") + days("b", "critical_clinical_errors", [1] * 10))
+    assert check(obs, as_of=D0 - timedelta(days=1)) == ()
+
+
+def test_since_leaves_out_an_earlier_outage() -> None:
+    # A location rolled back for an outage and re-scheduled into a later wave: that wave's gate
+    # looks from its own period start, so the old outage does not roll it back again.
+    obs = Observations.from_samples(days("a", "uptime_pct", [80, 80, 80, 99, 99, 99, 99, 99]))
+    assert [h.location for h in check(obs, TriggerRules(window_days=90))] == ["a"]
+    assert check(obs, TriggerRules(window_days=90), since=D0 + timedelta(days=3)) == ()
