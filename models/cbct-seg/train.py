@@ -46,15 +46,17 @@ def scale(hu: np.ndarray) -> np.ndarray:
 
 
 SPACINGS = (1.0,)  # acquisition voxel sizes drawn for training phantoms (--spacings)
+MODEL_SPACING = 1.0  # the model's isotropic grid (mm, --model-spacing; the bundle's `spacing_mm`)
 
 
 def sample(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A phantom acquired at a voxel size drawn from SPACINGS, brought to the model's 1 mm exactly as
+    """A phantom acquired at a voxel size drawn from SPACINGS, brought to the model's grid exactly as
     `segment` does (linear for HU; nearest for labels)."""
     sp = SPACINGS[seed % len(SPACINGS)]
     ph = generate(seed, sp)
-    hu = resample(ph.hu.astype(np.float32), ph.spacing, (1.0, 1.0, 1.0), order=1)
-    lab = resample(ph.labels, ph.spacing, (1.0, 1.0, 1.0), order=0)
+    grid = (MODEL_SPACING,) * 3
+    hu = resample(ph.hu.astype(np.float32), ph.spacing, grid, order=1)
+    lab = resample(ph.labels, ph.spacing, grid, order=0)
     return hu.transpose(2, 1, 0), lab.transpose(2, 1, 0)  # -> (x, y, z)
 
 
@@ -94,10 +96,12 @@ def main() -> None:
     ap.add_argument("--prior-note", default="", help="what the earlier segments were (for the record)")
     ap.add_argument("--spacings", default="1.0", help="acquisition voxel sizes (mm) of training phantoms")
     ap.add_argument("--degrade", action="store_true", help="CBCT degradations (degrade.py)")
+    ap.add_argument("--model-spacing", type=float, default=1.0, help="the model's isotropic grid (mm)")
     ap.add_argument("--out", type=Path, default=HERE / "models" / "model.pt")
     args = ap.parse_args()
-    global SPACINGS
+    global SPACINGS, MODEL_SPACING
     SPACINGS = tuple(float(v) for v in args.spacings.split(","))
+    MODEL_SPACING = args.model_spacing
     degrade = training_transforms(args.seed) if args.degrade else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
@@ -144,7 +148,7 @@ def main() -> None:
         if args.prior_steps else [],
         "last_segment": {"steps": step, "wall_time_s": round(wall, 1), "resumed": bool(args.resume)},
         "threads": args.threads,
-        "batch": 2, "crop_xyz": [64, 64, 48], "spacing_mm": 1.0,
+        "batch": 2, "crop_xyz": [64, 64, 48], "spacing_mm": MODEL_SPACING,
         "acquisition_spacings_mm": list(SPACINGS), "degradations": "degrade.py" if args.degrade else "gain/offset/noise",
         "training_phantoms_last_segment": next_seed - args.seed_start,
         "train_seed_range_last_segment": [args.seed_start, next_seed - 1],
