@@ -19,6 +19,16 @@ def prefect_server() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="module")
+def api_url(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Prefect server of the module's own on PostgreSQL, for tests with real workers (its URL).
+    Modules that run against the session's test server define their own `api_url`."""
+    from worker_support import prefect_server_on_postgres
+
+    with prefect_server_on_postgres(tmp_path_factory.mktemp("prefect"), pg_admin_url) as url:
+        yield url
+
+
 @pytest.fixture
 def golive_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None) -> Path:
     monkeypatch.setenv("GOLIVE_HOME", str(tmp_path / ".golive"))

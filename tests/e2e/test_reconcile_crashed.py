@@ -28,7 +28,6 @@ from worker_support import (
     WorkPool,
     final,
     golive_env,
-    prefect_server_on_postgres,
     store_effects,
     wait_for,
     wait_step_completed,
@@ -57,12 +56,6 @@ STEPS = ("before", "sign-off", "after")
 # Worker 1's runs hold before the approval (tasks/foundation/crash.py) for this long: the worker is
 # killed during the hold, and the run's next log line meets the broken pipe.
 HOLD = "approval:before=15"
-
-
-@pytest.fixture(scope="module")
-def api_url(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with prefect_server_on_postgres(tmp_path_factory.mktemp("prefect"), pg_admin_url) as url:
-        yield url
 
 
 def _pool(api_url: str, tmp_path: Path, command: str | None) -> WorkPool:

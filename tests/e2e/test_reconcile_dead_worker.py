@@ -26,7 +26,6 @@ from worker_support import (
     final,
     golive_env,
     kill_host,
-    prefect_server_on_postgres,
     store_effects,
     wait_for,
     wait_step_completed,
@@ -54,12 +53,6 @@ DECISIONS = {"approvals": {"sign-off": {"decision": "approve", "name": "Dana", "
 STEPS = ("before", "sign-off", "after")
 RUNS = 3
 PREFECT_TO_STORE = {"COMPLETED": "completed", "CRASHED": "crashed", "FAILED": "failed", "CANCELLED": "cancelled"}
-
-
-@pytest.fixture(scope="module")
-def api_url(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with prefect_server_on_postgres(tmp_path_factory.mktemp("prefect"), pg_admin_url) as url:
-        yield url
 
 
 @pytest.fixture

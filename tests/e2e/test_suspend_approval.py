@@ -18,7 +18,6 @@ from worker_support import (
     WorkPool,
     descendants,
     final,
-    prefect_server_on_postgres,
     store_effects,
     suspended,
     wait_for,
@@ -47,12 +46,6 @@ steps:
 """
 NOTIFY_PER_KEY = 3
 STEPS = {"before", "sign-off", "after"}
-
-
-@pytest.fixture(scope="module")
-def api_url(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with prefect_server_on_postgres(tmp_path_factory.mktemp("prefect"), pg_admin_url) as url:
-        yield url
 
 
 @pytest.fixture

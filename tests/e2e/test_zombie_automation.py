@@ -10,11 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from worker_support import WorkPool, golive_env, kill_host, prefect_server_on_postgres, suspended, wait_for
+from worker_support import WorkPool, golive_env, kill_host, suspended, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 GOLIVE = Path(sys.executable).parent / "golive"
@@ -32,12 +31,6 @@ steps:
 """
 DECISIONS = {"approvals": {"sign-off": {"decision": "approve", "name": "Dana", "role": "CDO"}}}
 WITHIN = 45  # seconds; the workers heart-beat every 30 (Prefect's minimum)
-
-
-@pytest.fixture(scope="module")
-def api_url(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with prefect_server_on_postgres(tmp_path_factory.mktemp("prefect"), pg_admin_url) as url:
-        yield url
 
 
 def _install(env: dict[str, str], *within: str) -> str:
