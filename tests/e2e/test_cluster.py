@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -77,3 +78,56 @@ def test_cluster_starts_serves_through_nginx_and_stops(tmp_path: Path, pg_admin_
     with psycopg.connect(pg_admin_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         names = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
     assert state["prefect_db"] not in names and state["store_db"] not in names
+
+
+ZOMBIE_BOOK = """apiVersion: golive/v1
+kind: Runbook
+metadata: {name: cluster-zombie}
+steps:
+  - id: before
+    uses: notify
+    with: {to: [CFO], subject: Before, message: Prepared.}
+  - id: sign-off
+    uses: approval
+    needs: [before]
+    with: {approvers: [CDO], question: Go?}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.skipif(shutil.which("nginx") is None or shutil.which("redis-server") is None,
+                    reason="nginx and redis-server needed")
+def test_the_clusters_services_crash_a_run_whose_host_died(tmp_path: Path, pg_admin_url: str) -> None:
+    """The zombie automation `make cluster` installs fires in the topology itself: events reach the
+    separate services process through Redis, and it marks a dead host's run Crashed, through nginx,
+    with no `golive runs reconcile`."""
+    pytest.importorskip("prefect_redis")
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from worker_support import WorkPool, golive_env, kill_host, wait_for
+
+    home = tmp_path / "home"
+    try:
+        up = json.loads(_cluster(home, "up", "--workers", "1", "--limit", "1"))
+        env = golive_env(tmp_path, "cluster-zombie-key")
+        book = tmp_path / "zombie.yaml"
+        book.write_text(ZOMBIE_BOOK)
+        with temporary_settings({PREFECT_API_URL: up["api"]}):
+            pool = WorkPool(api_url=up["api"], env=env, workdir=tmp_path).create()
+            try:
+                worker = pool.start_worker("zombie-host", limit=1, extra_env={
+                    "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30", "GOLIVE_PAUSE_AT": "approval:before=900"})
+                [run_id] = pool.trigger([{"runbook": str(book), "run_key": "cluster-zombie-1"}])
+                wait_for([run_id], lambda r: r.state.type.value == "RUNNING", 240, "running")
+                time.sleep(3)  # its first heartbeat goes out as it starts running
+                kill_host(worker)
+                killed = time.monotonic()
+                [after] = wait_for([run_id], lambda r: r.state.type.value != "RUNNING", 90 + 120, "crashed")
+                took = time.monotonic() - killed
+            finally:
+                pool.stop()
+    finally:
+        _cluster(home, "down")
+    assert after.state.type.value == "CRASHED", after.state
+    assert "golive zombie automation" in (after.state.message or ""), after.state.message
+    print(f"crashed by the cluster's services {took:.0f} s after the kill (within 90 s, heartbeat 30 s)")
