@@ -261,3 +261,28 @@ def store_effects(env: dict[str, str]) -> tuple[dict[str, tuple[str, str]], dict
     finally:
         store.dispose()
     return runs, events, approvals
+
+
+def approval_book(name: str) -> str:
+    """A runbook of three steps around one approval (notify, CDO sign-off, notify): the shape the
+    worker tests kill, suspend and resume. APPROVAL_DECISIONS answers its approval."""
+    return f"""apiVersion: golive/v1
+kind: Runbook
+metadata: {{name: {name}}}
+steps:
+  - id: before
+    uses: notify
+    with: {{to: [CFO], subject: Before, message: Prepared.}}
+  - id: sign-off
+    uses: approval
+    needs: [before]
+    with: {{approvers: [CDO], question: Go?}}
+  - id: after
+    uses: notify
+    needs: [sign-off]
+    with: {{to: [CFO], subject: After, message: Done.}}
+"""
+
+
+APPROVAL_DECISIONS = {"approvals": {"sign-off": {"decision": "approve", "name": "Dana", "role": "CDO"}}}
+APPROVAL_STEPS = ("before", "sign-off", "after")

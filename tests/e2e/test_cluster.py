@@ -80,18 +80,6 @@ def test_cluster_starts_serves_through_nginx_and_stops(tmp_path: Path, pg_admin_
     assert state["prefect_db"] not in names and state["store_db"] not in names
 
 
-ZOMBIE_BOOK = """apiVersion: golive/v1
-kind: Runbook
-metadata: {name: cluster-zombie}
-steps:
-  - id: before
-    uses: notify
-    with: {to: [CFO], subject: Before, message: Prepared.}
-  - id: sign-off
-    uses: approval
-    needs: [before]
-    with: {approvers: [CDO], question: Go?}
-"""
 
 
 @pytest.mark.slow
@@ -104,14 +92,14 @@ def test_the_clusters_services_crash_a_run_whose_host_died(tmp_path: Path, pg_ad
     with no `golive runs reconcile`."""
     pytest.importorskip("prefect_redis")
     from prefect.settings import PREFECT_API_URL, temporary_settings
-    from worker_support import WorkPool, golive_env, kill_host, wait_for
+    from worker_support import WorkPool, approval_book, golive_env, kill_host, wait_for
 
     home = tmp_path / "home"
     try:
         up = json.loads(_cluster(home, "up", "--workers", "1", "--limit", "1"))
         env = golive_env(tmp_path, "cluster-zombie-key")
         book = tmp_path / "zombie.yaml"
-        book.write_text(ZOMBIE_BOOK)
+        book.write_text(approval_book("cluster-zombie"))
         with temporary_settings({PREFECT_API_URL: up["api"]}):
             pool = WorkPool(api_url=up["api"], env=env, workdir=tmp_path).create()
             try:

@@ -24,8 +24,11 @@ from typing import Any
 
 import pytest
 from worker_support import (
+    APPROVAL_DECISIONS,
+    APPROVAL_STEPS,
     WORKER_ENTRY,
     WorkPool,
+    approval_book,
     final,
     golive_env,
     store_effects,
@@ -35,24 +38,9 @@ from worker_support import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 GOLIVE = Path(sys.executable).parent / "golive"
-BOOK = """apiVersion: golive/v1
-kind: Runbook
-metadata: {name: outlive-worker}
-steps:
-  - id: before
-    uses: notify
-    with: {to: [CFO], subject: Before, message: Prepared.}
-  - id: sign-off
-    uses: approval
-    needs: [before]
-    with: {approvers: [CDO], question: Go?}
-  - id: after
-    uses: notify
-    needs: [sign-off]
-    with: {to: [CFO], subject: After, message: Done.}
-"""
-DECISIONS = {"approvals": {"sign-off": {"decision": "approve", "name": "Dana", "role": "CDO"}}}
-STEPS = ("before", "sign-off", "after")
+BOOK = approval_book("outlive-worker")
+DECISIONS = APPROVAL_DECISIONS
+STEPS = APPROVAL_STEPS
 # Worker 1's runs hold before the approval (tasks/foundation/crash.py) for this long: the worker is
 # killed during the hold, and the run's next log line meets the broken pipe.
 HOLD = "approval:before=15"

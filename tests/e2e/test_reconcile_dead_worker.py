@@ -22,7 +22,10 @@ from typing import Any
 
 import pytest
 from worker_support import (
+    APPROVAL_DECISIONS,
+    APPROVAL_STEPS,
     WorkPool,
+    approval_book,
     final,
     golive_env,
     kill_host,
@@ -33,24 +36,9 @@ from worker_support import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 GOLIVE = Path(sys.executable).parent / "golive"
-BOOK = """apiVersion: golive/v1
-kind: Runbook
-metadata: {name: reconcile-me}
-steps:
-  - id: before
-    uses: notify
-    with: {to: [CFO], subject: Before, message: Prepared.}
-  - id: sign-off
-    uses: approval
-    needs: [before]
-    with: {approvers: [CDO], question: Go?}
-  - id: after
-    uses: notify
-    needs: [sign-off]
-    with: {to: [CFO], subject: After, message: Done.}
-"""
-DECISIONS = {"approvals": {"sign-off": {"decision": "approve", "name": "Dana", "role": "CDO"}}}
-STEPS = ("before", "sign-off", "after")
+BOOK = approval_book("reconcile-me")
+DECISIONS = APPROVAL_DECISIONS
+STEPS = APPROVAL_STEPS
 RUNS = 3
 PREFECT_TO_STORE = {"COMPLETED": "completed", "CRASHED": "crashed", "FAILED": "failed", "CANCELLED": "cancelled"}
 

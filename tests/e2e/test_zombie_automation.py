@@ -13,23 +13,20 @@ import time
 from pathlib import Path
 
 import pytest
-from worker_support import WorkPool, golive_env, kill_host, suspended, wait_for
+from worker_support import (
+    APPROVAL_DECISIONS,
+    WorkPool,
+    approval_book,
+    golive_env,
+    kill_host,
+    suspended,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 GOLIVE = Path(sys.executable).parent / "golive"
-BOOK = """apiVersion: golive/v1
-kind: Runbook
-metadata: {name: zombie-me}
-steps:
-  - id: before
-    uses: notify
-    with: {to: [CFO], subject: Before, message: Prepared.}
-  - id: sign-off
-    uses: approval
-    needs: [before]
-    with: {approvers: [CDO], question: Go?}
-"""
-DECISIONS = {"approvals": {"sign-off": {"decision": "approve", "name": "Dana", "role": "CDO"}}}
+BOOK = approval_book("zombie-me")
+DECISIONS = APPROVAL_DECISIONS
 WITHIN = 45  # seconds; the workers heart-beat every 30 (Prefect's minimum)
 
 
