@@ -18,7 +18,9 @@ Choices (stated so they can be argued with):
   schedule is a daily interval; a closed day adds no data, and skipping it saves time), with that
   schedule's parameters and `as_of` yesterday (simulated metrics are generated at go-live for the
   whole window, so "the last day with data" would read the future). While the period is still
-  open, a verdict other than GO is provisional and the run stops after it (`waiting_for_data`). A
+  open, a verdict other than GO is provisional and the run stops after it (`waiting_for_data`).
+  After the period an inconclusive verdict goes to the COO (`decide`), who proceeds; that recorded
+  decision pauses the schedule as a GO does, so the gate is not run again. A
   rollback trigger seen by a daily gate's `rollback-check` rolls that location back the same day.
   The next wave starts when the plan says (after the wave's four weeks), or at a later GO.
 - Integration validation is the PMS part (`examples/rehearsal/pms-validation.yaml`: version and
@@ -88,6 +90,7 @@ class GateWatch:
     runs: list[tuple[date, str]] = field(default_factory=list)
     rolled_back: list[str] = field(default_factory=list)
     provisional: bool = True  # the last verdict came while the period was still open
+    decided_on: date | None = None  # the named role's recorded "proceed anyway": the schedule pauses
 
     @property
     def verdict(self) -> str | None:
@@ -243,6 +246,8 @@ class Rehearsal:
             watch = self.gates.setdefault(n, GateWatch(n))
             watch.runs.append((day, verdict))
             watch.provisional = bool(gate.get("waiting_for_data"))
+            if self.step(result, "decide").get("state") == "completed":
+                watch.decided_on = day  # recorded: the next sync pauses this gate (schedules.desired)
             affected = [a["location"] for a in (self.step(result, "rollback-check").get("outputs") or {})
                         .get("affected", []) if a["location"] not in watch.rolled_back]
             if affected:
