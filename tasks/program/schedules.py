@@ -1,6 +1,7 @@
 """Deployment schedules from the stored plan (what `golive schedule sync` applies to Prefect).
 
-- Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live until its
+- Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live (each location
+  judged from its own go-live, `go_lives`; the period ends 4 weeks after the last) until its
   latest stored verdict is GO, or until the named role recorded a decision on it (the gate's
   `decide` approval, "proceed anyway" on an inconclusive verdict: that is the wave's verdict, and
   asking again every day would re-open a decided question), then pauses; it judges the wave's locations that are not deferred
@@ -81,8 +82,15 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
         if go_live is None:
             continue
         verdict = latest.get(str(n))
+        # Each location is judged from its own go-live (wave 3's go-lives, 5 a week, span weeks): the
+        # gate counts none of a location's days before it, counts no location not live yet, and says
+        # GO only once every location has been live two weeks. The period closes four weeks after
+        # the LAST go-live so far (a final NO-GO or decision then covers every location's 4 weeks);
+        # the next sync moves it on as locations go live, and a location still to go live keeps it open.
+        go_lives = {loc: day for loc in sorted(locs) if (day := _first(events, State.LIVE, {loc}, n)) is not None}
         params: dict[str, Any] = {"locations": sorted(locs), "pilot_start": go_live.isoformat(),
-                                  "pilot_end": (go_live + timedelta(days=27)).isoformat(),
+                                  "pilot_end": (max(go_lives.values()) + timedelta(days=27)).isoformat(),
+                                  "go_lives": {loc: day.isoformat() for loc, day in go_lives.items()},
                                   "baseline_start": (go_live - timedelta(days=28)).isoformat(),
                                   "baseline_end": (go_live - timedelta(days=1)).isoformat()}
         if n == 2:  # wave 2's gate compares training time with wave 1's (wave 3's does not)

@@ -81,3 +81,23 @@ def test_a_recorded_decision_to_proceed_pauses_the_gate_as_a_go_does(store: Any)
     assert "COO decided to proceed" in paused.why and "g2" in paused.why and "paused" in paused.why
     wave1 = next((d for d in desired(store, "America/Denver", day) if d.slug == "golive-plan-wave1-gate"), None)
     assert wave1 is None  # wave 1 has no location here: no schedule, whatever was approved
+
+
+def test_wave_3s_gate_judges_each_location_from_its_own_go_live(store: Any) -> None:
+    # Wave 3 goes live 5 a week: here two locations on 2027-05-03, one on 2027-05-24 and one still
+    # only scheduled. The gate gets each go-live; its period closes 4 weeks after the LAST so far.
+    store.start_run(run_id="r", run_key="k", runbook="wave-go-live", parameters={})
+    path = (State.SCHEDULED, State.CONFIGURING, State.TRAINING, State.PARALLEL_RUN, State.LIVE)
+    first, later = date(2027, 5, 3), date(2027, 5, 24)
+    for to in path:
+        repository.apply(store, [repository.Change(loc, to, 3, first) for loc in ("a-1", "a-2")], run_id="r",
+                         step_key=f"a-{to.value}")
+    for to in path:
+        repository.apply(store, [repository.Change("b-1", to, 3, later)], run_id="r", step_key=f"b-{to.value}")
+    repository.apply(store, [repository.Change("c-1", State.SCHEDULED, 3, first)], run_id="r", step_key="c")
+    gate = next(d for d in desired(store, "America/Denver", later) if d.slug == "golive-plan-wave3-gate")
+    assert gate.anchor == first and gate.active
+    p = gate.parameters
+    assert p["locations"] == ["a-1", "a-2", "b-1", "c-1"]  # c-1 is scheduled: the gate waits for it
+    assert p["go_lives"] == {"a-1": "2027-05-03", "a-2": "2027-05-03", "b-1": "2027-05-24"}
+    assert p["pilot_start"] == "2027-05-03" and p["pilot_end"] == "2027-06-20"  # 2027-05-24 + 27 days
