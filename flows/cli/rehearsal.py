@@ -12,13 +12,16 @@ Choices (stated so they can be argued with):
 - A wave goes live as one `wave-go-live` run per go-live slot day (3 a day; 5 a week in wave 3),
   each on its day with that day's locations, from the wave's go-live day (week 3 of its timeline)
   on. A run's lifecycle events carry its day, so the Gantt draws preparation from the wave's start
-  to its first go-live. The wave's metrics are simulated when its first go-live is done.
+  to its first go-live. The wave's metrics are simulated when its first go-live is done, each
+  location's from its own go-live slot.
 - Each wave's gate runs as `golive schedule sync` schedules it (`tasks/program/schedules.py`): every
   simulated business day from the wave's first go-live until its verdict is GO (the deployed
   schedule is a daily interval; a closed day adds no data, and skipping it saves time), with that
   schedule's parameters and `as_of` yesterday (simulated metrics are generated at go-live for the
   whole window, so "the last day with data" would read the future). While the period is still
-  open, a verdict other than GO is provisional and the run stops after it (`waiting_for_data`). A
+  open, a verdict other than GO is provisional and the run stops after it (`waiting_for_data`).
+  After the period an inconclusive verdict goes to the COO (`decide`), who proceeds; that recorded
+  decision pauses the schedule as a GO does, so the gate is not run again. A
   rollback trigger seen by a daily gate's `rollback-check` rolls that location back the same day.
   The next wave starts when the plan says (after the wave's four weeks), or at a later GO.
 - Integration validation is the PMS part (`examples/rehearsal/pms-validation.yaml`: version and
@@ -88,6 +91,7 @@ class GateWatch:
     runs: list[tuple[date, str]] = field(default_factory=list)
     rolled_back: list[str] = field(default_factory=list)
     provisional: bool = True  # the last verdict came while the period was still open
+    decided_on: date | None = None  # the named role's recorded "proceed anyway": the schedule pauses
 
     @property
     def verdict(self) -> str | None:
@@ -243,6 +247,8 @@ class Rehearsal:
             watch = self.gates.setdefault(n, GateWatch(n))
             watch.runs.append((day, verdict))
             watch.provisional = bool(gate.get("waiting_for_data"))
+            if self.step(result, "decide").get("state") == "completed":
+                watch.decided_on = day  # recorded: the next sync pauses this gate (schedules.desired)
             affected = [a["location"] for a in (self.step(result, "rollback-check").get("outputs") or {})
                         .get("affected", []) if a["location"] not in watch.rolled_back]
             if affected:
@@ -513,7 +519,9 @@ class Rehearsal:
         confirmations["earlier-wave-learnings"] = "all"
         days: dict[str, date] = {}
         scenario = WAVE_OUTAGE if self.scenario.outage_wave == n else PILOT_OK if n == 1 else WAVE_OK
-        for day, group in self._slot_days(n, go_live, locations):
+        slots = self._slot_days(n, go_live, locations)
+        planned = {loc: day for day, group in slots for loc in group}
+        for day, group in slots:
             self.advance(day)
             approvals = {"go-live-approval": self.approve("VP of Ops")}
             if self.override_next:  # the decision covers every go-live day of the wave
@@ -527,8 +535,10 @@ class Rehearsal:
                          ((self.step(result, "go-live-slots").get("outputs") or {}).get("go_live_days") or {}).items()})
             if days and n not in self.golive_span:  # the wave is live: its metrics (the whole window) and gate
                 self.golive_span[n] = (min(days.values()), min(days.values()))
+                # Each location's metrics from its own go-live slot (wave 3's span weeks), none before.
                 self.run("simulate-metrics", {"scenario": str(scenario), "locations": locations,
-                                              "start": min(days.values()).isoformat()})
+                                              "start": min(days.values()).isoformat(),
+                                              "starts": {loc: d.isoformat() for loc, d in planned.items()}})
         self.override_next = None
         if len(days) < len(locations):
             raise RehearsalFailed(f"wave {n}: {len(locations) - len(days)} location(s) did not go live: "

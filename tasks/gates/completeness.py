@@ -24,8 +24,15 @@ def _touching(crit: Criterion, spec: GateSpec, as_of: date, gaps: Sequence[Gap])
     if crit.baseline is not None:
         b_first, b_last = crit.baseline.window.resolve(last)
         spans.append((b_first, b_last, crit.baseline.locations or spec.locations))
+    live = spec.live
+
+    def read(g: Gap, i: int) -> bool:
+        # With go-lives given, the current window reads a location only from its own go-live (none of a
+        # location not live yet): a day missing before it is not a day the criterion would have read.
+        return i > 0 or live is None or (g[0] in live and g[2] >= live[g[0]])
+
     return [g for g in gaps if g[1] == crit.metric and any(
-        lo <= g[2] <= hi and (locs is None or g[0] in locs) for lo, hi, locs in spans)]
+        lo <= g[2] <= hi and (locs is None or g[0] in locs) and read(g, i) for i, (lo, hi, locs) in enumerate(spans))]
 
 
 def apply_gaps(verdict: Verdict, spec: GateSpec, gaps: Sequence[Gap]) -> Verdict:

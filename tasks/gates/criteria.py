@@ -114,6 +114,11 @@ class GateSpec:
     locations: tuple[str, ...] | None = None
     name: str = "gate"
     periods: Mapping[str, tuple[date, date]] = field(default_factory=dict)
+    # Each location's go-live (when given): its days before it count in no window but baselines, a
+    # location in scope without one is not live (nothing of it counts), and a GO needs every location
+    # in scope live for at least `min_live_days` days by `as_of`.
+    live: Mapping[str, date] | None = None
+    min_live_days: int = 0
 
 
 def _date(value: Any, where: str) -> date:
@@ -268,6 +273,8 @@ def parse_spec(
     as_of: Any = None,
     locations: Sequence[str] | None = None,
     name: str = "gate",
+    live: Mapping[str, Any] | None = None,
+    min_live_days: int = 0,
 ) -> GateSpec:
     """A GateSpec from plain data (a runbook's `with:`); GateSpecError names the bad criterion."""
     if not criteria:
@@ -278,10 +285,14 @@ def parse_spec(
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise GateSpecError(f"criterion ids must be unique: {', '.join(dupes)}")
+    if min_live_days < 0:
+        raise GateSpecError("min_live_days must be 0 or more")
     return GateSpec(
         criteria=parsed,
         as_of=None if as_of in (None, "") else _date(as_of, "as_of"),
         locations=None if locations is None else tuple(str(x) for x in locations),
         name=name,
         periods=spans,
+        live=None if live is None else {str(k): _date(v, f"live_since.{k}") for k, v in live.items()},
+        min_live_days=min_live_days,
     )

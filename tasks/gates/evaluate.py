@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -123,7 +124,9 @@ def _threshold(crit: Criterion, block: _Block) -> list[LocationResult]:
 
 
 def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.ndarray,
-            labels: tuple[str, ...], first: date, last: date) -> list[LocationResult]:
+            labels: tuple[str, ...], first: date, last: date, cur: MetricSeries) -> list[LocationResult]:
+    """`cur` is `series` with each location's days before its go-live removed (the current window's
+    data); the baseline reads `series` itself (before go-live is what a baseline is)."""
     assert crit.baseline is not None
     b_first, b_last = crit.baseline.window.resolve(last)
     b_rows = rows if crit.baseline.locations is None else obs.rows(crit.baseline.locations)
@@ -134,13 +137,13 @@ def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.n
         block = arr[r, c]
         return block.reshape(1, -1) if pooled else block
 
-    vals_c, vals_b = pick(series.values, rows, cur_cols), pick(series.values, b_rows, base_cols)
+    vals_c, vals_b = pick(cur.values, rows, cur_cols), pick(series.values, b_rows, base_cols)
     n_c, n_b = np.isfinite(vals_c).sum(axis=1), np.isfinite(vals_b).sum(axis=1)
     method = crit.method
     if method == "auto":
-        counted = series.numerator is not None and series.denominator is not None and all(
-            bool((np.nansum(pick(series.denominator, r, c), axis=1) > 0).all())
-            for r, c in ((rows, cur_cols), (b_rows, base_cols)))
+        counted = cur.denominator is not None and series.numerator is not None and series.denominator is not None \
+            and all(bool((np.nansum(pick(d, r, c), axis=1) > 0).all())
+                    for d, r, c in ((cur.denominator, rows, cur_cols), (series.denominator, b_rows, base_cols)))
         per_row_base = np.isfinite(series.values[b_rows, base_cols]).sum(axis=1)
         method = "two_proportion" if counted else "one_sample" if per_row_base.max(initial=0) <= 1 else "welch"
     scale = 1.0
@@ -154,18 +157,18 @@ def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.n
                 ref = np.nanmean(base_rows, axis=1)[:, None]
             else:
                 ref = np.full((len(rows), 1), np.nanmean(base_rows))
-        diffs = series.values[rows, cur_cols] - ref
+        diffs = cur.values[rows, cur_cols] - ref
         diffs = diffs.reshape(1, -1) if pooled else diffs
         test = stats.one_sample(diffs, crit.alpha, crit.power)
         n_c = np.isfinite(diffs).sum(axis=1)
         n_b = (np.isfinite(base_rows).sum() * np.ones(1) if pooled else np.isfinite(base_rows).sum(axis=1))
     elif method == "two_proportion":
-        if series.numerator is None or series.denominator is None:
+        if series.numerator is None or series.denominator is None or cur.numerator is None or cur.denominator is None:
             return [LocationResult(lab, Status.INCONCLUSIVE, 0, None, "two_proportion needs counts")
                     for lab in ((WAVE,) if pooled else labels)]
-        x_c, d_c = (np.nansum(pick(a, rows, cur_cols), axis=1) for a in (series.numerator, series.denominator))
+        x_c, d_c = (np.nansum(pick(a, rows, cur_cols), axis=1) for a in (cur.numerator, cur.denominator))
         x_b, d_b = (np.nansum(pick(a, b_rows, base_cols), axis=1) for a in (series.numerator, series.denominator))
-        n_c = np.isfinite(pick(series.denominator, rows, cur_cols)).sum(axis=1)
+        n_c = np.isfinite(pick(cur.denominator, rows, cur_cols)).sum(axis=1)
         n_b = np.isfinite(pick(series.denominator, b_rows, base_cols)).sum(axis=1)
         test = stats.two_proportion(x_b, d_b, x_c, d_c, crit.alpha, crit.power)
         scale = 100.0  # proportions → percentage points, the unit of rate metrics
@@ -297,6 +300,47 @@ def _roll_up(results: list[LocationResult]) -> Status:
     return Status.PASS
 
 
+def since_go_live(obs: Observations, series: MetricSeries, live: Mapping[str, date] | None) -> MetricSeries:
+    """`series` with each location's days before its own go-live blanked (NaN), and every day of a
+    location without one (not live yet): a wave whose go-lives are staggered is judged per location
+    from its own go-live, not from the wave's first. Unchanged when `live` is None."""
+    if live is None:
+        return series
+    keep = np.zeros((len(obs.locations), obs.days), dtype=bool)
+    for r, loc in enumerate(obs.locations):
+        if loc in live:
+            keep[r, obs.columns(live[loc], obs.end)] = True
+
+    def cut(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.where(keep, a, np.nan)
+
+    values = cut(series.values)
+    assert values is not None
+    return MetricSeries(values, cut(series.numerator), cut(series.denominator))
+
+
+def live_long_enough(spec: GateSpec, obs: Observations, as_of: date) -> CriterionResult | None:
+    """With go-lives given and `min_live_days`: every location in scope live at least that many days
+    by `as_of`, else inconclusive (a GO must not cover a location not live, or live only days)."""
+    if spec.live is None or spec.min_live_days <= 0:
+        return None
+    scope = list(spec.locations) if spec.locations is not None else list(obs.locations)
+    days = {loc: (as_of - spec.live[loc]).days + 1 if loc in spec.live else 0 for loc in scope}
+    short = sorted(loc for loc, d in days.items() if d < spec.min_live_days)
+    results = tuple(LocationResult(loc, Status.PASS if d >= spec.min_live_days else Status.INCONCLUSIVE, max(d, 0),
+                                   float(max(d, 0)), "not live yet" if d <= 0 else f"live {d} day(s)")
+                    for loc, d in sorted(days.items()))
+    if short:
+        names = ", ".join(short[:10]) + (" …" if len(short) > 10 else "")
+        reason = f"{len(short)}/{len(scope)} locations live under {spec.min_live_days} days: {names}"
+    else:
+        reason = f"all {len(scope)} locations live at least {spec.min_live_days} days"
+    return CriterionResult("live-period", f"Every location live at least {spec.min_live_days} days", "go_live_day",
+                           "live_days", Scope.LOCATION.value, f"each location's go-live..{as_of}", True,
+                           Status.INCONCLUSIVE if short else Status.PASS, reason,
+                           {"min_live_days": spec.min_live_days, "locations": len(scope)}, results, 1.0)
+
+
 def evaluate_criterion(crit: Criterion, obs: Observations, spec: GateSpec, as_of: date) -> CriterionResult:
     first, last = crit.window.resolve(as_of)
     window = f"{crit.window.describe()} ({first}..{last})"
@@ -313,10 +357,11 @@ def evaluate_criterion(crit: Criterion, obs: Observations, spec: GateSpec, as_of
         what = f"no observations of {crit.metric}" if series is None else "no locations in scope"
         return result(Status.INCONCLUSIVE, what)
     evidence: dict[str, Any] = {"locations": len(rows)}
+    cur = since_go_live(obs, series, spec.live)
     if crit.test in ("no_decrease", "decrease"):
-        results = _change(crit, obs, series, rows, labels, first, last)
+        results = _change(crit, obs, series, rows, labels, first, last, cur)
     else:
-        block = _block(obs, series, rows, labels, first, last, crit, combine_wave=crit.scope is Scope.WAVE)
+        block = _block(obs, cur, rows, labels, first, last, crit, combine_wave=crit.scope is Scope.WAVE)
         if crit.test == "threshold":
             results = _threshold(crit, block)
         elif crit.test == "trend":
@@ -348,6 +393,9 @@ def evaluate(spec: GateSpec, observations: Observations) -> Verdict:
     """Every criterion of `spec` over `observations`, and the decision: go, no-go or inconclusive."""
     as_of = spec.as_of or observations.end
     results = tuple(evaluate_criterion(c, observations, spec, as_of) for c in spec.criteria)
+    live = live_long_enough(spec, observations, as_of)
+    if live is not None:
+        results = (live, *results)
     decision, reasons = decide(results)
     total = sum(c.weight for c in results) or 1.0
     score = sum(c.weight for c in results if c.status is Status.PASS) / total

@@ -72,8 +72,12 @@ def _check_known(ctx: StepContext, locations: Sequence[str]) -> None:
 def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     store = _need_store(ctx)
     locations = _id_list(params["locations"], "locations") if params.get("locations") else _org_locations(ctx)
+    live = params.get("live_since") or None  # empty: not given (a gate run by hand over one go-live)
+    if live is not None and not isinstance(live, Mapping):
+        raise UserInputError(f"step {ctx.step_key}: live_since must map location ids to go-live days (YYYY-MM-DD)")
     spec = parse_spec(params["criteria"], periods=params.get("periods"), as_of=params.get("as_of"),
-                      locations=locations, name=str(params.get("name") or ctx.runbook))
+                      locations=locations, name=str(params.get("name") or ctx.runbook),
+                      live=None if live is None else dict(live), min_live_days=int(params.get("min_live_days") or 0))
     needed = set(locations or [])
     for c in spec.criteria:
         if c.baseline is not None and c.baseline.locations:
@@ -98,6 +102,8 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx.artifacts.table(re.sub(r"[^a-z0-9-]+", "-", f"gate-{ctx.step_key}".lower()).strip("-")[:60], verdict.table(),
                         description=f"{verdict.gate}: {verdict.decision.value} as of {verdict.as_of}")
     window_end = _window_end(spec)
+    # Go-lives given: a location in scope not live yet keeps the period open (its own has not begun).
+    not_live = spec.live is not None and any(loc not in spec.live for loc in (spec.locations or ()))
     outputs = {
         "verdict": verdict.decision.value, "verdict_id": verdict_id, "as_of": verdict.as_of.isoformat(),
         # A gate deployed daily runs while its period is still open. Until the period closes only a
@@ -105,8 +111,8 @@ def run_gate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         # adoption ramp, too few days yet): stored and on the board, but nothing to decide, so the
         # runbooks skip memo, register, decision and announcement. Rollback triggers still act daily.
         "window_end": window_end.isoformat() if window_end else None,
-        "waiting_for_data": verdict.decision is not Decision.GO and window_end is not None
-        and verdict.as_of < window_end,
+        "waiting_for_data": verdict.decision is not Decision.GO and (
+            not_live or (window_end is not None and verdict.as_of < window_end)),
         "score": summary["score"], "reasons": list(verdict.reasons), "decide_role": params.get("decide_role"),
         "criteria": [_criterion_output(c, specs.get(c.id)) for c in verdict.criteria],
     }
@@ -148,7 +154,15 @@ def run_simulate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("start"):
         scenario = simulator.Scenario(scenario.name, scenario.seed, date.fromisoformat(str(params["start"])),
                                       scenario.days, scenario.baseline_days, scenario.settings)
-    obs = simulator.simulate(scenario, locations)
+    starts_raw = params.get("starts") or {}
+    if not isinstance(starts_raw, Mapping):
+        raise UserInputError(f"step {ctx.step_key}: starts must map location ids to go-live days (YYYY-MM-DD)")
+    try:
+        starts = {str(k): date.fromisoformat(str(v)) for k, v in starts_raw.items()}
+    except ValueError as exc:
+        raise UserInputError(f"step {ctx.step_key}: starts: {exc}") from exc
+    _check_known(ctx, list(starts))
+    obs = simulator.simulate(scenario, locations, starts)
     source = str(params.get("source") or "simulator")
     rows = repository.save_samples(store, obs.samples(), source)
     ctx.audit("metrics.simulated", {"step": ctx.step_key, "scenario": scenario.name, "locations": locations,

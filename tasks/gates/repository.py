@@ -128,6 +128,22 @@ def verdicts(store: Any, gate: str | None = None) -> list[dict[str, Any]]:
                  "score": r.score, "run_id": r.run_id, "evidence": r.evidence} for r in session.scalars(q)]
 
 
+def decisions(store: Any, runbooks: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The first recorded "proceed anyway" of each of `runbooks` (a gate's `decide` approval, given on
+    an inconclusive verdict after its period closed), by runbook: who, role, comment, when, run."""
+    from golive.tasks.store.models import ApprovalRow, RunRow
+
+    q = (select(ApprovalRow, RunRow.runbook).join(RunRow, RunRow.run_id == ApprovalRow.run_id)
+         .where(RunRow.runbook.in_(list(runbooks)), ApprovalRow.step_key == "decide",
+                ApprovalRow.decision == "approve").order_by(ApprovalRow.id))
+    out: dict[str, dict[str, Any]] = {}
+    with store.session(readonly=True) as session:
+        for a, runbook in session.execute(q):
+            out.setdefault(str(runbook), {"name": a.name, "role": a.role, "comment": a.comment,
+                                          "decided_at": a.decided_at.isoformat(), "run_id": a.run_id})
+    return out
+
+
 @dataclass(frozen=True)
 class ProbeSample:
     location: str

@@ -116,8 +116,37 @@ def _rng(seed: int, location: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(location.encode("utf-8"))])
 
 
-def simulate(scenario: Scenario, locations: Sequence[str]) -> Observations:
-    """Daily metrics for `locations` over the baseline days and `scenario.days` days from go-live."""
+def simulate(scenario: Scenario, locations: Sequence[str], starts: Mapping[str, date] | None = None) -> Observations:
+    """Daily metrics for `locations` over the baseline days and `scenario.days` days from go-live:
+    each location's own go-live in `starts` (a wave's staggered go-lives), else `scenario.start`.
+    A location's series (and its events' days) count from its own go-live, so nothing of it is
+    post-go-live before that day; its random stream does not depend on the day."""
+    aligned = _simulate(scenario, locations)
+    own = {loc: (starts or {}).get(loc, scenario.start) for loc in aligned.locations}
+    if all(d == scenario.start for d in own.values()):
+        return aligned
+    first_live = min(own.values())
+    shift = [(own[loc] - first_live).days for loc in aligned.locations]
+    days = aligned.days + max(shift)
+    metrics = {}
+    for name, series in aligned.metrics.items():
+        def place(a: np.ndarray | None) -> np.ndarray | None:
+            if a is None:
+                return None
+            out = np.full((a.shape[0], days), np.nan)
+            for r, k in enumerate(shift):
+                out[r, k:k + aligned.days] = a[r]
+            return out
+
+        values = place(series.values)
+        assert values is not None
+        metrics[name] = MetricSeries(values, place(series.numerator), place(series.denominator))
+    return Observations(locations=aligned.locations, start=first_live - timedelta(days=scenario.baseline_days),
+                        days=days, metrics=metrics)
+
+
+def _simulate(scenario: Scenario, locations: Sequence[str]) -> Observations:
+    """Every location going live on `scenario.start`."""
     locs = list(locations)
     if not locs:
         raise ScenarioError("no locations to simulate")

@@ -1,7 +1,10 @@
 """Deployment schedules from the stored plan (what `golive schedule sync` applies to Prefect).
 
-- Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live until its
-  latest stored verdict is GO, then pauses; it judges the wave's locations that are not deferred
+- Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live (each location
+  judged from its own go-live, `go_lives`; the period ends 4 weeks after the last) until its
+  latest stored verdict is GO, or until the named role recorded a decision on it (the gate's
+  `decide` approval, "proceed anyway" on an inconclusive verdict: that is the wave's verdict, and
+  asking again every day would re-open a decided question), then pauses; it judges the wave's locations that are not deferred
   or rolled back. A wave with no go-live yet has no gate schedule.
   Wave 3's gate (the last wave: GO declares full deployment) is scheduled the same way.
 - The rollback watch runs hourly over the locations that are live (or stabilised).
@@ -56,7 +59,7 @@ def _first(events: list[dict[str, Any]], to: State, locations: set[str], wave: i
 
 
 def desired(store: Any, timezone: str, today: date | None = None) -> list[Desired]:
-    from golive.tasks.gates.repository import open_rollbacks, verdicts
+    from golive.tasks.gates.repository import decisions, open_rollbacks, verdicts
 
     where = repository.locations(store)
     events = repository.events(store)
@@ -64,6 +67,7 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
     for v in verdicts(store):
         if v["wave"] is not None:
             latest[str(v["wave"])] = v["verdict"]
+    decided = decisions(store, list(GATES.values()))
     waves: dict[int, set[str]] = {}
     for loc, w in where.items():
         # A deferred or rolled-back location is out of its wave's gate: it waits for a later wave, and
@@ -78,8 +82,15 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
         if go_live is None:
             continue
         verdict = latest.get(str(n))
+        # Each location is judged from its own go-live (wave 3's go-lives, 5 a week, span weeks): the
+        # gate counts none of a location's days before it, counts no location not live yet, and says
+        # GO only once every location has been live two weeks. The period closes four weeks after
+        # the LAST go-live so far (a final NO-GO or decision then covers every location's 4 weeks);
+        # the next sync moves it on as locations go live, and a location still to go live keeps it open.
+        go_lives = {loc: day for loc in sorted(locs) if (day := _first(events, State.LIVE, {loc}, n)) is not None}
         params: dict[str, Any] = {"locations": sorted(locs), "pilot_start": go_live.isoformat(),
-                                  "pilot_end": (go_live + timedelta(days=27)).isoformat(),
+                                  "pilot_end": (max(go_lives.values()) + timedelta(days=27)).isoformat(),
+                                  "go_lives": {loc: day.isoformat() for loc, day in go_lives.items()},
                                   "baseline_start": (go_live - timedelta(days=28)).isoformat(),
                                   "baseline_end": (go_live - timedelta(days=1)).isoformat()}
         if n == 2:  # wave 2's gate compares training time with wave 1's (wave 3's does not)
@@ -90,11 +101,15 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
                            "training_start": (_first(events, State.TRAINING, locs, n) or go_live).isoformat(),
                            "wave1_training_start": t1.isoformat(),
                            "wave1_training_end": max(t1, p1 - timedelta(days=1)).isoformat()})
-        active = verdict != "go"
+        decision = decided.get(GATES[n])
+        active = verdict != "go" and decision is None
+        why = f"wave {n} live since {go_live.isoformat()}; latest verdict {(verdict or 'none').upper()}"
+        if verdict == "go":
+            why += ": GO, gate paused"
+        elif decision is not None:
+            why += f": the {decision['role']} decided to proceed (recorded, run {decision['run_id']}), gate paused"
         out.append(Desired(f"{GATES[n]}/{GATES[n]}", f"golive-plan-wave{n}-gate", timedelta(days=1), go_live,
-                           GATE_HOUR, timezone, active,
-                           f"wave {n} live since {go_live.isoformat()}; latest verdict "
-                           f"{(verdict or 'none').upper()}" + ("" if active else ": GO, gate paused"), params))
+                           GATE_HOUR, timezone, active, why, params))
     if where:  # the weekly status report, Mondays 08:00, once the program tracks a location
         first = min(e["on"] for e in events) if events else date.today()
         monday = first + timedelta(days=(7 - first.weekday()) % 7)

@@ -90,9 +90,11 @@ def test_a_deferred_location_is_reassessed_into_wave_3_and_goes_live(golive_env:
     assert_daily_gate(outcome, 1)
     # Wave 2 (2 locations against the pilot's 2) cannot show its training-time decrease significant:
     # its daily gate stays inconclusive through its period, the COO proceeds on it once the period
-    # closed, and wave 3 goes live on that recorded override (go-live-needs-go holds).
+    # closed, and wave 3 goes live on that recorded override (go-live-needs-go holds). That decision
+    # is the wave's verdict: the schedule pauses and the gate does not run again.
     w2 = outcome.gates[2]
     assert len(w2.runs) >= 15 and all(d.weekday() < 5 for d, _ in w2.runs) and w2.go_on is None
+    assert w2.decided_on is not None and w2.runs[-1] == (w2.decided_on, "inconclusive"), w2.runs
     assert any(n.startswith("wave 2 gate INCONCLUSIVE") and "override" in n for n in outcome.notes), outcome.notes
     from golive.tasks.program import repository
     from golive.tasks.store import Store

@@ -106,7 +106,9 @@ def test_deadline_reminders_run_while_a_phase_runs_and_wave_3_has_its_gate(goliv
         gate = schedules(client, ids["go-no-go-wave3"])["golive-plan-wave3-gate"]
         assert gate.active and gate.schedule.interval == timedelta(days=1)
         assert gate.schedule.anchor_date.date() == first and gate.parameters["locations"] == sorted(WAVE3)
-        assert set(gate.parameters) == {"locations", "pilot_start", "pilot_end", "baseline_start", "baseline_end"}
+        assert set(gate.parameters) == {"locations", "pilot_start", "pilot_end", "baseline_start", "baseline_end",
+                                        "go_lives"}
+        assert gate.parameters["go_lives"] == {loc: first.isoformat() for loc in WAVE3}  # each one's own go-live
 
         with store.session() as s:  # wave 3's daily gate stores a GO
             s.add(GateVerdictRow(gate="go-no-go-wave3", runbook="go-no-go-wave3", run_id="g", step_key="gate",

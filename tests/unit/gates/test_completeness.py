@@ -107,3 +107,17 @@ def test_the_steps_calendar_records_a_closed_day_closed(sqlite_store: Any) -> No
     rows = {r["day"]: (r["status"], r["reason"]) for r in collected.ledger(sqlite_store)}
     assert rows[date(2026, 10, 4)] == ("closed", "office closed on sundays (no probe results that day)")
     assert rows[date(2026, 10, 3)] == ("missing", "no probe results that day")
+
+
+def test_a_day_missing_before_a_locations_own_go_live_is_not_read() -> None:
+    # b went live on D0 + 2 (a staggered wave): the collector's missing day for it on D0 + 1 lies in
+    # the window but before b's go-live, where the gate reads none of b; a missing day after it counts.
+    samples = [Sample(loc, "m", D0 + timedelta(days=i), 80) for loc in ("a", "b") for i in range(6)]
+    spec = parse_spec([{"id": "c", "metric": "m", "test": "threshold", "op": ">=", "value": 50,
+                        "window": {"last_days": 6}}], as_of=str(D0 + timedelta(days=5)), locations=["a", "b"],
+                      name="t", live={"a": str(D0), "b": str(D0 + timedelta(days=2))})
+    verdict = evaluate(spec, Observations.from_samples(samples))
+    assert verdict.decision.value == "go"
+    assert apply_gaps(verdict, spec, [("b", "m", D0 + timedelta(days=1), "x", "not live yet")]) == verdict
+    after = apply_gaps(verdict, spec, [("b", "m", D0 + timedelta(days=3), "x", "no data")])
+    assert after.decision.value == "inconclusive"

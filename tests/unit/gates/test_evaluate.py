@@ -290,3 +290,58 @@ def test_single_baseline_value_uses_a_one_sample_test() -> None:
     assert gate(base + cur_a + cur_b, {**crit, "scope": "wave"}, periods=PERIODS).criteria[0].status is Status.PASS
     # Without min_baseline_samples the single baseline day is too little data.
     assert gate(base + cur_a + cur_b, ACC, periods=PERIODS).decision is Decision.INCONCLUSIVE
+
+
+# -- staggered go-lives: each location judged from its own -----------------------------------
+
+PERIOD = {"pilot": {"start": D0.isoformat(), "end": (D0 + timedelta(days=59)).isoformat()}}
+UPTIME_PILOT = {**UPTIME, "window": {"period": "pilot"}}
+
+
+def test_a_locations_days_before_its_own_go_live_do_not_count() -> None:
+    # b went live 20 days after a; its 20 days before (an outage while it still ran the old workflow,
+    # or the simulator's pre-go-live rows) must not fail it, and its 14 days since must be there to pass.
+    late = D0 + timedelta(days=20)
+    data = series("a", "uptime_pct", [99.9] * 34) + series("b", "uptime_pct", [50.0] * 20 + [99.9] * 14)
+    as_of = (D0 + timedelta(days=33)).isoformat()
+    whole = gate(data, UPTIME_PILOT, periods=PERIOD, as_of=as_of, locations=["a", "b"])
+    own = gate(data, UPTIME_PILOT, periods=PERIOD, as_of=as_of, locations=["a", "b"],
+               live={"a": D0.isoformat(), "b": late.isoformat()}, min_live_days=14)
+    assert whole.decision is Decision.NO_GO  # the wave's first go-live for both: b's earlier days count
+    assert own.decision is Decision.GO, own.reasons
+    b = next(r for r in own.criteria[1].results if r.location == "b")
+    assert b.n == 14 and b.value == pytest.approx(99.9)
+
+
+def test_no_go_before_every_location_has_been_live_min_live_days() -> None:
+    # A wave-scope criterion alone would pass on a's data; b (live 5 days) and c (not live) hold the GO.
+    data = series("a", "uptime_pct", [99.9] * 30) + series("b", "uptime_pct", [99.9] * 5, D0 + timedelta(days=25))
+    wave = {**UPTIME_PILOT, "scope": "wave"}
+    live = {"a": D0.isoformat(), "b": (D0 + timedelta(days=25)).isoformat()}
+    as_of = (D0 + timedelta(days=29)).isoformat()
+    v = gate(data, wave, periods=PERIOD, as_of=as_of, locations=["a", "b", "c"], live=live, min_live_days=14)
+    assert v.decision is Decision.INCONCLUSIVE
+    held = v.criteria[0]
+    assert held.id == "live-period" and held.status is Status.INCONCLUSIVE and held.critical
+    assert held.reason == "2/3 locations live under 14 days: b, c"
+    assert {r.location: r.detail for r in held.results} == {"a": "live 30 day(s)", "b": "live 5 day(s)",
+                                                            "c": "not live yet"}
+    assert v.criteria[1].status is Status.PASS  # the wave's pooled uptime itself is fine
+    # Once c is live and everyone has had 14 days, the same gate says GO.
+    data += series("c", "uptime_pct", [99.9] * 14, D0 + timedelta(days=30))
+    later = gate(data, wave, periods=PERIOD, as_of=(D0 + timedelta(days=43)).isoformat(), locations=["a", "b", "c"],
+                 live={**live, "c": (D0 + timedelta(days=30)).isoformat()}, min_live_days=14)
+    assert later.decision is Decision.GO and later.criteria[0].status is Status.PASS
+
+
+def test_a_baseline_before_go_live_still_counts_with_go_lives_given() -> None:
+    # case acceptance: the baseline is before go-live by definition; only the current window is cut.
+    base = counts("a", "case_acceptance_pct", [(6, 10)] * 20)
+    cur = counts("a", "case_acceptance_pct", [(6, 10)] * 20, D0 + timedelta(days=20))
+    crit = {"id": "acc", "metric": "case_acceptance_pct", "test": "no_decrease", "scope": "wave",
+            "window": {"period": "pilot"}, "baseline": {"period": "baseline"}, "min_samples": 14}
+    periods = {"pilot": {"start": (D0 + timedelta(days=20)).isoformat(), "end": (D0 + timedelta(days=39)).isoformat()},
+               "baseline": {"start": D0.isoformat(), "end": (D0 + timedelta(days=19)).isoformat()}}
+    v = gate(base + cur, crit, periods=periods, locations=["a"], live={"a": (D0 + timedelta(days=20)).isoformat()})
+    assert v.criteria[0].status is Status.PASS, v.criteria[0].reason
+    assert v.criteria[0].evidence["baseline_days"] == 20 and v.criteria[0].evidence["current_days"] == 20

@@ -156,3 +156,21 @@ def test_gate_reads_imported_baseline_reports(sqlite_store: Any) -> None:
     assert out["verdict"] == "no-go"  # 50% (140/280) against 60% (360/600): a significant decrease
     ev = repository.verdicts(sqlite_store)[0]["evidence"]["criteria"][0]["evidence"]
     assert ev["method"] == "two_proportion" and ev["n_baseline"] == 600 and ev["n_current"] == 280
+
+
+def test_a_location_not_live_yet_keeps_the_period_open_and_holds_the_go(sqlite_store: Any) -> None:
+    # Wave 3: a went live on D0, b is scheduled but not live. The period (a's 4 weeks) has closed,
+    # yet b's has not begun: the verdict is provisional, and it is no GO though a alone would pass.
+    put(sqlite_store, "a", "uptime_pct", [99.9] * 28)
+    crit = {**UPTIME, "window": {"period": "pilot"}}
+    periods = {"pilot": {"start": D0.isoformat(), "end": (D0 + timedelta(days=27)).isoformat()}}
+    params = {"criteria": [crit], "locations": ["a", "b"], "periods": periods,
+              "as_of": (D0 + timedelta(days=27)).isoformat(), "min_live_days": 14, "fail_on_no_go": False}
+    out = K["gate"].run(ctx(sqlite_store, []), {**params, "live_since": {"a": D0.isoformat()}})
+    assert (out["verdict"], out["waiting_for_data"]) == ("inconclusive", True)
+    assert out["criteria"][0]["id"] == "live-period" and "b" in out["criteria"][0]["reason"]
+    # An empty mapping is "not given" (a gate run by hand): b is then simply a location without data.
+    by_hand = K["gate"].run(ctx(sqlite_store, []), {**params, "live_since": {}})
+    assert by_hand["waiting_for_data"] is False and by_hand["criteria"][0]["id"] == "uptime"
+    with pytest.raises(UserInputError, match="live_since"):
+        K["gate"].run(ctx(sqlite_store, []), {**params, "live_since": ["a"]})

@@ -73,3 +73,23 @@ def test_bad_scenario_file_reports_line_and_column(tmp_path: Path) -> None:
         load_scenario(bad)
     text = str(err.value)
     assert f"{bad}:3:" in text and f"{bad}:4:" in text
+
+
+def test_each_location_starts_at_its_own_go_live() -> None:
+    # A wave whose go-lives are staggered: riverside-ortho goes live 10 days after the others. Its
+    # post-go-live metrics begin that day (none before), and its series is the one it has alone.
+    from datetime import timedelta
+
+    sc = load_scenario(SCENARIOS / "pilot-outage.yaml")
+    late = sc.start + timedelta(days=10)
+    obs = simulate(sc, LOCS, {"riverside-ortho": late})
+    aligned = simulate(sc, LOCS)
+    assert obs.start == aligned.start and obs.days == aligned.days + 10
+    up = obs.metrics["uptime_pct"].values
+    col = (late - obs.start).days
+    assert np.isnan(up[1, :col]).all() and np.isfinite(up[1, col])
+    np.testing.assert_array_equal(up[1, col:], aligned.metrics["uptime_pct"].values[1, 28:])
+    assert (up[1, col + 9:col + 12] == 80).all()  # the scenario's day-9 outage: 9 days after its own go-live
+    np.testing.assert_array_equal(up[[0, 2], :aligned.days], aligned.metrics["uptime_pct"].values[[0, 2]])
+    acc = obs.metrics["case_acceptance_pct"]
+    assert np.isfinite(acc.values[1, col - 28:col]).all()  # its baseline weeks: the 28 days before its go-live
