@@ -29,6 +29,7 @@ soak: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/e2e/test_crash_resume.py tests/e2e/test_deployment_lease.py -s
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[cluster]"
 	$(BIN)/python -m bench
 
 # The shared-installation topology as plain processes (deploy/cluster.py; README "Shared installation"):

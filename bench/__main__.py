@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-AREAS = ("engine", "store", "planning", "gates", "imaging", "pms", "dicom", "compliance", "program", "collect", "documents", "scale", "rehearse")
+AREAS = ("engine", "store", "planning", "gates", "imaging", "pms", "dicom", "compliance", "program", "collect", "documents", "scale", "rehearse", "workers")
 
 
 def main(argv: list[str]) -> int:

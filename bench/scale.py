@@ -7,8 +7,7 @@
    the upsert's wall time and failures, and the old delete-then-insert's failures under the same
    load (the reported UniqueViolation). Skipped with the reason when PostgreSQL is unreachable.
 
-The 100-run, 1-worker-against-2-workers load of the issue is not here: `make scale-test` runs the
-topology (minutes), too long for `make bench` on 2 shared cores.
+The 100-run, 1-worker-against-2-workers load is the `workers` area (bench/workers.py).
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def test_the_clusters_services_crash_a_run_whose_host_died(tmp_path: Path, pg_ad
     with no `golive runs reconcile`."""
     pytest.importorskip("prefect_redis")
     from prefect.settings import PREFECT_API_URL, temporary_settings
-    from worker_support import WorkPool, approval_book, golive_env, kill_host, wait_for
+    from worker_support import APPROVAL_DECISIONS, WorkPool, approval_book, golive_env, kill_host, wait_for
 
     home = tmp_path / "home"
     try:
@@ -105,7 +105,8 @@ def test_the_clusters_services_crash_a_run_whose_host_died(tmp_path: Path, pg_ad
             try:
                 worker = pool.start_worker("zombie-host", limit=1, extra_env={
                     "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30", "GOLIVE_PAUSE_AT": "approval:before=900"})
-                [run_id] = pool.trigger([{"runbook": str(book), "run_key": "cluster-zombie-1"}])
+                [run_id] = pool.trigger([{"runbook": str(book), "run_key": "cluster-zombie-1",
+                                          "decisions": APPROVAL_DECISIONS}])  # answered: it holds, not suspends
                 wait_for([run_id], lambda r: r.state.type.value == "RUNNING", 240, "running")
                 time.sleep(3)  # its first heartbeat goes out as it starts running
                 kill_host(worker)
