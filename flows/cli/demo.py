@@ -106,6 +106,7 @@ DEMO: tuple[DemoRun, ...] = (
         params={
             "locations": "@affected",
             "reason": "availability below 95% for more than 2 consecutive days",
+            "as_of": "2026-04-10",  # the data day the watch found the trigger on (one timeline)
         },
         inputs=EXAMPLE / "rollback-inputs.yaml",
     ),

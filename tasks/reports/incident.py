@@ -53,7 +53,7 @@ def assemble(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
                 + (f": \"{revised['comment']}\"" if revised.get("comment") else "") if revised.get("approver")
                 else f"not decided ({rt_state})")
     return {
-        "date": display.day(str(p.get("triggered_at") or "")[:10]) or display.day(ctx.today()),
+        "date": display.day(ctx.today()),  # the run's day on the plan (its `as_of`: the trigger's data day)
         "question": f"What happened at {', '.join(names)}, what was done, and what changes in the plan?",
         "doc": {
             "locations": ", ".join(names), "reason": p.get("reason", ""), "triggered": _when(p.get("triggered_at")),

@@ -116,7 +116,8 @@ def test_outage_is_no_go_and_the_watch_rolls_back_only_that_location(run_book: A
     # Triggered 3 h before this run starts, whatever today is: the 2-hour deadline is overdue by 1 h.
     triggered_at = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
     rollback = run_book(RUNBOOKS / "rollback.yaml",
-                        {"locations": ["riverside-ortho"], "reason": started["reason"], "triggered_at": triggered_at},
+                        {"locations": ["riverside-ortho"], "reason": started["reason"], "triggered_at": triggered_at,
+                         "as_of": "2026-04-10"},
                         decisions={"approvals": {"revised-timeline": {"name": "Raj Patel", "role": "CEO"}},
                                    "confirmations": {"within-24h": "all", "remediation": "all"}})
     assert rollback["state"] == "completed", rollback
@@ -129,6 +130,12 @@ def test_outage_is_no_go_and_the_watch_rolls_back_only_that_location(run_book: A
     due = datetime.fromisoformat(triggered_at) + timedelta(hours=2)
     assert f"| Immediate steps (2 hours) | {due.day} {due:%B %Y %H:%M} UTC |" in incident
     assert "approved by Raj Patel (CEO)" in incident
+    from docx import Document
+
+    cover = next(Path(p) for p in rollback["reports"] if p.endswith("rollback-incident.docx"))
+    words = " ".join([p.text for p in Document(str(cover)).paragraphs]
+                     + [c.text for t in Document(str(cover)).tables for row in t.rows for c in row.cells])
+    assert "10 April 2026" in words  # dated on the plan: the data day the watch found the trigger on
     assert "| notify-central | outbox | sent |" in incident and "| communicate | outbox | sent |" in incident
     store = Store.open()
     try:
