@@ -63,16 +63,21 @@ def per_worker(ids: list[str]) -> dict[str, int]:
     return dict(Counter(owner.get(i, "unknown") for i in ids))
 
 
-def duplicates() -> int:
+def store_count(sql: str) -> int:
+    """One count from the cluster's golive store (its PostgreSQL database)."""
     import psycopg
 
     state = json.loads((STATE / "state.json").read_text())
     admin = os.environ.get("GOLIVE_CLUSTER_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-    url = admin.rsplit("/", 1)[0] + "/" + state["store_db"]
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT count(*) FROM (SELECT 1 FROM gate_daily_metrics GROUP BY location_id, metric, "
-                           "day, source HAVING count(*) > 1) d").fetchone()
+    with psycopg.connect(admin.rsplit("/", 1)[0] + "/" + state["store_db"]) as conn:
+        row = conn.execute(sql).fetchone()  # type: ignore[arg-type]
     return int(row[0]) if row else 0
+
+
+def duplicates() -> int:
+    """Metric keys (location, metric, day, source) stored more than once."""
+    return store_count("SELECT count(*) FROM (SELECT 1 FROM gate_daily_metrics GROUP BY location_id, metric, "
+                       "day, source HAVING count(*) > 1) d")
 
 
 def main() -> None:

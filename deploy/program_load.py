@@ -17,7 +17,6 @@ Everything is started before the cluster so the workers inherit the organization
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import cluster
+import load
 
 VALIDATION = "golive-runbook/pms-validation"
 METRICS = "simulate-metrics/simulate-metrics"
@@ -100,28 +100,19 @@ def runs(prepared: Prepared, n: int) -> list[tuple[str, dict[str, Any]]]:
     return mixed
 
 
-def _count(sql: str) -> int:
-    import psycopg
-
-    state = json.loads((cluster.STATE / "state.json").read_text())
-    with psycopg.connect(cluster.PG_ADMIN.rsplit("/", 1)[0] + "/" + state["store_db"]) as conn:
-        row = conn.execute(sql).fetchone()  # type: ignore[arg-type]
-    return int(row[0]) if row else 0
-
-
 def validated() -> int:
     """Locations whose integration validation passed against the simulator (recorded in the store)."""
-    return _count("SELECT count(DISTINCT location_id) FROM program_validations WHERE passed")
+    return load.store_count("SELECT count(DISTINCT location_id) FROM program_validations WHERE passed")
 
 
 def duplicated_effects() -> dict[str, int]:
     """Effects recorded more than once in the store: metric keys, and validations per location (the
     row and its audit entry; each location is validated once in the load, so two are a repeat)."""
     return {
-        "metric_keys": _count("SELECT count(*) FROM (SELECT 1 FROM gate_daily_metrics GROUP BY location_id, "
-                              "metric, day, source HAVING count(*) > 1) d"),
-        "validations": _count("SELECT count(*) FROM (SELECT 1 FROM program_validations GROUP BY location_id "
-                              "HAVING count(*) > 1) d"),
-        "validation_audits": _count("SELECT count(*) FROM (SELECT 1 FROM audit_log WHERE event = "
-                                    "'program.validation' GROUP BY data::json->>'location' HAVING count(*) > 1) d"),
+        "metric_keys": load.duplicates(),
+        "validations": load.store_count("SELECT count(*) FROM (SELECT 1 FROM program_validations "
+                                        "GROUP BY location_id HAVING count(*) > 1) d"),
+        "validation_audits": load.store_count("SELECT count(*) FROM (SELECT 1 FROM audit_log WHERE event = "
+                                              "'program.validation' GROUP BY data::json->>'location' "
+                                              "HAVING count(*) > 1) d"),
     }

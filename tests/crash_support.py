@@ -218,31 +218,28 @@ def _store_facts(env: dict[str, str], run_key: str) -> tuple[dict[str, str], Cou
     return runs, events, step_ends, completed
 
 
-def count_treatplan_creates(sim_db: Path) -> None:
-    """Make the simulator's database count every treatment plan it creates (a trigger into a side
-    table), so creates that a later DELETE removed still show; counted per idempotency marker."""
+def _count_creates(sim_db: Path, source: str, key: str, text: str) -> None:
+    """Make the simulator's database count every row inserted into `source` (a trigger into a side
+    table `test_<source>_creates`), so creates that a later DELETE removed still show."""
     import sqlite3
 
     con = sqlite3.connect(sim_db, timeout=30)
-    con.executescript("""
-        CREATE TABLE IF NOT EXISTS test_treatplan_creates (TreatPlanNum INTEGER, Note TEXT);
-        CREATE TRIGGER IF NOT EXISTS test_count_treatplan_creates AFTER INSERT ON treatplan
-        BEGIN INSERT INTO test_treatplan_creates VALUES (NEW.TreatPlanNum, NEW.Note); END;
+    con.executescript(f"""
+        CREATE TABLE IF NOT EXISTS test_{source}_creates ({key} INTEGER, {text} TEXT);
+        CREATE TRIGGER IF NOT EXISTS test_count_{source}_creates AFTER INSERT ON {source}
+        BEGIN INSERT INTO test_{source}_creates VALUES (NEW.{key}, NEW.{text}); END;
     """)
     con.close()
+
+
+def count_treatplan_creates(sim_db: Path) -> None:
+    """Count every treatment plan the simulator creates, per idempotency marker (in its Note)."""
+    _count_creates(sim_db, "treatplan", "TreatPlanNum", "Note")
 
 
 def count_document_creates(sim_db: Path) -> None:
-    """Like `count_treatplan_creates` for the simulator's uploaded documents (images)."""
-    import sqlite3
-
-    con = sqlite3.connect(sim_db, timeout=30)
-    con.executescript("""
-        CREATE TABLE IF NOT EXISTS test_document_creates (DocNum INTEGER, Description TEXT);
-        CREATE TRIGGER IF NOT EXISTS test_count_document_creates AFTER INSERT ON document
-        BEGIN INSERT INTO test_document_creates VALUES (NEW.DocNum, NEW.Description); END;
-    """)
-    con.close()
+    """Count every document (image) the simulator stores, per marker (in its Description)."""
+    _count_creates(sim_db, "document", "DocNum", "Description")
 
 
 def attachment_checker(sim_db: Path, location: str, test_patient: str,

@@ -35,12 +35,7 @@ def horizontal_bars(path: Path, labels: Sequence[str], values: Sequence[float], 
         axes.set_xlim(0, xmax)
     axes.set_xlabel(xlabel)
     axes.set_title(title, fontsize=10)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part.png")
-    figure.savefig(tmp, format="png")
-    tmp.replace(path)
-    return path
+    return _save(figure, path)
 
 
 def lines(path: Path, series: Sequence[tuple[str, Sequence[Any], Sequence[float]]], *, title: str, ylabel: str,
@@ -69,6 +64,11 @@ def lines(path: Path, series: Sequence[tuple[str, Sequence[Any], Sequence[float]
     axes.set_title(title, fontsize=10)
     axes.legend(fontsize=7, loc="lower right")
     figure.autofmt_xdate() if series and hasattr(next(iter(series[0][1]), None), "year") else None
+    return _save(figure, path)
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    """Lay out and write the PNG atomically (a reader never sees half a chart)."""
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part.png")
