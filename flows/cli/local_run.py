@@ -217,7 +217,7 @@ class LocalRun:
             f"[bold]{self.book.name}[/] run key {self.run_key} ({where})", highlight=False
         )
         try:
-            with progress:
+            with progress, prefect_env.without_heartbeats():
                 state = golive_runbook(
                     runbook=str(self.path),
                     parameters=self.params,

@@ -8,6 +8,8 @@ Measured choices are in README ("Embedded Prefect").
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from golive.tasks.foundation import paths
 
@@ -117,3 +119,22 @@ def start_temporary_server() -> None:
                 client.api_healthcheck()
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def without_heartbeats() -> Iterator[None]:
+    """Flow runs on the temporary server of this process send no heartbeats.
+
+    Heartbeats let another process (the zombie automation, flows/engine/zombies.py) notice a dead
+    run; the temporary server dies with this process, so nobody is left to act on them. Prefect
+    3.9.1 stops the heartbeat thread at each run's end by joining it, and the thread sleeps in 1 s
+    increments: up to a second per run (0.72 s a run measured in a rehearsal). With a server of
+    its own (PREFECT_API_URL) a run keeps them.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.settings import temporary_settings
+
+    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        yield
