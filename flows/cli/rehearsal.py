@@ -129,6 +129,13 @@ class Outcome:
     check_s: float = 0.0
 
     @property
+    def confirmed_on(self) -> date | None:
+        """The day wave 3's gate closed the program: its GO, or the COO's recorded decision on an
+        inconclusive verdict after its period; None when it did neither (or wave 3 was not reached)."""
+        last = self.gates.get(3)
+        return None if last is None else last.go_on or last.decided_on
+
+    @property
     def weeks_ok(self) -> bool:
         return self.weeks is not None and self.playbook is not None and \
             self.playbook[0] <= self.weeks <= self.playbook[1]
@@ -178,6 +185,7 @@ class Rehearsal:
         self.connection: dict[str, Any] = {}
         self.old_connection: dict[str, Any] | None = None
         self.faulty: dict[str, Any] = {}
+        self.dicom_endpoint: dict[str, Any] = {}
         self.full_deployment: date | None = None
         self.golive_span: dict[int, tuple[date, date]] = {}
         self.weekly = False  # from the recorded plan on
@@ -372,6 +380,7 @@ class Rehearsal:
 
     def execute(self, simulators: Any) -> None:
         self.connection, self.old_connection = simulators.connection, simulators.old_connection
+        self.dicom_endpoint = simulators.dicom_endpoint
         baselines = self._baseline_file()
         self._pre_implementation(baselines)
         plan = self._readiness(baselines)
@@ -393,9 +402,14 @@ class Rehearsal:
                 deferred_fixed += self._remediate(failed, start)
             days = self._wave(n, start, locations)
             go_lives[n] = days
+            verdict, gate_day = self._await_gate(n, min(days.values()), max(days.values()))
             if n == 3:
+                last = self.gates[3]
+                self.notes.append(f"wave 3 gate {verdict.upper()} on {last.go_on or last.decided_on or self.day}" + (
+                    ": full deployment confirmed" if verdict == "go" else
+                    ", decided by the COO after its period closed" if last.decided_on else
+                    ": full deployment NOT confirmed"))
                 break
-            verdict, gate_day = self._await_gate(n, min(days.values()))
             if verdict == "inconclusive":
                 # The named role decided to proceed (the gate's `decide` step); the next wave's go-live
                 # still needs a stored GO, so that decision has to be a recorded override there.
@@ -411,14 +425,8 @@ class Rehearsal:
                 return
             start = first_monday(gate_day)
         self.full_deployment = max(d for days in go_lives.values() for d in days.values()) if go_lives else None
-        self.advance((self.full_deployment or self.day) + timedelta(days=7))
         self.run("program-status", {})
         self.advance(self.day + timedelta(days=1))
-        last = self.gates.get(3)
-        if last is not None and last.runs:  # wave 3's gate runs on past the rehearsal's end until its GO
-            shown = f"GO on {last.go_on}" if last.go_on else f"{(last.verdict or 'none').upper()} so far"
-            self.bars.append(Bar(f"Wave 3 gate: daily, {len(last.runs)} run(s), {shown}", "wave 3", last.runs[0][0],
-                                 last.runs[-1][0], "gate"))
 
     def _baseline_file(self) -> str:
         from golive.tasks.planning.generator import generate_baseline_rows, write_baseline_csv
@@ -478,7 +486,7 @@ class Rehearsal:
                 self.faulty[loc] = self.old_connection
         for loc in locations:
             conn = self.faulty.get(loc, self.connection)
-            self.run(PMS_RUNBOOK, {"location": loc, "pms_connection": conn},
+            self.run(PMS_RUNBOOK, {"location": loc, "pms_connection": conn, "imaging_endpoint": self.dicom_endpoint},
                      expect="failed" if loc in self.faulty else "completed")
         store = Store.open()
         try:
@@ -538,7 +546,9 @@ class Rehearsal:
                 # Each location's metrics from its own go-live slot (wave 3's span weeks), none before.
                 self.run("simulate-metrics", {"scenario": str(scenario), "locations": locations,
                                               "start": min(days.values()).isoformat(),
-                                              "starts": {loc: d.isoformat() for loc, d in planned.items()}})
+                                              "starts": {loc: d.isoformat() for loc, d in planned.items()},
+                                              "until": (max(planned.values()) + timedelta(days=GATE_DAYS + 7))
+                                              .isoformat()})
         self.override_next = None
         if len(days) < len(locations):
             raise RehearsalFailed(f"wave {n}: {len(locations) - len(days)} location(s) did not go live: "
@@ -582,20 +592,28 @@ class Rehearsal:
             (target / f"{loc}.json").write_text(json.dumps({**sample, "location": loc}), encoding="utf-8")
         return target
 
-    def _await_gate(self, n: int, first: date) -> tuple[str, date]:
+    def _await_gate(self, n: int, first: date, last: date) -> tuple[str, date]:
         """Let wave n's daily gate run (in `advance`) through the wave's four weeks, a week more
         after a rollback (its root cause is fixed), and at most two weeks beyond for a GO. The
-        verdict then, and the day the next wave may start from (the plan's, or the GO's if later)."""
-        planned = first + timedelta(days=GATE_DAYS)
-        self.advance(planned)
+        verdict then, and the day the next wave may start from (the plan's, or the GO's if later).
+        Wave 3 (the last; its go-lives span weeks) is awaited from its last go-live: a GO needs every
+        location live two weeks, and its period closes four weeks after the last go-live."""
         watch = self.gates.setdefault(n, GateWatch(n))
-        if watch.rolled_back:
-            planned += timedelta(days=7)
+        if n < 3:
+            planned = first + timedelta(days=GATE_DAYS)
             self.advance(planned)
+            if watch.rolled_back:
+                planned += timedelta(days=7)
+                self.advance(planned)
+            limit = planned + timedelta(days=14)
+        else:
+            planned = last + timedelta(days=14)
+            self.advance(planned)
+            limit = last + timedelta(days=GATE_DAYS + 7)  # a week past the close of its period
         # Until a GO, or a verdict after the period closed: an inconclusive one has then been put to
         # the named role (`decide`), who proceeds on it; a NO-GO may still turn with more data.
         while not (watch.verdict == "go" or (watch.verdict == "inconclusive" and not watch.provisional)) \
-                and self.day < planned + timedelta(days=14):
+                and self.day < limit:
             self.advance(self.day + timedelta(days=1))
         verdict = watch.verdict or "none"
         decided = watch.go_on or self.day

@@ -74,6 +74,7 @@ def summary(outcome: Outcome, scenario: str, seed: int) -> dict[str, Any]:
             "full_deployment": outcome.full_deployment.isoformat() if outcome.full_deployment else None,
             "weeks": outcome.weeks, "playbook_weeks": list(outcome.playbook) if outcome.playbook else None,
             "weeks_ok": outcome.weeks_ok, "invariants_ok": outcome.invariants_ok,
+            "confirmed_on": outcome.confirmed_on.isoformat() if outcome.confirmed_on else None,
             "invariants": invariant_rows(outcome), "runs": outcome.runs, "failed_runs": outcome.failed_runs,
             "simulated_days": outcome.simulated_days, "wall_s": round(outcome.wall_s, 1),
             "runs_s": round(outcome.run_s, 1), "invariant_checks_s": round(outcome.check_s, 1),
@@ -81,6 +82,7 @@ def summary(outcome: Outcome, scenario: str, seed: int) -> dict[str, Any]:
             "gates": {str(n): {"runs": len(g.runs), "first": g.runs[0][0].isoformat() if g.runs else None,
                                "last": g.runs[-1][0].isoformat() if g.runs else None,
                                "go_on": g.go_on.isoformat() if g.go_on else None, "verdict": g.verdict,
+                               "decided_on": g.decided_on.isoformat() if g.decided_on else None,
                                "rolled_back": g.rolled_back}
                       for n, g in sorted(outcome.gates.items())},
             "notes": outcome.notes}
@@ -90,7 +92,9 @@ def markdown(s: dict[str, Any]) -> str:
     lines = [f"# Rehearsal: {s['locations']} locations, scenario {s['scenario']}, seed {s['seed']}", "",
              f"Full deployment on {s['full_deployment']}: **{s['weeks']} weeks** from {s['start']} "
              f"(playbook {'–'.join(map(str, s['playbook_weeks'] or [])) or 'n/a'}: "
-             f"{'within' if s['weeks_ok'] else 'OUTSIDE'}).", "",
+             f"{'within' if s['weeks_ok'] else 'OUTSIDE'}). "
+             + (f"Confirmed by the wave 3 gate on {s['confirmed_on']}." if s["confirmed_on"]
+                else "**Not confirmed**: the wave 3 gate gave no GO (or recorded decision)."), "",
              "| invariant | days checked | checks | broken | holds | first break |", "|---|---|---|---|---|---|"]
     for r in s["invariants"]:
         holds = r["holds"] if isinstance(r["holds"], str) else "yes" if r["holds"] else "NO"
@@ -100,7 +104,9 @@ def markdown(s: dict[str, Any]) -> str:
               f"({s['runs_s']} s in runs, {s['invariant_checks_s']} s checking invariants)."]
     for n, g in s.get("gates", {}).items():
         lines.append(f"- wave {n} gate: {g['runs']} daily run(s) {g['first']}..{g['last']}, "
-                     + (f"GO on {g['go_on']}, then stopped" if g["go_on"] else f"last verdict {str(g['verdict']).upper()}"))
+                     + (f"GO on {g['go_on']}, then stopped" if g["go_on"] else
+                        f"{str(g['verdict']).upper()} decided by the COO on {g['decided_on']}, then stopped"
+                        if g["decided_on"] else f"last verdict {str(g['verdict']).upper()}"))
     lines += [f"- {n}" for n in s["notes"]]
     lines += [f"- run not as expected: {f}" for f in s["failed_runs"]]
     return "\n".join(lines) + "\n"

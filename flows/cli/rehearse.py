@@ -22,11 +22,13 @@ CLIENT_INTERVAL_S = 0.002
 
 @dataclass
 class Simulators:
-    """The Open Dental simulator on a current release, and (pms-faults) one on an old release."""
+    """The Open Dental simulator on a current release, (pms-faults) one on an old release, and a
+    DICOM receiver standing in for the platform's DICOM endpoint."""
 
     connection: dict[str, Any]
     old_connection: dict[str, Any] | None = None
     processes: list[Any] = field(default_factory=list)
+    dicom_endpoint: dict[str, Any] = field(default_factory=dict)
 
     def stop(self) -> None:
         for p in self.processes:
@@ -52,14 +54,25 @@ def start_simulators(home: Path, faults: bool) -> Simulators:
 
     sim, conn = one("opendental", "25.3.20.0")
     out = Simulators(conn, processes=[sim])
-    if faults:
-        try:
+    try:
+        if faults:
             old, out.old_connection = one("opendental-old", OLD_OPEN_DENTAL)
-        except BaseException:
-            out.stop()
-            raise
-        out.processes.append(old)
+            out.processes.append(old)
+        out.dicom_endpoint = _dicom_endpoint(home / "dicom-endpoint", out)
+    except BaseException:
+        out.stop()
+        raise
     return out
+
+
+def _dicom_endpoint(folder: Path, sims: Simulators) -> dict[str, Any]:
+    """The platform's DICOM endpoint, stood in by golive's receiver on loopback (any calling AE):
+    each location's validation C-ECHOes it as `integration-validation`'s `cbct-endpoint` does."""
+    from golive.tasks.imaging.receiver import Receiver
+
+    receiver = Receiver(folder, port=0, host="127.0.0.1", ae_title="PLATFORM").start()
+    sims.processes.append(receiver)
+    return {"host": "127.0.0.1", "port": receiver.plain_port, "ae_title": receiver.ae_title}
 
 
 def rehearse(org: Path | None = typer.Option(None, "--org", help="Organization file (default: the example group)"),
@@ -166,4 +179,5 @@ def run_rehearsal(org_file: Path, seed: int, scenario: str, start: date, out: Pa
     echo(rehearsal_output.markdown(rehearsal_output.summary(outcome, scenario, seed)))
     for what, path in files.items():
         echo(f"{what}: {path}")
-    return 0 if outcome.invariants_ok and outcome.weeks_ok and not outcome.failed_runs else 1
+    ok = outcome.invariants_ok and outcome.weeks_ok and outcome.confirmed_on is not None and not outcome.failed_runs
+    return 0 if ok else 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,15 @@ def run_simulate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
     except ValueError as exc:
         raise UserInputError(f"step {ctx.step_key}: starts: {exc}") from exc
     _check_known(ctx, list(starts))
+    if params.get("until"):
+        # Every location's data runs through `until` at least: a staggered wave's gate period ends
+        # four weeks after its LAST go-live, past the scenario's days for the earliest location.
+        try:
+            until = date.fromisoformat(str(params["until"]))
+        except ValueError as exc:
+            raise UserInputError(f"step {ctx.step_key}: until: {exc}") from exc
+        first = min(starts.get(loc, scenario.start) for loc in locations)
+        scenario = replace(scenario, days=max(scenario.days, (until - first).days + 1))
     obs = simulator.simulate(scenario, locations, starts)
     source = str(params.get("source") or "simulator")
     rows = repository.save_samples(store, obs.samples(), source)

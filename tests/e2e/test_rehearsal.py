@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +49,46 @@ def assert_invariants(outcome: rehearsal.Outcome, scenario: str) -> None:
     assert outcome.invariants_ok
 
 
+def assert_confirmed(outcome: rehearsal.Outcome) -> None:
+    """Wave 3's gate ran every business day until its verdict was final, and that verdict (a GO, or
+    the COO's recorded decision after the period closed) came after every location's two weeks."""
+    gate = outcome.gates[3]
+    days = [d for d, _ in gate.runs]
+    assert all(d.weekday() < 5 for d in days) and days == sorted(set(days))
+    assert outcome.full_deployment is not None and outcome.confirmed_on is not None, gate.runs
+    assert outcome.confirmed_on >= outcome.full_deployment + timedelta(days=13), (outcome.confirmed_on, gate.runs)
+    assert days[-1] == outcome.confirmed_on  # not run again after it
+
+
+def test_a_location_validates_only_when_the_dicom_endpoint_answers(run_book: Any, sims: Simulators) -> None:
+    """The rehearsal's validation C-ECHOes the DICOM endpoint stand-in: a location whose endpoint
+    does not answer (nothing listens on the port) is not recorded as validated."""
+    import socket
+
+    from golive.tasks.program import repository
+    from golive.tasks.store import Store
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = {**sims.dicom_endpoint, "port": s.getsockname()[1]}  # closed again before the run
+    results = {loc: run_book(rehearsal.PMS_RUNBOOK, {"location": loc, "pms_connection": sims.connection,
+                                                     "imaging_endpoint": endpoint})
+               for loc, endpoint in (("loc-a", sims.dicom_endpoint), ("loc-b", dead))}
+    echo = rehearsal.Rehearsal.step(results["loc-a"], "cbct-endpoint")
+    assert echo["state"] == "completed" and echo["outputs"]["ok"] is True, echo
+    assert echo["outputs"]["endpoint"] == "configured endpoint" and echo["outputs"]["ae_title"] == "PLATFORM"
+    refused = rehearsal.Rehearsal.step(results["loc-b"], "cbct-endpoint")
+    assert refused["state"] == "failed" and "C-ECHO failed" in str(refused.get("error")), refused
+    assert rehearsal.Rehearsal.step(results["loc-b"], "pms-version")["state"] == "completed"  # only DICOM failed
+    store = Store.open()
+    try:
+        validations = repository.latest_validations(store)
+    finally:
+        store.dispose()
+    assert validations["loc-a"]["passed"] is True and "C-ECHO" in validations["loc-a"]["evidence"]
+    assert "loc-b" not in validations
+
+
 def test_a_short_rehearsal_through_the_pilot_and_its_gate(golive_env: Path, sims: Simulators) -> None:
     org = generated_organization(golive_env / "org-10.yaml", 10, seed=3)
     outcome = rehearsal.rehearse(org, 3, rehearsal.SCENARIOS["baseline"], START, sims, until_wave=1)
@@ -85,6 +126,7 @@ def test_a_deferred_location_is_reassessed_into_wave_3_and_goes_live(golive_env:
     org = generated_organization(golive_env / "org-6.yaml", 6, seed=9)
     outcome = rehearse(org, 9, "baseline", sims, golive_env / "rehearsal")
     assert_invariants(outcome, "baseline")
+    assert_confirmed(outcome)
     assert any(n.startswith("re-assessed after remediation into wave 3: river-006") for n in outcome.notes), \
         outcome.notes
     assert_daily_gate(outcome, 1)
@@ -114,6 +156,7 @@ def test_a_small_group_rehearses_an_outage_with_a_scoped_rollback(golive_env: Pa
     org = generated_organization(golive_env / "org-10.yaml", 10, seed=3)
     outcome = rehearse(org, 3, "outage", sims, golive_env / "rehearsal")
     assert_invariants(outcome, "outage")
+    assert_confirmed(outcome)
     assert any("rolled back" in n for n in outcome.notes), outcome.notes
     assert outcome.full_deployment is not None and outcome.weeks is not None
 
@@ -123,6 +166,7 @@ def test_a_small_group_rehearses_an_outage_with_a_scoped_rollback(golive_env: Pa
 def test_25_locations(golive_env: Path, sims: Simulators, scenario: str) -> None:
     outcome = rehearse(DEFAULT_ORG, 25, scenario, sims, golive_env / "rehearsal")
     assert_invariants(outcome, scenario)
+    assert_confirmed(outcome)
     assert outcome.locations == 25 and outcome.playbook == (16, 20)
     assert outcome.weeks is not None and 16 <= outcome.weeks <= 20, outcome.weeks
     if scenario == "pms-faults":
@@ -135,5 +179,6 @@ def test_50_locations(golive_env: Path, sims: Simulators, scenario: str) -> None
     org = generated_organization(golive_env / "org-50.yaml", 50, seed=50)
     outcome = rehearse(org, 50, scenario, sims, golive_env / "rehearsal")
     assert_invariants(outcome, scenario)
+    assert_confirmed(outcome)
     assert outcome.locations == 50 and outcome.playbook == (20, 28)
     assert outcome.weeks is not None and 20 <= outcome.weeks <= 28, outcome.weeks
