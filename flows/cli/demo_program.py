@@ -39,7 +39,8 @@ def show(console: Console, org: Any = None) -> None:
     store = Store.open()
     try:
         b = board.build(store, organization, datetime.now(UTC).date())
-        wanted = desired(store, getattr(organization, "timezone", None) or "UTC")
+        wanted = desired(store, getattr(organization, "timezone", None) or "UTC",
+                         holidays=getattr(organization, "holiday_days", frozenset()))
     finally:
         store.dispose()
     console.rule("program board (golive status)")
@@ -55,7 +56,7 @@ def show(console: Console, org: Any = None) -> None:
                       markup=False)
     console.rule("schedules from the plan (golive schedule sync --dry-run)")
     for d in wanted:
-        console.print(f"{d.deployment} every {int(d.every.total_seconds() // 3600)} h from {d.anchor}: "
+        console.print(f"{d.deployment} {d.cadence()} from {d.anchor}: "
                       f"{'active' if d.active else 'paused'} ({d.why})", markup=False)
 
 

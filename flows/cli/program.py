@@ -70,7 +70,7 @@ def apply_schedules(wanted: list[Any]) -> list[dict[str, Any]]:
     """Create or update each plan schedule (by slug) on its deployment; say what was done."""
     from prefect import get_client
     from prefect.client.schemas.actions import DeploymentScheduleCreate
-    from prefect.client.schemas.schedules import IntervalSchedule
+    from prefect.client.schemas.schedules import IntervalSchedule, RRuleSchedule
     from prefect.exceptions import ObjectNotFound
 
     done = []
@@ -82,8 +82,12 @@ def apply_schedules(wanted: list[Any]) -> list[dict[str, Any]]:
             except ObjectNotFound:
                 done.append({**row, "action": "missing deployment (run `prefect deploy --all` first)"})
                 continue
-            anchor = datetime.combine(d.anchor, time(d.hour), tzinfo=ZoneInfo(d.timezone))
-            schedule = IntervalSchedule(interval=d.every, anchor_date=anchor, timezone=d.timezone)
+            schedule: IntervalSchedule | RRuleSchedule
+            if d.every is not None:
+                anchor = datetime.combine(d.anchor, time(d.hour), tzinfo=ZoneInfo(d.timezone))
+                schedule = IntervalSchedule(interval=d.every, anchor_date=anchor, timezone=d.timezone)
+            else:  # a gate: business days (an interval schedule from an older sync is replaced in place)
+                schedule = RRuleSchedule(rrule=str(d.rrule), timezone=d.timezone)
             mine = {s.slug: s for s in client.read_deployment_schedules(dep.id)}
             if d.slug in mine:
                 client.update_deployment_schedule(dep.id, mine[d.slug].id, active=d.active, schedule=schedule,
@@ -101,8 +105,8 @@ def apply_schedules(wanted: list[Any]) -> list[dict[str, Any]]:
 def schedule_sync(dry_run: bool = typer.Option(False, "--dry-run", help="Show the schedules without touching Prefect"),
                   as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON"),
                   org: Path | None = typer.Option(None, "--org", envvar="GOLIVE_ORG", help="Organization file")) -> None:
-    """Create, update and pause deployment schedules from the stored plan: each wave's gate (1-3) daily
-    from its go-live until GO; the rollback watch hourly for live locations; the weekly program status;
+    """Create, update and pause deployment schedules from the stored plan: each wave's gate (1-3) on
+    business days (Mon-Fri, not the organization's holidays) from its go-live until GO; the rollback watch hourly for live locations; the weekly program status;
     deadline reminders hourly while a phase runs or a rollback is open."""
     import os
 
@@ -117,7 +121,11 @@ def schedule_sync(dry_run: bool = typer.Option(False, "--dry-run", help="Show th
         raise typer.Exit(2) from None
     store = Store.open()
     try:
-        wanted = desired(store, getattr(organization, "timezone", None) or "UTC")
+        wanted = desired(store, getattr(organization, "timezone", None) or "UTC",
+                         holidays=getattr(organization, "holiday_days", frozenset()))
+    except UserInputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     finally:
         store.dispose()
     if dry_run:
@@ -132,6 +140,6 @@ def schedule_sync(dry_run: bool = typer.Option(False, "--dry-run", help="Show th
         typer.echo(json.dumps(rows, default=str))
     else:
         for r in rows:
-            typer.echo(f"{r['deployment']} [{r['slug']}] every {r['every_s'] // 3600} h from {r['anchor']}: "
+            typer.echo(f"{r['deployment']} [{r['slug']}] {r['cadence']} from {r['anchor']}: "
                        f"{'active' if r['active'] else 'paused'} ({r['why']}) -> {r['action']}")
     raise typer.Exit(1 if any(r["action"].startswith("missing") for r in rows) else 0)

@@ -16,7 +16,7 @@ Choices (stated so they can be argued with):
   location's from its own go-live slot.
 - Each wave's gate runs as `golive schedule sync` schedules it (`tasks/program/schedules.py`): every
   simulated business day from the wave's first go-live until its verdict is GO (the deployed
-  schedule is a daily interval; a closed day adds no data, and skipping it saves time), with that
+  schedule is the same business-day rule: `Desired.runs_on` here, its RRULE on Prefect), with that
   schedule's parameters and `as_of` yesterday (simulated metrics are generated at go-live for the
   whole window, so "the last day with data" would read the future). While the period is still
   open, a verdict other than GO is provisional and the run stops after it (`waiting_for_data`).
@@ -223,17 +223,15 @@ class Rehearsal:
         """On a business day, run each gate `golive schedule sync` has active (from its wave's first
         go-live until a GO), with the schedule's parameters; a rollback trigger it reports is acted on."""
         from golive.tasks.program import schedules
-        from golive.tasks.program.slots import is_business_day
         from golive.tasks.store import Store
 
         if not self.golive_span:  # no wave live yet: no gate is scheduled
             return
-        if not is_business_day(day, frozenset(getattr(self.org, "holiday_days", frozenset()))):
-            return  # offices closed: no new data to judge (the deployed interval schedule runs anyway)
         store = Store.open()
-        try:
-            wanted = [d for d in schedules.desired(store, getattr(self.org, "timezone", None) or "UTC", day)
-                      if d.slug.endswith("-gate") and d.active and d.anchor <= day]
+        try:  # the schedule says whether it runs that day (business days: not weekends, not holidays)
+            wanted = [d for d in schedules.desired(store, getattr(self.org, "timezone", None) or "UTC", day,
+                                                   getattr(self.org, "holiday_days", frozenset()))
+                      if d.slug.endswith("-gate") and d.runs_on(day)]
         finally:
             store.dispose()
         for d in wanted:

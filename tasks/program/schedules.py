@@ -1,6 +1,7 @@
 """Deployment schedules from the stored plan (what `golive schedule sync` applies to Prefect).
 
-- Each wave's gate (`go-no-go-wave<N>`) runs daily from that wave's first go-live (each location
+- Each wave's gate (`go-no-go-wave<N>`) runs each business day (Mon–Fri, not on the organization's
+  holidays, at 07:00 in its time zone: an RRULE with EXDATEs, `Desired.rrule`) from that wave's first go-live (each location
   judged from its own go-live, `go_lives`; the period ends 4 weeks after the last) until its
   latest stored verdict is GO, or until the named role recorded a decision on it (the gate's
   `decide` approval, "proceed anyway" on an inconclusive verdict: that is the wave's verdict, and
@@ -19,35 +20,88 @@ leaves any other schedule on the deployment alone. Plain data: no Prefect import
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from golive.tasks.foundation.errors import UserInputError
 from golive.tasks.program import repository
 from golive.tasks.program.lifecycle import State
+from golive.tasks.program.slots import is_business_day
 
 GATES = {1: "go-no-go-wave1", 2: "go-no-go-wave2", 3: "go-no-go-wave3"}
 GATE_HOUR = 7  # the gate reads yesterday's metrics each morning
 LIVE = (State.LIVE, State.STABILISED)
+MAX_RRULE_CHARS = 6500  # Prefect 3's limit on an RRuleSchedule's string (prefect/_internal/schemas/validators.py)
 
 
 @dataclass(frozen=True)
 class Desired:
     deployment: str  # <flow name>/<deployment name>, as prefect.yaml names them (both the runbook name)
     slug: str
-    every: timedelta
+    every: timedelta | None  # an interval schedule; None for a business-day one (`rrule`)
     anchor: date  # the first day it runs (local midnight + hour in the organization's time zone)
     hour: int
     timezone: str
     active: bool
     why: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    holidays: tuple[date, ...] = ()  # business days only: the closed weekdays on or after the anchor, skipped
+
+    @property
+    def business_days(self) -> bool:
+        return self.every is None
+
+    @property
+    def rrule(self) -> str | None:
+        """The business-day recurrence (RFC 5545, floating local times: Prefect's RRuleSchedule reads
+        them in `timezone`, so 07:00 stays 07:00 across DST); None for an interval schedule."""
+        if self.every is not None:
+            return None
+        lines = [f"DTSTART:{_local(self.anchor, self.hour)}",
+                 f"RRULE:FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR;BYHOUR={self.hour};BYMINUTE=0;BYSECOND=0"]
+        if self.holidays:
+            lines.append("EXDATE:" + ",".join(_local(day, self.hour) for day in self.holidays))
+        return "\n".join(lines)
+
+    def runs_on(self, day: date) -> bool:
+        """Whether the schedule runs on `day` (a local date): active, from its anchor, and a business
+        day for a business-day schedule or a multiple of its interval from the anchor otherwise."""
+        if not self.active or day < self.anchor:
+            return False
+        if self.every is None:
+            return is_business_day(day, frozenset(self.holidays))
+        return (day - self.anchor) % self.every == timedelta(0)
+
+    def cadence(self) -> str:
+        if self.every is None:
+            return f"business days {self.hour:02d}:00"
+        return f"every {int(self.every.total_seconds()) // 3600} h"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"deployment": self.deployment, "slug": self.slug, "every_s": int(self.every.total_seconds()),
+        return {"deployment": self.deployment, "slug": self.slug,
+                "every_s": None if self.every is None else int(self.every.total_seconds()),
+                "cadence": self.cadence(), "rrule": self.rrule, "holidays": [d.isoformat() for d in self.holidays],
                 "anchor": self.anchor.isoformat(), "hour": self.hour, "timezone": self.timezone,
                 "active": self.active, "why": self.why, "parameters": self.parameters}
+
+
+def _local(day: date, hour: int) -> str:
+    return datetime.combine(day, time(hour)).strftime("%Y%m%dT%H%M%S")
+
+
+def business_days(deployment: str, slug: str, anchor: date, hour: int, timezone: str, active: bool, why: str,
+                  parameters: dict[str, Any], holidays: Iterable[date] = ()) -> Desired:
+    """A schedule on business days from `anchor`: only the holidays it would otherwise run on (weekdays
+    on or after the anchor) are kept, so the rrule stays short."""
+    closed = tuple(sorted({d for d in holidays if d >= anchor and d.weekday() < 5}))
+    d = Desired(deployment, slug, None, anchor, hour, timezone, active, why, parameters, closed)
+    if len(d.rrule or "") > MAX_RRULE_CHARS:
+        raise UserInputError(f"holidays: {len(closed)} holidays from {anchor.isoformat()} make {slug}'s rrule "
+                         f"{len(d.rrule or '')} characters; Prefect accepts at most {MAX_RRULE_CHARS}")
+    return d
 
 
 def _first(events: list[dict[str, Any]], to: State, locations: set[str], wave: int | None = None) -> date | None:
@@ -58,7 +112,10 @@ def _first(events: list[dict[str, Any]], to: State, locations: set[str], wave: i
     return min(days) if days else None
 
 
-def desired(store: Any, timezone: str, today: date | None = None) -> list[Desired]:
+def desired(store: Any, timezone: str, today: date | None = None,
+            holidays: Iterable[date] = ()) -> list[Desired]:
+    """`timezone` and `holidays`: the organization's (`load_org(...).timezone`, `.holiday_days`); the
+    gates run on business days in that zone."""
     from golive.tasks.gates.repository import decisions, open_rollbacks, verdicts
 
     where = repository.locations(store)
@@ -108,8 +165,8 @@ def desired(store: Any, timezone: str, today: date | None = None) -> list[Desire
             why += ": GO, gate paused"
         elif decision is not None:
             why += f": the {decision['role']} decided to proceed (recorded, run {decision['run_id']}), gate paused"
-        out.append(Desired(f"{GATES[n]}/{GATES[n]}", f"golive-plan-wave{n}-gate", timedelta(days=1), go_live,
-                           GATE_HOUR, timezone, active, why, params))
+        out.append(business_days(f"{GATES[n]}/{GATES[n]}", f"golive-plan-wave{n}-gate", go_live, GATE_HOUR,
+                                 timezone, active, why, params, holidays))
     if where:  # the weekly status report, Mondays 08:00, once the program tracks a location
         first = min(e["on"] for e in events) if events else date.today()
         monday = first + timedelta(days=(7 - first.weekday()) % 7)

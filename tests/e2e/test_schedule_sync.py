@@ -1,6 +1,7 @@
 """`golive schedule sync` against a real Prefect server: the plan's schedules appear on the
-deployments (gate daily from the wave's go-live, rollback watch hourly for live locations), a
-stored GO pauses its gate, and a second sync updates rather than duplicates."""
+deployments (gate on business days from the wave's go-live, rollback watch hourly for live
+locations), a stored GO pauses its gate, and a second sync updates rather than duplicates; the
+server's own run times for a gate skip weekends and the organization's holidays."""
 
 from __future__ import annotations
 
@@ -37,6 +38,22 @@ def schedules(client: Any, dep_id: Any) -> dict[str, Any]:
     return {s.slug: s for s in client.read_deployment_schedules(dep_id)}
 
 
+def server_runs(client: Any, dep_id: Any, start: datetime, end: datetime) -> list[datetime]:
+    """The run times the server itself schedules for the deployment in [start, end] (its
+    `/deployments/{id}/schedule` endpoint, what its scheduler service calls), in UTC."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    made = client.request("POST", "/deployments/{id}/schedule", path_params={"id": dep_id},
+                          json={"start_time": start.isoformat(), "end_time": end.isoformat(), "min_runs": 50,
+                                "max_runs": 50, "min_time": (end - start).total_seconds()})
+    made.raise_for_status()
+    runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[dep_id])),
+                                 sort=FlowRunSort.EXPECTED_START_TIME_ASC)
+    times = [r.expected_start_time.astimezone(UTC) for r in runs]
+    return [t for t in times if start <= t <= end]  # not the ones the scheduler service may add from now
+
+
 def test_sync_creates_the_plan_schedules_and_a_go_pauses_the_gate(golive_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect import get_client
 
@@ -47,7 +64,9 @@ def test_sync_creates_the_plan_schedules_and_a_go_pauses_the_gate(golive_env: Pa
         repository.apply(store, [repository.Change(loc, to, 1, day) for loc in PILOT], run_id="r", step_key=to.value)
     with get_client(sync_client=True) as client:
         ids = deployments(client)
-        first = apply_schedules(desired(store, "America/Chicago"))
+        # Good Friday 2026-04-03 is no holiday here; Monday 2026-04-06 is; one before the go-live is not kept
+        holidays = {date(2026, 1, 19), date(2026, 4, 6)}
+        first = apply_schedules(desired(store, "America/Chicago", holidays=holidays))
         assert [(r["slug"], r["action"]) for r in first] == [("golive-plan-wave1-gate", "created"),
                                                              ("golive-plan-weekly-status", "created"),
                                                              ("golive-plan-rollback-watch", "created")]
@@ -55,8 +74,14 @@ def test_sync_creates_the_plan_schedules_and_a_go_pauses_the_gate(golive_env: Pa
         assert weekly.active and weekly.schedule.interval == timedelta(weeks=1)
         assert weekly.schedule.anchor_date.date() == day  # 2026-03-30 is a Monday
         gate = schedules(client, ids["go-no-go-wave1"])["golive-plan-wave1-gate"]
-        assert gate.active and gate.schedule.interval == timedelta(days=1)
-        assert gate.schedule.anchor_date.date() == day and gate.parameters["locations"] == sorted(PILOT)
+        assert gate.active and gate.schedule.timezone == "America/Chicago" and gate.parameters["locations"] == sorted(PILOT)
+        assert gate.schedule.rrule == ("DTSTART:20260330T070000\n"
+                                       "RRULE:FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=7;BYMINUTE=0;BYSECOND=0\n"
+                                       "EXDATE:20260406T070000")
+        # 07:00 CDT (12:00 UTC) Monday to Friday; not the weekend nor the holiday Monday: Tuesday next
+        runs = server_runs(client, ids["go-no-go-wave1"], datetime(2026, 3, 30, tzinfo=UTC), datetime(2026, 4, 9, tzinfo=UTC))
+        assert runs == [datetime(2026, 3, d, 12, tzinfo=UTC) for d in (30, 31)] + \
+                       [datetime(2026, 4, d, 12, tzinfo=UTC) for d in (1, 2, 3, 7, 8)]
         assert gate.parameters["pilot_start"] == "2026-03-30" and gate.parameters["baseline_end"] == "2026-03-29"
         watch = schedules(client, ids["rollback-watch"])["golive-plan-rollback-watch"]
         assert watch.active and watch.schedule.interval == timedelta(hours=1)
@@ -67,7 +92,7 @@ def test_sync_creates_the_plan_schedules_and_a_go_pauses_the_gate(golive_env: Pa
             s.add(GateVerdictRow(gate="go-no-go-wave1", runbook="go-no-go-wave1", run_id="g", step_key="gate",
                                  wave="1", as_of=date(2026, 4, 26), verdict="go", score=1.0, evidence={},
                                  decided_at=datetime.now(UTC)))
-        second = apply_schedules(desired(store, "America/Chicago"))
+        second = apply_schedules(desired(store, "America/Chicago", holidays=holidays))
         assert [(r["slug"], r["action"]) for r in second] == [("golive-plan-wave1-gate", "paused"),
                                                               ("golive-plan-weekly-status", "updated"),
                                                               ("golive-plan-rollback-watch", "updated")]
@@ -97,15 +122,27 @@ def test_deadline_reminders_run_while_a_phase_runs_and_wave_3_has_its_gate(goliv
                     (State.PARALLEL_RUN, start), (State.LIVE, first)):
         repository.apply(store, [repository.Change(loc, to, 3, day) for loc in WAVE3], run_id="r", step_key=to.value)
     with get_client(sync_client=True) as client:
+        from prefect.client.schemas.actions import DeploymentScheduleCreate
+        from prefect.client.schemas.schedules import IntervalSchedule, RRuleSchedule
+
         ids = deployments(client)
+        # an older sync left a daily interval gate schedule (weekends included): this sync replaces it in place
+        client.create_deployment_schedules(ids["go-no-go-wave3"], [DeploymentScheduleCreate(
+            schedule=IntervalSchedule(interval=timedelta(days=1), anchor_date=datetime(2027, 4, 12, 12, tzinfo=UTC)),
+            active=True, parameters={}, slug="golive-plan-wave3-gate")])
         during = {r["slug"]: r for r in apply_schedules(desired(store, "America/Chicago", today=date(2027, 4, 14)))}
         assert during["golive-plan-deadline-reminders"]["action"] == "created"
         assert "wave-3 runs 2027-04-05–2027-04-30" in during["golive-plan-deadline-reminders"]["why"]
         reminders = schedules(client, ids["deadline-reminders"])["golive-plan-deadline-reminders"]
         assert reminders.active and reminders.schedule.interval == timedelta(hours=1)
-        gate = schedules(client, ids["go-no-go-wave3"])["golive-plan-wave3-gate"]
-        assert gate.active and gate.schedule.interval == timedelta(days=1)
-        assert gate.schedule.anchor_date.date() == first and gate.parameters["locations"] == sorted(WAVE3)
+        assert during["golive-plan-wave3-gate"]["action"] == "updated"
+        [gate] = client.read_deployment_schedules(ids["go-no-go-wave3"])
+        assert gate.slug == "golive-plan-wave3-gate" and isinstance(gate.schedule, RRuleSchedule) and gate.active
+        assert gate.schedule.rrule.startswith(f"DTSTART:{first:%Y%m%d}T070000\n") and gate.parameters["locations"] == sorted(WAVE3)
+        # from Friday 2027-04-16: Friday, then Monday (the old interval would have run Saturday and Sunday)
+        assert server_runs(client, ids["go-no-go-wave3"], datetime(2027, 4, 16, 12, tzinfo=UTC),
+                           datetime(2027, 4, 19, 23, tzinfo=UTC)) == [datetime(2027, 4, 16, 12, tzinfo=UTC),
+                                                                       datetime(2027, 4, 19, 12, tzinfo=UTC)]
         assert set(gate.parameters) == {"locations", "pilot_start", "pilot_end", "baseline_start", "baseline_end",
                                         "go_lives"}
         assert gate.parameters["go_lives"] == {loc: first.isoformat() for loc in WAVE3}  # each one's own go-live
