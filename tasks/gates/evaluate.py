@@ -83,6 +83,25 @@ def _block(obs: Observations, series: MetricSeries, rows: np.ndarray, labels: tu
     return _Block(labels, vals, num, den, first, last)
 
 
+def _aligned_block(obs: Observations, series: MetricSeries, rows: np.ndarray, labels: tuple[str, ...],
+                   first: date, last: date, crit: Criterion, live: Mapping[str, date]) -> _Block:
+    """A staggered wave's combined series on a common clock: day k is each location's k-th day
+    from its own go-live (or the window's start), over the days every live location in scope has
+    had by `last`. On calendar days a summed volume rises as locations go live one by one (wave 3:
+    5 a week), which a trend test would read as the wave's trend."""
+    starts = [(r, max(live[lab], first)) for r, lab in zip(rows, labels, strict=True) if lab in live]
+    span = max(min(((last - s).days + 1 for _, s in starts), default=0), 0)
+    vals = np.full((len(starts), span), np.nan)
+    for k, (r, s) in enumerate(starts):
+        idx = np.arange(span) + (s - obs.start).days
+        ok = (idx >= 0) & (idx < obs.days)
+        vals[k, ok] = series.values[r, idx[ok]]
+    reducer = np.nansum if crit.combine == "sum" else np.nanmean
+    any_obs = np.isfinite(vals).any(axis=0)
+    combined = np.where(any_obs, _nan_reduce(reducer, vals, 0), np.nan)[None, :] if starts else np.full((1, 0), np.nan)
+    return _Block((WAVE,), combined, None, None, first, last)
+
+
 def aggregate(block: _Block, how: str) -> tuple[np.ndarray, np.ndarray]:
     """(aggregate, days observed) per row."""
     vals = block.values
@@ -361,7 +380,11 @@ def evaluate_criterion(crit: Criterion, obs: Observations, spec: GateSpec, as_of
     if crit.test in ("no_decrease", "decrease"):
         results = _change(crit, obs, series, rows, labels, first, last, cur)
     else:
-        block = _block(obs, cur, rows, labels, first, last, crit, combine_wave=crit.scope is Scope.WAVE)
+        if crit.test == "trend" and crit.scope is Scope.WAVE and spec.live is not None:
+            block = _aligned_block(obs, cur, rows, labels, first, last, crit, spec.live)
+            evidence["clock"] = f"days from each location's go-live: the {block.values.shape[1]} every location has had"
+        else:
+            block = _block(obs, cur, rows, labels, first, last, crit, combine_wave=crit.scope is Scope.WAVE)
         if crit.test == "threshold":
             results = _threshold(crit, block)
         elif crit.test == "trend":

@@ -345,3 +345,24 @@ def test_a_baseline_before_go_live_still_counts_with_go_lives_given() -> None:
     v = gate(base + cur, crit, periods=periods, locations=["a"], live={"a": (D0 + timedelta(days=20)).isoformat()})
     assert v.criteria[0].status is Status.PASS, v.criteria[0].reason
     assert v.criteria[0].evidence["baseline_days"] == 20 and v.criteria[0].evidence["current_days"] == 20
+
+
+def test_a_staggered_waves_ticket_trend_is_read_from_each_go_live() -> None:
+    # Three locations go live a week apart; each one's tickets fall from its own go-live. Summed by
+    # calendar day the wave's volume rises while locations join, which is not the wave's trend.
+    trend = {**TREND, "window": {"period": "pilot"}, "scope": "wave", "combine": "sum"}
+    live = {loc: D0 + timedelta(days=7 * k) for k, loc in enumerate("abc")}
+    data = [s for k, loc in enumerate("abc")
+            for s in series(loc, "tickets", [None] * (7 * k) + [12 - 0.3 * i for i in range(35 - 7 * k)])]
+    as_of = (D0 + timedelta(days=34)).isoformat()
+    calendar = gate(data, trend, periods=PERIOD, as_of=as_of, locations=["a", "b", "c"]).criteria[0]
+    own = gate(data, trend, periods=PERIOD, as_of=as_of, locations=["a", "b", "c"],
+               live={k: d.isoformat() for k, d in live.items()}).criteria[0]
+    assert calendar.status is Status.FAIL  # the summed calendar series rises at each go-live
+    assert own.status is Status.PASS, own.reason
+    assert own.evidence["slope_per_day"] == pytest.approx(-0.9)  # 3 locations x -0.3 a day
+    assert own.evidence["clock"].endswith("the 21 every location has had")
+    # A location in scope that is not live yet adds nothing (and does not shorten the clock).
+    not_yet = gate(data, trend, periods=PERIOD, as_of=as_of, locations=["a", "b", "c"],
+                   live={"a": live["a"].isoformat(), "b": live["b"].isoformat()}).criteria[0]
+    assert not_yet.evidence["clock"].endswith("the 28 every location has had")

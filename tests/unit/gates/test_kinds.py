@@ -139,6 +139,20 @@ def test_simulate_stores_the_scenario(sqlite_store: Any) -> None:
     assert len(repository.load_observations(sqlite_store).samples()) == out["rows"]  # replaced, not duplicated
 
 
+def test_simulate_until_extends_a_staggered_waves_data_to_its_periods_close(sqlite_store: Any) -> None:
+    # pilot-ok: 28 days from go-live (2026-03-30). b goes live 3 weeks after a; the gate's period
+    # closes four weeks after b's go-live, so a's data must run past its own 28 days to that day.
+    params = {"scenario": "examples/acme-dental/scenarios/pilot-ok.yaml", "locations": ["a", "b"],
+              "starts": {"b": "2026-04-20"}, "until": "2026-05-17"}
+    K["metrics.simulate"].run(ctx(sqlite_store, [], "sim"), params)
+    obs = repository.load_observations(sqlite_store, locations=["a", "b"], metrics=["adoption_pct"])
+    last = {loc: max(s.day for s in obs.samples() if s.location == loc and s.metric == "adoption_pct")
+            for loc in ("a", "b")}
+    assert last["a"] >= date(2026, 5, 17) and last["b"] >= date(2026, 5, 17), last
+    with pytest.raises(UserInputError, match="until"):
+        K["metrics.simulate"].run(ctx(sqlite_store, [], "sim"), {**params, "until": "17 May"})
+
+
 def test_gate_reads_imported_baseline_reports(sqlite_store: Any) -> None:
     from golive.tasks.planning.metric_store import BaselineMetricRow
 
