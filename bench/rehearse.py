@@ -48,7 +48,8 @@ def main() -> list[str]:
             f"({s['weeks']} weeks to full deployment, playbook {s['playbook_weeks']}), {s['runs']} runbook runs; "
             f"wall {wall:.1f} s with start-up (goal < {GOAL_S:.0f} s: {'met' if wall < GOAL_S else 'NOT met'}), "
             f"{s['simulated_days'] / s['wall_s']:.2f} simulated days/s; exit {proc.returncode}, invariants "
-            f"{'hold' if s['invariants_ok'] else 'BROKEN'}",
+            f"{'hold' if s['invariants_ok'] else 'BROKEN'}, wave 3's gate "
+            f"{'confirmed it on ' + s['confirmed_on'] if s.get('confirmed_on') else 'did NOT confirm it'}",
             ratio_line("rehearsal wall time (n=1)", Samples((s["wall_s"],)),
                        "its runbook runs alone (same rehearsal)", Samples((s["runs_s"],))),
             _check_line(Path(tmp) / "rehearsal" / str(SEED) / "home"),
