@@ -2,7 +2,8 @@
 it `inconclusive`, never a pass on fewer days.
 
 A criterion is touched when one of its locations (or its baseline's) has a missing day of its
-metric inside its window (or its baseline window). A pass becomes inconclusive, naming the
+metric inside its window (or its baseline window: with go-lives given, each location's own baseline
+days before its go-live, see `criteria.own_baselines`). A pass becomes inconclusive, naming the
 missing days; a failure stays a failure (the days that were collected already fail it).
 """
 
@@ -12,7 +13,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
-from golive.tasks.gates.criteria import Criterion, GateSpec, Status
+from golive.tasks.gates.criteria import Criterion, GateSpec, Status, own_baselines
 from golive.tasks.gates.verdict import CriterionResult, LocationResult, Verdict, decide
 
 Gap = tuple[str, str, date, str, str]  # location, metric, day, source, reason
@@ -21,7 +22,8 @@ Gap = tuple[str, str, date, str, str]  # location, metric, day, source, reason
 def _touching(crit: Criterion, spec: GateSpec, as_of: date, gaps: Sequence[Gap]) -> list[Gap]:
     first, last = crit.window.resolve(as_of)
     spans = [(first, last, spec.locations)]
-    if crit.baseline is not None:
+    own = own_baselines(crit, spec, last)
+    if crit.baseline is not None and own is None:
         b_first, b_last = crit.baseline.window.resolve(last)
         spans.append((b_first, b_last, crit.baseline.locations or spec.locations))
     live = spec.live
@@ -31,8 +33,13 @@ def _touching(crit: Criterion, spec: GateSpec, as_of: date, gaps: Sequence[Gap])
         # location not live yet): a day missing before it is not a day the criterion would have read.
         return i > 0 or live is None or (g[0] in live and g[2] >= live[g[0]])
 
-    return [g for g in gaps if g[1] == crit.metric and any(
-        lo <= g[2] <= hi and (locs is None or g[0] in locs) and read(g, i) for i, (lo, hi, locs) in enumerate(spans))]
+    def in_own_baseline(g: Gap) -> bool:
+        # Each location's own baseline days (a staggered wave), those of locations in scope only.
+        return own is not None and g[0] in own and (spec.locations is None or g[0] in spec.locations) \
+            and own[g[0]][0] <= g[2] <= own[g[0]][1]
+
+    return [g for g in gaps if g[1] == crit.metric and (in_own_baseline(g) or any(
+        lo <= g[2] <= hi and (locs is None or g[0] in locs) and read(g, i) for i, (lo, hi, locs) in enumerate(spans)))]
 
 
 def apply_gaps(verdict: Verdict, spec: GateSpec, gaps: Sequence[Gap]) -> Verdict:

@@ -59,6 +59,14 @@ class Window:
         assert self.start is not None and self.end is not None
         return self.start, min(self.end, as_of)
 
+    @property
+    def length(self) -> int:
+        """Days the window spans, before any clipping to `as_of`."""
+        if self.last_days is not None:
+            return self.last_days
+        assert self.start is not None and self.end is not None
+        return (self.end - self.start).days + 1
+
     def describe(self) -> str:
         if self.last_days is not None:
             return f"last {self.last_days} days"
@@ -114,11 +122,23 @@ class GateSpec:
     locations: tuple[str, ...] | None = None
     name: str = "gate"
     periods: Mapping[str, tuple[date, date]] = field(default_factory=dict)
-    # Each location's go-live (when given): its days before it count in no window but baselines, a
-    # location in scope without one is not live (nothing of it counts), and a GO needs every location
-    # in scope live for at least `min_live_days` days by `as_of`.
+    # Each location's go-live (when given): its days before it count in no window but baselines (its
+    # own baseline: see `own_baselines`), a location in scope without one is not live (nothing of it
+    # counts), and a GO needs every location in scope live for at least `min_live_days` days by `as_of`.
     live: Mapping[str, date] | None = None
     min_live_days: int = 0
+
+
+def own_baselines(crit: Criterion, spec: GateSpec, last: date) -> dict[str, tuple[date, date]] | None:
+    """Each live location's own baseline days for a change test: as many days as the baseline window
+    spans, ending the day before its own go-live (and by `last`). A staggered wave's later location
+    is then compared with the weeks just before it went live, not with a window that ended weeks
+    earlier. None (the baseline window as written) without go-lives or for a baseline over other
+    locations (an earlier wave, whose own window is the reference)."""
+    if spec.live is None or crit.baseline is None or crit.baseline.locations is not None:
+        return None
+    days = crit.baseline.window.length
+    return {loc: (day - timedelta(days=days), min(day - timedelta(days=1), last)) for loc, day in spec.live.items()}
 
 
 def _date(value: Any, where: str) -> date:

@@ -6,6 +6,10 @@ with `combine: sum`; counts are summed) — except change tests, which pool ever
 sample; `across` compares per-location aggregates (dispersion). `min_samples` counts days with
 an observation; fewer gives `inconclusive`, never a pass.
 
+With each location's go-live given (`GateSpec.live`), a location counts in windows from its own
+go-live, and a change test's baseline over the same locations is each location's own days before
+its go-live (as many as the baseline window spans), not the one window before the wave's first.
+
 Comparisons treat values within 1e-9 of the threshold as equal, so an average that is 99.0 up
 to floating-point noise is 99.0: it fails `> 99` and passes `>= 99`.
 """
@@ -22,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from golive.tasks.gates import stats
-from golive.tasks.gates.criteria import Criterion, GateSpec, Op, Scope, Status
+from golive.tasks.gates.criteria import Criterion, GateSpec, Op, Scope, Status, own_baselines
 from golive.tasks.gates.observations import MetricSeries, Observations
 from golive.tasks.gates.verdict import CriterionResult, LocationResult, Verdict, decide
 
@@ -142,12 +146,37 @@ def _threshold(crit: Criterion, block: _Block) -> list[LocationResult]:
     return out
 
 
+def _baseline_text(crit: Criterion, own: Mapping[str, tuple[date, date]] | None, span: tuple[date, date] | None,
+                   label: str) -> str:
+    """What the evidence says the baseline was: the window (`span`), or each location's own days
+    (`span` then covers them all; None when no location in scope is live)."""
+    if own is None:
+        assert span is not None
+        return f"{span[0]}..{span[1]}"
+    assert crit.baseline is not None
+    days = crit.baseline.window.length
+    if label == WAVE:
+        return f"each location's {days} days before its go-live ({'..'.join(map(str, span)) if span else 'none live yet'})"
+    if label not in own:
+        return "none: not live yet"
+    return f"its {days} days before its go-live ({own[label][0]}..{own[label][1]})"
+
+
 def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.ndarray,
-            labels: tuple[str, ...], first: date, last: date, cur: MetricSeries) -> list[LocationResult]:
+            labels: tuple[str, ...], first: date, last: date, cur: MetricSeries,
+            own: Mapping[str, tuple[date, date]] | None) -> list[LocationResult]:
     """`cur` is `series` with each location's days before its go-live removed (the current window's
-    data); the baseline reads `series` itself (before go-live is what a baseline is)."""
+    data). The baseline reads the baseline window of `series` (before go-live is what a baseline
+    is) or, with `own` (each location's own baseline days, see `own_baselines`), only those days."""
     assert crit.baseline is not None
     b_first, b_last = crit.baseline.window.resolve(last)
+    base = series
+    if own is not None:
+        base = only_days(obs, series, own)
+        spans = [own[lab] for lab in labels if lab in own]
+        if spans:  # the columns span every location's own days; each row is blank outside its own
+            b_first, b_last = min(s[0] for s in spans), max(s[1] for s in spans)
+    span = (b_first, b_last) if own is None or any(lab in own for lab in labels) else None
     b_rows = rows if crit.baseline.locations is None else obs.rows(crit.baseline.locations)
     cur_cols, base_cols = obs.columns(first, last), obs.columns(b_first, b_last)
     pooled = crit.scope is Scope.WAVE
@@ -156,20 +185,20 @@ def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.n
         block = arr[r, c]
         return block.reshape(1, -1) if pooled else block
 
-    vals_c, vals_b = pick(cur.values, rows, cur_cols), pick(series.values, b_rows, base_cols)
+    vals_c, vals_b = pick(cur.values, rows, cur_cols), pick(base.values, b_rows, base_cols)
     n_c, n_b = np.isfinite(vals_c).sum(axis=1), np.isfinite(vals_b).sum(axis=1)
     method = crit.method
     if method == "auto":
-        counted = cur.denominator is not None and series.numerator is not None and series.denominator is not None \
+        counted = cur.denominator is not None and base.numerator is not None and base.denominator is not None \
             and all(bool((np.nansum(pick(d, r, c), axis=1) > 0).all())
-                    for d, r, c in ((cur.denominator, rows, cur_cols), (series.denominator, b_rows, base_cols)))
-        per_row_base = np.isfinite(series.values[b_rows, base_cols]).sum(axis=1)
+                    for d, r, c in ((cur.denominator, rows, cur_cols), (base.denominator, b_rows, base_cols)))
+        per_row_base = np.isfinite(base.values[b_rows, base_cols]).sum(axis=1)
         method = "two_proportion" if counted else "one_sample" if per_row_base.max(initial=0) <= 1 else "welch"
     scale = 1.0
     if method == "one_sample":
         # Each location's current days against its own baseline value (or, with baseline
         # locations given, against their mean); pooled over the wave for wave scope.
-        base_rows = series.values[b_rows, base_cols]
+        base_rows = base.values[b_rows, base_cols]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             if crit.baseline.locations is None:
@@ -182,13 +211,13 @@ def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.n
         n_c = np.isfinite(diffs).sum(axis=1)
         n_b = (np.isfinite(base_rows).sum() * np.ones(1) if pooled else np.isfinite(base_rows).sum(axis=1))
     elif method == "two_proportion":
-        if series.numerator is None or series.denominator is None or cur.numerator is None or cur.denominator is None:
+        if base.numerator is None or base.denominator is None or cur.numerator is None or cur.denominator is None:
             return [LocationResult(lab, Status.INCONCLUSIVE, 0, None, "two_proportion needs counts")
                     for lab in ((WAVE,) if pooled else labels)]
         x_c, d_c = (np.nansum(pick(a, rows, cur_cols), axis=1) for a in (cur.numerator, cur.denominator))
-        x_b, d_b = (np.nansum(pick(a, b_rows, base_cols), axis=1) for a in (series.numerator, series.denominator))
+        x_b, d_b = (np.nansum(pick(a, b_rows, base_cols), axis=1) for a in (base.numerator, base.denominator))
         n_c = np.isfinite(pick(cur.denominator, rows, cur_cols)).sum(axis=1)
-        n_b = np.isfinite(pick(series.denominator, b_rows, base_cols)).sum(axis=1)
+        n_b = np.isfinite(pick(base.denominator, b_rows, base_cols)).sum(axis=1)
         test = stats.two_proportion(x_b, d_b, x_c, d_c, crit.alpha, crit.power)
         scale = 100.0  # proportions → percentage points, the unit of rate metrics
     elif method == "welch":
@@ -200,7 +229,7 @@ def _change(crit: Criterion, obs: Observations, series: MetricSeries, rows: np.n
         nb, nc = int(n_b[i]), int(n_c[i])
         ev: dict[str, Any] = {
             "method": test.method, "alpha": crit.alpha, "power": crit.power,
-            "baseline_window": f"{b_first}..{b_last}", "baseline_days": nb, "current_days": nc,
+            "baseline_window": _baseline_text(crit, own, span, label), "baseline_days": nb, "current_days": nc,
             "n_baseline": float(test.n_baseline[i]), "n_current": float(test.n_current[i]),
             "effect": float(test.effect[i] * scale), "ci_level": 1 - 2 * crit.alpha,
             "ci_low": float(test.ci_low[i] * scale), "ci_high": float(test.ci_high[i] * scale),
@@ -319,16 +348,13 @@ def _roll_up(results: list[LocationResult]) -> Status:
     return Status.PASS
 
 
-def since_go_live(obs: Observations, series: MetricSeries, live: Mapping[str, date] | None) -> MetricSeries:
-    """`series` with each location's days before its own go-live blanked (NaN), and every day of a
-    location without one (not live yet): a wave whose go-lives are staggered is judged per location
-    from its own go-live, not from the wave's first. Unchanged when `live` is None."""
-    if live is None:
-        return series
+def only_days(obs: Observations, series: MetricSeries, spans: Mapping[str, tuple[date, date]]) -> MetricSeries:
+    """`series` with each location's days outside its own span (first, last) blanked (NaN), and
+    every day of a location without one."""
     keep = np.zeros((len(obs.locations), obs.days), dtype=bool)
     for r, loc in enumerate(obs.locations):
-        if loc in live:
-            keep[r, obs.columns(live[loc], obs.end)] = True
+        if loc in spans:
+            keep[r, obs.columns(*spans[loc])] = True
 
     def cut(a: np.ndarray | None) -> np.ndarray | None:
         return None if a is None else np.where(keep, a, np.nan)
@@ -336,6 +362,16 @@ def since_go_live(obs: Observations, series: MetricSeries, live: Mapping[str, da
     values = cut(series.values)
     assert values is not None
     return MetricSeries(values, cut(series.numerator), cut(series.denominator))
+
+
+def since_go_live(obs: Observations, series: MetricSeries, live: Mapping[str, date] | None) -> MetricSeries:
+    """`series` with each location's days before its own go-live blanked (NaN), and every day of a
+    location without one (not live yet): a wave whose go-lives are staggered is judged per location
+    from its own go-live, not from the wave's first. Unchanged when `live` is None. Its mirror for
+    baselines is `only_days` over `criteria.own_baselines`."""
+    if live is None:
+        return series
+    return only_days(obs, series, {loc: (day, obs.end) for loc, day in live.items()})
 
 
 def live_long_enough(spec: GateSpec, obs: Observations, as_of: date) -> CriterionResult | None:
@@ -378,7 +414,7 @@ def evaluate_criterion(crit: Criterion, obs: Observations, spec: GateSpec, as_of
     evidence: dict[str, Any] = {"locations": len(rows)}
     cur = since_go_live(obs, series, spec.live)
     if crit.test in ("no_decrease", "decrease"):
-        results = _change(crit, obs, series, rows, labels, first, last, cur)
+        results = _change(crit, obs, series, rows, labels, first, last, cur, own_baselines(crit, spec, last))
     else:
         if crit.test == "trend" and crit.scope is Scope.WAVE and spec.live is not None:
             block = _aligned_block(obs, cur, rows, labels, first, last, crit, spec.live)

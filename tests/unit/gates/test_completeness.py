@@ -121,3 +121,21 @@ def test_a_day_missing_before_a_locations_own_go_live_is_not_read() -> None:
     assert apply_gaps(verdict, spec, [("b", "m", D0 + timedelta(days=1), "x", "not live yet")]) == verdict
     after = apply_gaps(verdict, spec, [("b", "m", D0 + timedelta(days=3), "x", "no data")])
     assert after.decision.value == "inconclusive"
+
+
+def test_with_go_lives_a_missing_day_counts_in_a_locations_own_baseline_only() -> None:
+    # b went live 10 days after a; its own 5-day baseline (D0 + 5 .. D0 + 9) lies after the baseline
+    # window as written (a's, D0 .. D0 + 4): a gap there is read, a gap in the written window is not.
+    samples = [Sample(loc, "m", D0 + timedelta(days=i), 60, 12, 20) for loc in ("a", "b") for i in range(30)]
+    periods = {"base": {"start": str(D0), "end": str(D0 + timedelta(days=4))},
+               "pilot": {"start": str(D0 + timedelta(days=5)), "end": str(D0 + timedelta(days=29))}}
+    spec = parse_spec([{"id": "acc", "metric": "m", "test": "no_decrease", "scope": "wave", "window": {"period": "pilot"},
+                        "baseline": {"period": "base"}, "min_samples": 5}], periods=periods,
+                      as_of=str(D0 + timedelta(days=29)), locations=["a", "b"], name="t",
+                      live={"a": str(D0 + timedelta(days=5)), "b": str(D0 + timedelta(days=10))})
+    verdict = evaluate(spec, Observations.from_samples(samples))
+    assert verdict.decision.value == "go"
+    assert apply_gaps(verdict, spec, [("b", "m", D0 + timedelta(days=2), "x", "before b's own baseline")]) == verdict
+    after = apply_gaps(verdict, spec, [("b", "m", D0 + timedelta(days=7), "x", "no data")])
+    assert after.decision.value == "inconclusive" and "b 2026-10-08" in after.criteria[0].reason
+    assert apply_gaps(verdict, spec, [("a", "m", D0 + timedelta(days=2), "x", "no data")]).decision.value == "inconclusive"

@@ -366,3 +366,86 @@ def test_a_staggered_waves_ticket_trend_is_read_from_each_go_live() -> None:
     not_yet = gate(data, trend, periods=PERIOD, as_of=as_of, locations=["a", "b", "c"],
                    live={"a": live["a"].isoformat(), "b": live["b"].isoformat()}).criteria[0]
     assert not_yet.evidence["clock"].endswith("the 28 every location has had")
+
+
+# -- staggered go-lives: each location's own baseline ------------------------------------------
+
+ACC_LATE = D0 + timedelta(days=70)  # b goes live six weeks after a (D0 + 28)
+STAGGERED = {"baseline": {"start": D0.isoformat(), "end": (D0 + timedelta(days=27)).isoformat()},  # a's 28 days before
+             "pilot": {"start": (D0 + timedelta(days=28)).isoformat(), "end": (ACC_LATE + timedelta(days=27)).isoformat()}}
+STAGGERED_LIVE = {"a": (D0 + timedelta(days=28)).isoformat(), "b": ACC_LATE.isoformat()}
+
+
+def _staggered_acceptance() -> list[Sample]:
+    # a accepts 60% throughout. b accepted 60% in the wave's baseline window, rose to 75% in the six
+    # weeks before its own go-live and fell back to 60% after it: a decrease from its own baseline
+    # that the wave's window (ended six weeks before b's go-live) does not see.
+    a = counts("a", "acc", [(12, 20)] * 98)
+    b = counts("b", "acc", [(12, 20)] * 28 + [(15, 20)] * 42 + [(12, 20)] * 28)
+    return a + b
+
+
+def test_a_staggered_locations_baseline_is_its_own_days_before_its_go_live() -> None:
+    crit = {**ACC, "scope": "location"}
+    as_of = (ACC_LATE + timedelta(days=27)).isoformat()
+    wave_window = gate(_staggered_acceptance(), crit, periods=STAGGERED, as_of=as_of, locations=["a", "b"])
+    # Without go-lives (a gate run by hand): the window as written, and b's 75% weeks count as current.
+    assert wave_window.criteria[0].status is Status.PASS
+    assert wave_window.criteria[0].results[1].evidence["baseline_window"] == "2026-03-01..2026-03-28"
+    own = gate(_staggered_acceptance(), crit, periods=STAGGERED, as_of=as_of, locations=["a", "b"], live=STAGGERED_LIVE)
+    c = own.criteria[0]
+    assert c.status is Status.FAIL and c.failing == ["b"]
+    a, b = c.results
+    assert a.status is Status.PASS and a.evidence["baseline_window"] == "its 28 days before its go-live (2026-03-01..2026-03-28)"
+    assert b.evidence["baseline_window"] == "its 28 days before its go-live (2026-04-12..2026-05-09)"
+    assert (b.evidence["baseline_days"], b.evidence["current_days"]) == (28, 28)
+    assert b.evidence["method"] == "two_proportion" and b.evidence["effect"] == pytest.approx(-15.0)
+    assert (a.evidence["baseline_days"], a.evidence["current_days"]) == (28, 70)
+
+
+def test_a_staggered_waves_pooled_baseline_is_every_locations_own_days() -> None:
+    as_of = (ACC_LATE + timedelta(days=27)).isoformat()
+    wave_window = gate(_staggered_acceptance(), ACC, periods=STAGGERED, as_of=as_of, locations=["a", "b"]).criteria[0]
+    assert wave_window.status is Status.PASS and wave_window.evidence["baseline_window"] == "2026-03-01..2026-03-28"
+    c = gate(_staggered_acceptance(), ACC, periods=STAGGERED, as_of=as_of, locations=["a", "b"],
+             live=STAGGERED_LIVE).criteria[0]
+    ev = c.evidence
+    assert ev["baseline_window"] == "each location's 28 days before its go-live (2026-03-01..2026-05-09)"
+    assert (ev["baseline_days"], ev["current_days"]) == (56, 98)
+    # hand computation: baseline (12 + 15) × 28 of 40 × 28 = 67.5%; current 12 × 98 of 20 × 98 = 60%
+    assert ev["method"] == "two_proportion" and ev["effect"] == pytest.approx(-7.5)
+    assert (ev["n_baseline"], ev["n_current"]) == (1120, 1960)
+    assert c.status is Status.FAIL and ev["p_value"] < 0.05
+
+
+def test_an_own_baseline_counts_only_locations_live_and_in_scope() -> None:
+    # c is in scope but not live: no baseline and no current days of it (inconclusive on its own row,
+    # nothing of it in the pooled sample); z is live but out of scope and widens no window.
+    data = _staggered_acceptance() + counts("c", "acc", [(1, 20)] * 98) + counts("z", "acc", [(1, 20)] * 98)
+    live = {**STAGGERED_LIVE, "z": (D0 + timedelta(days=90)).isoformat()}
+    kw: dict[str, Any] = {"periods": STAGGERED, "as_of": (ACC_LATE + timedelta(days=27)).isoformat(),
+                          "locations": ["a", "b", "c"], "live": live}
+    per = gate(data, {**ACC, "scope": "location"}, **kw).criteria[0]
+    c_row = next(r for r in per.results if r.location == "c")
+    assert c_row.status is Status.INCONCLUSIVE and c_row.evidence["baseline_window"] == "none: not live yet"
+    assert (c_row.evidence["baseline_days"], c_row.evidence["current_days"]) == (0, 0)
+    pooled = gate(data, ACC, **kw).criteria[0].evidence
+    assert pooled["baseline_window"] == "each location's 28 days before its go-live (2026-03-01..2026-05-09)"
+    assert (pooled["n_baseline"], pooled["effect"]) == (1120, pytest.approx(-7.5))
+    none_live = gate(data, ACC, **{**kw, "locations": ["c"]}).criteria[0]
+    assert none_live.status is Status.INCONCLUSIVE
+    assert none_live.evidence["baseline_window"] == "each location's 28 days before its go-live (none live yet)"
+
+
+def test_a_baseline_over_other_locations_keeps_its_window_with_go_lives_given() -> None:
+    # wave 2's training time against wave 1's: wave 1's window is the reference, not days before wave 2's go-lives.
+    wave1 = [Sample(loc, "hours", D0 + timedelta(days=i), h) for i, (loc, h) in enumerate([("w1a", 20), ("w1b", 22), ("w1c", 21)])]
+    wave2 = [Sample(loc, "hours", D0 + timedelta(days=40 + i), h) for i, (loc, h) in enumerate([("w2a", 12), ("w2b", 13)])]
+    crit = {"id": "eff", "metric": "hours", "test": "decrease", "scope": "wave", "method": "welch",
+            "window": {"period": "w2"}, "baseline": {"window": {"period": "w1"}, "locations": ["w1a", "w1b", "w1c"]},
+            "min_samples": 2}
+    periods = {"w1": {"start": "2026-03-01", "end": "2026-03-20"}, "w2": {"start": "2026-04-01", "end": "2026-04-30"}}
+    live = {"w2a": "2026-04-10", "w2b": "2026-04-10"}
+    c = gate(wave1 + wave2, crit, periods=periods, locations=["w2a", "w2b"], live=live).criteria[0]
+    assert c.evidence["baseline_window"] == "2026-03-01..2026-03-20" and c.evidence["baseline_days"] == 3
+    assert c.status is Status.PASS

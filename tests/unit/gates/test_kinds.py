@@ -188,3 +188,28 @@ def test_a_location_not_live_yet_keeps_the_period_open_and_holds_the_go(sqlite_s
     assert by_hand["waiting_for_data"] is False and by_hand["criteria"][0]["id"] == "uptime"
     with pytest.raises(UserInputError, match="live_since"):
         K["gate"].run(ctx(sqlite_store, []), {**params, "live_since": ["a"]})
+
+
+def test_gate_with_go_lives_reads_each_locations_own_baseline_from_the_store(sqlite_store: Any) -> None:
+    # b goes live four weeks after a; its acceptance rose from 60% to 75% in the weeks between and
+    # fell back to 60% at go-live. The stored days before the written baseline's end and after it
+    # are both loaded: b is compared with its own 75% and the decrease fails the gate.
+    def acc(loc: str, rates: list[int]) -> list[Sample]:
+        return [Sample(loc, "acc", D0 + timedelta(days=i), 100 * x / 20, x, 20) for i, x in enumerate(rates)]
+
+    def day(n: int) -> str:
+        return (D0 + timedelta(days=n)).isoformat()
+
+    repository.save_samples(sqlite_store, acc("a", [12] * 70) + acc("b", [12] * 14 + [15] * 28 + [12] * 28), "test")
+    crit = {"id": "acc", "metric": "acc", "test": "no_decrease", "scope": "location", "window": {"period": "pilot"},
+            "baseline": {"period": "baseline"}, "min_samples": 14}
+    params = {"criteria": [crit], "locations": ["a", "b"], "fail_on_no_go": False, "as_of": day(69),
+              "periods": {"baseline": {"start": day(0), "end": day(13)}, "pilot": {"start": day(14), "end": day(69)}},
+              "live_since": {"a": day(14), "b": day(42)}}
+    out = K["gate"].run(ctx(sqlite_store, []), params)
+    assert out["verdict"] == "no-go" and out["criteria"][0]["failing"] == ["b"]
+    b = out["criteria"][0]["results"][1]["evidence"]
+    assert b["baseline_window"] == f"its 14 days before its go-live ({day(28)}..{day(41)})"
+    assert b["effect"] == pytest.approx(-15.0)
+    without = K["gate"].run(ctx(sqlite_store, []), {**params, "live_since": {}})  # by hand: the written window
+    assert without["criteria"][0]["results"][1]["evidence"]["baseline_window"] == f"{day(0)}..{day(13)}"

@@ -3,6 +3,7 @@ meant to produce (pure evaluation, no Prefect), and the wave-1 gate holds the pl
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -98,3 +99,23 @@ def test_wave3_gate_holds_the_wave1_criteria_plus_consistency_and_tickets() -> N
     assert all(c.get("critical", True) for c in w3["criteria"])
     ok = run_gate("go-no-go-wave3.yaml", params, simulate(load_scenario(SCENARIOS / "wave2-ok.yaml"), WAVE2))
     assert ok.decision is Decision.GO, ok.reasons
+
+
+def test_wave3_staggered_go_lives_compare_each_location_with_its_own_baseline() -> None:
+    # Wave 3's go-lives, 5 a week, span weeks: here one a week. The schedule passes the go-lives and a
+    # baseline period of the 28 days before the FIRST go-live; each location's case acceptance is
+    # compared with its own 28 days before its own go-live (the simulator's pre-go-live days), all of
+    # them, where the written period holds only 28 + 21 + 14 + 7 + 0 of them.
+    starts = {loc: date(2026, 5, 11) + timedelta(weeks=i) for i, loc in enumerate(WAVE2)}
+    obs = simulate(load_scenario(SCENARIOS / "wave2-ok.yaml"), WAVE2, starts)
+    params = {**WAVE1, "locations": WAVE2, "pilot_start": "2026-05-11", "pilot_end": "2026-07-05",
+              "go_lives": {loc: d.isoformat() for loc, d in starts.items()},
+              "baseline_start": "2026-04-13", "baseline_end": "2026-05-10"}
+    w = gate_with("go-no-go-wave3.yaml", params)
+    spec = parse_spec(w["criteria"], periods=w["periods"], as_of=w["as_of"] or None, locations=w["locations"],
+                      live=w["live_since"], min_live_days=w["min_live_days"])
+    acc = evaluate(spec, obs).criterion("case-acceptance")
+    assert acc.status is Status.PASS, acc.reason
+    ev = acc.evidence
+    assert ev["baseline_window"] == "each location's 28 days before its go-live (2026-04-13..2026-06-07)"
+    assert (ev["baseline_days"], ev["current_days"]) == (5 * 28, 5 * 28)  # the scenario simulates 28 days from each
