@@ -51,10 +51,6 @@ class Desired:
     holidays: tuple[date, ...] = ()  # business days only: the closed weekdays on or after the anchor, skipped
 
     @property
-    def business_days(self) -> bool:
-        return self.every is None
-
-    @property
     def rrule(self) -> str | None:
         """The business-day recurrence (RFC 5545, floating local times: Prefect's RRuleSchedule reads
         them in `timezone`, so 07:00 stays 07:00 across DST); None for an interval schedule."""
