@@ -237,7 +237,11 @@ def test_our_sender_speaks_tls_to_our_receiver(tls_env: IssuedPki, phantom_dir: 
         assert echo(peer).ok
         report = send_series(files, peer)
         plain = Peer("127.0.0.1", int(r.tls_port or 0), "GOLIVE", "SENDER", 10)
-        with pytest.raises(DicomNetworkError, match="rejected"):
+        # The receiver answers A-ASSOCIATE-RJ and half-closes. On a loaded machine pynetdicom's
+        # requestor has reported the close before the RJ ("aborted": seen once in CI, load ~4 on 2
+        # cores), so the wording is the sender's race; the refusal and its reason are asserted on
+        # the receiver's side below.
+        with pytest.raises(DicomNetworkError, match="rejected|aborted"):
             echo(plain)
     assert all(i.status == 0 for i in report.instances)
     assert reasons(audited) == ["tls-required"]
