@@ -24,9 +24,13 @@ Choices (stated so they can be argued with):
   decision pauses the schedule as a GO does, so the gate is not run again. A
   rollback trigger seen by a daily gate's `rollback-check` rolls that location back the same day.
   The next wave starts when the plan says (after the wave's four weeks), or at a later GO.
-- Integration validation is the PMS part (`examples/rehearsal/pms-validation.yaml`: version and
-  credentials against the simulator, recorded by `program.validation` as the full runbook records
-  it); the CBCT and segmentation part takes minutes per location and is not rehearsed.
+- Wave 3's gate (the last) runs on past the last go-live until its verdict is final: a GO once every
+  location has been live two weeks, or the COO's decision after its period closed; the rehearsal
+  passes only with it (`Outcome.confirmed_on`).
+- Integration validation is the PMS and DICOM-endpoint part (`examples/rehearsal/pms-validation.yaml`:
+  version and credentials against the simulator, a C-ECHO to the DICOM receiver standing in for the
+  platform's endpoint, recorded by `program.validation` as the full runbook records it); the CBCT
+  sends and segmentation take minutes per location and are not rehearsed.
 """
 
 from __future__ import annotations
