@@ -126,7 +126,8 @@ def evaluate(bundle, spacing: float, args) -> dict:
     def stats(v: list[float]) -> dict[str, float]:
         a = np.array(v, dtype=float)
         return {"mean": round(float(a.mean()), 4), "min": round(float(a.min()), 4),
-                "p95": round(float(np.percentile(a, 95)), 4), "n": len(a)} if len(a) else {"n": 0}
+                "p95": round(float(np.percentile(a, 95)), 4), "max": round(float(a.max()), 4),
+                "n": len(a)} if len(a) else {"n": 0}
 
     metrics = {
         "family": args.family, "held_out_phantoms": args.n, "seeds": [args.first_seed, args.first_seed + args.n - 1],
