@@ -25,23 +25,29 @@ log = logging.getLogger(__name__)
 # CID 4016 "Anatomic Region for Intra-oral Radiography" gives Mandible 91609006 and Maxilla 70925003;
 # Tooth is 38199008). Bone density: DCM 112031 "Attenuation Coefficient" (PS3.16 CID 218 quantitative
 # image features) with derivation SCT 373098007 "Mean", in UCUM [hnsf'U] -- a mean CT number over the
-# implant's bone, not "Mean" as the concept. The inferior alveolar canal and the candidate implant site
-# have no code we could verify in PS3.16 or the references at hand, so they stay in the private scheme
-# 99GOLIVE below (PS3.16 8.2 allows private schemes with a "99" prefix); the codes are:
-#   CANAL    Inferior alveolar canal (mandibular canal), segmented structure and SR finding type
+# implant's bone, not "Mean" as the concept.
+# The canal (issue 17, looked up in these files): PS3.16 has no mandibular/inferior alveolar canal (pydicom
+# 3.0.2's SCT dictionary; Slicer/Slicer@583e9b37 Modules/Loadable/Terminologies/Resources/*.json, the DICOM
+# master and general-anatomy terminologies; QIICR/dcmqi@b6137d9e; highdicom 0.28.2;
+# bvdh/dicom-terminology-in-fhir@9f098270, PS3.16's CIDs as FHIR value sets), and neither does
+# wasserth/TotalSegmentator@0e65a448 totalsegmentator/resources/totalsegmentator_snomed_mapping.csv (no
+# rows for its `teeth` task). The one file that codes the structure is lassoan/SlicerTotalSegmentator@
+# 6bad600b TotalSegmentator/Resources/totalsegmentator_snomed_mapping.csv (rows added in a1f8b4a4, also
+# in its .term.json): left/right_inferior_alveolar_canal -> SCT 55636003 "Inferior alveolar nerve" with
+# laterality, category SCT 123037004 "Anatomical Structure". We use that code: the concept is the nerve
+# the canal carries (the structure the 2 mm rule protects), not the bony canal, and the same file also
+# codes the incisive canals with it. Sources disagree on the maxilla: that file gives upper_jawbone SCT
+# 22457002 "Maxilla", PS3.16 70925003; we write 70925003 and `second_reader` accepts both. The old
+# private code (99GOLIVE CANAL) is still read. The candidate implant site has no looked-up code and
+# stays in the private scheme 99GOLIVE (PS3.16 8.2 allows "99" prefixes):
 #   IMPLSITE Candidate implant site (an SR finding type; its SCOORD3D POINT is the ridge crest)
 #   plus the measurement names written by `_num` without a standard code (upper-cased, <= 16 chars).
-# Looked up again (issue 17): pydicom's PS3.16-derived SCT dictionary and the PS3.16 context groups for
-# dental and head-and-neck anatomy (CID 4016, 4028, 4061) have no mandibular canal; the concept exists in
-# MeSH (D000088263 "Mandibular Canal", https://finto.fi/mesh/en/page/D000088263) and UBERON (0006673
-# "mandibular canal"), neither verified as a PS3.16 coding scheme here, so CANAL stays private; those
-# identifiers are the mapping for a reader that needs one.
 _LOCAL = "99GOLIVE"
 _STRUCTURES = {
     "mandible": codes.SCT.Mandible,
     "maxilla": codes.SCT.Maxilla,
     "teeth": codes.SCT.Tooth,
-    "canal": hd.sr.CodedConcept("CANAL", _LOCAL, "Inferior alveolar canal"),
+    "canal": hd.sr.CodedConcept("55636003", "SCT", "Inferior alveolar nerve"),
 }
 _DENSITY = hd.sr.CodedConcept("112031", "DCM", "Attenuation Coefficient")
 

@@ -28,9 +28,11 @@ from golive.tasks.imaging.volume import Volume
 
 log = logging.getLogger(__name__)
 STRUCTURES = {"mandible": 1, "maxilla": 2, "teeth": 3, "canal": 4}
-# SNOMED CT codes a platform may use for segmented property types (see dicom_out._STRUCTURES); other
-# segments are matched by their label
-_CODES = {"91609006": "mandible", "70925003": "maxilla", "38199008": "teeth", "CANAL": "canal"}
+# Segmented property type codes a platform may use (sources in dicom_out's coding comment): golive's own,
+# SlicerTotalSegmentator's maxilla 22457002, and golive's earlier private 99GOLIVE CANAL; other segments
+# are matched by their label
+_CODES = {"91609006": "mandible", "70925003": "maxilla", "22457002": "maxilla", "38199008": "teeth",
+          "55636003": "canal", "CANAL": "canal"}
 _WORDS = (("mandib", "mandible"), ("maxill", "maxilla"), ("tooth", "teeth"), ("teeth", "teeth"),
           ("canal", "canal"), ("nerve", "canal"), ("ian", "canal"))
 

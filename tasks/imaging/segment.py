@@ -179,13 +179,18 @@ def _ceil8(n: int) -> int:
     return int(np.ceil(n / 8) * 8)
 
 
-def segment(volume: Volume, bundle: Bundle | None = None) -> Segmentation:
-    """Run the bundle on a canonical (LPS, axial) volume. See the module docstring for conventions."""
+def segment(volume: Volume, bundle: Bundle | None = None, remove_islands: bool = True) -> Segmentation:
+    """Run the bundle on a canonical (LPS, axial) volume. See the module docstring for conventions;
+    `remove_islands` is `postprocess.remove_islands` (off only to measure what it changes)."""
+    from golive.tasks.imaging import postprocess
+
     b = bundle or load_bundle()
     t0 = time.perf_counter()
     target = tuple(reversed(b.spacing_mm))  # (x, y, z) -> (slice, row, column)
     hu = resample(volume.array, volume.spacing, target, order=1)
     probs = predict_xyz(b, hu.transpose(2, 1, 0))
+    if remove_islands:
+        probs = postprocess.remove_islands(probs, b.labels, b.spacing_mm)
     conf_t, lab_t = probs.max(dim=0)
     labels = lab_t.numpy().astype(np.uint8).transpose(2, 1, 0).copy()
     conf = conf_t.numpy().astype(np.float32).transpose(2, 1, 0).copy()

@@ -88,7 +88,10 @@ def test_sr_codes_density_and_site_coordinates(analysed: tuple[Path, dict]) -> N
     typ = {str(d.SegmentLabel): d.SegmentedPropertyTypeCodeSequence[0] for d in seg.SegmentSequence}
     assert (typ["mandible"].CodingSchemeDesignator, typ["mandible"].CodeValue) == ("SCT", "91609006")
     assert (typ["maxilla"].CodeValue, typ["teeth"].CodeValue) == ("70925003", "38199008")
-    assert typ["canal"].CodingSchemeDesignator == "99GOLIVE"  # no verified SNOMED code: documented private
+    # looked up, not in PS3.16: SlicerTotalSegmentator's code for an inferior alveolar canal segment
+    canal = typ["canal"]
+    assert (canal.CodingSchemeDesignator, canal.CodeValue, canal.CodeMeaning) == (
+        "SCT", "55636003", "Inferior alveolar nerve")
     text = str(pydicom.dcmread(out / summary["files"]["sr"]))
     assert "Attenuation Coefficient" in text and "373098007" in text
     points = _sr_sites(out / summary["files"]["sr"])

@@ -65,6 +65,22 @@ def _compare(labels: np.ndarray, phantom_dir: Path, tmp_path: Path, golive_readi
     return sr.compare(sr.read_platform(folder, vol), ours, summary["sites"], vol)
 
 
+@pytest.mark.parametrize(("code", "expected"), [
+    (hd.sr.CodedConcept("91609006", "SCT", "Mandible"), "mandible"),
+    (hd.sr.CodedConcept("22457002", "SCT", "Maxilla"), "maxilla"),  # SlicerTotalSegmentator's maxilla
+    (hd.sr.CodedConcept("55636003", "SCT", "Inferior alveolar nerve"), "canal"),
+    (hd.sr.CodedConcept("CANAL", "99GOLIVE", "Inferior alveolar canal"), "canal"),  # golive's earlier SEGs
+    (hd.sr.CodedConcept("12738006", "SCT", "Brain"), None)])
+def test_segments_are_matched_by_property_type_code(code: hd.sr.CodedConcept, expected: str | None) -> None:
+    """A segment whose label names no structure is matched by its code alone (or not at all)."""
+    import pydicom
+
+    desc = pydicom.Dataset()
+    desc.SegmentLabel = "Segment 7"
+    desc.SegmentedPropertyTypeCodeSequence = [code]
+    assert sr._structure_of(desc) == expected
+
+
 def test_the_unperturbed_truth_agrees(phantom_dir: Path, tmp_path: Path, golive_reading) -> None:
     truth = np.load(phantom_dir / "labels.npy")
     res = _compare(truth, phantom_dir, tmp_path, golive_reading)
