@@ -46,16 +46,18 @@ def test_integration_validation_imaging_steps(run_book: Any, golive_env: Path, m
                 "cbct-ai-analysis", "cbct-render-signoff", "cbct-case-types", "cbct-case-signoff",
                 "ios-document", "ios-export", "ios-scan", "ios-alignment"}
     assert expected <= set(steps)
-    # issue 17: "implant recommendations generated" no longer passes with 0 of N sites planned. The
-    # phantom-trained model under-segments the ridge crest, so no catalogue implant keeps its 1.5 mm walls
-    # at this phantom's sites: the AI step fails on exactly that check (a known defect of the stand-in
-    # model, stated in the model card) and the steps that need it are skipped, never passed.
+    # issue 17: "implant recommendations generated" passes only when sites get an implant (0 of N fails
+    # it). 0.1.0 under-segmented the ridge crest and planned none at this phantom's sites; 0.2.0 (model
+    # card) plans them, so every check of the AI step passes and the steps that need it run.
     ai = steps["cbct-ai-analysis"]
-    assert ai["state"] == "failed" and "implant recommendations generated" in str(ai.get("error")), ai
-    assert "Dice" not in str(ai.get("error")) and "canals identified" not in str(ai.get("error"))
+    assert ai["state"] == "completed" and ai["outputs"]["passed"] is True, ai
+    checks = {c["check"]: c for c in ai["outputs"]["checks"]}
+    planned = checks["implant recommendations generated"]
+    assert planned["passed"] is True and not planned["evidence"].startswith("0 of"), planned
     others = {k: v["state"] for k, v in steps.items() if k != "cbct-ai-analysis"}
-    assert set(others.values()) <= {"completed", "skipped"}, others  # skipped: steps that need the AI step
-    assert all(others[k] == "completed" for k in ("cbct-send", "cbct-arrival", "ios-scan")), others
+    assert set(others.values()) <= {"completed", "skipped"}, others
+    assert all(others[k] == "completed" for k in ("cbct-send", "cbct-arrival", "ios-scan", "cbct-render-signoff",
+                                                  "cbct-case-types", "cbct-case-signoff")), others
     assert steps["cbct-send"]["outputs"]["arrived"] == 60
     assert steps["ios-scan"]["outputs"]["alignment"]["aligned"] is True
     with get_client(sync_client=True) as client:
