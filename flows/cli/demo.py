@@ -60,13 +60,11 @@ DEMO: tuple[DemoRun, ...] = (
     *demo_compliance.runs(DemoRun),  # security and HIPAA verification (PHI guard evidence), configuration drift
     DemoRun(
         "integration-validation",
-        "Open Dental location against the bundled simulator: PMS battery; CBCT send, segment, SEG/SR; intraoral"
-        " (the AI step fails 'implant recommendations generated': the phantom model plans no implant on"
-        " this phantom, a known defect in its model card)",
+        "Open Dental location against the bundled simulator: PMS battery; CBCT send, segment, SEG/SR with"
+        " implant plans (model 0.2.0); intraoral; the location's validation is recorded and its report rendered",
         params={"location": "eastside-specialty", "test_patient": 1, "pms_connection": "@simulator",
                 "imaging_endpoint": "@dicom_endpoint"},
         inputs=EXAMPLE / "integration-inputs.yaml",
-        expect="failed",  # issue 17: 0 of N sites planned is no longer a pass
     ),
     demo_metrics.pilot_run(DemoRun),  # baseline and pilot collected from the source simulators (pilot-ok plan)
     DemoRun(
