@@ -76,9 +76,7 @@ def _block(obs: Observations, series: MetricSeries, rows: np.ndarray, labels: tu
     num = None if series.numerator is None else series.numerator[rows, cols]
     den = None if series.denominator is None else series.denominator[rows, cols]
     if combine_wave:
-        reducer = np.nansum if crit.combine == "sum" else np.nanmean
-        any_obs = np.isfinite(vals).any(axis=0)
-        combined = np.where(any_obs, _nan_reduce(reducer, vals, 0), np.nan)[None, :]
+        combined = _combine_days(vals, crit)
         if num is not None and den is not None:
             has = np.isfinite(den).any(axis=0)
             num = np.where(has, np.nansum(num, axis=0), np.nan)[None, :]
@@ -100,10 +98,15 @@ def _aligned_block(obs: Observations, series: MetricSeries, rows: np.ndarray, la
         idx = np.arange(span) + (s - obs.start).days
         ok = (idx >= 0) & (idx < obs.days)
         vals[k, ok] = series.values[r, idx[ok]]
+    combined = _combine_days(vals, crit) if starts else np.full((1, 0), np.nan)
+    return _Block((WAVE,), combined, None, None, first, last)
+
+
+def _combine_days(vals: np.ndarray, crit: Criterion) -> np.ndarray:
+    """The wave's one row: each day's values summed or averaged (`combine`) over the rows with data."""
     reducer = np.nansum if crit.combine == "sum" else np.nanmean
     any_obs = np.isfinite(vals).any(axis=0)
-    combined = np.where(any_obs, _nan_reduce(reducer, vals, 0), np.nan)[None, :] if starts else np.full((1, 0), np.nan)
-    return _Block((WAVE,), combined, None, None, first, last)
+    return np.where(any_obs, _nan_reduce(reducer, vals, 0), np.nan)[None, :]
 
 
 def aggregate(block: _Block, how: str) -> tuple[np.ndarray, np.ndarray]:
