@@ -153,8 +153,7 @@ def run_simulate(ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
         raise UserInputError("metrics.simulate needs locations (or an organization)")
     _check_known(ctx, locations)
     if params.get("start"):
-        scenario = simulator.Scenario(scenario.name, scenario.seed, date.fromisoformat(str(params["start"])),
-                                      scenario.days, scenario.baseline_days, scenario.settings)
+        scenario = replace(scenario, start=date.fromisoformat(str(params["start"])))
     starts_raw = params.get("starts") or {}
     if not isinstance(starts_raw, Mapping):
         raise UserInputError(f"step {ctx.step_key}: starts must map location ids to go-live days (YYYY-MM-DD)")
