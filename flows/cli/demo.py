@@ -61,7 +61,7 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "integration-validation",
         "Open Dental location against the bundled simulator: PMS battery; CBCT send, segment, SEG/SR with"
-        " implant plans (model 0.2.0); intraoral; the location's validation is recorded and its report rendered",
+        " implant plans (model 0.3.0); intraoral; the location's validation is recorded and its report rendered",
         params={"location": "eastside-specialty", "test_patient": 1, "pms_connection": "@simulator",
                 "imaging_endpoint": "@dicom_endpoint"},
         inputs=EXAMPLE / "integration-inputs.yaml",

@@ -37,6 +37,13 @@ class Bundle:
     roi_size: tuple[int, ...]  # (x, y, z), sliding-window patch (the training crop)
     name: str
     version: str
+    # added to the network's logits before the softmax, one per class (the bundle's `logit_offsets`):
+    # a class whose cross-entropy was weighted w in training is over-predicted at its edges; -ln(w)
+    # undoes that (logit adjustment, Menon et al., ICLR 2021)
+    logit_offsets: tuple[float, ...] = ()
+    # test-time flips (the bundle's `tta_flip_axes`, MONAI spatial axes): logits averaged over the
+    # input and its mirror along each axis the model was trained to be symmetric in
+    tta_flip_axes: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,15 @@ class Segmentation:
     source_spacing: tuple[float, ...]
     bone_probability: np.ndarray | None = None  # float32 [k, i, j]: P(mandible) + P(canal), sub-voxel edges
     probabilities: np.ndarray | None = None  # float16 [C, k, i, j]: softmax on the model grid
+    # the received series itself (k, i, j grey values and their affine, not a copy): measurements that a
+    # finer series resolves better than the model grid read it (crest.py)
+    source_hu: np.ndarray | None = None
+    source_affine: np.ndarray | None = None
+
+    def finer_source(self) -> bool:
+        """Whether the series' voxels are clearly smaller than the model's (0.2-0.4 mm against 1 mm)."""
+        return (self.source_hu is not None and self.source_affine is not None
+                and max(self.source_spacing) <= 0.75 * min(self.spacing))
 
     def on_source_grid(self) -> np.ndarray:
         """Labels back on the source volume's grid (the inverse of the resampling to the model's spacing,
@@ -121,9 +137,15 @@ def _load(root: str) -> Bundle:
     except Exception as exc:  # config/weights mismatch, bad JSON: name the bundle, keep the cause
         raise ModelBundleError(f"{path}: cannot load bundle ({type(exc).__name__}: {exc})") from exc
     sp = parser.get("spacing_mm", [1.0, 1.0, 1.0])
+    offsets = tuple(float(v) for v in parser.get("logit_offsets", []))
+    if offsets and len(offsets) != len(labels):
+        raise ModelBundleError(f"{cfg_file}: logit_offsets has {len(offsets)} values for {len(labels)} labels")
+    flips = tuple(int(v) for v in parser.get("tta_flip_axes", []))
+    if any(a not in (0, 1, 2) for a in flips):
+        raise ModelBundleError(f"{cfg_file}: tta_flip_axes must name spatial axes 0, 1 or 2, not {list(flips)}")
     return Bundle(path, net, tuple(float(v) for v in sp), tuple(parser.get("hu_window", [-1000, 3000])),
                   labels, tuple(int(v) for v in parser.get("roi_size", [64, 64, 48])),
-                  str(meta.get("name", path.name)), str(meta.get("version", "")))
+                  str(meta.get("name", path.name)), str(meta.get("version", "")), offsets, flips)
 
 
 UNMEASURED_UNCERTAINTY_MM = 1.0  # a bundle that ships no measured canal error gets this margin
@@ -161,7 +183,8 @@ def predict_xyz(bundle: Bundle, hu_xyz: np.ndarray) -> torch.Tensor:
     lo, hi = bundle.hu_window
     x = torch.from_numpy(np.clip((hu_xyz.astype(np.float32) - lo) / (hi - lo), 0, 1))[None, None]
     roi = tuple(min(r, _ceil8(n)) for r, n in zip(bundle.roi_size, x.shape[2:], strict=True))
-    with torch.inference_mode():
+
+    def logits(x: torch.Tensor) -> torch.Tensor:
         # one padded pass when the volume is small (a dental FOV at the model spacing): fewer, larger
         # convolutions than overlapping windows; sliding windows beyond WHOLE_VOLUME_VOXELS
         if np.prod(x.shape[2:]) <= WHOLE_VOLUME_VOXELS:
@@ -169,10 +192,19 @@ def predict_xyz(bundle: Bundle, hu_xyz: np.ndarray) -> torch.Tensor:
             for d, n in enumerate(x.shape[2:]):
                 pad[2 * (2 - d) + 1] = _ceil8(n) - n  # one pass, padded to the network's stride
             xp = torch.nn.functional.pad(x, pad, mode="replicate")
-            out = bundle.network(xp)[..., : x.shape[2], : x.shape[3], : x.shape[4]]
-        else:
-            out = sliding_window_inference(x, roi, 1, bundle.network, overlap=0.25, mode="gaussian")
-        return torch.softmax(out[0], dim=0)
+            return bundle.network(xp)[..., : x.shape[2], : x.shape[3], : x.shape[4]]
+        out = sliding_window_inference(x, roi, 1, bundle.network, overlap=0.25, mode="gaussian")
+        assert isinstance(out, torch.Tensor)  # one output head
+        return out
+
+    with torch.inference_mode():
+        out = logits(x)[0]
+        for axis in bundle.tta_flip_axes:
+            out += torch.flip(logits(torch.flip(x, dims=[2 + axis]))[0], dims=[1 + axis])
+        out /= 1 + len(bundle.tta_flip_axes)
+        if bundle.logit_offsets:
+            out += torch.tensor(bundle.logit_offsets, dtype=out.dtype)[:, None, None, None]
+        return torch.softmax(out, dim=0)
 
 
 def _ceil8(n: int) -> int:
@@ -208,4 +240,4 @@ def segment(volume: Volume, bundle: Bundle | None = None, remove_islands: bool =
     log.info("segmented a volume of shape %s in %.2fs", volume.shape, dt)
     probs_kij = probs.numpy().astype(np.float16).transpose(0, 3, 2, 1).copy()
     return Segmentation(labels, np.asarray(hu, dtype=np.float32), conf, aff, target, names, label_conf, dt,
-                        volume.shape, volume.spacing, bone_p, probs_kij)
+                        volume.shape, volume.spacing, bone_p, probs_kij, volume.array, np.asarray(volume.affine))

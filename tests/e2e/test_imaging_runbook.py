@@ -47,7 +47,7 @@ def test_integration_validation_imaging_steps(run_book: Any, golive_env: Path, m
                 "ios-document", "ios-export", "ios-scan", "ios-alignment"}
     assert expected <= set(steps)
     # issue 17: "implant recommendations generated" passes only when sites get an implant (0 of N fails
-    # it). 0.1.0 under-segmented the ridge crest and planned none at this phantom's sites; 0.2.0 (model
+    # it). 0.1.0 under-segmented the ridge crest and planned none at this phantom's sites; 0.2.0 and later (model
     # card) plans them, so every check of the AI step passes and the steps that need it run.
     ai = steps["cbct-ai-analysis"]
     assert ai["state"] == "completed" and ai["outputs"]["passed"] is True, ai
