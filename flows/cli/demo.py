@@ -6,6 +6,7 @@ runbook with its parameters and the decisions a rollout lead would give in the U
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from golive.tasks.foundation import paths
 from golive.tasks.foundation.errors import RunbookInvalid, UserInputError
 
 EXAMPLE = paths.EXAMPLES / "acme-dental"
+# the shipped segmentation bundle's version, as its MONAI metadata states it
+MODEL_VERSION = json.loads((paths.MODELS / "cbct-seg" / "configs" / "metadata.json").read_text())["version"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "integration-validation",
         "Open Dental location against the bundled simulator: PMS battery; CBCT send, segment, SEG/SR with"
-        " implant plans (model 0.3.0); intraoral; the location's validation is recorded and its report rendered",
+        f" implant plans (model {MODEL_VERSION}); intraoral; the location's validation is recorded and its report rendered",
         params={"location": "eastside-specialty", "test_patient": 1, "pms_connection": "@simulator",
                 "imaging_endpoint": "@dicom_endpoint"},
         inputs=EXAMPLE / "integration-inputs.yaml",
