@@ -147,7 +147,8 @@ def main() -> list[str]:
         series = Path(_child(_write, tmp)["series"])
         # each figure from REPEAT fresh processes, ours and the baseline alternating (ABBA)
         fulls = [_child(_analyze, str(series)) for _ in range(REPEAT)]  # cold: imports and model load included
-        ours_runs, base_runs = [], []
+        ours_runs: list[dict] = []
+        base_runs: list[dict] = []
         for i in range(REPEAT):
             pair = [(_ours, ours_runs), (_monai, base_runs)]
             for fn, runs in pair if i % 2 == 0 else pair[::-1]:
