@@ -15,10 +15,8 @@ runs at its 1 mm spacing and the labels return to 0.2 mm (probability interpolat
 from __future__ import annotations
 
 import multiprocessing as mp
-import statistics
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from bench.timing import Samples, ratio_line
@@ -108,20 +106,8 @@ def _write(out: str, q) -> None:
     q.put({"series": str(write_phantom(Path(out) / "ph", seed=900, spacing=SPACING))})
 
 
-def _mb(runs: list[dict]) -> _Megabytes:
-    return _Megabytes(tuple(r["rss_mb"] for r in runs))
-
-
-@dataclass(frozen=True)
-class _Megabytes:
-    values: tuple[float, ...]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.values)
-
-    def describe(self) -> str:
-        return f"{self.median:.0f} MB ({min(self.values):.0f}–{max(self.values):.0f}, n={len(self.values)})"
+def _mb(runs: list[dict]) -> Samples:
+    return Samples(tuple(r["rss_mb"] for r in runs), unit="MB", digits=0)
 
 
 def _child(fn, series: str) -> dict:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Samples:
-    seconds: tuple[float, ...]
+    seconds: tuple[float, ...]  # the measured values: seconds unless `unit` names another one
+    unit: str = "s"
+    digits: int = 3
 
     @property
     def median(self) -> float:
@@ -22,7 +24,9 @@ class Samples:
 
     def describe(self) -> str:
         """`0.81 s (0.77–0.95, n=7)`: the median, then the fastest and slowest run."""
-        return f"{self.median:.3f} s ({min(self.seconds):.3f}–{max(self.seconds):.3f}, n={len(self.seconds)})"
+        d = self.digits
+        return (f"{self.median:.{d}f} {self.unit} ({min(self.seconds):.{d}f}–{max(self.seconds):.{d}f}, "
+                f"n={len(self.seconds)})")
 
 
 def timed(fn: Callable[[], object]) -> float:
