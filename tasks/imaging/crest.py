@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from golive.tasks.imaging.volume import Volume
+
 SEARCH_MM = 1.0  # the edge must lie strictly inside this distance of the model's crest
 PROFILE_MM = 2.0  # half-length of the sampled profile
 SMOOTH_MM = 0.3  # Gaussian smoothing of the profile against noise
@@ -20,21 +22,16 @@ NEIGHBOURS_MM = 0.4  # columns averaged around the site (centre and four at this
 MIN_STEP = 200.0  # grey-value fall per mm below which no edge is taken (low contrast: keep the model's)
 
 
-def refine_crest_z(hu: np.ndarray, affine: np.ndarray, xy: np.ndarray, z0: float) -> float:
-    """The crest height (LPS z, mm) at `xy` from the grey values `hu` (k, i, j; `affine` maps k, i, j to
-    LPS mm), starting from the model's estimate `z0`; `z0` itself when no clear edge lies within
-    SEARCH_MM of it."""
-    aff = np.asarray(affine, dtype=float)
-    inv = np.linalg.inv(aff)
-    spacing = np.linalg.norm(aff[:3, :3], axis=0)
-    step = float(spacing.min()) / 2
+def refine_crest_z(volume: Volume, xy: np.ndarray, z0: float) -> float:
+    """The crest height (LPS z, mm) at `xy` from the series' grey values, starting from the model's
+    estimate `z0`; `z0` itself when no clear edge lies within SEARCH_MM of it."""
+    step = min(volume.spacing) / 2
     zs = np.arange(z0 - PROFILE_MM, z0 + PROFILE_MM + 1e-9, step)
     profile = np.zeros(len(zs))
     offsets = ((0.0, 0.0), (NEIGHBOURS_MM, 0.0), (-NEIGHBOURS_MM, 0.0), (0.0, NEIGHBOURS_MM), (0.0, -NEIGHBOURS_MM))
     for dx, dy in offsets:
         pts = np.column_stack([np.full(len(zs), xy[0] + dx), np.full(len(zs), xy[1] + dy), zs])
-        idx = (pts @ inv[:3, :3].T + inv[:3, 3]).T
-        profile += ndimage.map_coordinates(hu, idx, order=1, mode="nearest")
+        profile += ndimage.map_coordinates(volume.array, volume.lps_to_index(pts).T, order=1, mode="nearest")
     profile = ndimage.gaussian_filter1d(profile / len(offsets), SMOOTH_MM / step)
     grad = np.gradient(profile, step)
     window = np.nonzero(np.abs(zs - z0) <= SEARCH_MM)[0]

@@ -390,9 +390,8 @@ def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, 
     cj = int(np.clip(cj, 0, top.shape[1] - 1))
     k_top = top[ci, cj] if top[ci, cj] >= 0 else crest_k
     z_crest = _crest_z(seg, g, xy, k_top)
-    if seg.finer_source():  # the series resolves the crest better than the 1 mm model grid (crest.py)
-        assert seg.source_hu is not None and seg.source_affine is not None  # finer_source() checked them
-        z_crest = refine_crest_z(seg.source_hu, seg.source_affine, xy, z_crest)
+    if (series := seg.finer_source()) is not None:  # it resolves the crest better than the model grid (crest.py)
+        z_crest = refine_crest_z(series, xy, z_crest)
     crest = np.array([xy[0], xy[1], z_crest])
     axis = np.array([0.0, 0.0, -1.0])
 

@@ -62,15 +62,13 @@ class Segmentation:
     source_spacing: tuple[float, ...]
     bone_probability: np.ndarray | None = None  # float32 [k, i, j]: P(mandible) + P(canal), sub-voxel edges
     probabilities: np.ndarray | None = None  # float16 [C, k, i, j]: softmax on the model grid
-    # the received series itself (k, i, j grey values and their affine, not a copy): measurements that a
-    # finer series resolves better than the model grid read it (crest.py)
-    source_hu: np.ndarray | None = None
-    source_affine: np.ndarray | None = None
+    # the received series itself (not a copy): measurements that a finer series resolves better than the
+    # model grid read it (crest.py)
+    source: Volume | None = None
 
-    def finer_source(self) -> bool:
-        """Whether the series' voxels are clearly smaller than the model's (0.2-0.4 mm against 1 mm)."""
-        return (self.source_hu is not None and self.source_affine is not None
-                and max(self.source_spacing) <= 0.75 * min(self.spacing))
+    def finer_source(self) -> Volume | None:
+        """The series when its voxels are clearly smaller than the model's (0.2-0.4 mm against 1 mm)."""
+        return self.source if max(self.source_spacing) <= 0.75 * min(self.spacing) else None
 
     def on_source_grid(self) -> np.ndarray:
         """Labels back on the source volume's grid (the inverse of the resampling to the model's spacing,
@@ -240,4 +238,4 @@ def segment(volume: Volume, bundle: Bundle | None = None, remove_islands: bool =
     log.info("segmented a volume of shape %s in %.2fs", volume.shape, dt)
     probs_kij = probs.numpy().astype(np.float16).transpose(0, 3, 2, 1).copy()
     return Segmentation(labels, np.asarray(hu, dtype=np.float32), conf, aff, target, names, label_conf, dt,
-                        volume.shape, volume.spacing, bone_p, probs_kij, volume.array, np.asarray(volume.affine))
+                        volume.shape, volume.spacing, bone_p, probs_kij, volume)
