@@ -63,8 +63,10 @@ DEMO: tuple[DemoRun, ...] = (
     *demo_compliance.runs(DemoRun),  # security and HIPAA verification (PHI guard evidence), configuration drift
     DemoRun(
         "integration-validation",
-        "Open Dental location against the bundled simulator: PMS battery; CBCT send, segment, SEG/SR with"
-        f" implant plans (model {MODEL_VERSION}); intraoral; the location's validation is recorded and its report rendered",
+        "Open Dental location against the bundled simulator: PMS battery; a 0.4 mm CBCT phantom sent, segmented"
+        f" (model {MODEL_VERSION} at 1 mm; jaw edges and crests read back on the 0.4 mm grid), SEG/SR with implant"
+        " plans (none within 5 mm of the mental foramen); intraoral; the location's validation is recorded and its"
+        " report rendered",
         params={"location": "eastside-specialty", "test_patient": 1, "pms_connection": "@simulator",
                 "imaging_endpoint": "@dicom_endpoint"},
         inputs=EXAMPLE / "integration-inputs.yaml",

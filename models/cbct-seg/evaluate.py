@@ -46,6 +46,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="metrics file (default: the bundle's docs/, by family and spacings)")
     ap.add_argument("--keep-islands", action="store_true",
                     help="skip the removal of islands far from the jaw (to measure what it changes)")
+    ap.add_argument("--no-series-edges", action="store_true",
+                    help="keep the model's jaw edges on a finer series (to measure what tasks/imaging/edges.py changes)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     bundle = load_bundle(args.bundle)
@@ -75,7 +77,7 @@ def evaluate(bundle, spacing: float, args) -> dict:
         vol = ph.volume()
         seg = segment(vol, bundle, remove_islands=not args.keep_islands)
         times.append(seg.inference_s)
-        on_src = seg.on_source_grid()
+        on_src = seg.on_source_grid(series_edges=not args.no_series_edges)
         for name, v in LABEL_VALUES.items():
             a, b = on_src == v, ph.labels == v
             per[f"dice_{name}"].append(dice(a, b))

@@ -41,17 +41,19 @@ class IosValidationFailed(StepFailed):
 
 
 def _series_dir(ctx: StepContext, params: dict[str, Any]) -> Path:
-    """The series to use: `series` (a folder) or a phantom generated from `phantom_seed`."""
+    """The series to use: `series` (a folder) or a phantom generated from `phantom_seed` at
+    `phantom_voxel_mm` (the step schemas bound it)."""
     if params.get("series"):
         return Path(str(params["series"]))
     from golive.tasks.imaging.phantom import write_phantom
 
     seed = int(params.get("phantom_seed", 0))
-    out = Path(ctx.out_dir) / "imaging" / f"phantom-{seed}"
+    spacing = float(params.get("phantom_voxel_mm", 1.0))
+    out = Path(ctx.out_dir) / "imaging" / (f"phantom-{seed}" if spacing == 1.0 else f"phantom-{seed}-{spacing:g}mm")
     if not (out / "series").is_dir():
         # parallel steps may ask for the same phantom: write aside, then rename into place once
         tmp = out.parent / f".{out.name}-{uuid.uuid4().hex[:8]}"
-        write_phantom(tmp, seed=seed)
+        write_phantom(tmp, seed=seed, spacing=spacing)
         try:
             tmp.rename(out)
         except OSError:  # another step won the race; its phantom is identical (same seed)

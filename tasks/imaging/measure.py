@@ -30,6 +30,12 @@ CANAL_CLEARANCE_MM = 2.0
 TOOTH_CLEARANCE_MM = 1.5
 WALL_MM = 1.5
 FLAG_MARGIN_MM = 0.5  # flag a site when clearance < 2 mm + margin: the measurement's own uncertainty
+# the traced canal's anterior end is where the nerve leaves by the mental foramen; there it rises and may
+# loop forward past where the trace stops (the second phantom family planned 2.70 mm over a canal truly
+# 1.42 mm away, 2.3 mm from the trace's end). The literature gives no fixed distance that is safe
+# (J Oral Implantol 41(6):632, 2015; Greenstein & Tarnow, J Periodontol 77(12):1933, 2006), so sites this
+# close are left to the Clinical Lead instead of planned
+FORAMEN_KEEP_OUT_MM = 5.0
 FREE_END_LIMIT_MM = 48.0  # a gap starting further from the midline is retromolar
 DENTITION_END_MM = 56.0  # distal end of a full lower dentition (second molar), phantom and adult average
 TYPICAL_WIDTHS_MM = (5.4, 5.9, 6.9, 7.0, 7.2, 11.0, 10.5)  # lower crowns, incisor -> 2nd molar (adult mean)
@@ -397,6 +403,8 @@ def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, 
 
     has_canal = len(canal_pl) > 0 and canal.found
     r_canal = canal.radius_mm
+    to_foramen = float(np.hypot(*(crest[:2] - canal_pl[0][:2]))) if has_canal else None
+    near_foramen = to_foramen is not None and to_foramen < FORAMEN_KEEP_OUT_MM
 
     def clearance(d: float, length: float) -> float | None:
         if not has_canal:
@@ -415,7 +423,7 @@ def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, 
             c = clearance(d, length)
             # no canal on this side: its clearance is unknown, so no implant is recommended (the second
             # phantom family showed a plan through a canal the model had missed)
-            if c is None or c < CANAL_CLEARANCE_MM + uncertainty:
+            if c is None or c < CANAL_CLEARANCE_MM + uncertainty or near_foramen:
                 continue
             w = walls(d, length)
             if w < WALL_MM or d + 2 * TOOTH_CLEARANCE_MM > gap + 1e-6:
@@ -439,9 +447,12 @@ def _site(side: str, s_pos: float, gap: float, arch: _Arch, s_map, d_map, mand, 
     dens = float(seg.hu[kk[m], ii[m], jj[m]].mean()) if m.any() else None
     conf_local = float(seg.confidence[kk[m], ii[m], jj[m]].mean()) if m.any() else 0.0
     conf = min(conf_local, canal.confidence if has_canal else 0.0)
-    flagged = (not has_canal) or (ref_c is not None and ref_c < CANAL_CLEARANCE_MM + FLAG_MARGIN_MM)
+    flagged = (not has_canal) or near_foramen or (ref_c is not None and ref_c < CANAL_CLEARANCE_MM + FLAG_MARGIN_MM)
     if not has_canal:
         warnings.append(f"{side} canal not identified: clearance unknown")
+    if near_foramen:
+        warnings.append(f"{to_foramen:.1f} mm from where the {side} canal's trace ends (mental foramen; the nerve "
+                        f"rises and may loop forward there): plan with the Clinical Lead")
     if rec is None:
         warnings.append("no catalogue implant fits with the required clearances")
     if conf < thr:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ import torch
 from scipy import ndimage
 
 from golive.tasks.foundation.paths import MODELS
+from golive.tasks.imaging.edges import BoneEdges
 from golive.tasks.imaging.errors import ModelBundleError
 from golive.tasks.imaging.volume import Volume
 
@@ -70,18 +72,26 @@ class Segmentation:
         """The series when its voxels are clearly smaller than the model's (0.2-0.4 mm against 1 mm)."""
         return self.source if max(self.source_spacing) <= 0.75 * min(self.spacing) else None
 
-    def on_source_grid(self) -> np.ndarray:
+    def on_source_grid(self, series_edges: bool = True) -> np.ndarray:
         """Labels back on the source volume's grid (the inverse of the resampling to the model's spacing,
-        MONAI `Invertd`'s job): each class probability is interpolated linearly onto the finer grid and the
-        argmax taken there, so edges fall between model voxels instead of on a 1 mm staircase. A slab of
-        source slices at a time keeps the memory small. Without probabilities: nearest."""
+        MONAI `Invertd`'s job): each class's log-probability is interpolated linearly onto the finer grid and
+        the argmax taken there, so edges fall between model voxels instead of on a 1 mm staircase. On a clearly
+        finer series, the jaw bones' outer edges are then read from its grey values (edges.py). A slab of
+        source slices at a time keeps the memory small. Without probabilities: nearest. `series_edges=False`
+        skips the edges (to measure what they change)."""
         if self.labels.shape == self.source_shape and np.allclose(self.spacing, self.source_spacing):
             return self.labels
         scale = np.array(self.source_spacing) / np.array(self.spacing)
         if self.probabilities is None:
             return ndimage.affine_transform(self.labels, scale, output_shape=self.source_shape, order=0,
                                             mode="nearest")
-        return _upsample_argmax(self.probabilities, scale, self.source_shape)
+        bones = {v: n for v, n in self.label_names.items() if n in ("mandible", "maxilla")}
+        finer = self.finer_source()
+        edges = BoneEdges(finer, bones) if series_edges and finer is not None and bones else None
+        out = _upsample_argmax(self.probabilities, scale, self.source_shape, edges)
+        if edges:
+            edges.apply(out)
+        return out
 
 
 def _taps(n_out: int, size: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,20 +102,66 @@ def _taps(n_out: int, size: int, scale: float) -> tuple[np.ndarray, np.ndarray, 
     return i0, np.minimum(i0 + 1, size - 1), (m - i0).astype(np.float32)
 
 
-def _upsample_argmax(probs: np.ndarray, scale: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Argmax of the class probabilities (C, k, i, j on the model grid) interpolated trilinearly at the
-    source voxels, whose model-grid coordinate is index * scale (first voxel centres coincide, as in
-    `resample`). Trilinear interpolation on an axis-aligned grid is separable: along j, then i (two
-    gathers), then slice by slice along k, so memory stays at one in-plane-upsampled copy."""
-    p = probs.astype(np.float32)
-    j0, j1, wj = _taps(shape[2], p.shape[3], scale[2])
-    p = p[..., j0] * (1 - wj) + p[..., j1] * wj  # (C, k, i, J)
-    i0, i1, wi = _taps(shape[1], p.shape[2], scale[1])
-    p = p[:, :, i0, :] * (1 - wi)[:, None] + p[:, :, i1, :] * wi[:, None]  # (C, k, I, J)
-    k0, k1, wk = _taps(shape[0], p.shape[1], scale[0])
+LOG_FLOOR = 1e-6  # probabilities are stored as float16: below this their logarithm is noise
+
+
+class _Interpolated:
+    """Trilinear interpolation of (C, k, i, j) model-grid values at the source voxels, whose model-grid
+    coordinate is index * scale (first voxel centres coincide, as in `resample`). Separable on an
+    axis-aligned grid: along j, then i (two gathers) at construction, and slice by slice along k on demand
+    (`slice`), so memory stays at one in-plane-upsampled copy."""
+
+    def __init__(self, values: np.ndarray, scale: np.ndarray, shape: tuple[int, ...]) -> None:
+        p = values
+        j0, j1, wj = _taps(shape[2], p.shape[3], scale[2])
+        p = p[..., j0] * (1 - wj) + p[..., j1] * wj  # (C, k, i, J)
+        i0, i1, wi = _taps(shape[1], p.shape[2], scale[1])
+        self.p = p[:, :, i0, :] * (1 - wi)[:, None] + p[:, :, i1, :] * wi[:, None]  # (C, k, I, J)
+        self.k0, self.k1, self.wk = _taps(shape[0], p.shape[1], scale[0])
+
+    def buffer(self) -> np.ndarray:
+        return np.empty((self.p.shape[0], *self.p.shape[2:]), np.float32)
+
+    def slice(self, n: int, out: np.ndarray) -> np.ndarray:
+        """Source slice n (C, I, J), written into `out` (a `buffer()`, reused: no allocation per slice)."""
+        a, b = self.p[:, self.k0[n]], self.p[:, self.k1[n]]
+        np.subtract(b, a, out=out)
+        np.multiply(out, self.wk[n], out=out)
+        return np.add(out, a, out=out)
+
+
+def _upsample_argmax(probs: np.ndarray, scale: np.ndarray, shape: tuple[int, ...],
+                     edges: BoneEdges | None = None) -> np.ndarray:
+    """Argmax of the class log-probabilities (C, k, i, j on the model grid) interpolated trilinearly at
+    the source voxels (`_Interpolated`). Log-probabilities are the logits less a per-voxel constant, so
+    this is the argmax of the interpolated logits: a thin structure keeps the edge the network drew, where
+    averaging probabilities lets the class that is sure on both sides win the voxels between (canal Dice
+    on held-out phantoms at 0.4 mm, seeds 18/5/0: 0.815/0.869/0.879 with probabilities, 0.826/0.892/0.903
+    with log-probabilities). Slabs of slices run on torch's configured threads (numpy's arithmetic frees
+    the interpreter lock). `edges` then observes, slice by slice, the linearly interpolated probabilities
+    of its classes (their wider uncertain band is where it looks for a jaw edge the model may have
+    misplaced) and the labels."""
+    out = _argmax_of_log(probs, scale, shape)
+    if edges:
+        lin_p = _Interpolated(probs[list(edges.classes)].astype(np.float32), scale, shape)
+        buf = lin_p.buffer()
+        for n in range(shape[0]):
+            edges.observe(n, lin_p.slice(n, buf), out[n])
+    return out
+
+
+def _argmax_of_log(probs: np.ndarray, scale: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    log_p = _Interpolated(np.log(np.maximum(probs.astype(np.float32), LOG_FLOOR)), scale, shape)
     out = np.empty(shape, np.uint8)
-    for n in range(shape[0]):
-        out[n] = np.argmax((1 - wk[n]) * p[:, k0[n]] + wk[n] * p[:, k1[n]], axis=0)
+
+    def argmax(slices: np.ndarray) -> None:
+        buf = log_p.buffer()
+        for n in slices:
+            out[n] = np.argmax(log_p.slice(n, buf), axis=0)
+
+    threads = max(1, min(torch.get_num_threads(), shape[0]))
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(argmax, np.array_split(np.arange(shape[0]), threads)))
     return out
 
 

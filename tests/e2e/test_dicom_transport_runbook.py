@@ -47,8 +47,8 @@ def _transport_part(dest: Path) -> Path:
         step["needs"] = [n for n in step.get("needs", []) if n in STEPS]
         if step["id"] == "validation-report":  # the per-location report, after the transport check
             step["needs"] = ["dicom-transport"]
-    doc["parameters"] = {k: v for k, v in doc["parameters"].items() if k in ("location", "imaging_endpoint",
-                                                                                 "cbct_sample")}
+    doc["parameters"] = {k: v for k, v in doc["parameters"].items()
+                         if k in ("location", "imaging_endpoint", "cbct_sample", "cbct_phantom_voxel_mm")}
     with dest.open("w") as f:
         yaml.dump(doc, f)
     return dest

@@ -23,7 +23,8 @@ def _imaging_part(dest: Path) -> Path:
     doc = yaml.load((RUNBOOKS / "integration-validation.yaml").read_text())
     doc["steps"] = [s for s in doc["steps"] if str(s["id"]).startswith(("cbct-", "ios-", "phi-"))]  # with the PHI guard
     doc["parameters"] = {k: v for k, v in doc["parameters"].items()
-                         if k in ("location", "imaging_endpoint", "cbct_sample", "cbct_cases", "ios_scan")}
+                         if k in ("location", "imaging_endpoint", "cbct_sample", "cbct_phantom_voxel_mm", "cbct_cases",
+                                  "ios_scan")}
     with dest.open("w") as f:
         yaml.dump(doc, f)
     return dest
@@ -58,7 +59,7 @@ def test_integration_validation_imaging_steps(run_book: Any, golive_env: Path, m
     assert set(others.values()) <= {"completed", "skipped"}, others
     assert all(others[k] == "completed" for k in ("cbct-send", "cbct-arrival", "ios-scan", "cbct-render-signoff",
                                                   "cbct-case-types", "cbct-case-signoff")), others
-    assert steps["cbct-send"]["outputs"]["arrived"] == 60
+    assert steps["cbct-send"]["outputs"]["arrived"] == 150  # the phantom's 60 mm at the default 0.4 mm
     assert steps["ios-scan"]["outputs"]["alignment"]["aligned"] is True
     with get_client(sync_client=True) as client:
         logs = "\n".join(log.message for log in client.read_logs(limit=200))

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from golive.tasks.imaging.measure import REFERENCE_IMPLANT, cylinder_to_polyline, measure, misch_class
+from golive.tasks.imaging.measure import (
+    FORAMEN_KEEP_OUT_MM,
+    REFERENCE_IMPLANT,
+    cylinder_to_polyline,
+    measure,
+    misch_class,
+)
 from golive.tasks.imaging.phantom import LABELS, generate
 from golive.tasks.imaging.segment import Segmentation
 
@@ -47,11 +53,33 @@ def test_sites_canals_and_clearance_match_ground_truth(seed: int) -> None:
         truth = cylinder_to_polyline(np.array(site.crest_lps), axis, REFERENCE_IMPLANT[1],
                                      REFERENCE_IMPLANT[0] / 2, path) - ph.canal_radius_mm
         assert site.reference_clearance_mm == pytest.approx(truth, abs=0.5)
-        assert site.flagged_near_canal == (site.reference_clearance_mm < 2.5)
+        near_foramen = _to_trace_end(f, site) < FORAMEN_KEEP_OUT_MM
+        assert site.flagged_near_canal == (site.reference_clearance_mm < 2.5 or near_foramen)
         assert site.density_hu is not None and site.misch_class_estimate in {"D1", "D2", "D3", "D4", "D5"}
         if site.recommended is not None:  # the recommendation keeps its clearances
             assert site.recommended.canal_clearance_mm >= 2.0
             assert site.recommended.min_wall_mm >= 1.5
+
+
+def _to_trace_end(f, site) -> float:
+    """Horizontal distance from a site's crest to the anterior end of its side's traced canal."""
+    end = next(c for c in f.canals if c.side == site.side).centreline_lps[0]
+    return float(np.hypot(site.crest_lps[0] - end[0], site.crest_lps[1] - end[1]))
+
+
+def test_no_plan_where_the_canal_trace_ends_at_the_mental_foramen() -> None:
+    near, far_planned = [], []
+    for seed in (0, 3):
+        _, seg = _truth_segmentation(seed)
+        f = measure(seg)
+        for site in f.sites:
+            (near if _to_trace_end(f, site) < FORAMEN_KEEP_OUT_MM else far_planned).append(site)
+    far_planned = [s for s in far_planned if s.recommended is not None]
+    assert near and far_planned  # both kinds of site occur in these phantoms: the rule is exercised
+    for site in near:
+        assert site.recommended is None and site.flagged_near_canal
+        assert any("mental foramen" in w and "Clinical Lead" in w for w in site.warnings)
+    assert not any("mental foramen" in w for s in far_planned for w in s.warnings)
 
 
 def test_no_mandible_means_no_measurements_and_a_warning() -> None:
