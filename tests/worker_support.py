@@ -150,9 +150,11 @@ class WorkPool:
             return [client.create_flow_run_from_deployment(self.deployment_id, parameters=p).id for p in parameters]
 
     def kill_worker(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Kill the worker process only: its flow-run processes are left as a dying host leaves them."""
+        """Kill the worker process only: its flow-run processes are left as a dying host leaves them. A
+        graceful signal gets 120 s: a worker's shutdown talks to the API, which took over 30 s on 2 loaded
+        cores (CI, stop 26)."""
         self.workers[name].send_signal(sig)
-        self.workers[name].wait(timeout=30)
+        self.workers[name].wait(timeout=30 if sig == signal.SIGKILL else 120)
 
     def stop(self) -> None:
         for proc in self.workers.values():
