@@ -14,7 +14,7 @@ import torch
 from scipy import ndimage
 
 NEAR_BONE_MM = 2.0
-_BONES = ("mandible", "maxilla")
+JAW_BONES = ("mandible", "maxilla")  # the bones; segment.py reads their outer edges on a finer series
 # structure -> the bones it must lie near
 _ATTACHED = {"teeth": ("mandible", "maxilla"), "canal": ("mandible",)}
 
@@ -37,7 +37,7 @@ def remove_islands(probs: torch.Tensor, labels: dict[str, int], spacing: tuple[f
     from monai.transforms import KeepLargestConnectedComponent
 
     arg = probs.argmax(dim=0)
-    bones = [labels[b] for b in _BONES if b in labels]
+    bones = [labels[b] for b in JAW_BONES if b in labels]
     # the transform writes into its input: give it a copy, `arg` is compared with its result
     kept = KeepLargestConnectedComponent(applied_labels=bones, is_onehot=False, independent=True)(
         arg[None].clone())[0]

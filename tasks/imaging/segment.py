@@ -85,7 +85,9 @@ class Segmentation:
         if self.probabilities is None:
             return ndimage.affine_transform(self.labels, scale, output_shape=self.source_shape, order=0,
                                             mode="nearest")
-        bones = {v: n for v, n in self.label_names.items() if n in ("mandible", "maxilla")}
+        from golive.tasks.imaging.postprocess import JAW_BONES
+
+        bones = {v: n for v, n in self.label_names.items() if n in JAW_BONES}
         finer = self.finer_source()
         edges = BoneEdges(finer, bones) if series_edges and finer is not None and bones else None
         out = _upsample_argmax(self.probabilities, scale, self.source_shape, edges)
