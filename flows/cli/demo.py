@@ -64,9 +64,9 @@ DEMO: tuple[DemoRun, ...] = (
     DemoRun(
         "integration-validation",
         "Open Dental location against the bundled simulator: PMS battery; a 0.4 mm CBCT phantom sent, segmented"
-        f" (model {MODEL_VERSION} at 1 mm; jaw edges and crests read back on the 0.4 mm grid), SEG/SR with implant"
-        " plans (none within 5 mm of the mental foramen); intraoral; the location's validation is recorded and its"
-        " report rendered",
+        f" (model {MODEL_VERSION} at 1 mm, on its grid and on one shifted half a voxel; jaw edges and crests read"
+        " back on the 0.4 mm grid), SEG/SR with implant plans (none within 5 mm of the mental foramen); intraoral;"
+        " the location's validation is recorded and its report rendered",
         params={"location": "eastside-specialty", "test_patient": 1, "pms_connection": "@simulator",
                 "imaging_endpoint": "@dicom_endpoint"},
         inputs=EXAMPLE / "integration-inputs.yaml",

@@ -55,3 +55,18 @@ def test_the_series_grid_places_the_crest_closer_than_the_model_grid() -> None:
             - t.crest_mm[2] for t in ph.sites])
     assert np.abs(errors["series"]).mean() < np.abs(errors["model"]).mean(), errors
     assert np.abs(errors["series"]).max() <= 0.4, errors
+
+
+def test_the_half_voxel_second_pass_sharpens_thin_structures() -> None:
+    """segment.py PHASE_SHIFT: on a finer series the network also runs on a model grid shifted by half a
+    voxel, and both passes' log-probabilities make the labels. On validation phantom 5000 at 0.4 mm
+    (neither a training nor an evaluation seed) that raised canal Dice 0.931 -> 0.949."""
+    ph = generate(5000, 0.4)
+    seg = segment(ph.volume(), load_bundle())
+    assert seg.shifted_probabilities is not None
+    two = seg.on_source_grid()
+    one = replace(seg, shifted_probabilities=None).on_source_grid()
+    for label, gain in ((4, 0.01), (3, 0.0)):  # canal, teeth
+        assert dice(two == label, ph.labels == label) > dice(one == label, ph.labels == label) + gain, label
+    coarse = generate(5000, 1.0)
+    assert segment(coarse.volume(), load_bundle()).shifted_probabilities is None  # nothing finer to sample
