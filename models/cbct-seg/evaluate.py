@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,9 @@ def main() -> None:
                     help="skip the removal of islands far from the jaw (to measure what it changes)")
     ap.add_argument("--no-series-edges", action="store_true",
                     help="keep the model's jaw edges on a finer series (to measure what tasks/imaging/edges.py changes)")
+    ap.add_argument("--one-phase", action="store_true",
+                    help="labels on a finer series from the unshifted grid alone (to measure what segment.py's "
+                         "half-voxel second pass changes; the pass still runs)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     bundle = load_bundle(args.bundle)
@@ -76,6 +80,8 @@ def evaluate(bundle, spacing: float, args) -> dict:
         ph = generate(seed, spacing)
         vol = ph.volume()
         seg = segment(vol, bundle, remove_islands=not args.keep_islands)
+        if args.one_phase:
+            seg = replace(seg, shifted_probabilities=None)
         times.append(seg.inference_s)
         on_src = seg.on_source_grid(series_edges=not args.no_series_edges)
         for name, v in LABEL_VALUES.items():
@@ -148,6 +154,7 @@ def evaluate(bundle, spacing: float, args) -> dict:
             "within_2mm_of_true_canal": int(sum(c < 2.0 for c in implant_true_clearance)),
             "true_clearance_mm": stats(implant_true_clearance)},
         "inference_s": stats(times), "threads": args.threads, "islands_removed": not args.keep_islands,
+        "half_voxel_pass": "off" if args.one_phase else "on a finer series",
         "note": "phantoms only; the machine's 2 cores were shared with other jobs while measuring",
     }
     return metrics

@@ -31,7 +31,7 @@ FINER = 0.75  # a series whose voxels are at most this fraction of the model's i
 # On a finer series the network runs a second time, on a model grid offset by half a voxel along every axis,
 # and the labels on the series' grid come from both passes (`on_source_grid`): the series is then sampled at
 # two phases instead of one. On validation phantoms (seeds 5000-5015, neither trained nor evaluated on) at
-# 0.4 mm: canal Dice +0.006 to +0.026 and teeth +0.001 to +0.007 on every one (model card, "Current figures").
+# 0.4 mm: canal Dice +0.006 to +0.026 and teeth +0.001 to +0.008 on every one (model card, "Current figures").
 PHASE_SHIFT = 0.5
 
 
