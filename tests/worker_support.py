@@ -151,14 +151,15 @@ class WorkPool:
 
     def kill_worker(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Kill the worker process only: its flow-run processes are left as a dying host leaves them.
-        After a graceful signal the worker gets 60 s, then its whole process group is killed: in CI (stop
+        After a graceful signal the worker gets 20 s, then its whole process group is killed: in CI (stop
         26, twice) Prefect 3.9's `worker start` forwarded SIGTERM as SIGINT to its inner worker process,
         which did not exit within 120 s (its flow run had already paused and exited); alone, it exits in
-        seconds. The tests need the worker gone, not its shutdown."""
+        seconds. The tests need the worker gone, not its shutdown, and every second waited here is suite
+        time."""
         proc = self.workers[name]
         proc.send_signal(sig)
         try:
-            proc.wait(timeout=30 if sig == signal.SIGKILL else 60)
+            proc.wait(timeout=30 if sig == signal.SIGKILL else 20)
         except subprocess.TimeoutExpired:
             if sig == signal.SIGKILL:
                 raise
@@ -174,7 +175,7 @@ class WorkPool:
                     pass
         for proc in self.workers.values():
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=10)  # teardown: a worker slow to honour SIGTERM is killed
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
