@@ -158,13 +158,10 @@ class WorkPool:
         time."""
         proc = self.workers[name]
         proc.send_signal(sig)
-        try:
-            proc.wait(timeout=30 if sig == signal.SIGKILL else 20)
-        except subprocess.TimeoutExpired:
-            if sig == signal.SIGKILL:
-                raise
-            os.killpg(proc.pid, signal.SIGKILL)
+        if sig == signal.SIGKILL:
             proc.wait(timeout=30)
+        else:
+            _wait_or_kill_group(proc, 20)
 
     def stop(self) -> None:
         for proc in self.workers.values():
@@ -174,11 +171,16 @@ class WorkPool:
                 except ProcessLookupError:
                     pass
         for proc in self.workers.values():
-            try:
-                proc.wait(timeout=10)  # teardown: a worker slow to honour SIGTERM is killed
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+            _wait_or_kill_group(proc, 10)  # teardown: a worker slow to honour SIGTERM is killed
+
+
+def _wait_or_kill_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
+    """Give a signalled worker `grace_s` to exit, then SIGKILL its whole process group (see kill_worker)."""
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 def wait_for(ids: list[Any], done: Callable[[Any], bool], timeout: float, what: str) -> list[Any]:

@@ -46,12 +46,13 @@ def test_the_labels_are_the_argmax_of_the_interpolated_logits() -> None:
 def test_threads_give_the_same_labels(threads: int) -> None:
     probs = _softmax(_logits(1)).astype(np.float16)
     shape = _shape(probs.shape[1:])
+    phases = [(probs, 0.0), (probs[:, :-1, :-1, :-1], PHASE_SHIFT)]
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        one = _upsample_argmax([(probs, 0.0), (probs[:, :-1, :-1, :-1], PHASE_SHIFT)], SCALE, shape)
+        one = _upsample_argmax(phases, SCALE, shape)
         torch.set_num_threads(threads)
-        many = _upsample_argmax([(probs, 0.0), (probs[:, :-1, :-1, :-1], PHASE_SHIFT)], SCALE, shape)
+        many = _upsample_argmax(phases, SCALE, shape)
     finally:
         torch.set_num_threads(before)
     assert (one == many).all()
